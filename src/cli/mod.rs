@@ -1,0 +1,173 @@
+//! The command line: clap definitions, shared context, and one handler file per noun.
+//! This is the only module that prints or decides exit codes.
+
+mod check;
+mod output;
+mod registry;
+mod resolve;
+mod why;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::Error;
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::registry::{Registry, location};
+
+pub use output::render_error;
+
+/// Hyper Stack Manager (hsm): declarative stacks of Python libraries and Docker services.
+#[derive(Debug, Parser)]
+#[command(name = "hsm", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Registry directory (overrides HSM_REGISTRY_PATH, `registry:` in hsm.yaml and ./hsm-registry).
+    #[arg(long, short = 'r', global = true, value_name = "PATH")]
+    pub registry: Option<PathBuf>,
+
+    /// Run as if hsm was started in DIR (the project root, holding hsm.yaml).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Solve hsm.yaml against the registry and print the stack.
+    Resolve {
+        /// Show, for each component, the chain of rules from hsm.yaml that brought it in.
+        #[arg(long)]
+        explain: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Explain why a component is in the stack.
+    Why {
+        /// A library or service name.
+        name: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Check hsm.yaml, the registry files it uses, and that the stack solves. Writes nothing.
+    Check {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Work with the registry itself.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Run rule-set scenario files (default: ./rules) and report each case.
+    Test {
+        /// Scenario files or directories of them.
+        paths: Vec<PathBuf>,
+    },
+    /// Load every registry file and report problems and implication cycles.
+    Lint,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// What every handler needs: where we are and which registry to use.
+#[derive(Debug)]
+pub struct Context {
+    pub cwd: PathBuf,
+    pub root: PathBuf,
+    pub registry_flag: Option<PathBuf>,
+    pub registry_env: Option<PathBuf>,
+}
+
+impl Context {
+    fn from_cli(cli: &Cli) -> Result<Context, Error> {
+        let cwd = std::env::current_dir().map_err(|e| Error::io(Path::new("."), &e))?;
+        let root = match &cli.directory {
+            Some(d) => cwd.join(d),
+            None => cwd.clone(),
+        };
+        Ok(Context {
+            root,
+            cwd,
+            registry_flag: cli.registry.clone(),
+            registry_env: std::env::var_os("HSM_REGISTRY_PATH").map(PathBuf::from),
+        })
+    }
+
+    pub fn manifest(&self) -> Result<Manifest, Error> {
+        let path = self.root.join(MANIFEST_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Manifest::load(&self.root);
+            }
+            Err(e) => return Err(Error::io(&path, &e)),
+        };
+        Manifest::from_text(
+            &location::relative_display(&path, &self.cwd),
+            &self.root,
+            text,
+        )
+    }
+
+    pub fn registry(&self, manifest: Option<&Manifest>) -> Result<Registry, Error> {
+        let (store, _) = location::locate(
+            self.registry_flag.as_deref(),
+            self.registry_env.as_deref(),
+            manifest,
+            &self.root,
+            &self.cwd,
+        )?;
+        Ok(Registry::new(store))
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = matches!(
+        cli.command,
+        Command::Resolve {
+            format: Format::Json,
+            ..
+        } | Command::Why {
+            format: Format::Json,
+            ..
+        } | Command::Check {
+            format: Format::Json
+        }
+    );
+    let result = Context::from_cli(&cli).and_then(|ctx| run(&ctx, &cli.command));
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"status": "error", "error": err.to_json()})
+                );
+            } else {
+                eprint!("{}", render_error(&err));
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
+    match command {
+        Command::Resolve { explain, format } => resolve::run(ctx, *explain, *format),
+        Command::Why { name, format } => why::run(ctx, name, *format),
+        Command::Check { format } => check::run(ctx, *format),
+        Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
+        Command::Registry(RegistryCommand::Lint) => registry::lint(ctx),
+    }
+}

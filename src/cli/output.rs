@@ -1,0 +1,147 @@
+//! Rendering shared by the command handlers: errors, selections, conflicts.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::error::Error;
+use crate::solve::{Conflict, Selected, Selection};
+
+/// An error as the user sees it: message, a code frame at file:line:column, and help.
+/// Colours only on a terminal without `NO_COLOR`, so captured output is stable.
+pub fn render_error(err: &Error) -> String {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    if handler.render_report(&mut out, err).is_err() {
+        out = format!("error: {err}\n");
+    }
+    // miette leaves trailing spaces on some lines; strip them so output diffs cleanly.
+    let mut clean: String = out
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n");
+    clean.push('\n');
+    format!(
+        "error: {}",
+        clean.trim_start().trim_start_matches("× ").trim_start()
+    )
+}
+
+/// One line per component: kind, name, version, mode, profile (columns aligned).
+pub fn selection_table(selection: &Selection, explain: bool) -> String {
+    let rows: Vec<[String; 5]> = selection.components.iter().map(row).collect();
+    let mut widths = [0usize; 5];
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for (r, c) in rows.iter().zip(&selection.components) {
+        let mut line = String::from(" ");
+        for (cell, w) in r.iter().zip(widths) {
+            let _ = write!(line, " {cell:<w$} ");
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+        if explain {
+            for reason in &c.chain {
+                let _ = writeln!(out, "      ← {} ({})", reason.text, reason.at);
+            }
+        }
+    }
+    out
+}
+
+fn row(c: &Selected) -> [String; 5] {
+    let profile = match &c.profile {
+        Some(p)
+            if p.name != "default" || p.mode != crate::registry::model::ProfileMode::Managed =>
+        {
+            format!("profile {} ({})", p.name, serde_plain(&p.mode))
+        }
+        _ => String::new(),
+    };
+    [
+        c.kind.to_string(),
+        c.name.clone(),
+        c.version
+            .as_ref()
+            .map_or_else(|| "-".to_string(), ToString::to_string),
+        c.mode.to_string(),
+        profile,
+    ]
+}
+
+fn serde_plain<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+pub fn selection_json(selection: &Selection, registry: &str) -> serde_json::Value {
+    let components: Vec<serde_json::Value> = selection
+        .components
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "kind": c.kind,
+                "name": c.name,
+                "version": c.version.as_ref().map(ToString::to_string),
+                "mode": c.mode,
+                "profile": c.profile.as_ref().map(|p| serde_json::json!({"name": p.name, "mode": p.mode, "runtime": p.runtime})),
+                "params": c.params,
+                "reasons": c.chain,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "status": "ok",
+        "registry": registry,
+        "components": components,
+        "groups": selection.groups,
+    })
+}
+
+pub fn conflict_json(conflict: &Conflict) -> serde_json::Value {
+    serde_json::json!({
+        "status": "conflict",
+        "summary": conflict.summary,
+        "clash": conflict.clash,
+        "sides": conflict.sides,
+        "also": conflict.also,
+        "hints": conflict.hints,
+    })
+}
+
+pub fn count_summary(selection: &Selection) -> String {
+    let libs = selection
+        .components
+        .iter()
+        .filter(|c| c.kind == crate::registry::Kind::Library)
+        .count();
+    let svcs = selection.components.len() - libs;
+    format!(
+        "{} component{} ({} librar{}, {} service{})",
+        selection.components.len(),
+        if selection.components.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        libs,
+        if libs == 1 { "y" } else { "ies" },
+        svcs,
+        if svcs == 1 { "" } else { "s" }
+    )
+}

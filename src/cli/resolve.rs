@@ -1,0 +1,40 @@
+//! `hsm resolve [--explain] [--format text|json]`.
+
+use std::process::ExitCode;
+
+use super::output::{conflict_json, count_summary, selection_json, selection_table};
+use super::{Context, Format};
+use crate::error::Error;
+use crate::solve::{Compiler, Outcome, solve_with};
+
+pub fn run(ctx: &Context, explain: bool, format: Format) -> Result<ExitCode, Error> {
+    let manifest = ctx.manifest()?;
+    let registry = ctx.registry(Some(&manifest))?;
+    let compiler = Compiler::new(&manifest, &registry);
+    match solve_with(&compiler)? {
+        Outcome::Solved(selection) => {
+            match format {
+                Format::Json => println!(
+                    "{:#}",
+                    selection_json(&selection, registry.store().display())
+                ),
+                Format::Text => {
+                    println!(
+                        "Resolved {} from registry {}",
+                        count_summary(&selection),
+                        registry.store().display()
+                    );
+                    print!("{}", selection_table(&selection, explain));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Conflict(conflict) => {
+            match format {
+                Format::Json => println!("{:#}", conflict_json(&conflict)),
+                Format::Text => eprint!("{}", conflict.render()),
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The one error type of the library.
+//!
+//! Every problem hsm reports about its input says *what* is wrong ([`Error::message`]),
+//! *where* ([`Error::origin`]: file, line, column) and *how to fix it* ([`Error::help`]).
+//! The type is a plain struct rather than an enum of dozens of variants because every
+//! variant would carry the same four things; [`ErrorKind`] keeps the distinction for
+//! callers, JSON output and tests. Rendering (colours, code frames) happens at the CLI
+//! edge through [`miette::Diagnostic`].
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use serde::Serialize;
+
+use crate::source::Origin;
+
+/// A stable name for each kind of problem (used in `--format json` and by tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The file is not valid YAML.
+    MalformedYaml,
+    /// A key the format does not know (usually a typo).
+    UnknownKey,
+    /// A value of the wrong type or outside the allowed set.
+    InvalidValue,
+    /// A component, group or option name that does not exist.
+    UnknownName,
+    /// A name that cannot be used as a file name or compose key.
+    InvalidName,
+    /// A selection that is not an option of its group.
+    NotAnOption,
+    /// A list selection for a 1-of-N group, or a strategy that disagrees with the registry.
+    SelectionShape,
+    /// A version or version range that does not parse.
+    InvalidVersion,
+    /// An implication, requirement or conflict that points at nothing.
+    MissingTarget,
+    /// A registry file whose `name` differs from its file name.
+    NameMismatch,
+    /// No hsm.yaml where one is needed.
+    NoManifest,
+    /// A file or directory that cannot be read.
+    Io,
+    /// A scenario file for `hsm registry test` is malformed.
+    Scenario,
+}
+
+/// A problem with hsm's input: what, where, and how to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub origin: Option<Origin>,
+    /// Short text shown under the offending span.
+    pub label: Option<String>,
+    /// How to fix it.
+    pub help: Option<String>,
+    source_code: Option<NamedSource<Arc<str>>>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            origin: None,
+            label: None,
+            help: None,
+            source_code: None,
+        }
+    }
+
+    #[must_use]
+    pub fn at(mut self, origin: Origin) -> Self {
+        let file = origin.file();
+        self.source_code =
+            Some(NamedSource::new(file.display(), Arc::clone(file.text())).with_language("yaml"));
+        self.origin = Some(origin);
+        self
+    }
+
+    #[must_use]
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    #[must_use]
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Append a help line to any help already present.
+    #[must_use]
+    pub fn add_help(mut self, help: Option<String>) -> Self {
+        if let Some(extra) = help {
+            self.help = Some(match self.help.take() {
+                Some(h) => format!("{h}\n{extra}"),
+                None => extra,
+            });
+        }
+        self
+    }
+
+    pub fn io(path: &Path, err: &std::io::Error) -> Self {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot read {}: {err}", path.display()),
+        )
+    }
+
+    /// `file:line:column` of the problem, if it has one.
+    pub fn location(&self) -> Option<String> {
+        self.origin.as_ref().map(Origin::location)
+    }
+
+    /// The error as JSON (for `--format json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let (file, line, column) = match &self.origin {
+            Some(o) => {
+                let (l, c) = o.file().line_col(o.span().offset);
+                (Some(o.file().display().to_string()), Some(l), Some(c))
+            }
+            None => (None, None, None),
+        };
+        serde_json::json!({
+            "kind": self.kind,
+            "message": self.message,
+            "file": file,
+            "line": line,
+            "column": column,
+            "label": self.label,
+            "help": self.help,
+        })
+    }
+}
+
+impl Diagnostic for Error {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        None
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source_code.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let origin = self.origin.as_ref()?;
+        let span = origin.span();
+        let label = LabeledSpan::new(self.label.clone(), span.offset, span.len.max(1));
+        Some(Box::new(std::iter::once(label)))
+    }
+}

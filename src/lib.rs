@@ -1,0 +1,27 @@
+//! hsm (Hyper Stack Manager): declarative stacks of Python libraries and Docker services.
+//!
+//! Data flows one way, one module per stage:
+//!
+//! ```text
+//! hsm.yaml ──┐
+//!            ├─ load ─► compile ─► solve ─► (plan ─► commit ─► run)
+//! registry ──┘
+//! ```
+//!
+//! - [`manifest`]: hsm.yaml, the project's intent;
+//! - [`registry`]: the components and their rules, loaded lazily;
+//! - [`solve`]: rules → pubgrub problem → [`solve::Selection`] or [`solve::Conflict`];
+//! - [`scenario`]: rule-set tests for registry maintainers (`hsm registry test`);
+//! - [`cli`]: argument parsing and one handler per command; the only module that prints.
+//!
+//! [`source`] and [`error`] are shared: file positions and the one error type.
+
+pub mod cli;
+pub mod error;
+pub mod manifest;
+pub mod registry;
+pub mod scenario;
+pub mod solve;
+pub mod source;
+
+pub use error::{Error, ErrorKind};

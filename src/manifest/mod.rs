@@ -1,0 +1,294 @@
+//! `hsm.yaml`: the project's intent.
+//!
+//! [`Manifest`] is the parsed file plus the means to cite any part of it. It answers the
+//! questions later stages ask of the intent ("which mode for X?", "which profile?") so the
+//! precedence rules live in one place.
+
+pub mod model;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use model::{GroupEntry, ManifestFile, Mode, Selection, Standalone, Strategy};
+
+use crate::error::{Error, ErrorKind};
+use crate::source::{KeyPath, Origin, SourceFile, parse_yaml};
+
+/// The manifest's file name.
+pub const MANIFEST_FILE: &str = "hsm.yaml";
+
+/// Which section of hsm.yaml a group or standalone entry lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    Libraries,
+    Services,
+}
+
+impl Section {
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Libraries => "libraries",
+            Section::Services => "services",
+        }
+    }
+}
+
+/// A loaded hsm.yaml.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub file: Arc<SourceFile>,
+    /// The project root: the directory holding hsm.yaml.
+    pub root: PathBuf,
+    pub data: ManifestFile,
+}
+
+impl Manifest {
+    /// Read `<dir>/hsm.yaml`.
+    pub fn load(dir: &Path) -> Result<Manifest, Error> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::new(
+                    ErrorKind::NoManifest,
+                    format!("no {MANIFEST_FILE} in {}", display_dir(dir)),
+                )
+                .with_help(
+                    "run `hsm init` to create one, or pass `--directory` to point at the project",
+                ));
+            }
+            Err(e) => return Err(Error::io(&path, &e)),
+        };
+        Self::from_text(MANIFEST_FILE, dir, text)
+    }
+
+    /// Parse manifest text; `display` names the file in messages.
+    pub fn from_text(
+        display: &str,
+        root: &Path,
+        text: impl Into<Arc<str>>,
+    ) -> Result<Manifest, Error> {
+        let file = SourceFile::new(display, Some(root.join(MANIFEST_FILE)), text);
+        let data: ManifestFile = parse_yaml(&file, "hsm.yaml")?;
+        let manifest = Manifest {
+            file,
+            root: root.to_path_buf(),
+            data,
+        };
+        manifest.validate_names()?;
+        Ok(manifest)
+    }
+
+    pub fn origin(&self, path: KeyPath) -> Origin {
+        Origin::at_path(&self.file, path)
+    }
+
+    pub fn groups(&self, section: Section) -> &indexmap::IndexMap<String, GroupEntry> {
+        match section {
+            Section::Libraries => &self.data.libraries.groups,
+            Section::Services => &self.data.services.groups,
+        }
+    }
+
+    pub fn standalone(&self, section: Section) -> &[Standalone] {
+        match section {
+            Section::Libraries => &self.data.libraries.standalone,
+            Section::Services => &self.data.services.standalone,
+        }
+    }
+
+    /// Where a group's selection (or one item of a list selection) is written.
+    pub fn selection_origin(&self, section: Section, group: &str, item: Option<usize>) -> Origin {
+        let path = KeyPath::root()
+            .key(section.key())
+            .key("groups")
+            .key(group)
+            .key("selection");
+        self.origin(match item {
+            Some(i) => path.index(i),
+            None => path,
+        })
+    }
+
+    pub fn standalone_origin(&self, section: Section, index: usize) -> Origin {
+        self.origin(
+            KeyPath::root()
+                .key(section.key())
+                .key("standalone")
+                .index(index),
+        )
+    }
+
+    pub fn constraint_origin(&self, name: &str) -> Origin {
+        self.origin(KeyPath::root().key("constraints").key(name))
+    }
+
+    /// The mode of a component. Precedence: its standalone entry, then `modes:`, then the
+    /// `mode:` of a group that selects it, then prod.
+    pub fn mode_of(&self, name: &str) -> Mode {
+        for section in [Section::Libraries, Section::Services] {
+            if let Some(mode) = self
+                .standalone(section)
+                .iter()
+                .find(|s| s.name == name)
+                .and_then(|s| s.mode)
+            {
+                return mode;
+            }
+        }
+        if let Some(mode) = self.data.modes.get(name) {
+            return *mode;
+        }
+        for section in [Section::Libraries, Section::Services] {
+            for entry in self.groups(section).values() {
+                if entry.mode.is_some() && entry.selection.items().iter().any(|(_, s)| *s == name) {
+                    return entry.mode.unwrap_or_default();
+                }
+            }
+        }
+        Mode::Prod
+    }
+
+    /// The deployment profile a service runs with, and where that was said.
+    /// Precedence: its standalone entry, then the `profile:` of a group selecting it.
+    pub fn profile_of(&self, name: &str) -> Option<(&str, Origin)> {
+        for (i, s) in self.standalone(Section::Services).iter().enumerate() {
+            if s.name == name {
+                if let Some(p) = &s.profile {
+                    return Some((
+                        p,
+                        self.origin(
+                            KeyPath::root()
+                                .key("services")
+                                .key("standalone")
+                                .index(i)
+                                .key("profile"),
+                        ),
+                    ));
+                }
+            }
+        }
+        for (g, entry) in self.groups(Section::Services) {
+            if let Some(p) = &entry.profile {
+                if entry.selection.items().iter().any(|(_, s)| *s == name) {
+                    return Some((
+                        p,
+                        self.origin(
+                            KeyPath::root()
+                                .key("services")
+                                .key("groups")
+                                .key(g)
+                                .key("profile"),
+                        ),
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Every name hsm.yaml uses as a component or group name must be usable as a file name.
+    fn validate_names(&self) -> Result<(), Error> {
+        let root = KeyPath::root();
+        for section in [Section::Libraries, Section::Services] {
+            let base = root.key(section.key());
+            for (g, entry) in self.groups(section) {
+                check_name(g, &self.origin(base.key("groups").key(g)))?;
+                for (i, item) in entry.selection.items() {
+                    check_name(item, &self.selection_origin(section, g, i))?;
+                }
+            }
+            for (i, s) in self.standalone(section).iter().enumerate() {
+                check_name(&s.name, &self.standalone_origin(section, i))?;
+            }
+        }
+        for name in self.data.modes.keys() {
+            check_name(name, &self.origin(root.key("modes").key(name)))?;
+        }
+        for name in self.data.constraints.keys() {
+            check_name(name, &self.constraint_origin(name))?;
+        }
+        Ok(())
+    }
+}
+
+/// Names become file names (`libraries/<name>.yaml`) and compose keys, so they are limited
+/// to letters, digits, `-`, `_` and `.`, must start with a letter or digit, and may not
+/// contain `..`. This rejects path traversal (`../../etc/passwd`) before any path is built.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && name.len() <= 128
+        && !name.contains("..")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+pub fn check_name(name: &str, origin: &Origin) -> Result<(), Error> {
+    if is_valid_name(name) {
+        return Ok(());
+    }
+    Err(Error::new(ErrorKind::InvalidName, format!("`{name}` is not a valid component or group name"))
+        .at(origin.clone())
+        .with_label("invalid name")
+        .with_help("names may use letters, digits, `-`, `_` and `.`, must start with a letter or digit, and may not contain `..` or `/`"))
+}
+
+fn display_dir(dir: &Path) -> String {
+    if dir.as_os_str().is_empty() || dir == Path::new(".") {
+        "the current directory".to_string()
+    } else {
+        dir.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(text: &str) -> Result<Manifest, Error> {
+        Manifest::from_text("hsm.yaml", Path::new("/p"), text)
+    }
+
+    #[test]
+    fn reads_the_original_v2_layout() {
+        let m = manifest(
+            "project:\n  name: x\n  version: 0.1.0\nlibraries:\n  package_manager: uv\n  groups: {}\n  standalone:\n    - a\n    - {name: b, mode: dev}\nservices:\n  groups:\n    infra: {strategy: M-of-N, selection: [pg, redis], profile: ext}\n  standalone: []\nmodes:\n  a: dev\n",
+        )
+        .unwrap();
+        assert_eq!(m.mode_of("a"), Mode::Dev);
+        assert_eq!(m.mode_of("b"), Mode::Dev);
+        assert_eq!(m.mode_of("pg"), Mode::Prod);
+        assert_eq!(m.profile_of("redis").map(|p| p.0), Some("ext"));
+        assert_eq!(
+            m.selection_origin(Section::Services, "infra", Some(1))
+                .line(),
+            12
+        );
+    }
+
+    #[test]
+    fn group_mode_applies_unless_the_component_says_otherwise() {
+        let m = manifest(
+            "libraries:\n  groups:\n    g: {selection: [a, b], mode: dev}\nmodes: {b: prod}\n",
+        )
+        .unwrap();
+        assert_eq!(m.mode_of("a"), Mode::Dev);
+        assert_eq!(m.mode_of("b"), Mode::Prod);
+    }
+
+    #[test]
+    fn hostile_names_are_rejected() {
+        let err = manifest("libraries:\n  standalone: [../../etc/passwd]\n").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidName);
+        assert_eq!(err.location().as_deref(), Some("hsm.yaml:2:16"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = manifest("libraries:\n  groups:\n    g: {selction: a}\n").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UnknownKey);
+        assert!(err.help.unwrap().contains("did you mean `selection`?"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Which registry a command uses. First that applies: `--registry PATH`, the environment
+//! variable `HSM_REGISTRY_PATH`, `registry:` in hsm.yaml (relative to hsm.yaml),
+//! `./hsm-registry` in the project if it exists, else the built-in registry.
+//!
+//! A registry that is *named* (flag, variable, hsm.yaml) but missing is an error rather
+//! than a silent fall-back to the built-in one: a typo in a path must not change the stack.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::{Category, Store};
+use crate::error::{Error, ErrorKind};
+use crate::manifest::Manifest;
+use crate::source::{KeyPath, Origin};
+
+/// Where the registry choice came from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryChoice {
+    Flag(PathBuf),
+    Env(PathBuf),
+    Manifest(PathBuf),
+    ProjectDefault(PathBuf),
+    Builtin,
+}
+
+/// Pick the registry. `cwd` is used only to show paths relative to where the user is.
+pub fn locate(
+    flag: Option<&Path>,
+    env: Option<&Path>,
+    manifest: Option<&Manifest>,
+    project_root: &Path,
+    cwd: &Path,
+) -> Result<(Store, RegistryChoice), Error> {
+    let (path, choice, origin) = if let Some(p) = flag {
+        (cwd.join(p), RegistryChoice::Flag(p.to_path_buf()), None)
+    } else if let Some(p) = env.filter(|p| !p.as_os_str().is_empty()) {
+        (cwd.join(p), RegistryChoice::Env(p.to_path_buf()), None)
+    } else if let Some((m, r)) = manifest.and_then(|m| m.data.registry.as_deref().map(|r| (m, r))) {
+        let origin = m.origin(KeyPath::root().key("registry"));
+        (
+            m.root.join(r),
+            RegistryChoice::Manifest(PathBuf::from(r)),
+            Some(origin),
+        )
+    } else {
+        let default = project_root.join("hsm-registry");
+        if default.is_dir() {
+            (
+                default.clone(),
+                RegistryChoice::ProjectDefault(default),
+                None,
+            )
+        } else {
+            return Ok((Store::Builtin, RegistryChoice::Builtin));
+        }
+    };
+    check_registry_dir(&path, &choice, origin)?;
+    let display = relative_display(&path, cwd);
+    Ok((Store::dir(path, display), choice))
+}
+
+fn check_registry_dir(
+    path: &Path,
+    choice: &RegistryChoice,
+    origin: Option<Origin>,
+) -> Result<(), Error> {
+    let from = match choice {
+        RegistryChoice::Flag(_) => "--registry",
+        RegistryChoice::Env(_) => "HSM_REGISTRY_PATH",
+        RegistryChoice::Manifest(_) => "`registry:` in hsm.yaml",
+        RegistryChoice::ProjectDefault(_) | RegistryChoice::Builtin => "the project",
+    };
+    let problem = if !path.exists() {
+        Some(format!(
+            "registry {} (from {from}) does not exist",
+            path.display()
+        ))
+    } else if !path.is_dir() {
+        Some(format!(
+            "registry {} (from {from}) is not a directory",
+            path.display()
+        ))
+    } else if !Category::ALL.iter().any(|c| path.join(c.dir()).is_dir()) {
+        Some(format!(
+            "{} (from {from}) is not a registry: it has none of libraries/, services/, library_groups/, service_groups/",
+            path.display()
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(message) => {
+            let mut err = Error::new(ErrorKind::Io, message)
+                .with_help("point at a directory with libraries/, services/, library_groups/ and service_groups/, or drop the setting to use the built-in registry");
+            if let Some(o) = origin {
+                err = err.at(o).with_label("registry path");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// `path` relative to `cwd` when it is below it, with `.` and `..` folded; else as given.
+pub fn relative_display(path: &Path, cwd: &Path) -> String {
+    let clean = normalize(path);
+    match clean.strip_prefix(normalize(cwd)) {
+        Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => clean.display().to_string(),
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_shown_relative_to_the_working_directory() {
+        assert_eq!(
+            relative_display(Path::new("/p/./hsm-registry"), Path::new("/p")),
+            "hsm-registry"
+        );
+        assert_eq!(
+            relative_display(Path::new("/p/a/../reg"), Path::new("/p")),
+            "reg"
+        );
+        assert_eq!(
+            relative_display(Path::new("/elsewhere/reg"), Path::new("/p")),
+            "/elsewhere/reg"
+        );
+    }
+
+    #[test]
+    fn a_named_registry_that_is_missing_is_an_error() {
+        let err = locate(
+            Some(Path::new("/no/such/registry")),
+            None,
+            None,
+            Path::new("/p"),
+            Path::new("/p"),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn without_any_setting_the_builtin_registry_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, choice) = locate(None, None, None, dir.path(), dir.path()).unwrap();
+        assert_eq!(choice, RegistryChoice::Builtin);
+        assert_eq!(store.display(), "<built-in>");
+    }
+}

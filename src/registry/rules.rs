@@ -1,0 +1,732 @@
+//! Typed rules, checked and positioned: what a registry file *means* for the solver.
+//!
+//! A [`Component`] or [`Group`] is built from its serde model once, when the solve first
+//! touches it. Every rule keeps its [`Origin`] so explanations can cite it. Checks that need
+//! only the file itself happen here (names, versions, ranges, implication syntax); checks
+//! that need other files (does the target exist?) happen when the solver follows the rule.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use semver::{Version, VersionReq};
+
+use super::Kind;
+use super::model::{GroupFile, GroupType, LibraryFile, ServiceFile, Sources, Text, VersionEntry};
+use crate::error::{Error, ErrorKind};
+use crate::manifest::{Selection, Strategy, check_name};
+use crate::source::{KeyPath, Origin, SourceFile, did_you_mean_hint};
+
+/// A reference to a component by name, with its kind when the rule said it
+/// (`service:redis`) or could know it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ref {
+    pub kind: Option<Kind>,
+    pub name: String,
+}
+
+/// `requires: {x: ">=1.2, <2"}`: `x` must be in the stack, at a matching version.
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub target: Ref,
+    pub req: VersionReq,
+    /// The range as written, for messages.
+    pub text: String,
+    pub origin: Origin,
+}
+
+/// `conflicts: [x]`: `x` may not be in the stack together with this component.
+#[derive(Debug, Clone)]
+pub struct ConflictRule {
+    pub target: Ref,
+    pub origin: Origin,
+}
+
+/// What an implication selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImplyTarget {
+    /// `service:x` / `library:x`.
+    Component(Kind, String),
+    /// `service_group:g: opt`, a list of options, or nothing (the group's default).
+    Group {
+        kind: Kind,
+        group: String,
+        options: Option<Vec<String>>,
+    },
+}
+
+/// `implies: {target: value}`.
+#[derive(Debug, Clone)]
+pub struct Implication {
+    pub target: ImplyTarget,
+    /// `params` passed to an implied service (merged per key across all active implications).
+    pub params: IndexMap<String, String>,
+    pub origin: Origin,
+}
+
+/// One version of a component and the rules that apply to it.
+#[derive(Debug, Clone)]
+pub struct ComponentVersion {
+    /// `None` for a component that declares no version (it has exactly one).
+    pub version: Option<Version>,
+    pub requires: Vec<Requirement>,
+    pub conflicts: Vec<ConflictRule>,
+    pub implies: Vec<Implication>,
+    pub sources: Sources,
+    pub origin: Origin,
+}
+
+/// The registry file a component came from, for the stages after solving.
+#[derive(Debug, Clone)]
+pub enum Definition {
+    Library(Box<LibraryFile>),
+    Service(Box<ServiceFile>),
+}
+
+/// A library or service with its versions, oldest first.
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub kind: Kind,
+    pub name: String,
+    pub file: Arc<SourceFile>,
+    pub description: Option<String>,
+    pub versions: Vec<ComponentVersion>,
+    pub definition: Definition,
+}
+
+/// A choice group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Libraries (`library_groups/`) or services (`service_groups/`).
+    pub kind: Kind,
+    pub name: String,
+    pub file: Arc<SourceFile>,
+    pub strategy: Strategy,
+    pub comment: Option<String>,
+    pub description: Option<String>,
+    pub options: Vec<GroupOption>,
+    /// Option names taken when the group is implied without naming one.
+    pub default: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupOption {
+    pub name: String,
+    pub description: Option<String>,
+    pub implies: Vec<Implication>,
+    pub origin: Origin,
+}
+
+impl Group {
+    pub fn option_index(&self, name: &str) -> Option<usize> {
+        self.options.iter().position(|o| o.name == name)
+    }
+
+    pub fn option_names(&self) -> impl Iterator<Item = &str> {
+        self.options.iter().map(|o| o.name.as_str())
+    }
+
+    pub fn origin(&self) -> Origin {
+        Origin::at_path(&self.file, KeyPath::root().key("name"))
+    }
+
+    pub fn strategy_origin(&self) -> Origin {
+        Origin::at_path(&self.file, KeyPath::root().key("strategy"))
+    }
+}
+
+impl Component {
+    pub fn origin(&self) -> Origin {
+        Origin::at_path(&self.file, KeyPath::root().key("name"))
+    }
+
+    /// Versions as written, newest first (for messages).
+    pub fn version_list(&self) -> String {
+        let v: Vec<String> = self
+            .versions
+            .iter()
+            .rev()
+            .filter_map(|v| v.version.as_ref().map(Version::to_string))
+            .collect();
+        if v.is_empty() {
+            "no declared version".to_string()
+        } else {
+            v.join(", ")
+        }
+    }
+}
+
+/// Check that a registry file's `name` matches its file name.
+fn check_file_name(file: &Arc<SourceFile>, expected: &str, actual: &str) -> Result<(), Error> {
+    let origin = Origin::at_path(file, KeyPath::root().key("name"));
+    check_name(actual, &origin)?;
+    if actual != expected {
+        return Err(Error::new(
+            ErrorKind::NameMismatch,
+            format!(
+                "{} is named `{actual}`, but its file name says `{expected}`",
+                file.display()
+            ),
+        )
+        .at(origin)
+        .with_label(format!("expected `name: {expected}`"))
+        .with_help(format!(
+            "rename the file to `{actual}.yaml` or set `name: {expected}`"
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn library(
+    file: Arc<SourceFile>,
+    expected: &str,
+    raw: LibraryFile,
+) -> Result<Component, Error> {
+    check_file_name(&file, expected, &raw.name)?;
+    let versions = versions(
+        &file,
+        Kind::Library,
+        raw.version.as_ref(),
+        &raw.requires,
+        &raw.conflicts,
+        &raw.implies,
+        &raw.sources,
+        &raw.versions,
+    )?;
+    Ok(Component {
+        kind: Kind::Library,
+        name: raw.name.clone(),
+        description: raw.description.clone(),
+        versions,
+        file,
+        definition: Definition::Library(Box::new(raw)),
+    })
+}
+
+pub(super) fn service(
+    file: Arc<SourceFile>,
+    expected: &str,
+    raw: ServiceFile,
+) -> Result<Component, Error> {
+    check_file_name(&file, expected, &raw.name)?;
+    let versions = versions(
+        &file,
+        Kind::Service,
+        raw.version.as_ref(),
+        &raw.requires,
+        &raw.conflicts,
+        &raw.implies,
+        &raw.sources,
+        &raw.versions,
+    )?;
+    Ok(Component {
+        kind: Kind::Service,
+        name: raw.name.clone(),
+        description: raw.description.clone(),
+        versions,
+        file,
+        definition: Definition::Service(Box::new(raw)),
+    })
+}
+
+pub(super) fn group(
+    file: Arc<SourceFile>,
+    kind: Kind,
+    expected: &str,
+    raw: GroupFile,
+) -> Result<Group, Error> {
+    check_file_name(&file, expected, &raw.name)?;
+    let declared = match raw.kind {
+        GroupType::LibraryGroup => Kind::Library,
+        GroupType::ServiceGroup => Kind::Service,
+    };
+    if declared != kind {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "{} says `type: {}`, but it is in {}/",
+                file.display(),
+                group_type(declared),
+                group_dir(kind)
+            ),
+        )
+        .at(Origin::at_path(&file, KeyPath::root().key("type")))
+        .with_label("wrong group type")
+        .with_help(format!(
+            "set `type: {}` or move the file to {}/",
+            group_type(kind),
+            group_dir(declared)
+        )));
+    }
+    let root = KeyPath::root();
+    let mut options: Vec<GroupOption> = Vec::with_capacity(raw.options.len());
+    for (i, opt) in raw.options.iter().enumerate() {
+        let at = root.key("options").index(i);
+        let origin = Origin::at_path(&file, at.clone());
+        check_name(&opt.name, &origin)?;
+        if options.iter().any(|o| o.name == opt.name) {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "option `{}` is listed twice in group `{}`",
+                    opt.name, raw.name
+                ),
+            )
+            .at(origin)
+            .with_label("duplicate option")
+            .with_help("remove one of the two entries"));
+        }
+        options.push(GroupOption {
+            name: opt.name.clone(),
+            description: opt.description.clone(),
+            implies: implications(&file, &at.key("implies"), &opt.implies)?,
+            origin,
+        });
+    }
+    let default_origin = Origin::at_path(&file, root.key("default"));
+    let default: Vec<String> = raw
+        .default
+        .items()
+        .into_iter()
+        .map(|(_, s)| s.to_string())
+        .collect();
+    for d in &default {
+        if !options.iter().any(|o| &o.name == d) {
+            return Err(Error::new(
+                ErrorKind::NotAnOption,
+                format!(
+                    "default `{d}` of group `{}` is not one of its options",
+                    raw.name
+                ),
+            )
+            .at(default_origin)
+            .with_label("not an option")
+            .add_help(did_you_mean_hint(
+                d,
+                options.iter().map(|o| o.name.as_str()),
+            ))
+            .add_help(Some(format!(
+                "options: {}",
+                options
+                    .iter()
+                    .map(|o| o.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))));
+        }
+    }
+    if raw.strategy == Strategy::OneOfN && default.len() > 1 {
+        return Err(Error::new(
+            ErrorKind::SelectionShape,
+            format!(
+                "1-of-N group `{}` has a list of {} defaults",
+                raw.name,
+                default.len()
+            ),
+        )
+        .at(default_origin)
+        .with_label("a 1-of-N group holds one option")
+        .with_help("name a single default option"));
+    }
+    Ok(Group {
+        kind,
+        name: raw.name,
+        file,
+        strategy: raw.strategy,
+        comment: raw.comment,
+        description: raw.description,
+        options,
+        default,
+    })
+}
+
+fn group_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Library => "library_group",
+        Kind::Service => "service_group",
+    }
+}
+
+fn group_dir(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Library => "library_groups",
+        Kind::Service => "service_groups",
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn versions(
+    file: &Arc<SourceFile>,
+    kind: Kind,
+    top_version: Option<&Text>,
+    requires: &IndexMap<String, Text>,
+    conflicts: &[String],
+    implies: &IndexMap<String, serde_yaml::Value>,
+    sources: &Sources,
+    entries: &[VersionEntry],
+) -> Result<Vec<ComponentVersion>, Error> {
+    let root = KeyPath::root();
+    let top = ComponentVersion {
+        version: top_version
+            .map(|t| parse_version(t, &Origin::at_path(file, root.key("version"))))
+            .transpose()?,
+        requires: requirements(file, &root.key("requires"), requires)?,
+        conflicts: conflict_rules(file, &root.key("conflicts"), conflicts)?,
+        implies: implications(file, &root.key("implies"), implies)?,
+        sources: sources.clone(),
+        origin: Origin::at_path(
+            file,
+            root.key(if top_version.is_some() {
+                "version"
+            } else {
+                "name"
+            }),
+        ),
+    };
+    let mut out: Vec<ComponentVersion> = Vec::with_capacity(entries.len() + 1);
+    for (i, entry) in entries.iter().enumerate() {
+        let at = root.key("versions").index(i);
+        let origin = Origin::at_path(file, at.key("version"));
+        let version = parse_version(&entry.version, &origin)?;
+        if out.iter().any(|v| v.version.as_ref() == Some(&version)) {
+            return Err(Error::new(
+                ErrorKind::InvalidVersion,
+                format!("version {version} is listed twice"),
+            )
+            .at(origin)
+            .with_label("duplicate version")
+            .with_help("remove one of the two entries"));
+        }
+        out.push(ComponentVersion {
+            version: Some(version),
+            requires: match &entry.requires {
+                Some(r) => requirements(file, &at.key("requires"), r)?,
+                None => top.requires.clone(),
+            },
+            conflicts: match &entry.conflicts {
+                Some(c) => conflict_rules(file, &at.key("conflicts"), c)?,
+                None => top.conflicts.clone(),
+            },
+            implies: match &entry.implies {
+                Some(m) => implications(file, &at.key("implies"), m)?,
+                None => top.implies.clone(),
+            },
+            sources: entry.sources.clone().unwrap_or_else(|| top.sources.clone()),
+            origin,
+        });
+    }
+    // The top-level version is a version too, unless `versions:` already lists it.
+    if !out.iter().any(|v| v.version == top.version) && (top.version.is_some() || out.is_empty()) {
+        out.push(top);
+    }
+    out.sort_by(|a, b| a.version.cmp(&b.version));
+    let _ = kind;
+    Ok(out)
+}
+
+/// Parse a component version. Two- and one-part versions (`1.10`, `3`) and a leading `v`
+/// are accepted, since image tags and Python releases often look like that.
+pub fn parse_version(text: &Text, origin: &Origin) -> Result<Version, Error> {
+    let raw = text.0.trim();
+    let s = raw.strip_prefix('v').unwrap_or(raw);
+    let (core, rest) = match s.find(['-', '+']) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, ""),
+    };
+    let core = match core.matches('.').count() {
+        0 => format!("{core}.0.0"),
+        1 => format!("{core}.0"),
+        _ => core.to_string(),
+    };
+    let padded = format!("{core}{rest}");
+    Version::parse(&padded).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidVersion,
+            format!("`{raw}` is not a valid version: {e}"),
+        )
+        .at(origin.clone())
+        .with_label("invalid version")
+        .with_help("write a semantic version such as `1.12.0`")
+    })
+}
+
+/// Parse a semver range. `==1.2.3` is read as `=1.2.3` for people used to PEP 440.
+pub fn parse_req(text: &str, origin: &Origin) -> Result<VersionReq, Error> {
+    let normalized = text.replace("==", "=");
+    VersionReq::parse(&normalized).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidVersion,
+            format!("`{text}` is not a valid version range: {e}"),
+        )
+        .at(origin.clone())
+        .with_label("invalid range")
+        .with_help("write a semver range such as `>=1.10, <2` (comparators separated by commas)")
+    })
+}
+
+/// A rule target: `name`, `library:name` or `service:name`.
+fn parse_ref(text: &str, origin: &Origin) -> Result<Ref, Error> {
+    let (kind, name) = match text.split_once(':') {
+        Some(("library", n)) => (Some(Kind::Library), n),
+        Some(("service", n)) => (Some(Kind::Service), n),
+        Some((prefix, _)) => {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!("unknown prefix `{prefix}:` in `{text}`"),
+            )
+            .at(origin.clone())
+            .with_label("unknown prefix")
+            .add_help(did_you_mean_hint(prefix, ["library", "service"]))
+            .add_help(Some(
+                "write a component name, optionally as `library:<name>` or `service:<name>`".into(),
+            )));
+        }
+        None => (None, text),
+    };
+    check_name(name, origin)?;
+    Ok(Ref {
+        kind,
+        name: name.to_string(),
+    })
+}
+
+fn requirements(
+    file: &Arc<SourceFile>,
+    at: &KeyPath,
+    map: &IndexMap<String, Text>,
+) -> Result<Vec<Requirement>, Error> {
+    map.iter()
+        .map(|(target, range)| {
+            let origin = Origin::at_path(file, at.key(target.as_str()));
+            Ok(Requirement {
+                target: parse_ref(target, &origin)?,
+                req: parse_req(&range.0, &origin)?,
+                text: range.0.clone(),
+                origin,
+            })
+        })
+        .collect()
+}
+
+fn conflict_rules(
+    file: &Arc<SourceFile>,
+    at: &KeyPath,
+    list: &[String],
+) -> Result<Vec<ConflictRule>, Error> {
+    list.iter()
+        .enumerate()
+        .map(|(i, target)| {
+            let origin = Origin::at_path(file, at.index(i));
+            Ok(ConflictRule {
+                target: parse_ref(target, &origin)?,
+                origin,
+            })
+        })
+        .collect()
+}
+
+const IMPLY_PREFIXES: [&str; 6] = [
+    "service",
+    "library",
+    "service_group",
+    "library_group",
+    "container_group",
+    "container",
+];
+
+pub(super) fn implications(
+    file: &Arc<SourceFile>,
+    at: &KeyPath,
+    map: &IndexMap<String, serde_yaml::Value>,
+) -> Result<Vec<Implication>, Error> {
+    let mut out = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let origin = Origin::at_path(file, at.key(key.as_str()));
+        let Some((prefix, name)) = key.split_once(':') else {
+            return Err(Error::new(ErrorKind::InvalidValue, format!("implication `{key}` has no target kind"))
+                .at(origin)
+                .with_label("expected `<kind>:<name>`")
+                .with_help(format!("write `service:{key}`, `library:{key}`, `service_group:{key}` or `library_group:{key}`")));
+        };
+        check_name(name, &origin)?;
+        let target = match prefix {
+            // `container:` is the V1 spelling of `service:`.
+            "service" | "container" => ImplyTarget::Component(Kind::Service, name.to_string()),
+            "library" => ImplyTarget::Component(Kind::Library, name.to_string()),
+            // `container_group:` is the V1 spelling of `service_group:`.
+            "service_group" | "container_group" | "library_group" => {
+                let kind = if prefix == "library_group" {
+                    Kind::Library
+                } else {
+                    Kind::Service
+                };
+                ImplyTarget::Group {
+                    kind,
+                    group: name.to_string(),
+                    options: group_options(value, &origin)?,
+                }
+            }
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    format!("unknown implication kind `{prefix}` in `{key}`"),
+                )
+                .at(origin)
+                .with_label("unknown kind")
+                .add_help(did_you_mean_hint(prefix, IMPLY_PREFIXES))
+                .add_help(Some(
+                    "kinds: service, library, service_group, library_group".into(),
+                )));
+            }
+        };
+        let params = match &target {
+            ImplyTarget::Component(..) => params(value, &origin)?,
+            ImplyTarget::Group { .. } => IndexMap::new(),
+        };
+        out.push(Implication {
+            target,
+            params,
+            origin,
+        });
+    }
+    Ok(out)
+}
+
+fn group_options(value: &serde_yaml::Value, origin: &Origin) -> Result<Option<Vec<String>>, Error> {
+    use serde_yaml::Value;
+    let bad = || {
+        Error::new(
+            ErrorKind::InvalidValue,
+            "a group implication takes an option name, a list of option names, or nothing",
+        )
+        .at(origin.clone())
+        .with_label("expected an option name")
+        .with_help("write e.g. `service_group:vector-db: qdrant`")
+    };
+    let options = match value {
+        Value::Null => return Ok(None),
+        Value::String(s) => vec![s.clone()],
+        Value::Sequence(items) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
+            .collect::<Result<_, _>>()?,
+        _ => return Err(bad()),
+    };
+    for o in &options {
+        check_name(o, origin)?;
+    }
+    Ok(Some(options))
+}
+
+fn params(value: &serde_yaml::Value, origin: &Origin) -> Result<IndexMap<String, String>, Error> {
+    use serde_yaml::Value;
+    let bad = |what: &str| {
+        Error::new(
+            ErrorKind::InvalidValue,
+            format!("implication value must be empty or `{{params: {{...}}}}`, found {what}"),
+        )
+        .at(origin.clone())
+        .with_label("unexpected value")
+        .with_help("write `service:postgres: {params: {db_name: auth}}` or leave the value empty")
+    };
+    let map = match value {
+        Value::Null => return Ok(IndexMap::new()),
+        Value::Mapping(m) => m,
+        Value::String(_) => return Err(bad("a string")),
+        Value::Sequence(_) => return Err(bad("a list")),
+        _ => return Err(bad("a scalar")),
+    };
+    let mut out = IndexMap::new();
+    for (k, v) in map {
+        match k.as_str() {
+            Some("params") => {}
+            Some(other) => {
+                return Err(Error::new(
+                    ErrorKind::UnknownKey,
+                    format!("unknown key `{other}` in an implication"),
+                )
+                .at(origin.clone())
+                .with_label("unknown key")
+                .add_help(did_you_mean_hint(other, ["params"]))
+                .add_help(Some(
+                    "an implication of a component takes only `params`".into(),
+                )));
+            }
+            None => return Err(bad("a non-string key")),
+        }
+        match v {
+            Value::Null => {}
+            Value::Mapping(p) => {
+                for (pk, pv) in p {
+                    let key = scalar_text(pk).ok_or_else(|| bad("a non-scalar param name"))?;
+                    let value = scalar_text(pv).ok_or_else(|| bad("a non-scalar param value"))?;
+                    out.insert(key, value);
+                }
+            }
+            _ => return Err(bad("`params` that is not a mapping")),
+        }
+    }
+    Ok(out)
+}
+
+fn scalar_text(v: &serde_yaml::Value) -> Option<String> {
+    use serde_yaml::Value;
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Strategy of a selection as it appears in hsm.yaml, for shape checks.
+pub fn selection_shape(selection: &Selection) -> &'static str {
+    match selection {
+        Selection::None => "nothing",
+        Selection::One(_) => "one option",
+        Selection::Many(_) => "a list",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin::file_only(&SourceFile::new("x.yaml", None, "name: x\n"))
+    }
+
+    #[test]
+    fn versions_are_read_leniently() {
+        for (text, want) in [
+            ("1.2.3", "1.2.3"),
+            ("1.10", "1.10.0"),
+            ("3", "3.0.0"),
+            ("v1.12.4", "1.12.4"),
+            ("2.0-rc1", "2.0.0-rc1"),
+        ] {
+            assert_eq!(
+                parse_version(&Text(text.into()), &origin())
+                    .unwrap()
+                    .to_string(),
+                want,
+                "{text}"
+            );
+        }
+        assert!(parse_version(&Text("latest".into()), &origin()).is_err());
+    }
+
+    #[test]
+    fn ranges_accept_pep440_equality() {
+        let req = parse_req("==1.2.3", &origin()).unwrap();
+        assert!(req.matches(&Version::new(1, 2, 3)));
+        assert!(
+            parse_req(">=1.10, <2", &origin())
+                .unwrap()
+                .matches(&Version::new(1, 12, 0))
+        );
+        assert_eq!(
+            parse_req(">=>1", &origin()).unwrap_err().kind,
+            ErrorKind::InvalidVersion
+        );
+    }
+}

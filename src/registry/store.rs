@@ -1,0 +1,185 @@
+//! Where registry files are read from: a directory on disk or the copy embedded in the binary.
+//!
+//! Lookups go straight to `<category>/<name>.yaml` (then `.yml`): one `stat`/`read` per
+//! component the solve touches, never a directory listing, so the cost of a solve follows
+//! the size of the stack and not of the registry. Listings are only made for
+//! did-you-mean suggestions and for `registry lint`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use include_dir::{Dir, include_dir};
+
+use crate::error::{Error, ErrorKind};
+use crate::source::SourceFile;
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/registry");
+
+/// The four folders of a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    Libraries,
+    Services,
+    LibraryGroups,
+    ServiceGroups,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [
+        Category::Libraries,
+        Category::Services,
+        Category::LibraryGroups,
+        Category::ServiceGroups,
+    ];
+
+    pub fn dir(self) -> &'static str {
+        match self {
+            Category::Libraries => "libraries",
+            Category::Services => "services",
+            Category::LibraryGroups => "library_groups",
+            Category::ServiceGroups => "service_groups",
+        }
+    }
+}
+
+/// A registry's files.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Dir {
+        root: PathBuf,
+        /// How `root` is shown in messages (relative to the working directory when possible).
+        display: String,
+    },
+    Builtin,
+}
+
+impl Store {
+    pub fn dir(root: PathBuf, display: String) -> Self {
+        Store::Dir { root, display }
+    }
+
+    /// How the registry is named in messages.
+    pub fn display(&self) -> &str {
+        match self {
+            Store::Dir { display, .. } => display,
+            Store::Builtin => "<built-in>",
+        }
+    }
+
+    pub fn root(&self) -> Option<&Path> {
+        match self {
+            Store::Dir { root, .. } => Some(root),
+            Store::Builtin => None,
+        }
+    }
+
+    /// Read `<category>/<name>.yaml` (or `.yml`); `Ok(None)` if there is no such file.
+    /// `name` must already be a valid name (no separators), see [`crate::manifest::is_valid_name`].
+    pub fn read(&self, category: Category, name: &str) -> Result<Option<Arc<SourceFile>>, Error> {
+        for ext in ["yaml", "yml"] {
+            let rel = format!("{}/{name}.{ext}", category.dir());
+            match self {
+                Store::Builtin => {
+                    if let Some(file) = BUILTIN.get_file(&rel) {
+                        let text = file.contents_utf8().ok_or_else(|| {
+                            Error::new(
+                                ErrorKind::Io,
+                                format!("built-in registry file {rel} is not UTF-8"),
+                            )
+                        })?;
+                        return Ok(Some(SourceFile::new(
+                            format!("<built-in>/{rel}"),
+                            None,
+                            text,
+                        )));
+                    }
+                }
+                Store::Dir { root, display } => {
+                    let path = root.join(&rel);
+                    match std::fs::read(&path) {
+                        Ok(bytes) => {
+                            let text = String::from_utf8(bytes).map_err(|_| {
+                                Error::new(
+                                    ErrorKind::Io,
+                                    format!("{} is not UTF-8 text", path.display()),
+                                )
+                                .with_help("registry files must be UTF-8 YAML")
+                            })?;
+                            return Ok(Some(SourceFile::new(
+                                join_display(display, &rel),
+                                Some(path),
+                                text,
+                            )));
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(Error::io(&path, &e)),
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Names of every entry in a category, sorted. Used for suggestions and lint only.
+    pub fn list(&self, category: Category) -> Vec<String> {
+        let mut names: Vec<String> = match self {
+            Store::Builtin => BUILTIN
+                .get_dir(category.dir())
+                .map(|d| d.files().filter_map(|f| yaml_stem(f.path())).collect())
+                .unwrap_or_default(),
+            Store::Dir { root, .. } => std::fs::read_dir(root.join(category.dir()))
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .filter_map(|e| yaml_stem(&e.path()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+fn yaml_stem(path: &Path) -> Option<String> {
+    let ext = path.extension()?.to_str()?;
+    if ext != "yaml" && ext != "yml" {
+        return None;
+    }
+    path.file_stem()?.to_str().map(str::to_string)
+}
+
+fn join_display(root: &str, rel: &str) -> String {
+    if root.is_empty() || root == "." {
+        rel.to_string()
+    } else {
+        format!("{}/{rel}", root.trim_end_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_registry_is_embedded() {
+        let store = Store::Builtin;
+        assert!(
+            store
+                .list(Category::LibraryGroups)
+                .iter()
+                .any(|n| n == "vector-db-adapter")
+        );
+        let file = store
+            .read(Category::Libraries, "qdrant-adapter")
+            .unwrap()
+            .unwrap();
+        assert_eq!(file.display(), "<built-in>/libraries/qdrant-adapter.yaml");
+        assert!(
+            store
+                .read(Category::Libraries, "no-such-thing")
+                .unwrap()
+                .is_none()
+        );
+    }
+}

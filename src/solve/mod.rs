@@ -1,0 +1,86 @@
+//! Solving: hsm.yaml + registry → one consistent [`Selection`], or a [`Conflict`]
+//! explaining why none exists.
+//!
+//! # Design
+//!
+//! A stack is a dependency problem in disguise, so hsm hands it to pubgrub rather than
+//! writing its own search. The encoding (see [`package`]) maps every hsm rule to a pubgrub
+//! dependency: implications and requirements bring packages in, a 1-of-N group is a
+//! package whose versions are its options (so it can hold only one), conflicts and
+//! hsm.yaml constraints are dependencies on "absent" (or "absent or matching"). pubgrub's
+//! conflict-driven search gives us three things at once: backtracking over component
+//! versions (the newest version that fits wins), completeness (if a stack exists it is
+//! found), and a derivation tree when none does, which [`report`] turns into sentences.
+//!
+//! Trade-offs:
+//! - *Lazy compilation.* The provider compiles a package's rules the first time pubgrub
+//!   asks for them ([`compile`]), so a solve reads only the registry files of components it
+//!   reaches. The price is that a broken file elsewhere in the registry goes unnoticed
+//!   until something uses it; `hsm registry lint` exists for that.
+//! - *Errors are not conflicts.* A misspelt option or an implication to a missing file
+//!   aborts with a positioned error instead of being encoded as an impossible dependency.
+//!   A conflict report should only ever talk about real choices.
+//! - *Explanations from rules, not ranges.* pubgrub's facts mention version sets; we map
+//!   each back to the rule that produced it (kept by the compiler) and print the rule.
+//!
+//! The petgraph side ([`selection`], [`graph`]) answers "why is X here?" on a solution and
+//! finds implication cycles in a registry; cycles are legal (pubgrub handles them), lint
+//! only reports them.
+
+pub mod compile;
+pub mod graph;
+pub mod package;
+mod provider;
+pub mod report;
+pub mod selection;
+pub mod words;
+
+pub use compile::{ActiveProfile, Compiler};
+pub use report::{Clash, Conflict};
+pub use selection::{GroupChoice, Reason, Selected, Selection};
+
+use pubgrub::PubGrubError;
+
+use crate::error::Error;
+use crate::manifest::Manifest;
+use crate::registry::Registry;
+use package::{Pkg, Ver};
+use provider::Provider;
+
+/// The outcome of a solve that read its input successfully.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Solved(Selection),
+    Conflict(Box<Conflict>),
+}
+
+/// Solve `manifest` against `registry`.
+pub fn solve(manifest: &Manifest, registry: &Registry) -> Result<Outcome, Error> {
+    let compiler = Compiler::new(manifest, registry);
+    solve_with(&compiler)
+}
+
+/// Solve with a compiler the caller keeps (to explain the selection afterwards).
+pub fn solve_with(compiler: &Compiler<'_>) -> Result<Outcome, Error> {
+    // Compile hsm.yaml first so its mistakes are reported before any search.
+    compiler.deps(&Pkg::Root, Ver::ONE)?;
+    let provider = Provider { compiler };
+    match pubgrub::resolve(&provider, Pkg::Root, Ver::ONE) {
+        Ok(solution) => Ok(Outcome::Solved(Selection::build(solution, compiler)?)),
+        Err(PubGrubError::NoSolution(tree)) => Ok(Outcome::Conflict(Box::new(report::explain(
+            &tree, compiler,
+        )))),
+        Err(PubGrubError::ErrorRetrievingDependencies { source, .. }) => Err(source),
+        Err(PubGrubError::ErrorChoosingVersion { source, .. }) => Err(source),
+        Err(PubGrubError::ErrorInShouldCancel(e)) => Err(e),
+    }
+}
+
+impl Outcome {
+    pub fn selection(&self) -> Option<&Selection> {
+        match self {
+            Outcome::Solved(s) => Some(s),
+            Outcome::Conflict(_) => None,
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! A solved stack: every selected component with its version, mode, profile and the chain
+//! of reasons that brought it in.
+//!
+//! The reasons come from the *active implication graph*: a petgraph graph whose nodes are
+//! the packages in the solution and whose edges are the rules that brought one from another
+//! (only rules that bring something: constraints and conflicts restrict, they never bring).
+//! "Why is X here?" is a shortest path from hsm.yaml to X in that graph.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use semver::Version;
+use serde::Serialize;
+
+use super::compile::{ActiveProfile, Compiler};
+use super::package::{Because, Pkg, Ver};
+use super::words;
+use crate::manifest::Mode;
+use crate::registry::{Component, Kind};
+
+/// One rule on a reason chain, already in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reason {
+    pub text: String,
+    /// `file:line` of the rule.
+    pub at: String,
+    #[serde(skip)]
+    pub because: Because,
+}
+
+/// A component in the stack.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    pub kind: Kind,
+    pub name: String,
+    pub version: Option<Version>,
+    /// Index into `component.versions`.
+    pub version_index: usize,
+    pub mode: Mode,
+    /// For services: the deployment profile.
+    pub profile: Option<ActiveProfile>,
+    /// For services: params merged from every active implication of it (key → values).
+    pub params: IndexMap<String, Vec<String>>,
+    /// The shortest chain of reasons from hsm.yaml to this component.
+    pub chain: Vec<Reason>,
+    pub component: Arc<Component>,
+}
+
+/// Which option a group holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupChoice {
+    pub kind: Kind,
+    pub group: String,
+    pub options: Vec<String>,
+}
+
+/// The result of a successful solve.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Libraries then services, each sorted by name.
+    pub components: Vec<Selected>,
+    pub groups: Vec<GroupChoice>,
+    graph: DiGraph<Pkg, (Option<Ver>, Because)>,
+    nodes: HashMap<Pkg, NodeIndex>,
+    versions: HashMap<Pkg, Ver>,
+}
+
+impl Selection {
+    pub(super) fn build(
+        solution: impl IntoIterator<Item = (Pkg, Ver)>,
+        compiler: &Compiler<'_>,
+    ) -> Result<Selection, crate::Error> {
+        let mut versions: HashMap<Pkg, Ver> = HashMap::new();
+        let mut present: Vec<(Pkg, Ver)> = solution
+            .into_iter()
+            .filter(|(_, v)| *v != Ver::ABSENT)
+            .collect();
+        present.sort();
+        let mut graph: DiGraph<Pkg, (Option<Ver>, Because)> = DiGraph::new();
+        let mut nodes = HashMap::new();
+        for (pkg, ver) in &present {
+            versions.insert(pkg.clone(), *ver);
+            nodes.insert(pkg.clone(), graph.add_node(pkg.clone()));
+        }
+        for (pkg, ver) in &present {
+            let deps = compiler.deps(pkg, *ver)?;
+            for (to, dep) in deps.iter() {
+                let (Some(&from_ix), Some(&to_ix)) = (nodes.get(pkg), nodes.get(to)) else {
+                    continue;
+                };
+                for because in dep.because.iter().filter(|b| b.brings()) {
+                    graph.add_edge(from_ix, to_ix, (Some(*ver), because.clone()));
+                }
+            }
+        }
+
+        let mut selection = Selection {
+            components: Vec::new(),
+            groups: Vec::new(),
+            graph,
+            nodes,
+            versions,
+        };
+        for (pkg, ver) in &present {
+            match pkg {
+                Pkg::Component(kind, name) => {
+                    let component = compiler.component(*kind, name)?;
+                    let index = ver.index().unwrap_or_default();
+                    let profile = compiler.profile(&component)?;
+                    selection.components.push(Selected {
+                        kind: *kind,
+                        name: name.to_string(),
+                        version: component
+                            .versions
+                            .get(index)
+                            .and_then(|v| v.version.clone()),
+                        version_index: index,
+                        mode: compiler.manifest.mode_of(name),
+                        profile,
+                        params: selection.merged_params(pkg),
+                        chain: selection.chain(pkg, compiler),
+                        component,
+                    });
+                }
+                Pkg::Group(kind, name) => selection.groups.push(GroupChoice {
+                    kind: *kind,
+                    group: name.to_string(),
+                    options: vec![words::option_name(
+                        compiler,
+                        *kind,
+                        name,
+                        ver.index().unwrap_or_default(),
+                    )],
+                }),
+                Pkg::Option(kind, name, i) => {
+                    let option = words::option_name(compiler, *kind, name, *i as usize);
+                    match selection
+                        .groups
+                        .iter_mut()
+                        .find(|g| g.kind == *kind && g.group == **name)
+                    {
+                        Some(g) => g.options.push(option),
+                        None => selection.groups.push(GroupChoice {
+                            kind: *kind,
+                            group: name.to_string(),
+                            options: vec![option],
+                        }),
+                    }
+                }
+                Pkg::Root => {}
+            }
+        }
+        selection
+            .components
+            .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        selection
+            .groups
+            .sort_by(|a, b| (a.kind, &a.group).cmp(&(b.kind, &b.group)));
+        Ok(selection)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Selected> {
+        self.components.iter().find(|c| c.name == name)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Incoming rules of a package, in a stable order (by source package, then rule order).
+    fn incoming(&self, pkg: &Pkg) -> Vec<(Pkg, Option<Ver>, Because)> {
+        let Some(&ix) = self.nodes.get(pkg) else {
+            return Vec::new();
+        };
+        let mut edges: Vec<_> = self
+            .graph
+            .edges_directed(ix, petgraph::Direction::Incoming)
+            .map(|e| {
+                (
+                    e.id(),
+                    self.graph[e.source()].clone(),
+                    e.weight().0,
+                    e.weight().1.clone(),
+                )
+            })
+            .collect();
+        edges.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
+        edges
+            .into_iter()
+            .map(|(_, from, ver, because)| (from, ver, because))
+            .collect()
+    }
+
+    /// Params from every active `implies` of this service, merged per key: values in the
+    /// order of their sources (sorted by name), duplicates dropped.
+    fn merged_params(&self, pkg: &Pkg) -> IndexMap<String, Vec<String>> {
+        let mut merged: IndexMap<String, Vec<String>> = IndexMap::new();
+        for (_, _, because) in self.incoming(pkg) {
+            if let Because::Implies { params, .. } = because {
+                for (k, v) in params.iter() {
+                    let values = merged.entry(k.clone()).or_default();
+                    if !values.contains(v) {
+                        values.push(v.clone());
+                    }
+                }
+            }
+        }
+        merged
+    }
+
+    /// The shortest chain of rules from hsm.yaml to `target`, skipping structural steps.
+    fn chain(&self, target: &Pkg, compiler: &Compiler<'_>) -> Vec<Reason> {
+        let (Some(&root), Some(&goal)) = (self.nodes.get(&Pkg::Root), self.nodes.get(target))
+        else {
+            return Vec::new();
+        };
+        // Breadth-first search; edges visited in a stable order so ties break the same way
+        // on every run.
+        let mut prev: HashMap<NodeIndex, petgraph::graph::EdgeIndex> = HashMap::new();
+        let mut queue = VecDeque::from([root]);
+        let mut seen = vec![false; self.graph.node_count()];
+        seen[root.index()] = true;
+        while let Some(n) = queue.pop_front() {
+            if n == goal {
+                break;
+            }
+            let mut out: Vec<_> = self.graph.edges(n).map(|e| (e.target(), e.id())).collect();
+            out.sort_by_key(|(t, id)| (self.graph[*t].clone(), *id));
+            for (t, id) in out {
+                if !seen[t.index()] {
+                    seen[t.index()] = true;
+                    prev.insert(t, id);
+                    queue.push_back(t);
+                }
+            }
+        }
+        let mut steps = Vec::new();
+        let mut at = goal;
+        while let Some(&edge) = prev.get(&at) {
+            let (from, to) = self.graph.edge_endpoints(edge).unwrap_or((at, at));
+            let (ver, because) = &self.graph[edge];
+            if !matches!(because, Because::IsOption { .. }) {
+                steps.push(Reason {
+                    text: words::sentence(
+                        &self.graph[from],
+                        *ver,
+                        &self.graph[to],
+                        because,
+                        compiler,
+                    ),
+                    at: because.origin().short(),
+                    because: because.clone(),
+                });
+            }
+            at = from;
+        }
+        steps.reverse();
+        steps
+    }
+
+    /// Every rule that brings `name` into the stack, each with the chain that activated
+    /// its source (for `hsm why`).
+    pub fn why(&self, name: &str, compiler: &Compiler<'_>) -> Vec<(Reason, Vec<Reason>)> {
+        let Some(sel) = self.get(name) else {
+            return Vec::new();
+        };
+        let pkg = Pkg::Component(sel.kind, sel.name.as_str().into());
+        let mut out = Vec::new();
+        for (from, ver, because) in self.incoming(&pkg) {
+            // Selecting an option means selecting the component; show the selection itself.
+            let (from, ver, because) = match (&from, &because) {
+                (Pkg::Group(..) | Pkg::Option(..), Because::IsOption { .. }) => {
+                    match self.incoming(&from).into_iter().next() {
+                        Some(step) => step,
+                        None => continue,
+                    }
+                }
+                _ => (from, ver, because),
+            };
+            let reason = Reason {
+                text: words::sentence(&from, ver, &pkg, &because, compiler),
+                at: because.origin().short(),
+                because: because.clone(),
+            };
+            let source_chain = if from == Pkg::Root {
+                Vec::new()
+            } else {
+                self.chain(&from, compiler)
+            };
+            out.push((reason, source_chain));
+        }
+        out
+    }
+
+    /// The solver version of a package (for the scenario runner and tests).
+    pub fn version_of(&self, pkg: &Pkg) -> Option<Ver> {
+        self.versions.get(pkg).copied()
+    }
+}

@@ -1,0 +1,151 @@
+//! Domain words for solver facts.
+//!
+//! Everything the user reads about a solve goes through here, so the vocabulary stays
+//! the manifest's and the registry's: "hsm.yaml selects", "choice group", "implies",
+//! "requires". Solver terms (root, package, version indices) never leave this module.
+
+use super::compile::Compiler;
+use super::package::{Because, Pkg, Range, Ver};
+use crate::registry::Kind;
+
+/// How a package is named as the subject of a sentence.
+pub fn subject(pkg: &Pkg, compiler: &Compiler<'_>) -> String {
+    match pkg {
+        Pkg::Root => "hsm.yaml".to_string(),
+        Pkg::Component(_, name) => format!("`{name}`"),
+        Pkg::Group(kind, name) => format!("{} group `{name}`", group_word(*kind)),
+        Pkg::Option(kind, group, i) => {
+            let option = option_name(compiler, *kind, group, *i as usize);
+            format!("option `{option}` of {} group `{group}`", group_word(*kind))
+        }
+    }
+}
+
+/// The subject of a rule held by a specific package version ("option `x` of group `g`",
+/// "`qdrant-adapter` 1.12.1").
+pub fn subject_at(pkg: &Pkg, ver: Option<Ver>, compiler: &Compiler<'_>) -> String {
+    match (pkg, ver) {
+        (Pkg::Group(kind, group), Some(v)) => {
+            let option = option_name(compiler, *kind, group, v.index().unwrap_or_default());
+            format!("option `{option}` of {} group `{group}`", group_word(*kind))
+        }
+        (Pkg::Component(kind, name), Some(v)) => match version_label(compiler, *kind, name, v) {
+            Some(label) => format!("`{name}` {label}"),
+            None => format!("`{name}`"),
+        },
+        _ => subject(pkg, compiler),
+    }
+}
+
+pub fn group_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Library => "choice",
+        Kind::Service => "choice",
+    }
+}
+
+pub fn option_name(compiler: &Compiler<'_>, kind: Kind, group: &str, index: usize) -> String {
+    compiler
+        .group(kind, group)
+        .ok()
+        .and_then(|g| g.options.get(index).map(|o| o.name.clone()))
+        .unwrap_or_else(|| format!("#{index}"))
+}
+
+pub fn version_label(compiler: &Compiler<'_>, kind: Kind, name: &str, v: Ver) -> Option<String> {
+    let c = compiler.component(kind, name).ok()?;
+    c.versions
+        .get(v.index()?)?
+        .version
+        .as_ref()
+        .map(ToString::to_string)
+}
+
+/// One sentence for one rule: `from` (at `ver`) has a dependency on `to` because of `because`.
+pub fn sentence(
+    from: &Pkg,
+    ver: Option<Ver>,
+    to: &Pkg,
+    because: &Because,
+    compiler: &Compiler<'_>,
+) -> String {
+    let target = match to {
+        Pkg::Component(_, n) => format!("`{n}`"),
+        other => subject(other, compiler),
+    };
+    match because {
+        Because::Selects {
+            group,
+            option,
+            section,
+            ..
+        } => {
+            format!(
+                "hsm.yaml selects `{option}` in {} group `{group}`",
+                group_word(crate::solve::compile::section_kind(*section))
+            )
+        }
+        Because::Lists { section, .. } => {
+            format!("hsm.yaml lists {target} in `{}.standalone`", section.key())
+        }
+        Because::Constraint { text, .. } => format!("hsm.yaml constrains {target} to `{text}`"),
+        Because::IsOption { group, option, .. } => {
+            format!("option `{option}` of group `{group}` is {target}")
+        }
+        Because::Implies { .. } => format!("{} implies {target}", subject_at(from, ver, compiler)),
+        Because::ImpliesGroup { group, options, .. } => {
+            let who = subject_at(from, ver, compiler);
+            let kind = match to {
+                Pkg::Group(k, _) | Pkg::Option(k, _, _) | Pkg::Component(k, _) => *k,
+                Pkg::Root => Kind::Service,
+            };
+            match options.as_deref() {
+                Some([one]) => format!(
+                    "{who} implies `{one}` in {} group `{group}`",
+                    group_word(kind)
+                ),
+                Some(many) => format!(
+                    "{who} implies {} in {} group `{group}`",
+                    many.iter()
+                        .map(|o| format!("`{o}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    group_word(kind)
+                ),
+                None => format!(
+                    "{who} implies {} group `{group}` (its default option)",
+                    group_word(kind)
+                ),
+            }
+        }
+        Because::Requires { text, .. } => format!(
+            "{} requires {target} `{text}`",
+            subject_at(from, ver, compiler)
+        ),
+        Because::Conflicts { .. } => format!(
+            "{} conflicts with {target}",
+            subject_at(from, ver, compiler)
+        ),
+    }
+}
+
+/// Versions of a component in `range`, newest first: "1.12.4, 1.11.5".
+pub fn versions_in(range: &Range, pkg: &Pkg, compiler: &Compiler<'_>) -> Vec<String> {
+    let Pkg::Component(kind, name) = pkg else {
+        return Vec::new();
+    };
+    let Ok(c) = compiler.component(*kind, name) else {
+        return Vec::new();
+    };
+    c.versions
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(i, _)| range.contains(&Ver::from_index(*i)))
+        .map(|(_, v)| {
+            v.version
+                .as_ref()
+                .map_or_else(|| "(unversioned)".to_string(), ToString::to_string)
+        })
+        .collect()
+}

@@ -1,0 +1,168 @@
+//! Input files and positions inside them.
+//!
+//! Every rule hsm reads keeps an [`Origin`]: the file it came from and where in that file.
+//! Positions are resolved lazily. A file's YAML is parsed for *data* by serde (`serde_yaml`),
+//! which keeps no positions; the first time someone asks for the line of a rule, the file
+//! is parsed once more by the lossless `yaml-edit` parser and every key path is indexed
+//! (see [`locate`]). Successful solves never pay for that second parse unless they print
+//! an explanation.
+
+mod de;
+mod locate;
+mod suggest;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+pub use de::{null_as_default, parse_yaml};
+pub use locate::{KeyPath, Seg};
+pub use suggest::{did_you_mean, did_you_mean_hint};
+
+/// A file hsm has read, with the text kept for positions and error snippets.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// How the file is named in messages: relative to the working directory when possible,
+    /// `<built-in>/...` for the embedded registry.
+    display: String,
+    /// The real path, when the file is on disk.
+    path: Option<PathBuf>,
+    text: Arc<str>,
+    index: OnceLock<locate::Index>,
+}
+
+impl SourceFile {
+    pub fn new(
+        display: impl Into<String>,
+        path: Option<PathBuf>,
+        text: impl Into<Arc<str>>,
+    ) -> Arc<Self> {
+        Arc::new(SourceFile {
+            display: display.into(),
+            path,
+            text: text.into(),
+            index: OnceLock::new(),
+        })
+    }
+
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.path.as_deref()
+    }
+
+    pub fn text(&self) -> &Arc<str> {
+        &self.text
+    }
+
+    /// The span of the key at `path` (or of the sequence item, for an index segment).
+    pub fn span_of(&self, path: &KeyPath) -> Option<Span> {
+        self.index
+            .get_or_init(|| locate::Index::build(&self.text))
+            .get(path)
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        (line, column)
+    }
+}
+
+/// A byte range in a [`SourceFile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// Where a rule or value came from: a file and a position in it.
+#[derive(Clone)]
+pub struct Origin {
+    file: Arc<SourceFile>,
+    at: At,
+}
+
+#[derive(Clone, Debug)]
+enum At {
+    /// A key path, resolved to a span on demand.
+    Path(KeyPath),
+    /// A known span (serde errors give us one directly).
+    Span(Span),
+}
+
+impl Origin {
+    pub fn at_path(file: &Arc<SourceFile>, path: KeyPath) -> Self {
+        Origin {
+            file: Arc::clone(file),
+            at: At::Path(path),
+        }
+    }
+
+    pub fn at_span(file: &Arc<SourceFile>, span: Span) -> Self {
+        Origin {
+            file: Arc::clone(file),
+            at: At::Span(span),
+        }
+    }
+
+    /// The whole file (line 1).
+    pub fn file_only(file: &Arc<SourceFile>) -> Self {
+        Origin::at_span(file, Span { offset: 0, len: 0 })
+    }
+
+    pub fn file(&self) -> &Arc<SourceFile> {
+        &self.file
+    }
+
+    /// The span, falling back to the nearest enclosing key that exists, then to the file start.
+    pub fn span(&self) -> Span {
+        match &self.at {
+            At::Span(span) => *span,
+            At::Path(path) => {
+                let mut path = path.clone();
+                loop {
+                    if let Some(span) = self.file.span_of(&path) {
+                        return span;
+                    }
+                    if !path.pop() {
+                        return Span { offset: 0, len: 0 };
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn line(&self) -> usize {
+        self.file.line_col(self.span().offset).0
+    }
+
+    /// `file:line:column`.
+    pub fn location(&self) -> String {
+        let (line, col) = self.file.line_col(self.span().offset);
+        format!("{}:{line}:{col}", self.file.display)
+    }
+
+    /// `file:line`, the short form used in explanations.
+    pub fn short(&self) -> String {
+        format!("{}:{}", self.file.display, self.line())
+    }
+}
+
+impl fmt::Debug for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.short())
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.short())
+    }
+}
