@@ -51,9 +51,17 @@ pub enum Store {
         display: String,
     },
     Builtin,
+    /// Files held in memory, keyed by relative path (`libraries/x.yaml`): for tests,
+    /// benchmarks and tools that generate registries.
+    Memory(Arc<std::collections::BTreeMap<String, String>>),
 }
 
 impl Store {
+    /// An in-memory registry from `(relative path, text)` pairs.
+    pub fn memory(files: impl IntoIterator<Item = (String, String)>) -> Self {
+        Store::Memory(Arc::new(files.into_iter().collect()))
+    }
+
     pub fn dir(root: PathBuf, display: String) -> Self {
         Store::Dir { root, display }
     }
@@ -63,13 +71,14 @@ impl Store {
         match self {
             Store::Dir { display, .. } => display,
             Store::Builtin => "<built-in>",
+            Store::Memory(_) => "<memory>",
         }
     }
 
     pub fn root(&self) -> Option<&Path> {
         match self {
             Store::Dir { root, .. } => Some(root),
-            Store::Builtin => None,
+            Store::Builtin | Store::Memory(_) => None,
         }
     }
 
@@ -92,6 +101,11 @@ impl Store {
                             None,
                             text,
                         )));
+                    }
+                }
+                Store::Memory(files) => {
+                    if let Some(text) = files.get(&rel) {
+                        return Ok(Some(SourceFile::new(format!("<memory>/{rel}"), None, text.as_str())));
                     }
                 }
                 Store::Dir { root, display } => {
@@ -127,6 +141,10 @@ impl Store {
                 .get_dir(category.dir())
                 .map(|d| d.files().filter_map(|f| yaml_stem(f.path())).collect())
                 .unwrap_or_default(),
+            Store::Memory(files) => {
+                let prefix = format!("{}/", category.dir());
+                files.keys().filter_map(|k| k.strip_prefix(&prefix)).filter_map(|rest| yaml_stem(Path::new(rest))).collect()
+            }
             Store::Dir { root, .. } => std::fs::read_dir(root.join(category.dir()))
                 .map(|rd| {
                     rd.filter_map(|e| e.ok())
