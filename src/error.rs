@@ -9,12 +9,11 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use miette::{Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use serde::Serialize;
 
-use crate::source::Origin;
+use crate::source::{Origin, SourceFile};
 
 /// A stable name for each kind of problem (used in `--format json` and by tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,12 +53,11 @@ pub enum ErrorKind {
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
-    pub origin: Option<Origin>,
+    pub origin: Option<Box<Origin>>,
     /// Short text shown under the offending span.
     pub label: Option<String>,
     /// How to fix it.
     pub help: Option<String>,
-    source_code: Option<NamedSource<Arc<str>>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -72,16 +70,12 @@ impl Error {
             origin: None,
             label: None,
             help: None,
-            source_code: None,
         }
     }
 
     #[must_use]
     pub fn at(mut self, origin: Origin) -> Self {
-        let file = origin.file();
-        self.source_code =
-            Some(NamedSource::new(file.display(), Arc::clone(file.text())).with_language("yaml"));
-        self.origin = Some(origin);
+        self.origin = Some(Box::new(origin));
         self
     }
 
@@ -124,7 +118,7 @@ impl Error {
 
     /// `file:line:column` of the problem, if it has one.
     pub fn location(&self) -> Option<String> {
-        self.origin.as_ref().map(Origin::location)
+        self.origin.as_deref().map(Origin::location)
     }
 
     /// The error as JSON (for `--format json`).
@@ -160,7 +154,7 @@ impl Diagnostic for Error {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source_code.as_ref().map(|s| s as &dyn SourceCode)
+        self.origin.as_deref().map(|o| o.file().as_ref() as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -168,5 +162,29 @@ impl Diagnostic for Error {
         let span = origin.span();
         let label = LabeledSpan::new(self.label.clone(), span.offset, span.len.max(1));
         Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// Lets miette show code frames straight from a [`SourceFile`], named as the user sees it.
+impl SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text: &'a str = self.text();
+        let inner = text.read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(
+            MietteSpanContents::new_named(
+                self.display().to_string(),
+                inner.data(),
+                *inner.span(),
+                inner.line(),
+                inner.column(),
+                inner.line_count(),
+            )
+            .with_language("yaml"),
+        ))
     }
 }

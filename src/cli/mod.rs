@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::registry::{Registry, location};
 
@@ -107,7 +107,17 @@ impl Context {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Manifest::load(&self.root);
+                let place = match location::relative_display(&self.root, &self.cwd).as_str() {
+                    "." => "the current directory".to_string(),
+                    other => other.to_string(),
+                };
+                return Err(Error::new(
+                    ErrorKind::NoManifest,
+                    format!("no {MANIFEST_FILE} in {place}"),
+                )
+                .with_help(
+                    "run `hsm init` to create one, or pass `--directory` to point at the project",
+                ));
             }
             Err(e) => return Err(Error::io(&path, &e)),
         };

@@ -19,6 +19,8 @@ pub fn render_error(err: &Error) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
+        .with_wrap_lines(false)
+        .with_break_words(false)
         .with_links(false);
     let mut out = String::new();
     if handler.render_report(&mut out, err).is_err() {

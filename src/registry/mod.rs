@@ -213,9 +213,12 @@ impl Registry {
             .flatten()
             .is_some()
         {
+            let section = match other {
+                Kind::Library => "libraries",
+                Kind::Service => "services",
+            };
             err = err.add_help(Some(format!(
-                "`{name}` is a {other} group: move it under `{}s.groups`",
-                other
+                "`{name}` is a {other} group: move it under `{section}.groups`"
             )));
         } else if err.help.is_none() {
             err = err.with_help(format!(

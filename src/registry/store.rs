@@ -105,7 +105,11 @@ impl Store {
                 }
                 Store::Memory(files) => {
                     if let Some(text) = files.get(&rel) {
-                        return Ok(Some(SourceFile::new(format!("<memory>/{rel}"), None, text.as_str())));
+                        return Ok(Some(SourceFile::new(
+                            format!("<memory>/{rel}"),
+                            None,
+                            text.as_str(),
+                        )));
                     }
                 }
                 Store::Dir { root, display } => {
@@ -143,7 +147,11 @@ impl Store {
                 .unwrap_or_default(),
             Store::Memory(files) => {
                 let prefix = format!("{}/", category.dir());
-                files.keys().filter_map(|k| k.strip_prefix(&prefix)).filter_map(|rest| yaml_stem(Path::new(rest))).collect()
+                files
+                    .keys()
+                    .filter_map(|k| k.strip_prefix(&prefix))
+                    .filter_map(|rest| yaml_stem(Path::new(rest)))
+                    .collect()
             }
             Store::Dir { root, .. } => std::fs::read_dir(root.join(category.dir()))
                 .map(|rd| {

@@ -98,6 +98,18 @@ pub(super) fn explain(
             .flat_map(|&i| reasons(&facts[i], compiler))
             .collect();
         because.retain(|r| !matches!(r.because, Because::IsOption { .. }));
+        // "Option `x` of group `g` is `x`" is structure, not a rule: the rule on this side
+        // is whatever selected the option.
+        if rules
+            .iter()
+            .all(|r| matches!(r.because, Because::IsOption { .. }))
+        {
+            if let Some(last) = because.pop() {
+                rules = vec![last];
+            }
+        }
+        // Nearest cause first.
+        because.reverse();
         sides.push(Side { rules, because });
     }
     let also: Vec<Reason> = facts
@@ -123,7 +135,12 @@ pub(super) fn explain(
                 .join(" and ")
         ),
         Clash::Conflicts { component, with } => {
-            format!("`{component}` and `{with}` cannot be in the stack together")
+            let (a, b) = if component <= with {
+                (component, with)
+            } else {
+                (with, component)
+            };
+            format!("`{a}` and `{b}` cannot be in the stack together")
         }
         Clash::Versions { component, .. } => {
             format!("no version of `{component}` satisfies every rule on it")
@@ -424,7 +441,7 @@ fn hints(
         .collect();
     match clash {
         Clash::Group { group, options } => {
-            for (f, wanted) in side_facts.iter().zip(options) {
+            for ((f, side), wanted) in side_facts.iter().zip(sides).zip(options) {
                 let other: Vec<&String> = options.iter().filter(|o| *o != wanted).collect();
                 match (&f.from, f.because.first()) {
                     (
@@ -456,7 +473,14 @@ fn hints(
                         }
                     }
                     (Pkg::Component(_, owner), Some(_)) => {
-                        hints.push(format!("`{owner}` needs `{wanted}` in `{group}`; remove `{owner}` from the stack or choose `{wanted}`"));
+                        let keep = other
+                            .first()
+                            .map(|o| format!(" to keep `{o}`"))
+                            .unwrap_or_default();
+                        match root_entry(facts, side, compiler) {
+                            Some(entry) => hints.push(format!("remove {entry} from hsm.yaml{keep} (`{owner}` needs `{wanted}`)")),
+                            None => hints.push(format!("`{owner}` needs `{wanted}` in `{group}`: leave it out of the stack{keep}")),
+                        }
                     }
                     _ => {}
                 }
@@ -467,10 +491,20 @@ fn hints(
                 ));
             }
         }
-        Clash::Conflicts { component, with } => {
-            hints.push(format!(
-                "remove `{component}` or `{with}` from hsm.yaml (or whatever brings it, see above)"
-            ));
+        Clash::Conflicts { .. } => {
+            let entries: Vec<String> = sides
+                .iter()
+                .filter_map(|s| root_entry(facts, s, compiler))
+                .collect();
+            match entries.as_slice() {
+                [a, b] if a != b => hints.push(format!(
+                    "keep only one of them: remove {a} or {b} from hsm.yaml"
+                )),
+                [a, ..] => hints.push(format!(
+                    "remove {a} from hsm.yaml, or the rule that brings the other component"
+                )),
+                [] => hints.push("remove one of the two components from the stack".to_string()),
+            }
         }
         Clash::Versions {
             component,
@@ -495,6 +529,24 @@ fn hints(
     }
     hints.dedup();
     hints
+}
+
+/// The hsm.yaml entry at the start of a side's chain: "`x` (hsm.yaml:3)".
+fn root_entry(facts: &[Fact], side: &[usize], compiler: &Compiler<'_>) -> Option<String> {
+    let first = &facts[*side.first()?];
+    let fact = if first.from == Pkg::Root {
+        first
+    } else {
+        let chain = ReachGraph::new(facts).chain_to(&first.from);
+        &facts[*chain.first()?]
+    };
+    let b = fact.because.first()?;
+    let name = match (b, &fact.to) {
+        (Because::Selects { option, .. }, _) => option.to_string(),
+        (_, Pkg::Component(_, n)) => n.to_string(),
+        (_, other) => words::subject(other, compiler),
+    };
+    Some(format!("`{name}` ({})", b.origin().short()))
 }
 
 impl Conflict {

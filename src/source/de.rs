@@ -134,9 +134,7 @@ fn translate(file: &Arc<SourceFile>, err: &serde_yaml::Error, what: &str) -> Err
         || msg.starts_with("invalid value")
         || msg.starts_with("invalid length")
     {
-        let reworded = msg
-            .replace("invalid type: ", "")
-            .replace("expected ", "expected ");
+        let reworded = msg.replace("invalid type: ", "");
         return Error::new(
             ErrorKind::InvalidValue,
             format!(
@@ -151,7 +149,11 @@ fn translate(file: &Arc<SourceFile>, err: &serde_yaml::Error, what: &str) -> Err
     if err.location().is_some() && path.is_none() && is_syntax_error(msg) {
         return Error::new(
             ErrorKind::MalformedYaml,
-            format!("{} is not valid YAML: {msg}", file.display()),
+            format!(
+                "{} is not valid YAML: {}",
+                file.display(),
+                strip_position(msg)
+            ),
         )
         .at(origin)
         .with_label("the YAML parser stopped here")
@@ -165,6 +167,18 @@ fn translate(file: &Arc<SourceFile>, err: &serde_yaml::Error, what: &str) -> Err
     .at(origin)
     .with_label("here")
     .with_help(format!("see the {what} format in the README"))
+}
+
+/// libyaml puts its own "at line L column C" inside the message; the code frame shows it.
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => {
+            let rest = &msg[i + 1..];
+            let end = rest.find(',').map_or(rest.len(), |j| j + 1);
+            format!("{}{}", &msg[..i], &rest[end..]).replace("  ", " ")
+        }
+        None => msg.to_string(),
+    }
 }
 
 fn is_syntax_error(msg: &str) -> bool {
@@ -247,7 +261,7 @@ mod tests {
 
     #[test]
     fn malformed_yaml_is_reported_with_position() {
-        let f = file("name: [x\nrequires: []\n");
+        let f = file("name: \"x\nrequires: []\n");
         let err = parse_yaml::<Lib>(&f, "registry").unwrap_err();
         assert_eq!(err.kind, ErrorKind::MalformedYaml, "{err:?}");
     }
