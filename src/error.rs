@@ -10,7 +10,9 @@
 use std::fmt;
 use std::path::Path;
 
-use miette::{Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use miette::{
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
 use serde::Serialize;
 
 use crate::source::{Origin, SourceFile};
@@ -154,7 +156,9 @@ impl Diagnostic for Error {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.origin.as_deref().map(|o| o.file().as_ref() as &dyn SourceCode)
+        self.origin
+            .as_deref()
+            .map(|o| o.file().as_ref() as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

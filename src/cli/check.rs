@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use super::output::outln;
 use super::output::{conflict_json, count_summary};
 use super::{Context, Format};
 use crate::error::Error;
@@ -14,11 +15,11 @@ pub fn run(ctx: &Context, format: Format) -> Result<ExitCode, Error> {
     match solve(&manifest, &registry)? {
         Outcome::Solved(selection) => {
             match format {
-                Format::Json => println!(
+                Format::Json => outln!(
                     "{:#}",
                     serde_json::json!({"status": "ok", "components": selection.components.len(), "registry": registry.store().display()})
                 ),
-                Format::Text => println!(
+                Format::Text => outln!(
                     "{} is valid: {} resolve from registry {}",
                     manifest.file.display(),
                     count_summary(&selection),
@@ -29,7 +30,7 @@ pub fn run(ctx: &Context, format: Format) -> Result<ExitCode, Error> {
         }
         Outcome::Conflict(conflict) => {
             match format {
-                Format::Json => println!("{:#}", conflict_json(&conflict)),
+                Format::Json => outln!("{:#}", conflict_json(&conflict)),
                 Format::Text => eprint!("{}", conflict.render()),
             }
             Ok(ExitCode::from(1))

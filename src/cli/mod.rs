@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::registry::{Registry, location};
 
+use output::outln;
 pub use output::render_error;
 
 /// Hyper Stack Manager (hsm): declarative stacks of Python libraries and Docker services.
@@ -160,7 +161,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"status": "error", "error": err.to_json()})
                 );

@@ -8,6 +8,28 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use crate::error::Error;
 use crate::solve::{Conflict, Selected, Selection};
 
+/// Write to stdout. A closed pipe (`hsm resolve | head`) ends the process quietly instead
+/// of panicking like `print!` would.
+pub fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if out.write_fmt(args).and_then(|()| out.flush()).is_err() {
+        std::process::exit(0);
+    }
+}
+
+/// `print!` through [`emit`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::output::emit(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::output::emit(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+pub(crate) use {out, outln};
+
 /// An error as the user sees it: message, a code frame at file:line:column, and help.
 /// Colours only on a terminal without `NO_COLOR`, so captured output is stable.
 pub fn render_error(err: &Error) -> String {

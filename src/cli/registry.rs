@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::Context;
+use super::output::outln;
 use super::output::render_error;
 use crate::error::Error;
 use crate::registry::{Category, Kind, Registry, location};
@@ -41,17 +42,17 @@ pub fn test(ctx: &Context, paths: &[PathBuf]) -> Result<ExitCode, Error> {
             let result = case.run(registry, &ctx.root);
             if result.failures.is_empty() {
                 passed += 1;
-                println!("PASS  {}  {}", result.at, result.name);
+                outln!("PASS  {}  {}", result.at, result.name);
             } else {
                 failed += 1;
-                println!("FAIL  {}  {}", result.at, result.name);
+                outln!("FAIL  {}  {}", result.at, result.name);
                 for f in &result.failures {
-                    println!("        {f}");
+                    outln!("        {f}");
                 }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -83,14 +84,14 @@ pub fn lint(ctx: &Context) -> Result<ExitCode, Error> {
     if problems == 0 {
         let graph = ImplicationGraph::build(&registry)?;
         for cycle in graph.cycles() {
-            println!("warning: implication cycle: {}", cycle.join(" → "));
+            outln!("warning: implication cycle: {}", cycle.join(" → "));
         }
     }
     let root = registry.store().root().map_or_else(
         || "<built-in>".to_string(),
         |r| location::relative_display(r, &ctx.cwd),
     );
-    println!("{checked} files checked in {root}, {problems} with problems");
+    outln!("{checked} files checked in {root}, {problems} with problems");
     Ok(if problems == 0 {
         ExitCode::SUCCESS
     } else {

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use super::output::{conflict_json, count_summary, selection_json, selection_table};
+use super::output::{out, outln};
 use super::{Context, Format};
 use crate::error::Error;
 use crate::solve::{Compiler, Outcome, solve_with};
@@ -14,24 +15,24 @@ pub fn run(ctx: &Context, explain: bool, format: Format) -> Result<ExitCode, Err
     match solve_with(&compiler)? {
         Outcome::Solved(selection) => {
             match format {
-                Format::Json => println!(
+                Format::Json => outln!(
                     "{:#}",
                     selection_json(&selection, registry.store().display())
                 ),
                 Format::Text => {
-                    println!(
+                    outln!(
                         "Resolved {} from registry {}",
                         count_summary(&selection),
                         registry.store().display()
                     );
-                    print!("{}", selection_table(&selection, explain));
+                    out!("{}", selection_table(&selection, explain));
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         Outcome::Conflict(conflict) => {
             match format {
-                Format::Json => println!("{:#}", conflict_json(&conflict)),
+                Format::Json => outln!("{:#}", conflict_json(&conflict)),
                 Format::Text => eprint!("{}", conflict.render()),
             }
             Ok(ExitCode::from(1))

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use super::output::conflict_json;
+use super::output::outln;
 use super::{Context, Format};
 use crate::error::{Error, ErrorKind};
 use crate::solve::{Compiler, Outcome, solve_with};
@@ -16,7 +17,7 @@ pub fn run(ctx: &Context, name: &str, format: Format) -> Result<ExitCode, Error>
         Outcome::Solved(s) => s,
         Outcome::Conflict(conflict) => {
             match format {
-                Format::Json => println!("{:#}", conflict_json(&conflict)),
+                Format::Json => outln!("{:#}", conflict_json(&conflict)),
                 Format::Text => eprint!("{}", conflict.render()),
             }
             return Ok(ExitCode::from(1));
@@ -57,7 +58,7 @@ pub fn run(ctx: &Context, name: &str, format: Format) -> Result<ExitCode, Error>
                 .iter()
                 .map(|(r, chain)| serde_json::json!({"text": r.text, "at": r.at, "because": chain}))
                 .collect();
-            println!(
+            outln!(
                 "{:#}",
                 serde_json::json!({
                     "status": "ok",
@@ -75,14 +76,16 @@ pub fn run(ctx: &Context, name: &str, format: Format) -> Result<ExitCode, Error>
                 .as_ref()
                 .map(|v| format!(" {v}"))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "`{}` ({}{version}, {}) is in the stack because:",
-                selected.name, selected.kind, selected.mode
+                selected.name,
+                selected.kind,
+                selected.mode
             );
             for (reason, chain) in &reasons {
-                println!("  - {} ({})", reason.text, reason.at);
+                outln!("  - {} ({})", reason.text, reason.at);
                 for step in chain.iter().rev() {
-                    println!("      because {} ({})", step.text, step.at);
+                    outln!("      because {} ({})", step.text, step.at);
                 }
             }
         }
