@@ -79,7 +79,7 @@ pub fn selection_table(selection: &Selection, explain: bool) -> String {
         let _ = writeln!(out, "{}", line.trim_end());
         if explain {
             for reason in &c.chain {
-                let _ = writeln!(out, "      ← {} ({})", reason.text, reason.at);
+                let _ = writeln!(out, "      ← {} ({})", reason.text, reason.at());
             }
         }
     }

@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, name: &str, format: Format) -> Result<ExitCode, Error>
         Format::Json => {
             let items: Vec<serde_json::Value> = reasons
                 .iter()
-                .map(|(r, chain)| serde_json::json!({"text": r.text, "at": r.at, "because": chain}))
+                .map(|(r, chain)| serde_json::json!({"text": r.text, "at": r.at(), "because": chain}))
                 .collect();
             outln!(
                 "{:#}",
@@ -83,9 +83,9 @@ pub fn run(ctx: &Context, name: &str, format: Format) -> Result<ExitCode, Error>
                 selected.mode
             );
             for (reason, chain) in &reasons {
-                outln!("  - {} ({})", reason.text, reason.at);
+                outln!("  - {} ({})", reason.text, reason.at());
                 for step in chain.iter().rev() {
-                    outln!("      because {} ({})", step.text, step.at);
+                    outln!("      because {} ({})", step.text, step.at());
                 }
             }
         }

@@ -49,6 +49,8 @@ use provider::Provider;
 
 /// The outcome of a solve that read its input successfully.
 #[derive(Debug, Clone)]
+// Returned once per solve and immediately matched: boxing the selection buys nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     Solved(Selection),
     Conflict(Box<Conflict>),

@@ -259,15 +259,10 @@ fn reasons(fact: &Fact, compiler: &Compiler<'_>) -> Vec<Reason> {
         } else {
             format!("`{name}` has no version {} available", versions.join(", "))
         };
-        let at = compiler
-            .component(*kind, name)
-            .map(|c| c.origin().short())
-            .unwrap_or_default();
         let origin = compiler.component(*kind, name).map(|c| c.origin());
         return match origin {
             Ok(origin) => vec![Reason {
                 text,
-                at,
                 because: Because::Implies {
                     params: Default::default(),
                     origin,
@@ -281,7 +276,6 @@ fn reasons(fact: &Fact, compiler: &Compiler<'_>) -> Vec<Reason> {
         .iter()
         .map(|b| Reason {
             text: words::sentence(&fact.from, ver, &fact.to, b, compiler),
-            at: b.origin().short(),
             because: b.clone(),
         })
         .collect()
@@ -558,16 +552,16 @@ impl Conflict {
         for side in &self.sides {
             let _ = writeln!(out);
             for r in &side.rules {
-                let _ = writeln!(out, "  - {} ({})", r.text, r.at);
+                let _ = writeln!(out, "  - {} ({})", r.text, r.at());
             }
             for r in &side.because {
-                let _ = writeln!(out, "      because {} ({})", r.text, r.at);
+                let _ = writeln!(out, "      because {} ({})", r.text, r.at());
             }
         }
         if !self.also.is_empty() {
             let _ = writeln!(out, "\n  also involved:");
             for r in &self.also {
-                let _ = writeln!(out, "  - {} ({})", r.text, r.at);
+                let _ = writeln!(out, "  - {} ({})", r.text, r.at());
             }
         }
         let _ = writeln!(out);

@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use semver::Version;
 use serde::Serialize;
@@ -22,13 +22,28 @@ use crate::manifest::Mode;
 use crate::registry::{Component, Kind};
 
 /// One rule on a reason chain, already in words.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Reason {
     pub text: String,
-    /// `file:line` of the rule.
-    pub at: String,
-    #[serde(skip)]
     pub because: Because,
+}
+
+impl Reason {
+    /// `file:line` of the rule. Computed on demand: positions need a second parse of the
+    /// file, which a plain `resolve` should not pay for.
+    pub fn at(&self) -> String {
+        self.because.origin().short()
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Reason", 2)?;
+        st.serialize_field("text", &self.text)?;
+        st.serialize_field("at", &self.at())?;
+        st.end()
+    }
 }
 
 /// A component in the stack.
@@ -66,6 +81,8 @@ pub struct Selection {
     graph: DiGraph<Pkg, (Option<Ver>, Because)>,
     nodes: HashMap<Pkg, NodeIndex>,
     versions: HashMap<Pkg, Ver>,
+    /// Breadth-first tree from hsm.yaml: for each node, the edge it was first reached by.
+    tree: Vec<Option<EdgeIndex>>,
 }
 
 impl Selection {
@@ -97,12 +114,14 @@ impl Selection {
             }
         }
 
+        let tree = bfs_tree(&graph, nodes.get(&Pkg::Root).copied());
         let mut selection = Selection {
             components: Vec::new(),
             groups: Vec::new(),
             graph,
             nodes,
             versions,
+            tree,
         };
         for (pkg, ver) in &present {
             match pkg {
@@ -213,34 +232,15 @@ impl Selection {
 
     /// The shortest chain of rules from hsm.yaml to `target`, skipping structural steps.
     fn chain(&self, target: &Pkg, compiler: &Compiler<'_>) -> Vec<Reason> {
-        let (Some(&root), Some(&goal)) = (self.nodes.get(&Pkg::Root), self.nodes.get(target))
-        else {
+        let Some(&goal) = self.nodes.get(target) else {
             return Vec::new();
         };
-        // Breadth-first search; edges visited in a stable order so ties break the same way
-        // on every run.
-        let mut prev: HashMap<NodeIndex, petgraph::graph::EdgeIndex> = HashMap::new();
-        let mut queue = VecDeque::from([root]);
-        let mut seen = vec![false; self.graph.node_count()];
-        seen[root.index()] = true;
-        while let Some(n) = queue.pop_front() {
-            if n == goal {
-                break;
-            }
-            let mut out: Vec<_> = self.graph.edges(n).map(|e| (e.target(), e.id())).collect();
-            out.sort_by_key(|(t, id)| (self.graph[*t].clone(), *id));
-            for (t, id) in out {
-                if !seen[t.index()] {
-                    seen[t.index()] = true;
-                    prev.insert(t, id);
-                    queue.push_back(t);
-                }
-            }
-        }
         let mut steps = Vec::new();
         let mut at = goal;
-        while let Some(&edge) = prev.get(&at) {
-            let (from, to) = self.graph.edge_endpoints(edge).unwrap_or((at, at));
+        while let Some(edge) = self.tree[at.index()] {
+            let Some((from, to)) = self.graph.edge_endpoints(edge) else {
+                break;
+            };
             let (ver, because) = &self.graph[edge];
             if !matches!(because, Because::IsOption { .. }) {
                 steps.push(Reason {
@@ -251,7 +251,6 @@ impl Selection {
                         because,
                         compiler,
                     ),
-                    at: because.origin().short(),
                     because: because.clone(),
                 });
             }
@@ -282,7 +281,6 @@ impl Selection {
             };
             let reason = Reason {
                 text: words::sentence(&from, ver, &pkg, &because, compiler),
-                at: because.origin().short(),
                 because: because.clone(),
             };
             let source_chain = if from == Pkg::Root {
@@ -299,4 +297,31 @@ impl Selection {
     pub fn version_of(&self, pkg: &Pkg) -> Option<Ver> {
         self.versions.get(pkg).copied()
     }
+}
+
+/// One breadth-first search from hsm.yaml, visiting edges in a stable order (by target
+/// package, then rule order) so that ties break the same way on every run. Every node's
+/// shortest chain is then a walk up this tree.
+fn bfs_tree(
+    graph: &DiGraph<Pkg, (Option<Ver>, Because)>,
+    root: Option<NodeIndex>,
+) -> Vec<Option<EdgeIndex>> {
+    let mut tree = vec![None; graph.node_count()];
+    let Some(root) = root else { return tree };
+    let mut seen = vec![false; graph.node_count()];
+    seen[root.index()] = true;
+    let mut queue = VecDeque::from([root]);
+    while let Some(n) = queue.pop_front() {
+        let mut out: Vec<(NodeIndex, EdgeIndex)> =
+            graph.edges(n).map(|e| (e.target(), e.id())).collect();
+        out.sort_by(|a, b| graph[a.0].cmp(&graph[b.0]).then(a.1.cmp(&b.1)));
+        for (t, id) in out {
+            if !seen[t.index()] {
+                seen[t.index()] = true;
+                tree[t.index()] = Some(id);
+                queue.push_back(t);
+            }
+        }
+    }
+    tree
 }
