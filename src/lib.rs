@@ -20,6 +20,7 @@ pub mod cli;
 pub mod error;
 pub mod manifest;
 pub mod registry;
+pub mod render;
 pub mod scenario;
 pub mod solve;
 pub mod source;

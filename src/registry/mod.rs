@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use location::{RegistryChoice, locate};
 pub use rules::{Component, ComponentVersion, Group, GroupOption, Implication, ImplyTarget, Ref};
@@ -25,7 +25,7 @@ use crate::error::{Error, ErrorKind};
 use crate::source::{Origin, did_you_mean_hint, parse_yaml};
 
 /// Libraries are Python packages; services are containers (or external endpoints).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Library,
@@ -125,6 +125,27 @@ impl Registry {
             .borrow_mut()
             .insert((kind, name.to_string()), loaded.clone());
         Ok(loaded)
+    }
+
+    /// Every registry file loaded so far, in a stable order (for the lock's fingerprint).
+    pub fn loaded_files(&self) -> Vec<Arc<crate::source::SourceFile>> {
+        let mut files: Vec<Arc<crate::source::SourceFile>> = Vec::new();
+        files.extend(
+            self.components
+                .borrow()
+                .values()
+                .flatten()
+                .map(|c| Arc::clone(&c.file)),
+        );
+        files.extend(
+            self.groups
+                .borrow()
+                .values()
+                .flatten()
+                .map(|g| Arc::clone(&g.file)),
+        );
+        files.sort_by(|a, b| a.display().cmp(b.display()));
+        files
     }
 
     /// Resolve a reference that may or may not say its kind. A bare name that exists as both

@@ -293,6 +293,39 @@ impl Selection {
         out
     }
 
+    /// Services that service `name` implies, directly or by selecting an option of a service
+    /// group, sorted by name (compose `depends_on`).
+    pub fn implied_services(&self, name: &str) -> Vec<String> {
+        let Some(&ix) = self.nodes.get(&Pkg::Component(Kind::Service, name.into())) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for e in self.graph.edges(ix) {
+            match (&self.graph[e.target()], &e.weight().1) {
+                (Pkg::Component(Kind::Service, target), Because::Implies { .. }) => {
+                    out.push(target.to_string())
+                }
+                (
+                    Pkg::Group(Kind::Service, _) | Pkg::Option(Kind::Service, _, _),
+                    Because::ImpliesGroup { .. },
+                ) => {
+                    for inner in self.graph.edges(e.target()) {
+                        if let (Pkg::Component(Kind::Service, target), Because::IsOption { .. }) =
+                            (&self.graph[inner.target()], &inner.weight().1)
+                        {
+                            out.push(target.to_string());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.retain(|t| t != name);
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The solver version of a package (for the scenario runner and tests).
     pub fn version_of(&self, pkg: &Pkg) -> Option<Ver> {
         self.versions.get(pkg).copied()

@@ -1,0 +1,268 @@
+//! Plan: a [`Selection`] → every artifact rendered in memory. Nothing is written here.
+//!
+//! The caller reads the current artifacts (so edits can preserve what hsm does not own)
+//! and hands them in; the plan says, per file, the old and new contents (`None` = absent).
+//! A dry run diffs them; a sync commits them in one transaction ([`crate::sync`]).
+
+pub mod compose;
+pub mod env;
+pub mod lock;
+pub mod pyproject;
+pub mod yaml;
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::Error;
+use crate::manifest::{Manifest, Mode};
+use crate::registry::Registry;
+use crate::registry::model::Source;
+use crate::solve::{Selected, Selection};
+
+/// One file of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Relative to the project root.
+    pub path: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl Artifact {
+    pub fn changed(&self) -> bool {
+        self.old != self.new
+    }
+}
+
+/// Everything a sync would write.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub artifacts: Vec<Artifact>,
+    /// The stack has Python libraries: uv must run after the commit.
+    pub python: bool,
+    /// The stack has compose services.
+    pub compose: bool,
+}
+
+impl Plan {
+    pub fn changed(&self) -> impl Iterator<Item = &Artifact> {
+        self.artifacts.iter().filter(|a| a.changed())
+    }
+
+    pub fn is_up_to_date(&self) -> bool {
+        self.changed().next().is_none()
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Artifact> {
+        self.artifacts.iter().find(|a| a.path == path)
+    }
+}
+
+/// The source a component uses in its mode: dev falls back to prod when it has no dev
+/// source. Returns the mode actually used.
+pub fn active_source(s: &Selected) -> Option<(Mode, &Source)> {
+    let sources = &s.component.versions.get(s.version_index)?.sources;
+    match (s.mode, &sources.dev, &sources.prod) {
+        (Mode::Dev, Some(dev), _) => Some((Mode::Dev, dev)),
+        (_, _, Some(prod)) => Some((Mode::Prod, prod)),
+        (Mode::Prod, Some(dev), None) => Some((Mode::Dev, dev)),
+        _ => None,
+    }
+}
+
+/// A registry path as written into an artifact: relative to the project root, with `/`
+/// separators, never absolute (an absolute path under the root is made relative; one
+/// outside it is kept relative with `..`). Compose build contexts get a leading `./`.
+pub fn project_relative(root: &Path, path: &str, dot_prefix: bool) -> String {
+    let p = Path::new(path);
+    let rel: PathBuf = if p.is_absolute() {
+        relative_to(p, root)
+    } else {
+        normalize(p)
+    };
+    let s = rel.to_string_lossy().replace('\\', "/");
+    let s = if s.is_empty() { ".".to_string() } else { s };
+    if dot_prefix && !s.starts_with('.') {
+        format!("./{s}")
+    } else {
+        s
+    }
+}
+
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let (path, base) = (normalize(path), normalize(base));
+    let common = path
+        .components()
+        .zip(base.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = PathBuf::new();
+    for _ in base.components().skip(common) {
+        out.push("..");
+    }
+    for c in path.components().skip(common) {
+        out.push(c);
+    }
+    out
+}
+
+/// Reads the current contents of a project file (`None` if absent).
+pub type Reader<'a> = dyn Fn(&str) -> Result<Option<String>, Error> + 'a;
+
+/// Render every artifact for `selection`.
+pub fn plan(
+    manifest: &Manifest,
+    registry: &Registry,
+    selection: &Selection,
+    read: &Reader<'_>,
+) -> Result<Plan, Error> {
+    let root = &manifest.root;
+    let mut artifacts = Vec::new();
+
+    // pyproject.toml
+    let deps = pyproject::dependencies(root, selection)?;
+    let old_py = read(pyproject::PYPROJECT)?;
+    let base = match (&old_py, deps.is_empty()) {
+        (Some(text), _) => Some(text.clone()),
+        (None, false) => Some(pyproject::minimal(manifest)),
+        (None, true) => None,
+    };
+    let new_py = match base {
+        Some(text) => pyproject::update(&text, &deps, pyproject::PYPROJECT)?.or(Some(text)),
+        None => None,
+    };
+    artifacts.push(Artifact {
+        path: pyproject::PYPROJECT.into(),
+        old: old_py,
+        new: new_py,
+    });
+
+    // docker-compose.hsm.yml and .env.<service>
+    let rendered = compose::render(root, selection)?;
+    let old_compose = read(compose::COMPOSE_FILE)?;
+    // Only a file hsm generated is hsm's to delete.
+    let new_compose = match (&rendered.compose, &old_compose) {
+        (Some(text), _) => Some(text.clone()),
+        (None, Some(old)) if !old.starts_with("# Generated by hsm") => Some(old.clone()),
+        (None, _) => None,
+    };
+    artifacts.push(Artifact {
+        path: compose::COMPOSE_FILE.into(),
+        old: old_compose,
+        new: new_compose,
+    });
+
+    let old_lock_text = read(lock::LOCK_FILE)?;
+    let old_lock = old_lock_text.as_deref().and_then(|t| lock::parse(t).ok());
+    let mut env_names: Vec<String> = Vec::new();
+    for (name, text) in &rendered.env_files {
+        env_names.push(name.clone());
+        artifacts.push(Artifact {
+            path: name.clone(),
+            old: read(name)?,
+            new: Some(text.clone()),
+        });
+    }
+    for stale in old_lock.iter().flat_map(|l| l.env_files.iter()) {
+        let valid = stale
+            .strip_prefix(".env.")
+            .is_some_and(crate::manifest::is_valid_name);
+        if valid && !env_names.contains(stale) {
+            artifacts.push(Artifact {
+                path: stale.clone(),
+                old: read(stale)?,
+                new: None,
+            });
+        }
+    }
+
+    // hsm.lock
+    let mut parts: Vec<(String, String)> =
+        vec![("hsm.yaml".into(), manifest.file.text().to_string())];
+    parts.extend(
+        registry
+            .loaded_files()
+            .into_iter()
+            .map(|f| (f.display().to_string(), f.text().to_string())),
+    );
+    parts.sort();
+    let fp = lock::fingerprint(parts.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+    let lock_text = lock::render(selection, registry.store().display(), &fp, &env_names);
+    artifacts.push(Artifact {
+        path: lock::LOCK_FILE.into(),
+        old: old_lock_text,
+        new: Some(lock_text),
+    });
+
+    Ok(Plan {
+        python: !deps.is_empty(),
+        compose: rendered.compose.is_some(),
+        artifacts,
+    })
+}
+
+/// A unified diff of every changed artifact (for `--dry-run`).
+pub fn diff(plan: &Plan) -> String {
+    let mut out = String::new();
+    for a in plan.changed() {
+        let old = a.old.as_deref().unwrap_or("");
+        let new = a.new.as_deref().unwrap_or("");
+        let from = if a.old.is_some() {
+            format!("a/{}", a.path)
+        } else {
+            "/dev/null".to_string()
+        };
+        let to = if a.new.is_some() {
+            format!("b/{}", a.path)
+        } else {
+            "/dev/null".to_string()
+        };
+        let text = similar::TextDiff::from_lines(old, new)
+            .unified_diff()
+            .context_radius(3)
+            .header(&from, &to)
+            .to_string();
+        out.push_str(&text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_in_artifacts_are_project_relative() {
+        let root = Path::new("/work/proj");
+        assert_eq!(project_relative(root, "packages/x", false), "packages/x");
+        assert_eq!(
+            project_relative(root, "./packages/../libs/x", false),
+            "libs/x"
+        );
+        assert_eq!(project_relative(root, "/work/proj/libs/x", false), "libs/x");
+        assert_eq!(project_relative(root, "/work/other/x", false), "../other/x");
+        assert_eq!(
+            project_relative(root, "services/api", true),
+            "./services/api"
+        );
+        assert_eq!(project_relative(root, ".", true), ".");
+    }
+}

@@ -1,0 +1,446 @@
+//! `pyproject.toml`: hsm's dependency entries, edited in place with toml_edit.
+//!
+//! hsm owns only what it wrote, and remembers what that was in `[tool.hsm]`:
+//! the names of its entries in `[project].dependencies` and its keys in
+//! `[tool.uv.sources]`. A sync removes what it owned before and adds what the stack needs
+//! now; every other byte of the file (comments, the user's own dependencies, other tables)
+//! is left as it was. New entries go at the end of the dependency array, in the array's
+//! own layout (one per line if the user writes it that way).
+
+use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
+
+use super::{active_source, project_relative};
+use crate::error::{Error, ErrorKind};
+use crate::manifest::Manifest;
+use crate::registry::Kind;
+use crate::registry::model::SourceType;
+use crate::registry::rules::Definition;
+use crate::solve::{Selected, Selection};
+
+pub const PYPROJECT: &str = "pyproject.toml";
+
+/// One Python dependency hsm manages.
+#[derive(Debug, Clone)]
+pub struct PyDep {
+    /// Distribution name.
+    pub package: String,
+    /// The PEP 508 requirement written into `[project].dependencies`.
+    pub requirement: String,
+    /// A `[tool.uv.sources]` entry, if the source is not the package index.
+    pub uv_source: Option<InlineTable>,
+}
+
+/// The Python dependencies of the selected libraries, sorted by package name.
+pub fn dependencies(root: &std::path::Path, selection: &Selection) -> Result<Vec<PyDep>, Error> {
+    let mut out: Vec<PyDep> = Vec::new();
+    for s in selection
+        .components
+        .iter()
+        .filter(|c| c.kind == Kind::Library)
+    {
+        out.push(dependency(root, s)?);
+    }
+    out.sort_by(|a, b| a.package.cmp(&b.package));
+    Ok(out)
+}
+
+fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, Error> {
+    let Definition::Library(def) = &s.component.definition else {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("`{}` is not a library", s.name),
+        ));
+    };
+    let package = def.package.clone().unwrap_or_else(|| s.name.clone());
+    let Some((_, src)) = active_source(s) else {
+        return Ok(PyDep {
+            requirement: package.clone(),
+            package,
+            uv_source: None,
+        });
+    };
+    let mut uv = InlineTable::new();
+    let requirement = match src.kind {
+        SourceType::Pypi => {
+            let spec = src
+                .version
+                .as_ref()
+                .map(|v| v.0.trim().to_string())
+                .unwrap_or_default();
+            let spec = match spec.chars().next() {
+                // A bare version pins it.
+                Some(c) if c.is_ascii_digit() => format!("=={spec}"),
+                _ => spec,
+            };
+            format!(
+                "{}{spec}",
+                src.name.clone().unwrap_or_else(|| package.clone())
+            )
+        }
+        SourceType::Git => {
+            let url = src.url.clone().unwrap_or_default();
+            uv.insert("git", url.trim_start_matches("git+").into());
+            let (key, value) = if let Some(t) = &src.tag {
+                ("tag", t.clone())
+            } else if let Some(r) = &src.rev {
+                ("rev", r.clone())
+            } else if let Some(b) = &src.branch {
+                ("branch", b.clone())
+            } else if let Some(r) = &src.git_ref {
+                // `ref` (the original's key) names a tag unless it is a commit hash.
+                if r.len() == 40 && r.chars().all(|c| c.is_ascii_hexdigit()) {
+                    ("rev", r.clone())
+                } else {
+                    ("tag", r.clone())
+                }
+            } else {
+                ("", String::new())
+            };
+            if !key.is_empty() {
+                uv.insert(key, value.into());
+            }
+            if let Some(sub) = &src.subdirectory {
+                uv.insert("subdirectory", sub.as_str().into());
+            }
+            package.clone()
+        }
+        SourceType::Local | SourceType::Build => {
+            let path = src.path.clone().unwrap_or_else(|| ".".into());
+            uv.insert("path", project_relative(root, &path, false).into());
+            if src.editable.unwrap_or(false) {
+                uv.insert("editable", true.into());
+            }
+            package.clone()
+        }
+        SourceType::DockerImage => {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!("library `{}` has a docker-image source", s.name),
+            )
+            .at(s.component.origin())
+            .with_help("libraries take pypi, git or local sources"));
+        }
+    };
+    Ok(PyDep {
+        package,
+        requirement,
+        uv_source: (!uv.is_empty()).then_some(uv),
+    })
+}
+
+/// The distribution name at the start of a PEP 508 requirement, normalized (PEP 503).
+pub fn requirement_name(req: &str) -> String {
+    let name: String = req
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    normalize(&name)
+}
+
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// A minimal PEP 621 file for a project that has none.
+pub fn minimal(manifest: &Manifest) -> String {
+    let name = manifest.data.project.name.clone().unwrap_or_else(|| {
+        manifest
+            .root
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("project")
+            .to_string()
+    });
+    let version = manifest
+        .data
+        .project
+        .version
+        .clone()
+        .unwrap_or_else(|| "0.1.0".into());
+    format!(
+        "[project]\nname = {}\nversion = {}\nrequires-python = \">=3.9\"\ndependencies = []\n",
+        Value::from(normalize(&name)),
+        Value::from(version)
+    )
+}
+
+/// Rewrite hsm's entries of `text` for `deps`. Returns `None` when the file needs no hsm
+/// section at all (no libraries now, none before).
+pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<String>, Error> {
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        Error::new(
+            ErrorKind::MalformedYaml,
+            format!("{file_display} is not valid TOML: {}", e.message()),
+        )
+        .with_help(format!("fix {file_display} (hsm only edits a valid file)"))
+    })?;
+    let owned_deps = owned(&doc, "dependencies");
+    let owned_sources = owned(&doc, "sources");
+    if deps.is_empty()
+        && owned_deps.is_empty()
+        && owned_sources.is_empty()
+        && doc.get("tool").and_then(|t| t.get("hsm")).is_none()
+    {
+        return Ok(None);
+    }
+
+    // [project].dependencies
+    let project = doc
+        .entry("project")
+        .or_insert_with(|| Item::Table(Table::new()));
+    let Some(project) = project.as_table_like_mut() else {
+        return Err(shape_error(file_display, "[project] is not a table"));
+    };
+    if project.get("dependencies").is_none() {
+        project.insert("dependencies", Item::Value(Value::Array(Array::new())));
+    }
+    let Some(array) = project
+        .get_mut("dependencies")
+        .and_then(|i| i.as_array_mut())
+    else {
+        return Err(shape_error(
+            file_display,
+            "[project].dependencies is not an array",
+        ));
+    };
+    // Drop what hsm wrote last time.
+    let mut i = 0;
+    while i < array.len() {
+        let name = array.get(i).and_then(|v| v.as_str()).map(requirement_name);
+        if name.is_some_and(|n| owned_deps.contains(&n)) {
+            array.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    // The user's own entries win; hsm refuses to silently duplicate or overwrite them.
+    for d in deps {
+        let wanted = normalize(&d.package);
+        if array
+            .iter()
+            .filter_map(|v| v.as_str())
+            .any(|r| requirement_name(r) == wanted)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!("{file_display} already lists `{}` in [project].dependencies, and hsm manages it too", d.package),
+            )
+            .with_help(format!("remove `{}` from [project].dependencies (hsm writes it from the registry) or remove its component from hsm.yaml", d.package)));
+        }
+    }
+    let multiline = array.iter().next().is_some_and(|v| {
+        v.decor()
+            .prefix()
+            .and_then(|p| p.as_str())
+            .is_some_and(|p| p.contains('\n'))
+    });
+    // The indentation of the last item, without any comment above it.
+    let item_prefix = array.iter().last().and_then(|v| {
+        v.decor()
+            .prefix()
+            .and_then(|p| p.as_str())
+            .and_then(|p| p.rfind('\n').map(|i| p[i..].to_string()))
+    });
+    for d in deps {
+        let mut v = Value::from(d.requirement.as_str());
+        if multiline {
+            v.decor_mut()
+                .set_prefix(item_prefix.clone().unwrap_or_else(|| "\n    ".into()));
+        } else if !array.is_empty() {
+            v.decor_mut().set_prefix(" ");
+        }
+        array.push_formatted(v);
+    }
+    if multiline {
+        array.set_trailing_comma(true);
+        if !array.trailing().as_str().is_some_and(|t| t.contains('\n')) {
+            array.set_trailing("\n");
+        }
+    }
+
+    // [tool.uv.sources]
+    let tool = doc.entry("tool").or_insert_with(|| {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    let Some(tool) = tool.as_table_mut() else {
+        return Err(shape_error(file_display, "[tool] is not a table"));
+    };
+    let needs_sources = deps.iter().any(|d| d.uv_source.is_some());
+    if needs_sources || !owned_sources.is_empty() {
+        let uv = tool.entry("uv").or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        });
+        let Some(uv) = uv.as_table_like_mut() else {
+            return Err(shape_error(file_display, "[tool.uv] is not a table"));
+        };
+        if uv.get("sources").is_none() && needs_sources {
+            uv.insert("sources", Item::Table(Table::new()));
+        }
+        if let Some(sources) = uv.get_mut("sources").and_then(|s| s.as_table_like_mut()) {
+            for key in &owned_sources {
+                let existing: Vec<String> = sources
+                    .iter()
+                    .map(|(k, _)| k.to_string())
+                    .filter(|k| normalize(k) == *key)
+                    .collect();
+                for k in existing {
+                    sources.remove(&k);
+                }
+            }
+            for d in deps {
+                if let Some(src) = &d.uv_source {
+                    if sources
+                        .iter()
+                        .any(|(k, _)| normalize(k) == normalize(&d.package))
+                    {
+                        return Err(Error::new(
+                            ErrorKind::InvalidValue,
+                            format!("{file_display} already has a [tool.uv.sources] entry for `{}`, and hsm manages it too", d.package),
+                        )
+                        .with_help(format!("remove `{}` from [tool.uv.sources]; hsm writes it from the registry", d.package)));
+                    }
+                    sources.insert(&d.package, Item::Value(Value::InlineTable(src.clone())));
+                }
+            }
+        }
+    }
+
+    // [tool.hsm]: what hsm owns now.
+    if deps.is_empty() {
+        tool.remove("hsm");
+    } else {
+        let mut hsm = Table::new();
+        hsm.decor_mut().set_prefix("\n");
+        let names: Array = deps.iter().map(|d| normalize(&d.package)).collect();
+        let sources: Array = deps
+            .iter()
+            .filter(|d| d.uv_source.is_some())
+            .map(|d| normalize(&d.package))
+            .collect();
+        hsm.insert("dependencies", toml_edit::value(names));
+        hsm.insert("sources", toml_edit::value(sources));
+        match tool.get_mut("hsm").and_then(|t| t.as_table_mut()) {
+            Some(existing) => {
+                existing.insert(
+                    "dependencies",
+                    hsm.remove("dependencies").unwrap_or_default(),
+                );
+                existing.insert("sources", hsm.remove("sources").unwrap_or_default());
+            }
+            None => {
+                tool.insert("hsm", Item::Table(hsm));
+            }
+        }
+    }
+    Ok(Some(doc.to_string()))
+}
+
+/// Names hsm recorded as its own under `[tool.hsm].<key>`.
+fn owned(doc: &DocumentMut, key: &str) -> Vec<String> {
+    doc.get("tool")
+        .and_then(|t| t.get("hsm"))
+        .and_then(|h| h.get(key))
+        .and_then(|a| a.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()).map(normalize).collect())
+        .unwrap_or_default()
+}
+
+fn shape_error(file: &str, what: &str) -> Error {
+    Error::new(ErrorKind::InvalidValue, format!("{file}: {what}"))
+        .with_help(format!("fix {file} so hsm can manage its dependencies"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dep(package: &str, requirement: &str, source: Option<&[(&str, &str)]>) -> PyDep {
+        PyDep {
+            package: package.into(),
+            requirement: requirement.into(),
+            uv_source: source.map(|kv| {
+                let mut t = InlineTable::new();
+                for (k, v) in kv {
+                    t.insert(*k, (*v).into());
+                }
+                t
+            }),
+        }
+    }
+
+    const USER: &str = "# my project\n[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = [\n    # the user's own\n    \"httpx>=0.27\",\n]\n\n[tool.ruff]\nline-length = 100 # wide\n";
+
+    #[test]
+    fn adds_and_swaps_only_its_own_entries() {
+        let qdrant = [dep("qdrant-client", "qdrant-client>=1.12,<2", None)];
+        let once = update(USER, &qdrant, "pyproject.toml").unwrap().unwrap();
+        assert_eq!(
+            once,
+            "# my project\n[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = [\n    # the user's own\n    \"httpx>=0.27\",\n    \"qdrant-client>=1.12,<2\",\n]\n\n[tool.ruff]\nline-length = 100 # wide\n\n[tool.hsm]\ndependencies = [\"qdrant-client\"]\nsources = []\n"
+        );
+        let milvus = [dep(
+            "pymilvus",
+            "pymilvus",
+            Some(&[("path", "packages/milvus-adapter")]),
+        )];
+        let swapped = update(&once, &milvus, "pyproject.toml").unwrap().unwrap();
+        assert!(!swapped.contains("qdrant"), "{swapped}");
+        assert!(
+            swapped
+                .contains("[tool.uv.sources]\npymilvus = { path = \"packages/milvus-adapter\" }"),
+            "{swapped}"
+        );
+        // Removing everything restores the user's bytes, except an emptied sources table.
+        let back = update(&swapped, &[], "pyproject.toml").unwrap().unwrap();
+        assert!(
+            back.starts_with(&USER[..USER.find("[tool.ruff]").unwrap()]),
+            "{back}"
+        );
+        assert!(
+            !back.contains("pymilvus") && !back.contains("[tool.hsm]"),
+            "{back}"
+        );
+    }
+
+    #[test]
+    fn a_file_without_hsm_and_no_libraries_is_untouched() {
+        assert_eq!(update(USER, &[], "pyproject.toml").unwrap(), None);
+    }
+
+    #[test]
+    fn user_entries_are_never_overwritten() {
+        let err = update(USER, &[dep("httpx", "httpx", None)], "pyproject.toml").unwrap_err();
+        assert!(
+            err.message.contains("already lists `httpx`"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn names_are_normalized() {
+        assert_eq!(requirement_name("Qdrant_Client>=1"), "qdrant-client");
+        assert_eq!(
+            requirement_name("zope.interface ; python_version>'3'"),
+            "zope-interface"
+        );
+    }
+}
