@@ -198,28 +198,61 @@ fn the_builtin_registry_is_a_realistic_catalogue() {
     let store = registry.store();
     let libraries = store.list(Category::Libraries);
     let services = store.list(Category::Services);
-    assert!(libraries.len() + services.len() >= 30, "{} components", libraries.len() + services.len());
+    assert!(
+        libraries.len() + services.len() >= 30,
+        "{} components",
+        libraries.len() + services.len()
+    );
     for name in &libraries {
         let c = registry.component(Kind::Library, name).unwrap().unwrap();
-        let Definition::Library(def) = &c.definition else { unreachable!() };
-        let dev = def.sources.dev.as_ref().unwrap_or_else(|| panic!("{name} has no dev source"));
+        let Definition::Library(def) = &c.definition else {
+            unreachable!()
+        };
+        let dev = def
+            .sources
+            .dev
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name} has no dev source"));
         assert_eq!(dev.kind, SourceType::Local, "{name}");
-        assert_eq!(dev.path.as_deref(), Some(format!("packages/{name}").as_str()), "{name}");
+        assert_eq!(
+            dev.path.as_deref(),
+            Some(format!("packages/{name}").as_str()),
+            "{name}"
+        );
         assert_eq!(dev.editable, Some(true), "{name}");
         assert!(def.sources.prod.is_some(), "{name} has no prod source");
     }
     for name in &services {
         registry.component(Kind::Service, name).unwrap().unwrap();
     }
-    let vdb = registry.group(Kind::Library, "vector-db-adapter").unwrap().unwrap();
+    let vdb = registry
+        .group(Kind::Library, "vector-db-adapter")
+        .unwrap()
+        .unwrap();
     for option in ["qdrant-adapter", "milvus-adapter"] {
         assert!(vdb.option_index(option).is_some(), "{option}");
     }
     for group in ["vector-db", "cache", "message-broker", "llm-server"] {
-        assert!(registry.group(Kind::Service, group).unwrap().is_some(), "{group}");
+        assert!(
+            registry.group(Kind::Service, group).unwrap().is_some(),
+            "{group}"
+        );
     }
     // Milvus needs etcd and minio.
-    let milvus = registry.component(Kind::Service, "milvus").unwrap().unwrap();
-    let implied: Vec<String> = milvus.versions.last().unwrap().implies.iter().map(|i| format!("{:?}", i.target)).collect();
-    assert!(implied.iter().any(|t| t.contains("etcd")) && implied.iter().any(|t| t.contains("minio")), "{implied:?}");
+    let milvus = registry
+        .component(Kind::Service, "milvus")
+        .unwrap()
+        .unwrap();
+    let implied: Vec<String> = milvus
+        .versions
+        .last()
+        .unwrap()
+        .implies
+        .iter()
+        .map(|i| format!("{:?}", i.target))
+        .collect();
+    assert!(
+        implied.iter().any(|t| t.contains("etcd")) && implied.iter().any(|t| t.contains("minio")),
+        "{implied:?}"
+    );
 }
