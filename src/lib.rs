@@ -24,5 +24,6 @@ pub mod render;
 pub mod scenario;
 pub mod solve;
 pub mod source;
+pub mod sync;
 
 pub use error::{Error, ErrorKind};

@@ -5,6 +5,7 @@ mod check;
 mod output;
 mod registry;
 mod resolve;
+mod sync;
 mod why;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,27 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write pyproject.toml, docker-compose.hsm.yml, .env files and hsm.lock for the stack,
+    /// in one transaction, then run `uv lock` and `uv sync`.
+    Sync {
+        /// Print a unified diff of every file; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the files but do not run uv.
+        #[arg(long)]
+        no_install: bool,
+        /// Fail if solving would change hsm.lock (for CI).
+        #[arg(long, conflicts_with = "frozen")]
+        locked: bool,
+        /// Render from hsm.lock without solving.
+        #[arg(long)]
+        frozen: bool,
+        /// Also start the services: `docker compose -f docker-compose.hsm.yml up -d --remove-orphans`.
+        #[arg(long)]
+        up: bool,
+    },
+    /// Stop the services started by `hsm sync --up`.
+    Down,
     /// Work with the registry itself.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -129,6 +151,24 @@ impl Context {
         )
     }
 
+    /// Roll back a sync that was interrupted (crash, kill), with the project lock held.
+    pub fn recover(&self, lock: &crate::sync::ProjectLock) -> Result<(), Error> {
+        if crate::sync::recover(lock)? {
+            eprintln!("hsm: rolled back an interrupted sync; every file is as it was before it");
+        }
+        Ok(())
+    }
+
+    /// Before any command: if a sync was interrupted, undo it first.
+    fn recover_if_interrupted(&self) -> Result<(), Error> {
+        let state = self.root.join(crate::sync::transaction::STATE_DIR);
+        if state.join("journal").exists() || state.join("journal.new").exists() {
+            let lock = crate::sync::ProjectLock::acquire(&self.root)?;
+            self.recover(&lock)?;
+        }
+        Ok(())
+    }
+
     pub fn registry(&self, manifest: Option<&Manifest>) -> Result<Registry, Error> {
         let (store, _) = location::locate(
             self.registry_flag.as_deref(),
@@ -156,7 +196,10 @@ pub fn main() -> ExitCode {
             format: Format::Json
         }
     );
-    let result = Context::from_cli(&cli).and_then(|ctx| run(&ctx, &cli.command));
+    let result = Context::from_cli(&cli).and_then(|ctx| {
+        ctx.recover_if_interrupted()?;
+        run(&ctx, &cli.command)
+    });
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -178,6 +221,22 @@ fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
         Command::Resolve { explain, format } => resolve::run(ctx, *explain, *format),
         Command::Why { name, format } => why::run(ctx, name, *format),
         Command::Check { format } => check::run(ctx, *format),
+        Command::Sync {
+            dry_run,
+            no_install,
+            locked,
+            frozen,
+            up,
+        } => {
+            let opts = crate::sync::Options {
+                dry_run: *dry_run,
+                no_install: *no_install,
+                locked: *locked,
+                frozen: *frozen,
+            };
+            sync::run(ctx, opts, *up)
+        }
+        Command::Down => sync::down(ctx),
         Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
         Command::Registry(RegistryCommand::Lint) => registry::lint(ctx),
     }

@@ -68,7 +68,9 @@ pub fn solve_with(compiler: &Compiler<'_>) -> Result<Outcome, Error> {
     compiler.deps(&Pkg::Root, Ver::ONE)?;
     let provider = Provider { compiler };
     match pubgrub::resolve(&provider, Pkg::Root, Ver::ONE) {
-        Ok(solution) => Ok(Outcome::Solved(Selection::build(solution, compiler)?)),
+        Ok(solution) => Ok(Outcome::Solved(Selection::from_solution(
+            solution, compiler,
+        )?)),
         Err(PubGrubError::NoSolution(tree)) => Ok(Outcome::Conflict(Box::new(report::explain(
             &tree, compiler,
         )))),

@@ -86,7 +86,9 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub(super) fn build(
+    /// Build a selection from a solution (package versions), as pubgrub returns it or as
+    /// hsm.lock records it.
+    pub fn from_solution(
         solution: impl IntoIterator<Item = (Pkg, Ver)>,
         compiler: &Compiler<'_>,
     ) -> Result<Selection, crate::Error> {

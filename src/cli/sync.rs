@@ -1,0 +1,91 @@
+//! `hsm sync` and `hsm down`.
+
+use std::process::ExitCode;
+
+use super::Context;
+use super::output::{count_summary, outln};
+use crate::error::Error;
+use crate::render::compose::COMPOSE_FILE;
+use crate::sync::{Options, ProjectLock, Report, runner, sync};
+
+pub fn run(ctx: &Context, opts: Options, up: bool) -> Result<ExitCode, Error> {
+    let lock = ProjectLock::acquire(&ctx.root)?;
+    ctx.recover(&lock)?;
+    let manifest = ctx.manifest()?;
+    let registry = ctx.registry(Some(&manifest))?;
+    let report = sync(&lock, &manifest, &registry, opts)?;
+    let compose = match &report {
+        Report::Conflict(conflict) => {
+            eprint!("{}", conflict.render());
+            return Ok(ExitCode::from(1));
+        }
+        Report::DryRun { diff, selection } => {
+            if diff.is_empty() {
+                outln!(
+                    "Stack is up to date: {}; --dry-run: nothing would change",
+                    count_summary(selection)
+                );
+            } else {
+                super::output::out!("{diff}");
+                outln!("--dry-run: nothing written");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Report::UpToDate { selection } => {
+            outln!(
+                "Stack is up to date: {}; nothing written",
+                count_summary(selection)
+            );
+            ctx.root.join(COMPOSE_FILE).exists()
+        }
+        Report::Synced {
+            written,
+            ran,
+            selection,
+            plan,
+        } => {
+            outln!("Resolved {}", count_summary(selection));
+            outln!("Wrote {}", written.join(", "));
+            if !ran.is_empty() {
+                outln!("Ran {}", ran.join(", "));
+            }
+            plan.compose
+        }
+    };
+    if up {
+        if !compose {
+            outln!("No managed services: nothing for --up to start");
+        } else {
+            let engine = manifest
+                .data
+                .project
+                .container_engine
+                .clone()
+                .unwrap_or_else(|| "docker".into());
+            runner::compose(&ctx.root, &engine, &["up", "-d", "--remove-orphans"])?;
+            outln!(
+                "Started the services with `{engine} compose -f {COMPOSE_FILE} up -d --remove-orphans`"
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn down(ctx: &Context) -> Result<ExitCode, Error> {
+    let lock = ProjectLock::acquire(&ctx.root)?;
+    ctx.recover(&lock)?;
+    if !ctx.root.join(COMPOSE_FILE).exists() {
+        outln!("No {COMPOSE_FILE}: nothing to stop");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let manifest = ctx.manifest()?;
+    let engine = manifest
+        .data
+        .project
+        .container_engine
+        .clone()
+        .unwrap_or_else(|| "docker".into());
+    runner::compose(&ctx.root, &engine, &["down"])?;
+    outln!("Stopped the services of {COMPOSE_FILE}");
+    Ok(ExitCode::SUCCESS)
+}
