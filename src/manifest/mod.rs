@@ -153,35 +153,35 @@ impl Manifest {
     /// Precedence: its standalone entry, then the `profile:` of a group selecting it.
     pub fn profile_of(&self, name: &str) -> Option<(&str, Origin)> {
         for (i, s) in self.standalone(Section::Services).iter().enumerate() {
-            if s.name == name {
-                if let Some(p) = &s.profile {
-                    return Some((
-                        p,
-                        self.origin(
-                            KeyPath::root()
-                                .key("services")
-                                .key("standalone")
-                                .index(i)
-                                .key("profile"),
-                        ),
-                    ));
-                }
+            if s.name == name
+                && let Some(p) = &s.profile
+            {
+                return Some((
+                    p,
+                    self.origin(
+                        KeyPath::root()
+                            .key("services")
+                            .key("standalone")
+                            .index(i)
+                            .key("profile"),
+                    ),
+                ));
             }
         }
         for (g, entry) in self.groups(Section::Services) {
-            if let Some(p) = &entry.profile {
-                if entry.selection.items().iter().any(|(_, s)| *s == name) {
-                    return Some((
-                        p,
-                        self.origin(
-                            KeyPath::root()
-                                .key("services")
-                                .key("groups")
-                                .key(g)
-                                .key("profile"),
-                        ),
-                    ));
-                }
+            if let Some(p) = &entry.profile
+                && entry.selection.items().iter().any(|(_, s)| *s == name)
+            {
+                return Some((
+                    p,
+                    self.origin(
+                        KeyPath::root()
+                            .key("services")
+                            .key("groups")
+                            .key(g)
+                            .key("profile"),
+                    ),
+                ));
             }
         }
         None

@@ -248,44 +248,42 @@ impl<'a> Compiler<'a> {
     ) -> Result<(), Error> {
         let m = self.manifest;
         let entry = KeyPath::root().key(section.key()).key("groups").key(g);
-        if let Some(said) = said {
-            if said != group.strategy {
-                return Err(Error::new(
-                    ErrorKind::SelectionShape,
-                    format!(
-                        "hsm.yaml says group `{g}` is {said}, but the registry defines it as {}",
-                        group.strategy
-                    ),
-                )
-                .at(m.origin(entry.key("strategy")))
-                .with_label(format!("the registry says {}", group.strategy))
-                .with_help(format!(
-                    "write `strategy: {}` (see {})",
-                    group.strategy,
-                    group.strategy_origin()
-                )));
-            }
+        if let Some(said) = said
+            && said != group.strategy
+        {
+            return Err(Error::new(
+                ErrorKind::SelectionShape,
+                format!(
+                    "hsm.yaml says group `{g}` is {said}, but the registry defines it as {}",
+                    group.strategy
+                ),
+            )
+            .at(m.origin(entry.key("strategy")))
+            .with_label(format!("the registry says {}", group.strategy))
+            .with_help(format!(
+                "write `strategy: {}` (see {})",
+                group.strategy,
+                group.strategy_origin()
+            )));
         }
-        if group.strategy == Strategy::OneOfN {
-            if let Selection::Many(items) = selection {
-                let hint = match items.as_slice() {
-                    [one] => format!("write `selection: {one}`"),
-                    _ => format!(
-                        "keep one of {} (e.g. `selection: {}`)",
-                        items.join(", "),
-                        items.first().map_or("", String::as_str)
-                    ),
-                };
-                return Err(Error::new(
-                    ErrorKind::SelectionShape,
-                    format!(
-                        "group `{g}` is 1-of-N and holds one option, but hsm.yaml gives it a list"
-                    ),
-                )
-                .at(m.origin(entry.key("selection")))
-                .with_label("a list selection")
-                .with_help(hint));
-            }
+        if group.strategy == Strategy::OneOfN
+            && let Selection::Many(items) = selection
+        {
+            let hint = match items.as_slice() {
+                [one] => format!("write `selection: {one}`"),
+                _ => format!(
+                    "keep one of {} (e.g. `selection: {}`)",
+                    items.join(", "),
+                    items.first().map_or("", String::as_str)
+                ),
+            };
+            return Err(Error::new(
+                ErrorKind::SelectionShape,
+                format!("group `{g}` is 1-of-N and holds one option, but hsm.yaml gives it a list"),
+            )
+            .at(m.origin(entry.key("selection")))
+            .with_label("a list selection")
+            .with_help(hint));
         }
         Ok(())
     }

@@ -103,10 +103,9 @@ pub(super) fn explain(
         if rules
             .iter()
             .all(|r| matches!(r.because, Because::IsOption { .. }))
+            && let Some(last) = because.pop()
         {
-            if let Some(last) = because.pop() {
-                rules = vec![last];
-            }
+            rules = vec![last];
         }
         // Nearest cause first.
         because.reverse();
@@ -219,10 +218,10 @@ fn rules_for(from: &Pkg, from_range: &Range, to: &Pkg, compiler: &Compiler<'_>) 
         if !from_range.contains(&v) {
             continue;
         }
-        if let Some(deps) = compiler.cached(from, v) {
-            if let Some(dep) = deps.get(to) {
-                return dep.because.clone();
-            }
+        if let Some(deps) = compiler.cached(from, v)
+            && let Some(dep) = deps.get(to)
+        {
+            return dep.because.clone();
         }
     }
     Vec::new()
@@ -351,28 +350,28 @@ fn find_clash(facts: &[Fact], compiler: &Compiler<'_>) -> (Clash, Vec<Vec<usize>
         }
     }
     // No pair: a range that no version satisfies.
-    if let Some(i) = facts.iter().position(|f| f.because.is_empty()) {
-        if let Pkg::Component(_, name) = &facts[i].to {
-            let component = name.to_string();
-            let related: Vec<usize> = facts
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.to == facts[i].to && !f.because.is_empty())
-                .map(|(k, _)| k)
-                .collect();
-            let available = words::versions_in(&Range::full(), &facts[i].to, compiler);
-            return (
-                Clash::Versions {
-                    component,
-                    available,
-                },
-                if related.is_empty() {
-                    vec![vec![i]]
-                } else {
-                    vec![related]
-                },
-            );
-        }
+    if let Some(i) = facts.iter().position(|f| f.because.is_empty())
+        && let Pkg::Component(_, name) = &facts[i].to
+    {
+        let component = name.to_string();
+        let related: Vec<usize> = facts
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.to == facts[i].to && !f.because.is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        let available = words::versions_in(&Range::full(), &facts[i].to, compiler);
+        return (
+            Clash::Versions {
+                component,
+                available,
+            },
+            if related.is_empty() {
+                vec![vec![i]]
+            } else {
+                vec![related]
+            },
+        );
     }
     (Clash::Other, Vec::new())
 }

@@ -86,19 +86,19 @@ pub fn sync(
     let reader = |rel: &str| read_project_file(root, rel);
     let plan = render::plan(manifest, registry, &selection, &reader)?;
 
-    if opts.locked {
-        if let Some(a) = plan.get(lock::LOCK_FILE).filter(|a| a.changed()) {
-            let what = if a.old.is_none() {
-                "there is no hsm.lock"
-            } else {
-                "hsm.lock is out of date"
-            };
-            return Err(Error::new(
-                ErrorKind::InvalidValue,
-                format!("--locked: {what}; solving hsm.yaml gives a different stack"),
-            )
-            .with_help("run `hsm sync` without --locked to update hsm.lock, and commit it"));
-        }
+    if opts.locked
+        && let Some(a) = plan.get(lock::LOCK_FILE).filter(|a| a.changed())
+    {
+        let what = if a.old.is_none() {
+            "there is no hsm.lock"
+        } else {
+            "hsm.lock is out of date"
+        };
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("--locked: {what}; solving hsm.yaml gives a different stack"),
+        )
+        .with_help("run `hsm sync` without --locked to update hsm.lock, and commit it"));
     }
     if opts.dry_run {
         return Ok(Report::DryRun {
