@@ -4,6 +4,7 @@
 //! questions later stages ask of the intent ("which mode for X?", "which profile?") so the
 //! precedence rules live in one place.
 
+pub mod edit;
 pub mod model;
 
 use std::path::{Path, PathBuf};

@@ -38,14 +38,18 @@ impl Env {
         from: EnvOrigin,
     ) -> Result<(), Error> {
         if let Some((_, first)) = self.vars.get(key) {
+            let (label, at) = match (&from.origin, &first.origin) {
+                (Some(o), _) => ("second definition", Some(o.clone())),
+                (None, Some(o)) => ("first definition", Some(o.clone())),
+                (None, None) => ("", None),
+            };
             let mut err = Error::new(
                 ErrorKind::InvalidValue,
                 format!("env key `{key}` of service `{service}` is defined twice: in {} and in {}", first.what, from.what),
             )
-            .with_label("second definition")
             .with_help(format!("remove one of the two definitions of `{key}`; hsm does not let one silently override the other"));
-            if let Some(o) = from.origin.or(first.origin.clone()) {
-                err = err.at(o);
+            if let Some(o) = at {
+                err = err.at(o).with_label(label);
             }
             return Err(err);
         }

@@ -145,10 +145,17 @@ const YAML11_WORDS: &[&str] = &[
 
 /// `s` as a YAML scalar: plain when unambiguous, else double-quoted.
 pub fn quote(s: &str) -> String {
+    // A relative path (`./x`, `../x`) cannot be read as a number or boolean.
+    let body = s
+        .strip_prefix("./")
+        .or_else(|| s.strip_prefix("../"))
+        .unwrap_or(s);
     let plain_ok = !s.is_empty()
-        && s.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '_')
+        && (body.len() < s.len()
+            || body
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '_'))
         && s.chars().all(|c| {
             c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | ':' | '@' | '+' | '=')
         })
@@ -184,17 +191,7 @@ mod tests {
     #[test]
     fn ambiguous_strings_are_quoted() {
         for s in [
-            "no",
-            "On",
-            "1.10",
-            "8080:80",
-            "",
-            "${VAR}",
-            "a: b",
-            "-x",
-            "./data:/x",
-            "yes",
-            "~",
+            "no", "On", "1.10", "8080:80", "", "${VAR}", "a: b", "-x", "yes", "~", ".5", "./x y",
         ] {
             assert!(quote(s).starts_with('"'), "{s} must be quoted");
         }
@@ -204,6 +201,8 @@ mod tests {
             "vector-db",
             "/data",
             "a.b_c",
+            "./services/api",
+            "./data:/x",
         ] {
             assert_eq!(quote(s), s);
         }

@@ -1,7 +1,8 @@
 //! All-or-nothing replacement of a set of project files.
 //!
 //! Protocol (every step durable before the next):
-//! 1. take the project lock (`.hsm/lock`, an advisory lock held for the whole command);
+//! 1. take the project lock (an advisory lock on the project directory, held for the
+//!    whole command, shared with the commands that edit hsm.yaml);
 //! 2. copy each file that will change into `.hsm/journal.new/` (or note that it was
 //!    absent) and write `journal.json` listing them; rename `journal.new` → `journal`.
 //!    The journal now exists: from here on, any failure means "roll back";
@@ -38,7 +39,7 @@ pub fn fault(point: &str) {
     }
 }
 
-/// The project lock: an exclusive advisory lock on `.hsm/lock`, released on drop.
+/// The project lock: an exclusive advisory lock on the project directory, released on drop.
 #[derive(Debug)]
 pub struct ProjectLock {
     _file: File,
@@ -47,17 +48,19 @@ pub struct ProjectLock {
 
 impl ProjectLock {
     /// Wait for and take the lock of the project at `root`.
+    ///
+    /// The lock is an advisory lock on the project directory itself, so taking it creates
+    /// no file (a dry run or a failed sync leaves no trace) and it survives the rename of
+    /// any file inside (a lock on hsm.yaml would not: edits replace it).
     pub fn acquire(root: &Path) -> Result<ProjectLock, Error> {
-        let dir = root.join(STATE_DIR);
-        fs::create_dir_all(&dir).map_err(|e| write_error(&dir, &e))?;
-        let path = dir.join("lock");
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| write_error(&path, &e))?;
-        file.lock().map_err(|e| write_error(&path, &e))?;
+        let file = File::open(root).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot open the project directory {}: {e}", root.display()),
+            )
+            .with_help("check that the directory exists and is readable")
+        })?;
+        file.lock().map_err(|e| write_error(root, &e))?;
         Ok(ProjectLock {
             _file: file,
             root: root.to_path_buf(),

@@ -75,21 +75,60 @@ impl Test {
     }
 
     pub fn run(&self) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hsm"));
-        cmd.args(&self.args)
-            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
-            .env_remove("HSM_REGISTRY_PATH")
-            .env("NO_COLOR", "1");
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        self.hsm(&args)
+    }
+
+    /// Run `hsm ARGS` in this project (same environment as `run`).
+    pub fn hsm(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().unwrap();
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).unwrap(),
             stderr: String::from_utf8(out.stderr).unwrap(),
             dir: self.dir.path().to_path_buf(),
         }
+    }
+
+    /// The `hsm ARGS` command, not started (for tests that kill or race it).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hsm"));
+        cmd.args(args)
+            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
+            .env_remove("HSM_REGISTRY_PATH")
+            .env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.dir.path().join(rel).exists()
+    }
+
+    /// Make uv work offline in this project: its own cache, no index, the uv_build wheel
+    /// from `HSM_TEST_WHEELS` (scripts/test downloads it), never download a Python.
+    pub fn offline_uv(self) -> Self {
+        let wheels = std::env::var("HSM_TEST_WHEELS").unwrap_or_else(|_| {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-wheels");
+            assert!(
+                Path::new(dir).exists(),
+                "no uv_build wheel: run scripts/test (it downloads it into target/test-wheels)"
+            );
+            dir.to_string()
+        });
+        let cache = self.dir.path().join(".uv-cache").display().to_string();
+        self.env("UV_OFFLINE", "1")
+            .env("UV_NO_INDEX", "1")
+            .env("UV_FIND_LINKS", &wheels)
+            .env("UV_CACHE_DIR", &cache)
+            .env("UV_PYTHON_DOWNLOADS", "never")
+            .env("UV_NO_PROGRESS", "1")
     }
 
     /// Every file under the project with its contents (to prove a command wrote nothing).
@@ -145,4 +184,61 @@ impl Output {
         );
         self
     }
+}
+
+/// The path of an external tool the tests need; scripts/test installs them.
+pub fn tool(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("`{name}` is not installed: run scripts/test, which installs what the tests need")
+}
+
+/// Validate a compose file with Debian's docker-compose and the compose-spec JSON schema.
+#[track_caller]
+pub fn assert_valid_compose(path: &Path) {
+    let out = Command::new(tool("docker-compose"))
+        .arg("-f")
+        .arg(path)
+        .args(["config", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "docker-compose config rejects {}:\n{}\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(path).unwrap()
+    );
+    let out = Command::new(tool("check-jsonschema"))
+        .args(["--builtin-schema", "vendor.compose-spec"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "compose-spec schema rejects {}:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Validate a pyproject.toml with validate-pyproject.
+#[track_caller]
+pub fn assert_valid_pyproject(path: &Path) {
+    let out = Command::new(tool("validate-pyproject"))
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "validate-pyproject rejects {}:\n{}{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
