@@ -207,6 +207,26 @@ impl Editor {
         self.remove_key(&[Seg::Key(section.key()), Seg::Key("groups"), Seg::Key(group)])
     }
 
+    /// Set the deployment profile of `<section>.groups.<group>` (`profile: P`), keeping the
+    /// group's other keys; a missing group is created holding only the profile.
+    pub fn group_set_profile(
+        &mut self,
+        section: Section,
+        group: &str,
+        profile: &str,
+    ) -> Result<(), Error> {
+        self.set(
+            &[
+                Seg::Key(section.key()),
+                Seg::Key("groups"),
+                Seg::Key(group),
+                Seg::Key("profile"),
+            ],
+            New::Str(profile.to_string()),
+            None,
+        )
+    }
+
     /// Append `name` to `<section>.standalone`: a plain string, or `{name, profile}` with a
     /// profile. Returns false (and changes nothing) if an entry of that name exists already,
     /// in either form.
@@ -587,6 +607,12 @@ fn is_comment(line: &str) -> bool {
     line.trim_start().starts_with('#')
 }
 
+/// A block list item: `- x` or a lone `-`.
+fn is_dash_line(line: &str) -> bool {
+    let t = line.trim_start();
+    t == "-" || t.starts_with("- ")
+}
+
 /// The line before the one starting at `start`, if any.
 fn prev_line(text: &str, start: usize) -> Option<usize> {
     (start > 0).then(|| line_start(text, start - 1))
@@ -888,15 +914,18 @@ impl Editor {
     /// is at `start`, in column `col`: the first line and every following line indented
     /// deeper, including comment lines indented deeper; blank lines and shallower comments
     /// count only when deeper content follows them.
-    fn body_end(&self, start: usize, col: usize, value: Option<&YamlNode>) -> usize {
+    fn body_end(&self, start: usize, col: usize, is_key: bool, value: Option<&YamlNode>) -> usize {
         let text = &self.text;
         let mut end = line_end(text, start);
+        // `key:` with its list's dashes in the key's own column.
+        let mut dashes_at_col = false;
         if let Some(v) = value {
             let r = node_range(v);
             let block_collection = (v.is_mapping() || v.is_sequence()) && !self.is_flow(v);
             if !block_collection && r.end > r.start {
                 end = end.max(line_end(text, r.end - 1));
             }
+            dashes_at_col = is_key && block_collection && v.is_sequence();
         }
         let mut pos = end;
         while pos < text.len() {
@@ -908,7 +937,7 @@ impl Editor {
                 if indent > col {
                     end = next;
                 }
-            } else if indent > col {
+            } else if indent > col || (dashes_at_col && indent == col && is_dash_line(line)) {
                 end = next;
             } else {
                 break;
@@ -1031,7 +1060,7 @@ impl Editor {
             return self.insert(last_end, text);
         }
         let col = self.column(first.key_range.start);
-        let pos = self.body_end(last.key_range.start, col, last.value.as_ref());
+        let pos = self.body_end(last.key_range.start, col, true, last.value.as_ref());
         let mut lines = String::new();
         self.block_entry(&mut lines, &entry, col);
         self.insert_lines(pos, lines)
@@ -1079,19 +1108,22 @@ impl Editor {
                     return Err(internal("an entry without `:`"));
                 };
                 let key_col = self.column(key.0);
-                let old_block = slot
-                    .value
-                    .as_ref()
-                    .is_some_and(|v| (v.is_mapping() || v.is_sequence()) && !self.is_flow(v));
+                // A block collection or block scalar (`|`, `>`) spans the lines below.
+                let old_block = slot.value.as_ref().is_some_and(|v| {
+                    ((v.is_mapping() || v.is_sequence()) && !self.is_flow(v))
+                        || v.as_scalar().is_some_and(|s| s.is_block())
+                });
                 if old_block {
                     // `key:  # comment` then indented lines: rewrite from the `:` to the
                     // end of the value's lines, keeping the key line's comment.
-                    let end = self.body_end(key.0, key_col, slot.value.as_ref());
-                    let key_line_end = line_end(&self.text, colon_end);
-                    let tail = self.text[colon_end..key_line_end]
-                        .trim_end_matches(['\n', '\r'])
-                        .to_string();
-                    let tail = if is_blank(&tail) { String::new() } else { tail };
+                    let end = self.body_end(key.0, key_col, true, slot.value.as_ref());
+                    let rest = self.text[colon_end..line_end(&self.text, colon_end)]
+                        .trim_end_matches(['\n', '\r']);
+                    let tail = match rest.find(" #").or_else(|| rest.find("\t#")) {
+                        Some(i) => rest[rest[..=i].trim_end().len()..].to_string(),
+                        None if rest.starts_with('#') => rest.to_string(),
+                        None => String::new(),
+                    };
                     let mut with = String::new();
                     if value.is_inline() {
                         with.push(' ');
@@ -1145,7 +1177,7 @@ impl Editor {
                 };
                 let col = self.column(self.dash_of(node_range(first).start)?);
                 let last_dash = self.dash_of(node_range(last).start)?;
-                let pos = self.body_end(last_dash, col, Some(last));
+                let pos = self.body_end(last_dash, col, false, Some(last));
                 let line = format!("{}- {}{}", Self::pad(col), item.flow(), self.nl);
                 self.insert_lines(pos, line)
             }
@@ -1232,15 +1264,16 @@ impl Editor {
     }
 
     /// Remove member `index` of the block collection in `parent`; members are given by
-    /// the position of their key (or dash) and their value. With `attached`, comment lines
-    /// directly above the member, at its indentation, go with it. A collection left empty
-    /// becomes `empty` (`{}` or `[]`) on its key's line.
+    /// the position of their key (`is_key`: a mapping) or dash (a list) and their value.
+    /// Comment lines directly above a mapping entry, at its indentation, go with it (hsm
+    /// writes a group's comment there); those above a list item stay. A collection left
+    /// empty becomes `empty` (`{}` or `[]`) on its key's line.
     fn remove_block_member(
         &mut self,
         parent: &Slot,
         members: &[(usize, Option<YamlNode>)],
         index: usize,
-        attached: bool,
+        is_key: bool,
         empty: &str,
     ) -> Result<(), Error> {
         let text = &self.text;
@@ -1250,7 +1283,7 @@ impl Editor {
         if !text[region_start..*start].trim().is_empty() {
             return Err(internal("an entry that does not start its line"));
         }
-        if attached {
+        if is_key {
             while let Some(prev) = prev_line(text, region_start) {
                 let (line, indent) = line_at(text, prev);
                 if is_comment(line) && indent == col {
@@ -1260,7 +1293,7 @@ impl Editor {
                 }
             }
         }
-        let mut region_end = self.body_end(*start, col, value.as_ref());
+        let mut region_end = self.body_end(*start, col, is_key, value.as_ref());
         let is_first = index == 0;
         let has_next = index + 1 < members.len();
         let blank_before =
@@ -1269,7 +1302,7 @@ impl Editor {
             while region_end < text.len() && is_blank(line_at(text, region_end).0) {
                 region_end = line_end(text, region_end);
             }
-        } else if !has_next && !is_first && blank_before {
+        } else if !has_next && blank_before {
             while let Some(prev) = prev_line(text, region_start) {
                 if is_blank(line_at(text, prev).0) {
                     region_start = prev;
@@ -1463,16 +1496,6 @@ mod tests {
         let (after, _) = edit(text, f);
         assert_eq!(window(text, &after), (old, new), "whole text:\n{after}");
         after
-    }
-
-    fn groups(
-        m: &ManifestFile,
-        section: Section,
-    ) -> &indexmap::IndexMap<String, crate::manifest::GroupEntry> {
-        match section {
-            Section::Libraries => &m.libraries.groups,
-            Section::Services => &m.services.groups,
-        }
     }
 
     #[test]
@@ -1884,6 +1907,10 @@ mod tests {
             after,
             "libraries:\n  groups: {}  # chosen options\n\n  standalone: []\n"
         );
+        // The only group, between blank lines: one blank line is left.
+        let text = "libraries:\n  groups:\n\n    # g\n    g: {selection: a}\n\n  standalone: []\n";
+        let (after, _) = edit(text, |e| e.group_remove(LIB, "g"));
+        assert_eq!(after, "libraries:\n  groups: {}\n\n  standalone: []\n");
         // A comment separated by a blank line is not the group's.
         let text = "libraries:\n  groups:\n    # all groups\n\n    g: {selection: a}\n    h: {selection: b}\n";
         assert_edit(
@@ -2037,6 +2064,13 @@ mod tests {
     }
 
     #[test]
+    fn block_scalars_are_replaced_whole() {
+        let text = "project:\n  name: |  # odd\n    multi\n    line\n  version: x\n";
+        let (after, _) = edit(text, |e| e.set_project_name("demo"));
+        assert_eq!(after, "project:\n  name: demo  # odd\n  version: x\n");
+    }
+
+    #[test]
     fn null_sections_and_keys() {
         let text = "libraries:\n  groups:\n  standalone: ~\nservices:\nmodes: {}\n";
         let (after, _) = edit(text, |e| {
@@ -2150,7 +2184,10 @@ mod tests {
             "\"libraries\":\n  'groups':\n    \"g\": {selection: 'a'}\n  standalone: [\"x\"]\n";
         let (after, removed) = edit(text, |e| e.group_unselect(LIB, "g", "a"));
         assert!(removed);
-        assert_eq!(after, "\"libraries\":\n  'groups': {}\n  standalone: [\"x\"]\n");
+        assert_eq!(
+            after,
+            "\"libraries\":\n  'groups': {}\n  standalone: [\"x\"]\n"
+        );
         let (_, added) = edit(text, |e| e.standalone_add(LIB, "x", None));
         assert!(!added);
     }
@@ -2260,6 +2297,278 @@ mod tests {
             let parsed: std::collections::BTreeMap<String, serde_yaml::Value> =
                 serde_yaml::from_str(&doc).unwrap();
             assert_eq!(parsed["v"], serde_yaml::Value::String(value.to_string()));
+        }
+    }
+
+    /// Property: any sequence of edits on any of several documents leaves text that loads,
+    /// and whose model is what the same edits do to the model directly; an edit that
+    /// changes nothing in the model leaves the text byte-identical.
+    mod property {
+        use proptest::prelude::{
+            Just, ProptestConfig, prop_assert, prop_assert_eq, prop_oneof, proptest,
+        };
+        use proptest::strategy::Strategy as _;
+
+        use super::*;
+        use crate::manifest::GroupEntry;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Select(Section, &'static str, Strategy, &'static str, bool),
+            Unselect(Section, &'static str, &'static str),
+            RemoveGroup(Section, &'static str),
+            Add(Section, &'static str, Option<&'static str>),
+            Remove(Section, &'static str),
+            SetMode(&'static str, Mode),
+            Name(&'static str),
+            Profile(Section, &'static str, &'static str),
+        }
+
+        const GROUPS: [&str; 5] = ["vector-db", "frameworks", "llm", "infra", "g"];
+        const NAMES: [&str; 10] = [
+            "a",
+            "yes",
+            "1.10",
+            "openai",
+            "redis",
+            "my-utils",
+            "pinned",
+            "minio",
+            "etcd",
+            "langchain-core",
+        ];
+        const PROJECT: [&str; 5] = ["demo", "on", "a: b", "1.10", "rag-app"];
+
+        fn fixtures() -> Vec<String> {
+            vec![
+                String::new(),
+                initial_document("demo"),
+                RICH.to_string(),
+                RICH.replace('\n', "\r\n"),
+                concat!(
+                    "services:\n",
+                    "  groups: {db: {strategy: 1-of-N, selection: pg}, infra: {selection: [a]}}\n",
+                    "  standalone: [x, {name: minio, mode: dev}]\n",
+                    "modes: {b: prod}\n",
+                )
+                .to_string(),
+                concat!(
+                    "# four spaces, dashes at the key\n",
+                    "project:\n",
+                    "    name: x\n",
+                    "libraries:\n",
+                    "    standalone:\n",
+                    "    - a   # first\n",
+                    "\n",
+                    "    - redis\n",
+                    "    groups:\n",
+                    "        llm:\n",
+                    "            selection: [openai]\n",
+                    "            mode: dev\n",
+                    "services:\n",
+                    "modes:\n",
+                    "# trailing\n",
+                )
+                .to_string(),
+                concat!(
+                    "# top\n",
+                    "\n",
+                    "libraries:   # libs\n",
+                    "  groups:\n",
+                    "\n",
+                    "    # first group\n",
+                    "    llm:\n",
+                    "      strategy: M-of-N\n",
+                    "      selection:\n",
+                    "      - openai     # zero-indented list\n",
+                    "\n",
+                    "      - 'yes'\n",
+                    "      mode: dev\n",
+                    "\n",
+                    "  standalone:\n",
+                    "  - a\n",
+                    "  - name: pinned\n",
+                    "    mode: prod\n",
+                    "  # trailing comment in the list\n",
+                    "\n",
+                    "services:\n",
+                    "  groups: {infra: {strategy: M-of-N, selection: [redis,\n",
+                    "      minio]}}\n",
+                    "  standalone: []\n",
+                    "...\n",
+                )
+                .to_string(),
+            ]
+        }
+
+        fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+            let section = prop_oneof![Just(LIB), Just(SVC)];
+            let strategy = prop_oneof![Just(Strategy::OneOfN), Just(Strategy::ManyOfN)];
+            let mode = prop_oneof![Just(Mode::Dev), Just(Mode::Prod)];
+            let group = (0..GROUPS.len()).prop_map(|i| GROUPS[i]);
+            let name = || (0..NAMES.len()).prop_map(|i| NAMES[i]);
+            prop_oneof![
+                3 => (section.clone(), group.clone(), strategy, name(), proptest::bool::ANY)
+                    .prop_map(|(s, g, st, o, c)| Op::Select(s, g, st, o, c)),
+                2 => (section.clone(), group.clone(), name()).prop_map(|(s, g, o)| Op::Unselect(s, g, o)),
+                1 => (section.clone(), group).prop_map(|(s, g)| Op::RemoveGroup(s, g)),
+                2 => (section.clone(), name(), proptest::option::of(prop_oneof![Just("ext"), Just("on")]))
+                    .prop_map(|(s, n, p)| Op::Add(s, n, p)),
+                2 => (section, name()).prop_map(|(s, n)| Op::Remove(s, n)),
+                2 => (name(), mode).prop_map(|(n, m)| Op::SetMode(n, m)),
+                1 => (0..PROJECT.len()).prop_map(|i| Op::Name(PROJECT[i])),
+                1 => (prop_oneof![Just(LIB), Just(SVC)], (0..GROUPS.len()).prop_map(|i| GROUPS[i]), prop_oneof![Just("ext"), Just("1.10")])
+                    .prop_map(|(s, g, p)| Op::Profile(s, g, p)),
+            ]
+        }
+
+        fn run(editor: &mut Editor, op: &Op) -> Result<(), Error> {
+            match *op {
+                Op::Select(s, g, st, o, c) => {
+                    editor.group_select(s, g, st, o, c.then_some("chosen by a test"))
+                }
+                Op::Unselect(s, g, o) => editor.group_unselect(s, g, o).map(drop),
+                Op::RemoveGroup(s, g) => editor.group_remove(s, g).map(drop),
+                Op::Add(s, n, p) => editor.standalone_add(s, n, p).map(drop),
+                Op::Remove(s, n) => editor.standalone_remove(s, n).map(drop),
+                Op::SetMode(n, m) => editor.set_mode(n, m),
+                Op::Name(n) => editor.set_project_name(n),
+                Op::Profile(s, g, p) => editor.group_set_profile(s, g, p),
+            }
+        }
+
+        fn groups_mut(
+            m: &mut ManifestFile,
+            s: Section,
+        ) -> &mut indexmap::IndexMap<String, GroupEntry> {
+            match s {
+                Section::Libraries => &mut m.libraries.groups,
+                Section::Services => &mut m.services.groups,
+            }
+        }
+
+        fn standalone_mut(m: &mut ManifestFile, s: Section) -> &mut Vec<Standalone> {
+            match s {
+                Section::Libraries => &mut m.libraries.standalone,
+                Section::Services => &mut m.services.standalone,
+            }
+        }
+
+        /// The reference: the edit done on the model.
+        fn apply(m: &mut ManifestFile, op: &Op) {
+            match *op {
+                Op::Select(s, g, st, o, _) => {
+                    let groups = groups_mut(m, s);
+                    let Some(entry) = groups.get_mut(g) else {
+                        let selection = match st {
+                            Strategy::OneOfN => Selection::One(o.into()),
+                            Strategy::ManyOfN => Selection::Many(vec![o.into()]),
+                        };
+                        groups.insert(
+                            g.into(),
+                            GroupEntry {
+                                strategy: Some(st),
+                                selection,
+                                ..GroupEntry::default()
+                            },
+                        );
+                        return;
+                    };
+                    let old = std::mem::take(&mut entry.selection);
+                    entry.selection = match (st, old) {
+                        (Strategy::OneOfN, _) => Selection::One(o.into()),
+                        (Strategy::ManyOfN, Selection::None) => Selection::Many(vec![o.into()]),
+                        (Strategy::ManyOfN, Selection::One(x)) if x == o => Selection::One(x),
+                        (Strategy::ManyOfN, Selection::One(x)) => {
+                            Selection::Many(vec![x, o.into()])
+                        }
+                        (Strategy::ManyOfN, Selection::Many(mut v)) => {
+                            if !v.iter().any(|x| x == o) {
+                                v.push(o.into());
+                            }
+                            Selection::Many(v)
+                        }
+                    };
+                }
+                Op::Unselect(s, g, o) => {
+                    let groups = groups_mut(m, s);
+                    let Some(entry) = groups.get_mut(g) else {
+                        return;
+                    };
+                    match &mut entry.selection {
+                        Selection::One(x) if x == o => {
+                            groups.shift_remove(g);
+                        }
+                        Selection::Many(v) => v.retain(|x| x != o),
+                        _ => {}
+                    }
+                }
+                Op::RemoveGroup(s, g) => {
+                    groups_mut(m, s).shift_remove(g);
+                }
+                Op::Add(s, n, p) => {
+                    let list = standalone_mut(m, s);
+                    if !list.iter().any(|x| x.name == n) {
+                        list.push(Standalone {
+                            name: n.into(),
+                            mode: None,
+                            profile: p.map(String::from),
+                        });
+                    }
+                }
+                Op::Remove(s, n) => standalone_mut(m, s).retain(|x| x.name != n),
+                Op::SetMode(n, mode) => {
+                    for s in [LIB, SVC] {
+                        if let Some(x) = standalone_mut(m, s).iter_mut().find(|x| x.name == n) {
+                            x.mode = Some(mode);
+                            return;
+                        }
+                    }
+                    m.modes.insert(n.into(), mode);
+                }
+                Op::Name(n) => m.project.name = Some(n.into()),
+                Op::Profile(s, g, p) => {
+                    groups_mut(m, s).entry(g.into()).or_default().profile = Some(p.into());
+                }
+            }
+        }
+
+        fn load(text: &str) -> ManifestFile {
+            if text.trim().is_empty() {
+                ManifestFile::default()
+            } else {
+                model(text).data
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: 300,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            })]
+            #[test]
+            fn edits_do_to_the_text_what_they_mean_for_the_model(
+                fixture in 0..7usize,
+                ops in proptest::collection::vec(op(), 1..12),
+            ) {
+                let mut text = fixtures()[fixture].clone();
+                let mut expected = load(&text);
+                for op in &ops {
+                    let mut editor = Editor::parse(&text).unwrap();
+                    let result = run(&mut editor, op);
+                    prop_assert!(result.is_ok(), "{op:?} failed: {:?}\n{text}", result.err().map(|e| e.message));
+                    let after = editor.to_text();
+                    let before_model = format!("{expected:?}");
+                    apply(&mut expected, op);
+                    let actual = load(&after);
+                    prop_assert_eq!(format!("{actual:?}"), format!("{expected:?}"), "after {:?}:\n{}", op, after);
+                    if before_model == format!("{expected:?}") {
+                        prop_assert_eq!(&after, &text, "a no-op changed the text");
+                    }
+                    text = after;
+                }
+            }
         }
     }
 }
