@@ -3,6 +3,7 @@
 
 mod check;
 mod output;
+mod project;
 mod registry;
 mod resolve;
 mod sync;
@@ -14,7 +15,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, ErrorKind};
-use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::manifest::{MANIFEST_FILE, Manifest, Mode};
+use crate::registry::Kind;
 use crate::registry::{Registry, location};
 
 use output::outln;
@@ -79,9 +81,102 @@ pub enum Command {
     },
     /// Stop the services started by `hsm sync --up`.
     Down,
+    /// Start a project: write hsm.yaml (and a minimal pyproject.toml if there is none).
+    Init {
+        /// Project name (default: the directory's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Choose options of the registry's choice groups.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Add, remove or set the mode of libraries.
+    #[command(subcommand)]
+    Library(ComponentCommand),
+    /// Add, remove or set the mode of services.
+    #[command(subcommand)]
+    Service(ComponentCommand),
+    /// Set the mode (dev or prod) of the named components, or of every component in hsm.yaml.
+    Mode {
+        #[arg(value_enum)]
+        mode: ModeArg,
+        names: Vec<String>,
+        /// Write hsm.yaml even if the stack would not solve.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the stack as a tree, with versions and modes.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Work with the registry itself.
     #[command(subcommand)]
     Registry(RegistryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Select OPTION in GROUP (1-of-N: replaces the selection; M-of-N: adds to it).
+    Add {
+        group: String,
+        #[arg(long, short = 'o')]
+        option: String,
+        /// Write hsm.yaml even if the stack would not solve.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add OPTION to GROUP's selection (same as `group add`).
+    AddOption {
+        group: String,
+        option: String,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove OPTION from GROUP's selection.
+    RemoveOption {
+        group: String,
+        option: String,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove GROUP from hsm.yaml.
+    Remove {
+        group: String,
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComponentCommand {
+    /// Add NAME (standalone, or as an option of --group).
+    Add {
+        name: String,
+        #[arg(long, short = 'g')]
+        group: Option<String>,
+        /// Deployment profile (services only).
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove NAME (standalone, or from --group's selection).
+    Remove {
+        name: String,
+        #[arg(long, short = 'g')]
+        group: Option<String>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Set NAME's mode.
+    Mode {
+        name: String,
+        #[arg(value_enum)]
+        mode: ModeArg,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +188,22 @@ pub enum RegistryCommand {
     },
     /// Load every registry file and report problems and implication cycles.
     Lint,
+}
+
+/// `dev` or `prod` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Dev,
+    Prod,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Dev => Mode::Dev,
+            ModeArg::Prod => Mode::Prod,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -216,6 +327,39 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn component(ctx: &Context, kind: Kind, command: &ComponentCommand) -> Result<ExitCode, Error> {
+    match command {
+        ComponentCommand::Add {
+            name,
+            group,
+            profile,
+            force,
+        } => {
+            if profile.is_some() && kind == Kind::Library {
+                return Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    "--profile applies to services only",
+                )
+                .with_help("deployment profiles belong to services; drop --profile"));
+            }
+            project::component_add(
+                ctx,
+                kind,
+                name,
+                group.as_deref(),
+                profile.as_deref(),
+                *force,
+            )
+        }
+        ComponentCommand::Remove { name, group, force } => {
+            project::component_remove(ctx, kind, name, group.as_deref(), *force)
+        }
+        ComponentCommand::Mode { name, mode, force } => {
+            project::mode(ctx, (*mode).into(), std::slice::from_ref(name), *force)
+        }
+    }
+}
+
 fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
     match command {
         Command::Resolve { explain, format } => resolve::run(ctx, *explain, *format),
@@ -237,6 +381,29 @@ fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
             sync::run(ctx, opts, *up)
         }
         Command::Down => sync::down(ctx),
+        Command::Init { name } => project::init(ctx, name.as_deref()),
+        Command::Group(g) => match g {
+            GroupCommand::Add {
+                group,
+                option,
+                force,
+            }
+            | GroupCommand::AddOption {
+                group,
+                option,
+                force,
+            } => project::group_add(ctx, group, option, *force, None, None),
+            GroupCommand::RemoveOption {
+                group,
+                option,
+                force,
+            } => project::group_remove_option(ctx, group, option, *force),
+            GroupCommand::Remove { group, force } => project::group_remove(ctx, group, *force),
+        },
+        Command::Library(c) => component(ctx, Kind::Library, c),
+        Command::Service(c) => component(ctx, Kind::Service, c),
+        Command::Mode { mode, names, force } => project::mode(ctx, (*mode).into(), names, *force),
+        Command::List { format } => project::list(ctx, *format),
         Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
         Command::Registry(RegistryCommand::Lint) => registry::lint(ctx),
     }

@@ -118,13 +118,17 @@ pub fn sync(
         paths.push("uv.lock".into());
     }
     let mut tx = Transaction::begin(lock, &paths)?;
-    let mut written = Vec::new();
+    let (mut written, mut removed) = (Vec::new(), Vec::new());
     for a in plan.changed() {
         if let Err(e) = tx.write(&a.path, a.new.as_deref()) {
             tx.rollback()?;
             return Err(e);
         }
-        written.push(a.path.clone());
+        if a.new.is_some() {
+            written.push(a.path.clone())
+        } else {
+            removed.push(a.path.clone())
+        }
     }
     let mut ran = Vec::new();
     if run_uv {
