@@ -371,7 +371,7 @@ fn core_component(kind: Kind, i: usize) -> Option<Comp> {
                 let k = i - LIB_STANDALONE.start;
                 let target = LIB_REQUIRED.start + k % LIB_REQUIRED.len();
                 // Bare names (resolved to a library) and explicit `library:` refs.
-                let name = if k % 2 == 0 {
+                let name = if k.is_multiple_of(2) {
                     lib(target)
                 } else {
                     format!("library:{}", lib(target))
@@ -797,10 +797,10 @@ fn render_component(c: &Comp) -> String {
             };
             let _ = writeln!(out, "    sources:");
             let _ = writeln!(out, "      prod: {source}");
-            if pos == 0 {
-                if let Some(old) = &c.old_rules {
-                    write_rules(&mut out, "    ", old);
-                }
+            if pos == 0
+                && let Some(old) = &c.old_rules
+            {
+                write_rules(&mut out, "    ", old);
             }
         }
     }

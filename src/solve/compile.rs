@@ -30,6 +30,8 @@ pub struct Compiler<'a> {
     pub manifest: &'a Manifest,
     pub registry: &'a Registry,
     cache: RefCell<HashMap<(Pkg, Ver), Arc<Deps>>>,
+    /// Versions made unusable by a rule about themselves, with the rules.
+    unusable: RefCell<HashMap<(Pkg, Ver), Vec<Because>>>,
 }
 
 /// The deployment profile a service runs with in this project.
@@ -46,6 +48,7 @@ impl<'a> Compiler<'a> {
             manifest,
             registry,
             cache: RefCell::default(),
+            unusable: RefCell::default(),
         }
     }
 
@@ -58,7 +61,7 @@ impl<'a> Compiler<'a> {
         if let Some(d) = self.cache.borrow().get(&key) {
             return Ok(Arc::clone(d));
         }
-        let deps = Arc::new(match pkg {
+        let mut deps = match pkg {
             Pkg::Root => self.root()?,
             Pkg::Component(kind, name) => self.component_deps(*kind, name, ver)?,
             Pkg::Group(kind, name) => {
@@ -69,9 +72,24 @@ impl<'a> Compiler<'a> {
                 let group = self.group(*kind, name)?;
                 self.option_deps(&group, *i as usize)?
             }
-        });
+        };
+        // A rule about its own owner (`ax` requires `ax <2`, an option implying its own
+        // group) is not a dependency: pubgrub cannot express a package depending on
+        // itself. Either this version satisfies it (drop the rule) or it never can (the
+        // version is unusable, and the explanation cites the rule).
+        if let Some(own) = deps.shift_remove(pkg)
+            && !own.range.contains(&ver)
+        {
+            self.unusable.borrow_mut().insert(key.clone(), own.because);
+        }
+        let deps = Arc::new(deps);
         self.cache.borrow_mut().insert(key, Arc::clone(&deps));
         Ok(deps)
+    }
+
+    /// The rules that make `pkg` at `ver` unusable, if any (after [`Compiler::deps`]).
+    pub fn unusable(&self, pkg: &Pkg, ver: Ver) -> Option<Vec<Because>> {
+        self.unusable.borrow().get(&(pkg.clone(), ver)).cloned()
     }
 
     /// Dependencies compiled so far (for explanations).

@@ -84,6 +84,12 @@ impl DependencyProvider for Provider<'_, '_> {
         version: &Ver,
     ) -> Result<Dependencies<Pkg, Range, String>, Error> {
         let deps = self.compiler.deps(package, *version)?;
+        if self.compiler.unusable(package, *version).is_some() {
+            // The report looks the rule up again; the message is for pubgrub's logs only.
+            return Ok(Dependencies::Unavailable(
+                "a rule of this version excludes it".to_string(),
+            ));
+        }
         let constraints: DependencyConstraints<Pkg, Range> = deps
             .iter()
             .map(|(pkg, dep)| (pkg.clone(), dep.range.clone()))

@@ -204,7 +204,28 @@ fn collect_facts(tree: &DerivationTree<Pkg, Range, String>, compiler: &Compiler<
                     out.push(fact);
                 }
             }
-            DerivationTree::External(External::NotRoot(..) | External::Custom(..)) => {}
+            DerivationTree::External(External::Custom(pkg, range, _)) => {
+                // A version excluded by a rule about itself: find the rule.
+                let count = compiler.version_count(pkg).unwrap_or(1);
+                let because = (0..count)
+                    .map(Ver::from_index)
+                    .filter(|v| range.contains(v))
+                    .find_map(|v| compiler.unusable(pkg, v))
+                    .unwrap_or_default();
+                let fact = Fact {
+                    from: pkg.clone(),
+                    from_range: range.clone(),
+                    to: pkg.clone(),
+                    range: Range::empty(),
+                    because,
+                };
+                if !out.iter().any(|f| {
+                    f.from == fact.from && f.from_range == fact.from_range && f.to == fact.to
+                }) {
+                    out.push(fact);
+                }
+            }
+            DerivationTree::External(External::NotRoot(..)) => {}
         }
     }
     out
