@@ -254,3 +254,15 @@ services:
     assert_eq!(find("llama-index-docstore-postgres")["mode"], "dev");
     assert_eq!(find("qdrant")["profile"]["mode"], "external");
 }
+
+#[test]
+fn check_locked_needs_a_current_lock() {
+    let t = Test::new().file("hsm.yaml", QDRANT);
+    let out = t.hsm(&["check", "--locked"]);
+    out.failure();
+    assert_snapshot!("check_locked_no_lock", out.stderr);
+    t.hsm(&["sync", "--no-install"]).success();
+    t.hsm(&["check", "--locked"]).success();
+    std::fs::write(t.path().join("hsm.yaml"), QDRANT.replace("qdrant-adapter", "milvus-adapter")).unwrap();
+    t.hsm(&["check", "--locked"]).failure();
+}

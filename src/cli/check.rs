@@ -1,5 +1,5 @@
 //! `hsm check`: hsm.yaml is valid, the registry files it reaches are valid, and the stack
-//! solves. Writes nothing.
+//! solves; with `--locked`, also that hsm.lock is current. Writes nothing.
 
 use std::process::ExitCode;
 
@@ -9,11 +9,30 @@ use super::{Context, Format};
 use crate::error::Error;
 use crate::solve::{Outcome, solve};
 
-pub fn run(ctx: &Context, format: Format) -> Result<ExitCode, Error> {
+pub fn run(ctx: &Context, format: Format, locked: bool) -> Result<ExitCode, Error> {
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
     match solve(&manifest, &registry)? {
         Outcome::Solved(selection) => {
+            if locked {
+                let reader = |rel: &str| crate::sync::read_project_file(&ctx.root, rel);
+                let plan = crate::render::plan(&manifest, &registry, &selection, &reader)?;
+                if let Some(a) = plan
+                    .get(crate::render::lock::LOCK_FILE)
+                    .filter(|a| a.changed())
+                {
+                    let what = if a.old.is_none() {
+                        "there is no hsm.lock"
+                    } else {
+                        "hsm.lock is out of date"
+                    };
+                    return Err(Error::new(
+                        crate::error::ErrorKind::InvalidValue,
+                        format!("--locked: {what}; solving hsm.yaml gives a different stack"),
+                    )
+                    .with_help("run `hsm sync` to update hsm.lock, and commit it"));
+                }
+            }
             match format {
                 Format::Json => outln!(
                     "{:#}",

@@ -59,6 +59,9 @@ pub enum Command {
     Check {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Also fail if hsm.lock is missing or would change (for CI).
+        #[arg(long)]
+        locked: bool,
     },
     /// Write pyproject.toml, docker-compose.hsm.yml, .env files and hsm.lock for the stack,
     /// in one transaction, then run `uv lock` and `uv sync`.
@@ -304,7 +307,8 @@ pub fn main() -> ExitCode {
             format: Format::Json,
             ..
         } | Command::Check {
-            format: Format::Json
+            format: Format::Json,
+            ..
         }
     );
     let result = Context::from_cli(&cli).and_then(|ctx| {
@@ -364,7 +368,7 @@ fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
     match command {
         Command::Resolve { explain, format } => resolve::run(ctx, *explain, *format),
         Command::Why { name, format } => why::run(ctx, name, *format),
-        Command::Check { format } => check::run(ctx, *format),
+        Command::Check { format, locked } => check::run(ctx, *format, *locked),
         Command::Sync {
             dry_run,
             no_install,
