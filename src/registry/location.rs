@@ -110,7 +110,8 @@ pub fn relative_display(path: &Path, cwd: &Path) -> String {
     }
 }
 
-fn normalize(path: &Path) -> PathBuf {
+/// `path` with `.` and `..` folded lexically (no file system access).
+pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

@@ -10,7 +10,9 @@ pub mod lock;
 pub mod pyproject;
 pub mod yaml;
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use crate::registry::location::normalize;
 
 use crate::error::Error;
 use crate::manifest::{Manifest, Mode};
@@ -86,22 +88,6 @@ pub fn project_relative(root: &Path, path: &str, dot_prefix: bool) -> String {
     } else {
         s
     }
-}
-
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn relative_to(path: &Path, base: &Path) -> PathBuf {
