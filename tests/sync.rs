@@ -585,3 +585,49 @@ fn real_uv_installs_dev_and_prod_sources_and_modes_flip_them() {
     assert!(lock.contains("remotes/alpha?tag=v1.0.0"), "{lock}");
     assert!(site.join("alpha").is_dir() && !site.join("beta").is_dir());
 }
+
+// ---------------------------------------------------------------- compose runners
+
+/// A fake container engine that records its arguments (no docker engine runs here).
+fn fake_engine(t: Test, name: &str) -> Test {
+    let bin = t.path().join("engine-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join(name);
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"{name} $*\" >> engine.log\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    t.env("PATH", &path)
+}
+
+#[test]
+fn up_and_down_drive_the_configured_engine() {
+    let t = fake_engine(Test::new(), "docker").file("hsm.yaml", &manifest("qdrant-adapter"));
+    let out = t.hsm(&["sync", "--no-install", "--up"]);
+    out.success();
+    assert_snapshot!("sync_up", out.stdout);
+    t.hsm(&["down"]).success();
+    assert_eq!(
+        t.read("engine.log"),
+        "docker compose -f docker-compose.hsm.yml up -d --remove-orphans\ndocker compose -f docker-compose.hsm.yml down\n"
+    );
+
+    let podman = manifest("qdrant-adapter").replace(
+        "  version: 0.1.0\n",
+        "  version: 0.1.0\n  container_engine: podman\n",
+    );
+    let t = fake_engine(Test::new(), "podman").file("hsm.yaml", &podman);
+    t.hsm(&["sync", "--no-install", "--up"]).success();
+    assert_eq!(
+        t.read("engine.log"),
+        "podman compose -f docker-compose.hsm.yml up -d --remove-orphans\n"
+    );
+}
