@@ -181,11 +181,27 @@ pub fn minimal(manifest: &Manifest) -> String {
 /// Rewrite hsm's entries of `text` for `deps`. Returns `None` when the file needs no hsm
 /// section at all (no libraries now, none before).
 pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<String>, Error> {
+    let file = crate::source::SourceFile::new(file_display, None, text);
+    let at = |span: Option<std::ops::Range<usize>>| {
+        let span = span.unwrap_or(0..0);
+        crate::source::Origin::at_span(
+            &file,
+            crate::source::Span {
+                offset: span.start,
+                len: span.end.saturating_sub(span.start),
+            },
+        )
+    };
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         Error::new(
             ErrorKind::MalformedYaml,
-            format!("{file_display} is not valid TOML: {}", e.message()),
+            format!(
+                "{file_display} is not valid TOML: {}",
+                e.message().trim_end()
+            ),
         )
+        .at(at(e.span()))
+        .with_label("here")
         .with_help(format!("fix {file_display} (hsm only edits a valid file)"))
     })?;
     let owned_deps = owned(&doc, "dependencies");
@@ -230,15 +246,16 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
     // The user's own entries win; hsm refuses to silently duplicate or overwrite them.
     for d in deps {
         let wanted = normalize(&d.package);
-        if array
+        if let Some(user) = array
             .iter()
-            .filter_map(|v| v.as_str())
-            .any(|r| requirement_name(r) == wanted)
+            .find(|v| v.as_str().is_some_and(|r| requirement_name(r) == wanted))
         {
             return Err(Error::new(
                 ErrorKind::InvalidValue,
                 format!("{file_display} already lists `{}` in [project].dependencies, and hsm manages it too", d.package),
             )
+            .at(at(user.span().or_else(|| user_entry_span(text, &wanted))))
+            .with_label("the user's entry")
             .with_help(format!("remove `{}` from [project].dependencies (hsm writes it from the registry) or remove its component from hsm.yaml", d.package)));
         }
     }
@@ -351,6 +368,16 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
         }
     }
     Ok(Some(doc.to_string()))
+}
+
+/// Where the user's dependency entry for `wanted` is in the original text.
+fn user_entry_span(text: &str, wanted: &str) -> Option<std::ops::Range<usize>> {
+    // `DocumentMut` drops positions; the read-only document keeps them.
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let deps = doc.get("project")?.get("dependencies")?.as_array()?;
+    deps.iter()
+        .find(|v| v.as_str().is_some_and(|r| requirement_name(r) == wanted))?
+        .span()
 }
 
 /// Names hsm recorded as its own under `[tool.hsm].<key>`.
