@@ -263,6 +263,10 @@ fn check_locked_needs_a_current_lock() {
     assert_snapshot!("check_locked_no_lock", out.stderr);
     t.hsm(&["sync", "--no-install"]).success();
     t.hsm(&["check", "--locked"]).success();
-    std::fs::write(t.path().join("hsm.yaml"), QDRANT.replace("qdrant-adapter", "milvus-adapter")).unwrap();
+    std::fs::write(
+        t.path().join("hsm.yaml"),
+        QDRANT.replace("qdrant-adapter", "milvus-adapter"),
+    )
+    .unwrap();
     t.hsm(&["check", "--locked"]).failure();
 }

@@ -358,9 +358,13 @@ fn component(ctx: &Context, kind: Kind, command: &ComponentCommand) -> Result<Ex
         ComponentCommand::Remove { name, group, force } => {
             project::component_remove(ctx, kind, name, group.as_deref(), *force)
         }
-        ComponentCommand::Mode { name, mode, force } => {
-            project::mode(ctx, (*mode).into(), std::slice::from_ref(name), *force)
-        }
+        ComponentCommand::Mode { name, mode, force } => project::mode(
+            ctx,
+            (*mode).into(),
+            std::slice::from_ref(name),
+            Some(kind),
+            *force,
+        ),
     }
 }
 
@@ -406,7 +410,9 @@ fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
         },
         Command::Library(c) => component(ctx, Kind::Library, c),
         Command::Service(c) => component(ctx, Kind::Service, c),
-        Command::Mode { mode, names, force } => project::mode(ctx, (*mode).into(), names, *force),
+        Command::Mode { mode, names, force } => {
+            project::mode(ctx, (*mode).into(), names, None, *force)
+        }
         Command::List { format } => project::list(ctx, *format),
         Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
         Command::Registry(RegistryCommand::Lint) => registry::lint(ctx),

@@ -33,16 +33,25 @@ fn edit(
     let message = edit(&mut editor, &registry)?;
     let text = editor.to_text();
     if text == **manifest.file.text() {
-        outln!("{message} (hsm.yaml already says so; nothing changed)");
+        outln!("Nothing to change: hsm.yaml already says that");
         return Ok(ExitCode::SUCCESS);
     }
-    let display = manifest.file.display().to_string();
+    // Problems found in the edited text cite it as such: those lines are not on disk.
+    let display = format!("{} (as edited)", manifest.file.display());
     let edited = Manifest::from_text(&display, &ctx.root, text.as_str())?;
     match solve(&edited, &registry)? {
         Outcome::Solved(_) => {}
         Outcome::Conflict(conflict) if !force => {
-            eprint!("{}", conflict.render());
-            eprintln!("hint: hsm.yaml was not changed; pass --force to write it anyway");
+            eprintln!("error: this edit would leave no consistent stack; hsm.yaml was not changed");
+            eprint!(
+                "{}",
+                conflict.render().replacen(
+                    "error: no stack satisfies hsm.yaml and the registry\n",
+                    "",
+                    1
+                )
+            );
+            eprintln!("hint: pass --force to write it anyway");
             return Ok(ExitCode::from(1));
         }
         Outcome::Conflict(_) => {
@@ -82,6 +91,8 @@ fn find_group(
         Some(k) => format!("{k} group"),
         None => "group".to_string(),
     };
+    let hint = did_you_mean_hint(name, &candidates);
+    let list = crate::registry::known(&what, &candidates);
     Err(Error::new(
         ErrorKind::UnknownName,
         format!(
@@ -89,10 +100,7 @@ fn find_group(
             registry.store().display()
         ),
     )
-    .add_help(did_you_mean_hint(name, &candidates))
-    .add_help(Some(
-        "`hsm registry lint` lists problems; the registry README lists the groups".into(),
-    )))
+    .with_help(hint.unwrap_or(list)))
 }
 
 fn check_option(group: &Group, option: &str) -> Result<(), Error> {
@@ -112,34 +120,50 @@ fn check_option(group: &Group, option: &str) -> Result<(), Error> {
     ))))
 }
 
-fn check_component(registry: &Registry, kind: Kind, name: &str) -> Result<(), Error> {
-    crate::manifest::check_name(name, &cli_origin(name))?;
+/// `command` is how the user asked, with `{kind}` where the noun goes ("hsm {kind} add x"),
+/// so a name of the other kind can be answered with the command that would work.
+fn check_component(
+    registry: &Registry,
+    kind: Kind,
+    name: &str,
+    command: &str,
+) -> Result<(), Error> {
+    check_cli_name(name)?;
     if registry.component(kind, name)?.is_some() {
         return Ok(());
     }
-    let candidates = registry.store().list(kind.category());
-    let mut err = Error::new(
-        ErrorKind::UnknownName,
-        format!(
-            "no {kind} `{name}` in the registry ({})",
-            registry.store().display()
-        ),
-    )
-    .add_help(did_you_mean_hint(name, &candidates));
     let other = if kind == Kind::Library {
         Kind::Service
     } else {
         Kind::Library
     };
+    let mut err = unknown(registry, Some(kind), name);
     if registry.component(other, name)?.is_some() {
-        err = err.add_help(Some(format!(
-            "`{name}` is a {other}: use `hsm {other} add {name}`"
-        )));
+        err.help = Some(format!(
+            "`{name}` is a {other}: did you mean `{}`?",
+            command.replace("{kind}", &other.to_string())
+        ));
     }
     Err(err)
 }
 
-/// Names typed on the command line have no file position; errors about them say so.
+/// "no library `x`" for a name typed on the command line (no file position to show).
+fn unknown(registry: &Registry, kind: Option<Kind>, name: &str) -> Error {
+    let mut err = registry.unknown_component(kind, name, &cli_origin(name));
+    err.origin = None;
+    err.label = None;
+    err
+}
+
+fn check_cli_name(name: &str) -> Result<(), Error> {
+    crate::manifest::check_name(name, &cli_origin(name)).map_err(|mut e| {
+        e.origin = None;
+        e.label = None;
+        e
+    })
+}
+
+/// A stand-in origin for names typed on the command line (removed before reporting).
 fn cli_origin(name: &str) -> crate::source::Origin {
     crate::source::Origin::file_only(&crate::source::SourceFile::new(
         "command line",
@@ -276,7 +300,7 @@ pub fn component_add(
         return group_add(ctx, g, name, force, Some(kind), profile);
     }
     edit(ctx, force, |ed, registry| {
-        check_component(registry, kind, name)?;
+        check_component(registry, kind, name, &format!("hsm {{kind}} add {name}"))?;
         ed.standalone_add(section(kind), name, profile)?;
         Ok(format!("Added {kind} `{name}`"))
     })
@@ -294,6 +318,19 @@ pub fn component_remove(
     }
     edit(ctx, force, |ed, _| {
         if !ed.standalone_remove(section(kind), name)? {
+            // Name the group that selects it, if one does.
+            let current = Manifest::from_text(MANIFEST_FILE, &ctx.root, ed.to_text().as_str())?;
+            let selecting = current
+                .groups(section(kind))
+                .iter()
+                .find(|(_, e)| e.selection.items().iter().any(|(_, o)| *o == name))
+                .map(|(g, _)| g.clone());
+            let help = match selecting {
+                Some(g) => {
+                    format!("group `{g}` selects it: `hsm {kind} remove {name} --group {g}`")
+                }
+                None => "`hsm list` shows what hsm.yaml names".to_string(),
+            };
             return Err(Error::new(
                 ErrorKind::InvalidValue,
                 format!(
@@ -301,16 +338,20 @@ pub fn component_remove(
                     section(kind).key()
                 ),
             )
-            .with_help(format!(
-                "if a group selects it, use `hsm {kind} remove {name} --group <group>`"
-            )));
+            .with_help(help));
         }
         Ok(format!("Removed {kind} `{name}`"))
     })
 }
 
 /// `hsm mode M [NAME...]`: no names means every component hsm.yaml names.
-pub fn mode(ctx: &Context, mode: Mode, names: &[String], force: bool) -> Result<ExitCode, Error> {
+pub fn mode(
+    ctx: &Context,
+    mode: Mode,
+    names: &[String],
+    kind: Option<Kind>,
+    force: bool,
+) -> Result<ExitCode, Error> {
     edit(ctx, force, |ed, registry| {
         let manifest =
             crate::manifest::Manifest::from_text(MANIFEST_FILE, &ctx.root, ed.to_text().as_str())?;
@@ -334,11 +375,19 @@ pub fn mode(ctx: &Context, mode: Mode, names: &[String], force: bool) -> Result<
             names.to_vec()
         };
         for name in &targets {
-            crate::manifest::check_name(name, &cli_origin(name))?;
-            if registry.components_named(name)?.is_empty() {
-                return Err(registry
-                    .unknown_component(None, name, &cli_origin(name))
-                    .with_kind(ErrorKind::UnknownName));
+            match kind {
+                Some(k) => check_component(
+                    registry,
+                    k,
+                    name,
+                    &format!("hsm {{kind}} mode {name} {mode}"),
+                )?,
+                None => {
+                    check_cli_name(name)?;
+                    if registry.components_named(name)?.is_empty() {
+                        return Err(unknown(registry, None, name));
+                    }
+                }
             }
             ed.set_mode(name, mode)?;
         }
@@ -443,7 +492,10 @@ pub fn list(ctx: &Context, format: Format) -> Result<ExitCode, Error> {
                 outln!("    {branch} {line}");
             }
         }
-        None => outln!("└── (the stack does not solve: `hsm check` explains why)"),
+        None => {
+            outln!("└── (the stack does not solve: `hsm check` explains why)");
+            return Ok(ExitCode::from(1));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

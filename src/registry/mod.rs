@@ -24,6 +24,26 @@ pub use store::{Category, Store};
 use crate::error::{Error, ErrorKind};
 use crate::source::{Origin, did_you_mean_hint, parse_yaml};
 
+/// "known libraries: a, b, c" (at most 30 names), for help lines.
+pub fn known(what: &str, names: &[String]) -> String {
+    const MAX: usize = 30;
+    if names.is_empty() {
+        return format!("the registry has no {what}s");
+    }
+    let shown: Vec<&str> = names.iter().take(MAX).map(String::as_str).collect();
+    let more = if names.len() > MAX {
+        format!(", and {} more", names.len() - MAX)
+    } else {
+        String::new()
+    };
+    let plural = if what.ends_with('y') {
+        format!("{}ies", &what[..what.len() - 1])
+    } else {
+        format!("{what}s")
+    };
+    format!("known {plural}: {}{more}", shown.join(", "))
+}
+
 /// Libraries are Python packages; services are containers (or external endpoints).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -202,10 +222,14 @@ impl Registry {
         .with_label(format!("unknown {what}"))
         .add_help(did_you_mean_hint(name, &candidates));
         if err.help.is_none() {
-            err = err.with_help(format!(
-                "`hsm registry` lists what exists; add `{}/{name}.yaml` to define it",
-                kinds[0].category().dir()
-            ));
+            err = err.with_help(match self.store.root() {
+                Some(_) => format!(
+                    "{}; or add `{}/{name}.yaml` to the registry",
+                    known(&what, &candidates),
+                    kinds[0].category().dir()
+                ),
+                None => known(&what, &candidates),
+            });
         }
         err
     }
@@ -242,10 +266,7 @@ impl Registry {
                 "`{name}` is a {other} group: move it under `{section}.groups`"
             )));
         } else if err.help.is_none() {
-            err = err.with_help(format!(
-                "add `{}/{name}.yaml` to the registry to define it",
-                kind.group_category().dir()
-            ));
+            err = err.with_help(known(&format!("{kind} group"), &candidates));
         }
         err
     }

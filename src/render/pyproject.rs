@@ -155,6 +155,25 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
+/// A valid PEP 508 distribution name from any project name: letters and digits kept
+/// (lower-cased), every other run of characters becomes one `-`; `project` if nothing is left.
+pub fn distribution_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "project".to_string()
+    } else {
+        out
+    }
+}
+
 /// A minimal PEP 621 file for a project that has none.
 pub fn minimal(manifest: &Manifest) -> String {
     let name = manifest.data.project.name.clone().unwrap_or_else(|| {
@@ -173,7 +192,7 @@ pub fn minimal(manifest: &Manifest) -> String {
         .unwrap_or_else(|| "0.1.0".into());
     format!(
         "[project]\nname = {}\nversion = {}\nrequires-python = \">=3.9\"\ndependencies = []\n",
-        Value::from(normalize(&name)),
+        Value::from(distribution_name(&name)),
         Value::from(version)
     )
 }
@@ -233,16 +252,7 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
             "[project].dependencies is not an array",
         ));
     };
-    // Drop what hsm wrote last time.
-    let mut i = 0;
-    while i < array.len() {
-        let name = array.get(i).and_then(|v| v.as_str()).map(requirement_name);
-        if name.is_some_and(|n| owned_deps.contains(&n)) {
-            array.remove(i);
-        } else {
-            i += 1;
-        }
-    }
+    remove_owned(array, &owned_deps);
     // The user's own entries win; hsm refuses to silently duplicate or overwrite them.
     for d in deps {
         let wanted = normalize(&d.package);
@@ -259,35 +269,11 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
             .with_help(format!("remove `{}` from [project].dependencies (hsm writes it from the registry) or remove its component from hsm.yaml", d.package)));
         }
     }
-    let multiline = array.iter().next().is_some_and(|v| {
-        v.decor()
-            .prefix()
-            .and_then(|p| p.as_str())
-            .is_some_and(|p| p.contains('\n'))
-    });
-    // The indentation of the last item, without any comment above it.
-    let item_prefix = array.iter().last().and_then(|v| {
-        v.decor()
-            .prefix()
-            .and_then(|p| p.as_str())
-            .and_then(|p| p.rfind('\n').map(|i| p[i..].to_string()))
-    });
-    for d in deps {
-        let mut v = Value::from(d.requirement.as_str());
-        if multiline {
-            v.decor_mut()
-                .set_prefix(item_prefix.clone().unwrap_or_else(|| "\n    ".into()));
-        } else if !array.is_empty() {
-            v.decor_mut().set_prefix(" ");
-        }
-        array.push_formatted(v);
-    }
-    if multiline {
-        array.set_trailing_comma(true);
-        if !array.trailing().as_str().is_some_and(|t| t.contains('\n')) {
-            array.set_trailing("\n");
-        }
-    }
+    let new: Vec<Value> = deps
+        .iter()
+        .map(|d| Value::from(d.requirement.as_str()))
+        .collect();
+    append(array, new);
 
     // [tool.uv.sources]
     let tool = doc.entry("tool").or_insert_with(|| {
@@ -380,6 +366,104 @@ fn user_entry_span(text: &str, wanted: &str) -> Option<std::ops::Range<usize>> {
         .span()
 }
 
+/// Remove hsm's entries (it appends them, so they follow the user's). A comment that
+/// [`append`] moved from the user's last line onto hsm's first entry goes back.
+fn remove_owned(array: &mut Array, owned: &[String]) {
+    let mut moved: Option<Option<String>> = None;
+    let mut i = 0;
+    while i < array.len() {
+        let value = array.get(i);
+        if value
+            .and_then(|v| v.as_str())
+            .is_some_and(|r| owned.contains(&requirement_name(r)))
+        {
+            if moved.is_none() {
+                let prefix = value
+                    .and_then(|v| v.decor().prefix())
+                    .and_then(|p| p.as_str())
+                    .unwrap_or("");
+                moved = Some(prefix.rfind('\n').map(|nl| prefix[..nl].to_string()));
+            }
+            array.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    // Only a one-per-line array had anything moved (see `append`).
+    let Some(Some(comment)) = moved else { return };
+    let trailing = array.trailing().as_str().unwrap_or("").to_string();
+    let rest = trailing.strip_prefix('\n').unwrap_or(&trailing).to_string();
+    if array.trailing_comma() {
+        // `"x",  # c`: the comment was the array's, after the last comma.
+        if comment.contains('#') {
+            array.set_trailing(format!("{comment}\n{rest}"));
+        }
+    } else if let Some(last) = array.len().checked_sub(1).and_then(|i| array.get_mut(i)) {
+        // `"x"  # c`: without a trailing comma the comment and line break were the entry's.
+        last.decor_mut().set_suffix(format!("{comment}\n"));
+        array.set_trailing(rest);
+    }
+}
+
+/// Append entries in the array's own layout. In a one-per-line array, a comment at the end
+/// of the user's last line stays on that line: it is moved in front of hsm's first entry
+/// (where a new comma must go), so it is not carried to the end of hsm's line.
+fn append(array: &mut Array, new: Vec<Value>) {
+    let appended = !new.is_empty();
+    let multiline = array.iter().next().is_some_and(|v| {
+        v.decor()
+            .prefix()
+            .and_then(|p| p.as_str())
+            .is_some_and(|p| p.contains('\n'))
+    });
+    // The indentation of the last item, without any comment above it.
+    let indent = array
+        .iter()
+        .last()
+        .and_then(|v| {
+            v.decor()
+                .prefix()
+                .and_then(|p| p.as_str())
+                .and_then(|p| p.rfind('\n').map(|i| p[i..].to_string()))
+        })
+        .unwrap_or_else(|| "\n    ".to_string());
+    for (k, mut v) in new.into_iter().enumerate() {
+        if multiline {
+            let mut prefix = indent.clone();
+            if k == 0 {
+                let trailing = array.trailing().as_str().unwrap_or("").to_string();
+                let last = array.len().checked_sub(1).and_then(|i| array.get_mut(i));
+                if let Some(last) = last {
+                    let suffix = last
+                        .decor()
+                        .suffix()
+                        .and_then(|s| s.as_str())
+                        .unwrap_or("")
+                        .to_string();
+                    if let Some(nl) = suffix.rfind('\n') {
+                        // `"x"  # c` + newline, no trailing comma.
+                        last.decor_mut().set_suffix("");
+                        prefix = format!("{}{indent}", &suffix[..nl]);
+                        array.set_trailing(format!("\n{trailing}"));
+                    } else if let Some(nl) = trailing.rfind('\n').filter(|_| trailing.contains('#'))
+                    {
+                        // `"x",  # c` + newline.
+                        prefix = format!("{}{indent}", &trailing[..nl]);
+                        array.set_trailing(format!("\n{}", &trailing[nl + 1..]));
+                    }
+                }
+            }
+            v.decor_mut().set_prefix(prefix);
+        } else if !array.is_empty() {
+            v.decor_mut().set_prefix(" ");
+        }
+        array.push_formatted(v);
+    }
+    if multiline && appended && !array.trailing().as_str().is_some_and(|t| t.contains('\n')) {
+        array.set_trailing("\n");
+    }
+}
+
 /// Names hsm recorded as its own under `[tool.hsm].<key>`.
 fn owned(doc: &DocumentMut, key: &str) -> Vec<String> {
     doc.get("tool")
@@ -448,6 +532,29 @@ mod tests {
     }
 
     #[test]
+    fn a_comment_after_the_last_user_entry_stays_on_its_line() {
+        let q = [dep("qdrant-client", "qdrant-client>=1", None)];
+        for user in [
+            "[project]\ndependencies = [\n    \"httpx>=0.27\",  # pinned by hand\n]\n",
+            "[project]\ndependencies = [\n    \"httpx>=0.27\"  # pinned by hand\n]\n",
+            "[project]\ndependencies = [\n    \"httpx>=0.27\"\n]\n",
+            "[project]\ndependencies = [\n    \"httpx>=0.27\",\n]\n",
+            "[project]\ndependencies = [\"httpx>=0.27\"]\n",
+            "[project]\ndependencies = []\n",
+        ] {
+            let with = update(user, &q, "pyproject.toml").unwrap().unwrap();
+            if user.contains('#') {
+                assert!(
+                    with.contains("\"httpx>=0.27\",  # pinned by hand\n    \"qdrant-client>=1\""),
+                    "{with}"
+                );
+            }
+            let back = update(&with, &[], "pyproject.toml").unwrap().unwrap();
+            assert_eq!(back, user, "round trip of\n{user}\nvia\n{with}");
+        }
+    }
+
+    #[test]
     fn a_file_without_hsm_and_no_libraries_is_untouched() {
         assert_eq!(update(USER, &[], "pyproject.toml").unwrap(), None);
     }
@@ -460,6 +567,14 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn project_names_become_valid_distribution_names() {
+        assert_eq!(distribution_name("My Project"), "my-project");
+        assert_eq!(distribution_name("RAG app!"), "rag-app");
+        assert_eq!(distribution_name("__x__y"), "x-y");
+        assert_eq!(distribution_name(""), "project");
     }
 
     #[test]
