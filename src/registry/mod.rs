@@ -36,10 +36,9 @@ pub fn known(what: &str, names: &[String]) -> String {
     } else {
         String::new()
     };
-    let plural = if what.ends_with('y') {
-        format!("{}ies", &what[..what.len() - 1])
-    } else {
-        format!("{what}s")
+    let plural = match what.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{what}s"),
     };
     format!("known {plural}: {}{more}", shown.join(", "))
 }
