@@ -91,6 +91,8 @@ pub struct Transaction<'l> {
     lock: &'l ProjectLock,
     entries: Vec<Entry>,
     writes: usize,
+    /// Directories whose entries changed, made durable once at commit.
+    dirs: std::collections::BTreeSet<PathBuf>,
 }
 
 impl<'l> Transaction<'l> {
@@ -132,6 +134,7 @@ impl<'l> Transaction<'l> {
             lock,
             entries,
             writes: 0,
+            dirs: Default::default(),
         })
     }
 
@@ -155,7 +158,7 @@ impl<'l> Transaction<'l> {
             },
         }
         if let Some(parent) = target.parent() {
-            sync_dir(parent);
+            self.dirs.insert(parent.to_path_buf());
         }
         self.writes += 1;
         fault(&format!("after-write-{}", self.writes));
@@ -165,6 +168,11 @@ impl<'l> Transaction<'l> {
     /// Make the changes permanent: drop the journal.
     pub fn commit(self) -> Result<(), Error> {
         fault("before-commit");
+        // The renames must be on disk before the journal that could undo them is gone.
+        // Until then a crash rolls back, so one directory sync per directory is enough.
+        for dir in &self.dirs {
+            sync_dir(dir);
+        }
         let dir = self.lock.root.join(STATE_DIR).join(JOURNAL);
         fs::remove_dir_all(&dir).map_err(|e| write_error(&dir, &e))?;
         sync_dir(&self.lock.root.join(STATE_DIR));
