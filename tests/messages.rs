@@ -114,3 +114,16 @@ fn the_next_command_rolls_back_an_interrupted_sync() {
     assert_snapshot!("recovery_note", out.stderr);
     assert!(!t.exists("pyproject.toml") && !t.exists("docker-compose.hsm.yml"));
 }
+
+#[test]
+fn an_unknown_container_engine_is_refused() {
+    let t = Test::new().file(
+        "hsm.yaml",
+        &format!("project:\n  name: x\n  container_engine: rm\n{QDRANT}"),
+    );
+    let before = t.tree();
+    let out = t.hsm(&["sync", "--no-install", "--up"]);
+    out.failure();
+    assert_eq!(t.tree(), before, "nothing is written when --up cannot run");
+    assert_snapshot!(out.stderr);
+}

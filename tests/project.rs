@@ -6,11 +6,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{Output, Test, assert_valid_compose, assert_valid_pyproject};
+use common::{Output, Test, assert_valid_compose, assert_valid_pyproject, git, python_package};
 use insta::assert_snapshot;
 
 // ---------------------------------------------------------------------------- helpers
@@ -182,32 +181,6 @@ fn state(t: &Test) -> BTreeMap<String, String> {
         }
     }
     files
-}
-
-/// A Python package `name` at `dir` (built with uv_build, offline).
-fn python_package(t: Test, dir: &str, name: &str) -> Test {
-    t.file(
-        &format!("{dir}/pyproject.toml"),
-        &format!("[project]\nname = \"{name}\"\nversion = \"1.0.0\"\nrequires-python = \">=3.9\"\n\n[build-system]\nrequires = [\"uv_build>=0.8,<1\"]\nbuild-backend = \"uv_build\"\n"),
-    )
-    .file(&format!("{dir}/src/{name}/__init__.py"), "VALUE = 1\n")
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 // ---------------------------------------------------------------------------- init

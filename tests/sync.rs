@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{Test, assert_valid_compose, assert_valid_pyproject};
+use common::{Test, assert_valid_compose, assert_valid_pyproject, git, python_package};
 use insta::assert_snapshot;
 
 const USER_PYPROJECT: &str = "\
@@ -491,33 +489,6 @@ fn uv_missing_is_a_clear_error() {
 }
 
 // ---------------------------------------------------------------- real uv
-
-/// A Python package `name` at `dir` (built with uv_build, offline).
-fn python_package(t: Test, dir: &str, name: &str) -> Test {
-    let module = name.replace('-', "_");
-    t.file(
-        &format!("{dir}/pyproject.toml"),
-        &format!("[project]\nname = \"{name}\"\nversion = \"1.0.0\"\nrequires-python = \">=3.9\"\n\n[build-system]\nrequires = [\"uv_build>=0.8,<1\"]\nbuild-backend = \"uv_build\"\n"),
-    )
-    .file(&format!("{dir}/src/{module}/__init__.py"), "VALUE = 1\n")
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 #[test]
 fn real_uv_installs_dev_and_prod_sources_and_modes_flip_them() {

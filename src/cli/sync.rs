@@ -13,6 +13,10 @@ pub fn run(ctx: &Context, opts: Options, up: bool) -> Result<ExitCode, Error> {
     ctx.recover(&lock)?;
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
+    if up {
+        // Refuse a bad engine before writing anything.
+        manifest.container_engine()?;
+    }
     let report = sync(&lock, &manifest, &registry, opts)?;
     let compose = match &report {
         Report::Conflict(conflict) => {
@@ -56,13 +60,8 @@ pub fn run(ctx: &Context, opts: Options, up: bool) -> Result<ExitCode, Error> {
         if !compose {
             outln!("No managed services: nothing for --up to start");
         } else {
-            let engine = manifest
-                .data
-                .project
-                .container_engine
-                .clone()
-                .unwrap_or_else(|| "docker".into());
-            runner::compose(&ctx.root, &engine, &["up", "-d", "--remove-orphans"])?;
+            let engine = manifest.container_engine()?;
+            runner::compose(&ctx.root, engine, &["up", "-d", "--remove-orphans"])?;
             outln!(
                 "Started the services with `{engine} compose -f {COMPOSE_FILE} up -d --remove-orphans`"
             );
@@ -79,13 +78,8 @@ pub fn down(ctx: &Context) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
     let manifest = ctx.manifest()?;
-    let engine = manifest
-        .data
-        .project
-        .container_engine
-        .clone()
-        .unwrap_or_else(|| "docker".into());
-    runner::compose(&ctx.root, &engine, &["down"])?;
+    let engine = manifest.container_engine()?;
+    runner::compose(&ctx.root, engine, &["down"])?;
     outln!("Stopped the services of {COMPOSE_FILE}");
     Ok(ExitCode::SUCCESS)
 }

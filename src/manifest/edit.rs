@@ -389,20 +389,7 @@ fn quote(s: &str) -> String {
     if is_plain_safe(s) {
         s.to_string()
     } else if s.chars().any(|c| c.is_control()) {
-        let mut out = String::from("\"");
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                '\r' => out.push_str("\\r"),
-                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-        out
+        crate::source::double_quoted(s)
     } else {
         format!("'{}'", s.replace('\'', "''"))
     }

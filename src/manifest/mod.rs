@@ -188,6 +188,28 @@ impl Manifest {
         None
     }
 
+    /// The container engine that runs the compose file: `docker` (default) or `podman`.
+    /// Anything else is refused: hsm runs this program.
+    pub fn container_engine(&self) -> Result<&'static str, Error> {
+        match self.data.project.container_engine.as_deref() {
+            None | Some("docker") => Ok("docker"),
+            Some("podman") => Ok("podman"),
+            Some(other) => Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!("unknown container engine `{other}`"),
+            )
+            .at(self.origin(KeyPath::root().key("project").key("container_engine")))
+            .with_label("not docker or podman")
+            .add_help(crate::source::did_you_mean_hint(
+                other,
+                ["docker", "podman"],
+            ))
+            .add_help(Some(
+                "hsm drives `docker compose` or `podman compose`".into(),
+            ))),
+        }
+    }
+
     /// Every name hsm.yaml uses as a component or group name must be usable as a file name.
     fn validate_names(&self) -> Result<(), Error> {
         let root = KeyPath::root();

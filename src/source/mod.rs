@@ -19,6 +19,28 @@ pub use de::{null_as_default, parse_yaml};
 pub use locate::{KeyPath, Seg};
 pub use suggest::{did_you_mean, did_you_mean_hint};
 
+/// `s` as a double-quoted YAML scalar, escaping quotes, backslashes and control characters.
+pub fn double_quoted(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A file hsm has read, with the text kept for positions and error snippets.
 #[derive(Debug)]
 pub struct SourceFile {

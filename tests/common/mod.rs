@@ -242,3 +242,31 @@ pub fn assert_valid_pyproject(path: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A Python package `name` at `dir` in the project, built with uv_build (offline).
+pub fn python_package(t: Test, dir: &str, name: &str) -> Test {
+    let module = name.replace('-', "_");
+    t.file(
+        &format!("{dir}/pyproject.toml"),
+        &format!("[project]\nname = \"{name}\"\nversion = \"1.0.0\"\nrequires-python = \">=3.9\"\n\n[build-system]\nrequires = [\"uv_build>=0.8,<1\"]\nbuild-backend = \"uv_build\"\n"),
+    )
+    .file(&format!("{dir}/src/{module}/__init__.py"), "VALUE = 1\n")
+}
+
+/// Run git in `dir` with a fixed identity.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
