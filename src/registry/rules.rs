@@ -13,7 +13,7 @@ use semver::{Version, VersionReq};
 use super::Kind;
 use super::model::{GroupFile, GroupType, LibraryFile, ServiceFile, Sources, Text, VersionEntry};
 use crate::error::{Error, ErrorKind};
-use crate::manifest::{Selection, Strategy, check_name};
+use crate::manifest::{Strategy, check_name};
 use crate::source::{KeyPath, Origin, SourceFile, did_you_mean_hint};
 
 /// A reference to a component by name, with its kind when the rule said it
@@ -184,13 +184,14 @@ pub(super) fn library(
     check_file_name(&file, expected, &raw.name)?;
     let versions = versions(
         &file,
-        Kind::Library,
-        raw.version.as_ref(),
-        &raw.requires,
-        &raw.conflicts,
-        &raw.implies,
-        &raw.sources,
-        &raw.versions,
+        RuleKeys {
+            version: raw.version.as_ref(),
+            requires: &raw.requires,
+            conflicts: &raw.conflicts,
+            implies: &raw.implies,
+            sources: &raw.sources,
+            versions: &raw.versions,
+        },
     )?;
     Ok(Component {
         kind: Kind::Library,
@@ -210,13 +211,14 @@ pub(super) fn service(
     check_file_name(&file, expected, &raw.name)?;
     let versions = versions(
         &file,
-        Kind::Service,
-        raw.version.as_ref(),
-        &raw.requires,
-        &raw.conflicts,
-        &raw.implies,
-        &raw.sources,
-        &raw.versions,
+        RuleKeys {
+            version: raw.version.as_ref(),
+            requires: &raw.requires,
+            conflicts: &raw.conflicts,
+            implies: &raw.implies,
+            sources: &raw.sources,
+            versions: &raw.versions,
+        },
     )?;
     Ok(Component {
         kind: Kind::Service,
@@ -353,17 +355,25 @@ fn group_dir(kind: Kind) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn versions(
-    file: &Arc<SourceFile>,
-    kind: Kind,
-    top_version: Option<&Text>,
-    requires: &IndexMap<String, Text>,
-    conflicts: &[String],
-    implies: &IndexMap<String, serde_yaml::Value>,
-    sources: &Sources,
-    entries: &[VersionEntry],
-) -> Result<Vec<ComponentVersion>, Error> {
+/// The rule keys libraries and services share, borrowed from either file model.
+struct RuleKeys<'a> {
+    version: Option<&'a Text>,
+    requires: &'a IndexMap<String, Text>,
+    conflicts: &'a [String],
+    implies: &'a IndexMap<String, serde_yaml::Value>,
+    sources: &'a Sources,
+    versions: &'a [VersionEntry],
+}
+
+fn versions(file: &Arc<SourceFile>, keys: RuleKeys<'_>) -> Result<Vec<ComponentVersion>, Error> {
+    let RuleKeys {
+        version: top_version,
+        requires,
+        conflicts,
+        implies,
+        sources,
+        versions: entries,
+    } = keys;
     let root = KeyPath::root();
     let top = ComponentVersion {
         version: top_version
@@ -419,7 +429,6 @@ fn versions(
         out.push(top);
     }
     out.sort_by(|a, b| a.version.cmp(&b.version));
-    let _ = kind;
     Ok(out)
 }
 
@@ -675,15 +684,6 @@ fn scalar_text(v: &serde_yaml::Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
-    }
-}
-
-/// Strategy of a selection as it appears in hsm.yaml, for shape checks.
-pub fn selection_shape(selection: &Selection) -> &'static str {
-    match selection {
-        Selection::None => "nothing",
-        Selection::One(_) => "one option",
-        Selection::Many(_) => "a list",
     }
 }
 

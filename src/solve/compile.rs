@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use semver::VersionReq;
 
-use super::package::{Because, Dep, Deps, Pkg, Range, Ver, absent, add_dep, indices, present};
+use super::package::{Because, Deps, Pkg, Range, Ver, absent, add_dep, indices, present};
 use crate::error::{Error, ErrorKind};
 use crate::manifest::{Manifest, Section, Selection, Strategy};
 use crate::registry::model::{ProfileMode, Runtime};
@@ -535,9 +535,4 @@ pub fn section_kind(section: Section) -> Kind {
         Section::Libraries => Kind::Library,
         Section::Services => Kind::Service,
     }
-}
-
-/// The dependency entry for `to` in `deps`, if any.
-pub fn dep_on<'d>(deps: &'d Deps, to: &Pkg) -> Option<&'d Dep> {
-    deps.get(to)
 }

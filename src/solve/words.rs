@@ -37,11 +37,9 @@ pub fn subject_at(pkg: &Pkg, ver: Option<Ver>, compiler: &Compiler<'_>) -> Strin
     }
 }
 
-pub fn group_word(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Library => "choice",
-        Kind::Service => "choice",
-    }
+/// Library and service groups are both "choice groups" to the user.
+pub fn group_word(_kind: Kind) -> &'static str {
+    "choice"
 }
 
 pub fn option_name(compiler: &Compiler<'_>, kind: Kind, group: &str, index: usize) -> String {
