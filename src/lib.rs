@@ -12,12 +12,14 @@
 //! - [`registry`]: the components and their rules, loaded lazily;
 //! - [`solve`]: rules → pubgrub problem → [`solve::Selection`] or [`solve::Conflict`];
 //! - [`scenario`]: rule-set tests for registry maintainers (`hsm registry test`);
+//! - [`lint`]: every check of a whole registry (`hsm registry lint`);
 //! - [`cli`]: argument parsing and one handler per command; the only module that prints.
 //!
 //! [`source`] and [`error`] are shared: file positions and the one error type.
 
 pub mod cli;
 pub mod error;
+pub mod lint;
 pub mod manifest;
 pub mod registry;
 pub mod render;

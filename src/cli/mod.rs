@@ -2,6 +2,7 @@
 //! This is the only module that prints or decides exit codes.
 
 mod check;
+mod graph;
 mod output;
 mod project;
 mod registry;
@@ -113,9 +114,27 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Print the stack as a graph (components, groups, and the rules between them), or the
+    /// whole registry's rules with --registry-wide.
+    Graph {
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+        /// Every component, group option and rule of the registry, not just the stack.
+        #[arg(long)]
+        registry_wide: bool,
+    },
     /// Work with the registry itself.
     #[command(subcommand)]
     Registry(RegistryCommand),
+}
+
+/// Output syntax of `hsm graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT (`hsm graph | dot -Tsvg > stack.svg`).
+    Dot,
+    /// A Mermaid flowchart (paste into Markdown in a ```mermaid block).
+    Mermaid,
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,8 +208,15 @@ pub enum RegistryCommand {
         /// Scenario files or directories of them.
         paths: Vec<PathBuf>,
     },
-    /// Load every registry file and report problems and implication cycles.
-    Lint,
+    /// Check the whole registry: broken files, dangling rules, options no stack can hold,
+    /// implication cycles, missing sources, duplicate names.
+    Lint {
+        /// Exit 1 on warnings too (errors always fail).
+        #[arg(long)]
+        deny_warnings: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 /// `dev` or `prod` on the command line.
@@ -309,7 +335,10 @@ pub fn main() -> ExitCode {
         } | Command::Check {
             format: Format::Json,
             ..
-        }
+        } | Command::Registry(RegistryCommand::Lint {
+            format: Format::Json,
+            ..
+        })
     );
     let result = Context::from_cli(&cli).and_then(|ctx| {
         ctx.recover_if_interrupted()?;
@@ -415,6 +444,13 @@ fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
         }
         Command::List { format } => project::list(ctx, *format),
         Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
-        Command::Registry(RegistryCommand::Lint) => registry::lint(ctx),
+        Command::Registry(RegistryCommand::Lint {
+            deny_warnings,
+            format,
+        }) => registry::lint(ctx, *deny_warnings, *format),
+        Command::Graph {
+            format,
+            registry_wide,
+        } => graph::run(ctx, *format, *registry_wide),
     }
 }

@@ -34,6 +34,11 @@ pub(crate) use {out, outln};
 /// Colours only on a terminal without `NO_COLOR`, so captured output is stable.
 pub fn render_error(err: &Error) -> String {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    render_report(err, "error", color)
+}
+
+/// Any diagnostic as `<prefix>: message`, a code frame and help (errors, lint findings).
+pub fn render_report(report: &dyn miette::Diagnostic, prefix: &str, color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -45,8 +50,8 @@ pub fn render_error(err: &Error) -> String {
         .with_break_words(false)
         .with_links(false);
     let mut out = String::new();
-    if handler.render_report(&mut out, err).is_err() {
-        out = format!("error: {err}\n");
+    if handler.render_report(&mut out, report).is_err() {
+        out = format!("{prefix}: {report}\n");
     }
     // miette leaves trailing spaces on some lines; strip them so output diffs cleanly.
     let mut clean: String = out
@@ -56,8 +61,11 @@ pub fn render_error(err: &Error) -> String {
         .join("\n");
     clean.push('\n');
     format!(
-        "error: {}",
-        clean.trim_start().trim_start_matches("× ").trim_start()
+        "{prefix}: {}",
+        clean
+            .trim_start()
+            .trim_start_matches(['×', '⚠', '☞'])
+            .trim_start()
     )
 }
 

@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::Context;
-use super::output::outln;
-use super::output::render_error;
+use std::io::IsTerminal;
+
+use super::output::{out, outln, render_error, render_report};
+use super::{Context, Format};
 use crate::error::Error;
-use crate::registry::{Category, Kind, Registry, location};
+use crate::registry::{Registry, location};
 use crate::scenario::{Suite, collect};
-use crate::solve::graph::ImplicationGraph;
 
 pub fn test(ctx: &Context, paths: &[PathBuf]) -> Result<ExitCode, Error> {
     let paths: Vec<PathBuf> = if paths.is_empty() {
@@ -60,41 +60,65 @@ pub fn test(ctx: &Context, paths: &[PathBuf]) -> Result<ExitCode, Error> {
     })
 }
 
-/// Load every file of the registry; report each broken file and every implication cycle.
-pub fn lint(ctx: &Context) -> Result<ExitCode, Error> {
+/// Every check of the whole registry (see [`crate::lint`]); exit 1 on errors, or on
+/// warnings with `--deny-warnings`.
+pub fn lint(ctx: &Context, deny_warnings: bool, format: Format) -> Result<ExitCode, Error> {
     let manifest = ctx.manifest().ok();
     let registry = ctx.registry(manifest.as_ref())?;
-    let mut problems = 0usize;
-    let mut checked = 0usize;
-    for category in Category::ALL {
-        for name in registry.store().list(category) {
-            checked += 1;
-            let result = match category {
-                Category::Libraries => registry.component(Kind::Library, &name).map(|_| ()),
-                Category::Services => registry.component(Kind::Service, &name).map(|_| ()),
-                Category::LibraryGroups => registry.group(Kind::Library, &name).map(|_| ()),
-                Category::ServiceGroups => registry.group(Kind::Service, &name).map(|_| ()),
-            };
-            if let Err(err) = result {
-                problems += 1;
-                eprint!("{}", render_error(&err));
-            }
-        }
-    }
-    if problems == 0 {
-        let graph = ImplicationGraph::build(&registry)?;
-        for cycle in graph.cycles() {
-            outln!("warning: implication cycle: {}", cycle.join(" → "));
-        }
-    }
+    let report = crate::lint::lint(&registry, &ctx.root);
     let root = registry.store().root().map_or_else(
-        || "<built-in>".to_string(),
+        || registry.store().display().to_string(),
         |r| location::relative_display(r, &ctx.cwd),
     );
-    outln!("{checked} files checked in {root}, {problems} with problems");
-    Ok(if problems == 0 {
-        ExitCode::SUCCESS
-    } else {
+    match format {
+        Format::Json => {
+            let mut json = report.to_json();
+            json["registry"] = root.into();
+            outln!("{json:#}");
+        }
+        Format::Text => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            for f in &report.findings {
+                // Notes (the rules behind a conflict, the steps of a cycle) go between the
+                // code frame and the help that refers to them.
+                let help = if f.notes.is_empty() {
+                    None
+                } else {
+                    f.help.clone()
+                };
+                let frame = crate::lint::Finding {
+                    help: if help.is_some() { None } else { f.help.clone() },
+                    ..f.clone()
+                };
+                out!("{}", render_report(&frame, &f.severity.to_string(), color));
+                for note in &f.notes {
+                    outln!("  {note}");
+                }
+                if let Some(help) = help {
+                    outln!("  help: {help}");
+                }
+                outln!("");
+            }
+            outln!(
+                "{} checked in {root}: {}, {}",
+                plural(report.files, "file"),
+                plural(report.errors(), "error"),
+                plural(report.warnings(), "warning")
+            );
+        }
+    }
+    let failed = report.errors() > 0 || (deny_warnings && report.warnings() > 0);
+    Ok(if failed {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

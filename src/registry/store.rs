@@ -86,52 +86,65 @@ impl Store {
     /// `name` must already be a valid name (no separators), see [`crate::manifest::is_valid_name`].
     pub fn read(&self, category: Category, name: &str) -> Result<Option<Arc<SourceFile>>, Error> {
         for ext in ["yaml", "yml"] {
-            let rel = format!("{}/{name}.{ext}", category.dir());
-            match self {
-                Store::Builtin => {
-                    if let Some(file) = BUILTIN.get_file(&rel) {
-                        let text = file.contents_utf8().ok_or_else(|| {
+            if let Some(file) = self.read_ext(category, name, ext)? {
+                return Ok(Some(file));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Read `<category>/<name>.<ext>` exactly; `Ok(None)` if there is no such file.
+    pub fn read_ext(
+        &self,
+        category: Category,
+        name: &str,
+        ext: &str,
+    ) -> Result<Option<Arc<SourceFile>>, Error> {
+        let rel = format!("{}/{name}.{ext}", category.dir());
+        match self {
+            Store::Builtin => {
+                if let Some(file) = BUILTIN.get_file(&rel) {
+                    let text = file.contents_utf8().ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::Io,
+                            format!("built-in registry file {rel} is not UTF-8"),
+                        )
+                    })?;
+                    return Ok(Some(SourceFile::new(
+                        format!("<built-in>/{rel}"),
+                        None,
+                        text,
+                    )));
+                }
+            }
+            Store::Memory(files) => {
+                if let Some(text) = files.get(&rel) {
+                    return Ok(Some(SourceFile::new(
+                        format!("<memory>/{rel}"),
+                        None,
+                        text.as_str(),
+                    )));
+                }
+            }
+            Store::Dir { root, display } => {
+                let path = root.join(&rel);
+                match std::fs::read(&path) {
+                    Ok(bytes) => {
+                        let text = String::from_utf8(bytes).map_err(|_| {
                             Error::new(
                                 ErrorKind::Io,
-                                format!("built-in registry file {rel} is not UTF-8"),
+                                format!("{} is not UTF-8 text", path.display()),
                             )
+                            .with_help("registry files must be UTF-8 YAML")
                         })?;
                         return Ok(Some(SourceFile::new(
-                            format!("<built-in>/{rel}"),
-                            None,
+                            join_display(display, &rel),
+                            Some(path),
                             text,
                         )));
                     }
-                }
-                Store::Memory(files) => {
-                    if let Some(text) = files.get(&rel) {
-                        return Ok(Some(SourceFile::new(
-                            format!("<memory>/{rel}"),
-                            None,
-                            text.as_str(),
-                        )));
-                    }
-                }
-                Store::Dir { root, display } => {
-                    let path = root.join(&rel);
-                    match std::fs::read(&path) {
-                        Ok(bytes) => {
-                            let text = String::from_utf8(bytes).map_err(|_| {
-                                Error::new(
-                                    ErrorKind::Io,
-                                    format!("{} is not UTF-8 text", path.display()),
-                                )
-                                .with_help("registry files must be UTF-8 YAML")
-                            })?;
-                            return Ok(Some(SourceFile::new(
-                                join_display(display, &rel),
-                                Some(path),
-                                text,
-                            )));
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(Error::io(&path, &e)),
-                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io(&path, &e)),
                 }
             }
         }
@@ -140,39 +153,56 @@ impl Store {
 
     /// Names of every entry in a category, sorted. Used for suggestions and lint only.
     pub fn list(&self, category: Category) -> Vec<String> {
-        let mut names: Vec<String> = match self {
+        let mut names: Vec<String> = self
+            .entries(category)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        names.dedup();
+        names
+    }
+
+    /// Every registry file of a category as `(name, extension)`, sorted; a name appears
+    /// twice when both `<name>.yaml` and `<name>.yml` exist (`.yaml` is the one read).
+    pub fn entries(&self, category: Category) -> Vec<(String, String)> {
+        let mut entries: Vec<(String, String)> = match self {
             Store::Builtin => BUILTIN
                 .get_dir(category.dir())
-                .map(|d| d.files().filter_map(|f| yaml_stem(f.path())).collect())
+                .map(|d| d.files().filter_map(|f| yaml_entry(f.path())).collect())
                 .unwrap_or_default(),
             Store::Memory(files) => {
                 let prefix = format!("{}/", category.dir());
                 files
                     .keys()
                     .filter_map(|k| k.strip_prefix(&prefix))
-                    .filter_map(|rest| yaml_stem(Path::new(rest)))
+                    .filter_map(|rest| yaml_entry(Path::new(rest)))
                     .collect()
             }
             Store::Dir { root, .. } => std::fs::read_dir(root.join(category.dir()))
                 .map(|rd| {
                     rd.filter_map(|e| e.ok())
-                        .filter_map(|e| yaml_stem(&e.path()))
+                        .filter_map(|e| yaml_entry(&e.path()))
                         .collect()
                 })
                 .unwrap_or_default(),
         };
-        names.sort();
-        names.dedup();
-        names
+        // `yaml` sorts before `yml`: the file that is read comes first.
+        entries.sort();
+        entries
+    }
+
+    /// How the file `<category>/<name>.<ext>` is named in messages.
+    pub fn display_of(&self, category: Category, name: &str, ext: &str) -> String {
+        join_display(self.display(), &format!("{}/{name}.{ext}", category.dir()))
     }
 }
 
-fn yaml_stem(path: &Path) -> Option<String> {
+fn yaml_entry(path: &Path) -> Option<(String, String)> {
     let ext = path.extension()?.to_str()?;
     if ext != "yaml" && ext != "yml" {
         return None;
     }
-    path.file_stem()?.to_str().map(str::to_string)
+    Some((path.file_stem()?.to_str()?.to_string(), ext.to_string()))
 }
 
 fn join_display(root: &str, rel: &str) -> String {

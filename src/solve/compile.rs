@@ -308,22 +308,9 @@ impl<'a> Compiler<'a> {
 
     /// The index of `option` in `group`, or a did-you-mean error at `origin`.
     fn option_index(&self, group: &Group, option: &str, origin: &Origin) -> Result<usize, Error> {
-        group.option_index(option).ok_or_else(|| {
-            let options: Vec<&str> = group.option_names().collect();
-            Error::new(
-                ErrorKind::NotAnOption,
-                format!("`{option}` is not an option of group `{}`", group.name),
-            )
-            .at(origin.clone())
-            .with_label("not an option")
-            .add_help(did_you_mean_hint(option, &options))
-            .add_help(Some(format!(
-                "options of `{}` ({}): {}",
-                group.name,
-                group.file.display(),
-                options.join(", ")
-            )))
-        })
+        group
+            .option_index(option)
+            .ok_or_else(|| not_an_option(group, option, origin))
     }
 
     // ---------------------------------------------------------------- registry rules
@@ -528,6 +515,24 @@ impl<'a> Compiler<'a> {
                 .map(|(i, _)| i),
         ))
     }
+}
+
+/// "`x` is not an option of group `g`", with a did-you-mean and the options.
+pub fn not_an_option(group: &Group, option: &str, origin: &Origin) -> Error {
+    let options: Vec<&str> = group.option_names().collect();
+    Error::new(
+        ErrorKind::NotAnOption,
+        format!("`{option}` is not an option of group `{}`", group.name),
+    )
+    .at(origin.clone())
+    .with_label("not an option")
+    .add_help(did_you_mean_hint(option, &options))
+    .add_help(Some(format!(
+        "options of `{}` ({}): {}",
+        group.name,
+        group.file.display(),
+        options.join(", ")
+    )))
 }
 
 pub fn section_kind(section: Section) -> Kind {

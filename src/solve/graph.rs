@@ -1,138 +1,388 @@
-//! The registry-wide implication graph: every `implies` of every component and group
-//! option, as a petgraph graph. `registry lint` uses it to report implication cycles
-//! (legal, but usually a mistake) with `tarjan_scc`.
+//! The registry-wide implication graph: every rule that brings something into a stack
+//! (`implies`, `requires`, and "option `o` of group `g` is component `o`"), of every
+//! component and group option, as a petgraph graph. `conflicts` rules are kept too, as
+//! edges that bring nothing, so the graph can be drawn whole (`hsm graph --registry-wide`).
+//!
+//! `registry lint` uses it to report implication cycles (legal, but usually a mistake) with
+//! `tarjan_scc`; each cycle is reported as one closed walk, with the rule of every step.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::BTreeMap;
+use petgraph::visit::EdgeRef;
 
 use crate::error::Error;
-use crate::registry::{Category, Implication, ImplyTarget, Kind, Registry};
+use crate::manifest::Strategy;
+use crate::registry::{Implication, ImplyTarget, Kind, Registry};
+use crate::source::Origin;
 
-/// A node: a component (`library:x`, `service:x`) or a group option (`library_group:g/o`).
-pub type Node = String;
+/// A node: a component, or an option of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    Component(Kind, String),
+    Option {
+        kind: Kind,
+        group: String,
+        option: String,
+    },
+}
 
-/// Every implication in a registry.
+impl fmt::Display for Node {
+    /// `library:x`, `service:x`, `library_group:g/o`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Component(kind, name) => write!(f, "{kind}:{name}"),
+            Node::Option {
+                kind,
+                group,
+                option,
+            } => write!(f, "{kind}_group:{group}/{option}"),
+        }
+    }
+}
+
+/// What kind of rule an edge is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    /// Option `o` of a group is the component `o` (structure, written in the group file).
+    IsOption,
+    Implies,
+    Requires,
+    Conflicts,
+}
+
+impl Rule {
+    /// Does the rule put its target in the stack?
+    pub fn brings(self) -> bool {
+        self != Rule::Conflicts
+    }
+}
+
+/// One rule between two nodes.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub rule: Rule,
+    /// The rule in a few words: `implies`, `requires >=1.10, <2`, `option`, `conflicts`.
+    pub text: String,
+    pub origin: Origin,
+}
+
+/// A group, for drawing its options together.
+#[derive(Debug, Clone)]
+pub struct GroupInfo {
+    pub kind: Kind,
+    pub name: String,
+    pub strategy: Strategy,
+    pub options: Vec<String>,
+}
+
+/// Every rule in a registry.
 #[derive(Debug, Default)]
 pub struct ImplicationGraph {
-    graph: DiGraph<Node, String>,
+    graph: DiGraph<Node, Edge>,
     index: BTreeMap<Node, NodeIndex>,
+    /// Groups, sorted by kind and name.
+    pub groups: Vec<GroupInfo>,
+    /// Files that did not load and rules that point at nothing; their edges are missing.
+    /// `registry lint` reports these on its own; `hsm graph` refuses to draw a graph with
+    /// holes in it.
+    pub errors: Vec<Error>,
 }
 
-fn component_node(kind: Kind, name: &str) -> Node {
-    format!("{kind}:{name}")
+/// A cycle of rules that bring each other: `steps[i]` goes from `nodes[i]` to
+/// `nodes[(i + 1) % len]`.
+#[derive(Debug, Clone)]
+pub struct Cycle {
+    pub nodes: Vec<Node>,
+    pub steps: Vec<Edge>,
 }
 
-fn option_node(kind: Kind, group: &str, option: &str) -> Node {
-    format!("{kind}_group:{group}/{option}")
+impl Cycle {
+    /// `service:a → service:b → service:a`.
+    pub fn path(&self) -> String {
+        let mut parts: Vec<String> = self.nodes.iter().map(ToString::to_string).collect();
+        if let Some(first) = parts.first().cloned() {
+            parts.push(first);
+        }
+        parts.join(" → ")
+    }
 }
 
 impl ImplicationGraph {
-    /// Load every file of `registry` (this is the one place that reads the whole registry).
-    pub fn build(registry: &Registry) -> Result<Self, Error> {
+    /// Load every file of `registry` (this and `registry lint` are the only places that read
+    /// the whole registry). Files that fail to load are skipped and listed in `errors`.
+    pub fn build(registry: &Registry) -> Self {
         let mut g = ImplicationGraph::default();
-        for (kind, category) in [
-            (Kind::Library, Category::Libraries),
-            (Kind::Service, Category::Services),
-        ] {
-            for name in registry.store().list(category) {
-                let Some(c) = registry.component(kind, &name)? else {
-                    continue;
+        for kind in [Kind::Library, Kind::Service] {
+            for name in registry.store().list(kind.category()) {
+                let c = match registry.component(kind, &name) {
+                    Ok(Some(c)) => c,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        g.errors.push(e);
+                        continue;
+                    }
                 };
-                let from = component_node(kind, &name);
+                let from = Node::Component(kind, name.clone());
+                g.node(&from);
                 for v in &c.versions {
                     for imp in &v.implies {
-                        g.add_implication(&from, imp, registry)?;
+                        g.add_implication(&from, imp, registry);
+                    }
+                    for r in &v.requires {
+                        match registry.resolve_ref(&r.target, &r.origin) {
+                            Ok(t) => g.edge(
+                                &from,
+                                &Node::Component(t.kind, t.name.clone()),
+                                Rule::Requires,
+                                format!("requires {}", r.text),
+                                &r.origin,
+                            ),
+                            Err(e) => g.errors.push(e),
+                        }
+                    }
+                    for r in &v.conflicts {
+                        match registry.resolve_ref(&r.target, &r.origin) {
+                            Ok(t) if t.kind == kind && t.name == name => {}
+                            Ok(t) => g.edge(
+                                &from,
+                                &Node::Component(t.kind, t.name.clone()),
+                                Rule::Conflicts,
+                                "conflicts".into(),
+                                &r.origin,
+                            ),
+                            Err(e) => g.errors.push(e),
+                        }
                     }
                 }
             }
         }
-        for (kind, category) in [
-            (Kind::Library, Category::LibraryGroups),
-            (Kind::Service, Category::ServiceGroups),
-        ] {
-            for name in registry.store().list(category) {
-                let Some(group) = registry.group(kind, &name)? else {
-                    continue;
+        for kind in [Kind::Library, Kind::Service] {
+            for name in registry.store().list(kind.group_category()) {
+                let group = match registry.group(kind, &name) {
+                    Ok(Some(group)) => group,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        g.errors.push(e);
+                        continue;
+                    }
                 };
+                g.groups.push(GroupInfo {
+                    kind,
+                    name: name.clone(),
+                    strategy: group.strategy,
+                    options: group.options.iter().map(|o| o.name.clone()).collect(),
+                });
                 for opt in &group.options {
-                    let from = option_node(kind, &name, &opt.name);
-                    g.edge(&from, &component_node(kind, &opt.name), "is".into());
+                    let from = Node::Option {
+                        kind,
+                        group: name.clone(),
+                        option: opt.name.clone(),
+                    };
+                    g.node(&from);
+                    match registry.component(kind, &opt.name) {
+                        Ok(Some(_)) => g.edge(
+                            &from,
+                            &Node::Component(kind, opt.name.clone()),
+                            Rule::IsOption,
+                            "option".into(),
+                            &opt.origin,
+                        ),
+                        Ok(None) => g.errors.push(registry.unknown_component(
+                            Some(kind),
+                            &opt.name,
+                            &opt.origin,
+                        )),
+                        // Reported when the component itself is visited.
+                        Err(_) => {}
+                    }
                     for imp in &opt.implies {
-                        g.add_implication(&from, imp, registry)?;
+                        g.add_implication(&from, imp, registry);
                     }
                 }
             }
         }
-        Ok(g)
+        g
     }
 
-    fn node(&mut self, n: &str) -> NodeIndex {
+    fn node(&mut self, n: &Node) -> NodeIndex {
         if let Some(&i) = self.index.get(n) {
             return i;
         }
-        let i = self.graph.add_node(n.to_string());
-        self.index.insert(n.to_string(), i);
+        let i = self.graph.add_node(n.clone());
+        self.index.insert(n.clone(), i);
         i
     }
 
-    fn edge(&mut self, from: &str, to: &str, label: String) {
+    fn edge(&mut self, from: &Node, to: &Node, rule: Rule, text: String, origin: &Origin) {
         let (a, b) = (self.node(from), self.node(to));
+        // Versions share the rules they inherit: one edge per rule as written.
+        let at = origin.short();
         if !self
             .graph
             .edges_connecting(a, b)
-            .any(|e| *e.weight() == label)
+            .any(|e| e.weight().rule == rule && e.weight().origin.short() == at)
         {
-            self.graph.add_edge(a, b, label);
+            self.graph.add_edge(
+                a,
+                b,
+                Edge {
+                    rule,
+                    text,
+                    origin: origin.clone(),
+                },
+            );
         }
     }
 
-    fn add_implication(
-        &mut self,
-        from: &str,
-        imp: &Implication,
-        registry: &Registry,
-    ) -> Result<(), Error> {
+    fn add_implication(&mut self, from: &Node, imp: &Implication, registry: &Registry) {
+        let text = if imp.params.is_empty() {
+            "implies".to_string()
+        } else {
+            let params: Vec<String> = imp.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("implies ({})", params.join(", "))
+        };
         match &imp.target {
-            ImplyTarget::Component(kind, name) => {
-                self.edge(from, &component_node(*kind, name), imp.origin.short())
-            }
+            ImplyTarget::Component(kind, name) => match registry.component(*kind, name) {
+                Ok(Some(_)) => self.edge(
+                    from,
+                    &Node::Component(*kind, name.clone()),
+                    Rule::Implies,
+                    text,
+                    &imp.origin,
+                ),
+                Ok(None) => {
+                    self.errors
+                        .push(registry.unknown_component(Some(*kind), name, &imp.origin))
+                }
+                Err(e) => self.errors.push(e),
+            },
             ImplyTarget::Group {
                 kind,
                 group,
                 options,
             } => {
-                let options = match options {
-                    Some(o) => o.clone(),
-                    None => registry
-                        .group(*kind, group)?
-                        .map(|g| g.default.clone())
-                        .unwrap_or_default(),
+                let g = match registry.group(*kind, group) {
+                    Ok(Some(g)) => g,
+                    Ok(None) => {
+                        self.errors
+                            .push(registry.unknown_group(*kind, group, &imp.origin));
+                        return;
+                    }
+                    Err(e) => {
+                        self.errors.push(e);
+                        return;
+                    }
                 };
-                for o in options {
-                    self.edge(from, &option_node(*kind, group, &o), imp.origin.short());
+                // Without an option: the default; a 1-of-N group without one takes any.
+                let targets: Vec<String> = match options {
+                    Some(o) => o.clone(),
+                    None if !g.default.is_empty() => g.default.clone(),
+                    None if g.strategy == Strategy::OneOfN => {
+                        g.options.iter().map(|o| o.name.clone()).collect()
+                    }
+                    None => Vec::new(),
+                };
+                for o in targets {
+                    if g.option_index(&o).is_none() {
+                        self.errors
+                            .push(super::compile::not_an_option(&g, &o, &imp.origin));
+                        continue;
+                    }
+                    let to = Node::Option {
+                        kind: *kind,
+                        group: group.clone(),
+                        option: o,
+                    };
+                    self.edge(from, &to, Rule::Implies, text.clone(), &imp.origin);
                 }
             }
         }
-        Ok(())
     }
 
-    /// Implication cycles, each as its nodes in a stable order.
-    pub fn cycles(&self) -> Vec<Vec<Node>> {
-        let mut out: Vec<Vec<Node>> = tarjan_scc(&self.graph)
+    /// Cycles of rules that bring each other (implies, requires, option), one per strongly
+    /// connected component, each as a closed walk from its smallest node. Sorted.
+    pub fn cycles(&self) -> Vec<Cycle> {
+        let bringing = self.graph.filter_map(
+            |_, n| Some(n.clone()),
+            |_, e| e.rule.brings().then(|| e.clone()),
+        );
+        let mut out: Vec<Cycle> = tarjan_scc(&bringing)
             .into_iter()
-            .filter(|scc| scc.len() > 1 || scc.iter().any(|&n| self.graph.contains_edge(n, n)))
-            .map(|scc| {
-                let mut names: Vec<Node> = scc.iter().map(|&n| self.graph[n].clone()).collect();
-                names.sort();
-                names
-            })
+            .filter(|scc| scc.len() > 1 || scc.iter().any(|&n| bringing.contains_edge(n, n)))
+            .filter_map(|scc| closed_walk(&bringing, &scc))
             .collect();
-        out.sort();
+        out.sort_by(|a, b| a.nodes.cmp(&b.nodes));
         out
     }
 
     pub fn edge_count(&self) -> usize {
         self.graph.edge_count()
     }
+
+    /// Every node, sorted.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.index.keys()
+    }
+
+    /// Every edge as `(from, to, rule)`, sorted by endpoints, then by where the rule is.
+    pub fn edges(&self) -> Vec<(&Node, &Node, &Edge)> {
+        let mut out: Vec<(&Node, &Node, &Edge)> = self
+            .graph
+            .edge_references()
+            .map(|e| (&self.graph[e.source()], &self.graph[e.target()], e.weight()))
+            .collect();
+        out.sort_by(|a, b| {
+            (a.0, a.1, a.2.rule, a.2.origin.short()).cmp(&(b.0, b.1, b.2.rule, b.2.origin.short()))
+        });
+        out
+    }
+}
+
+/// The shortest closed walk through the smallest node of a strongly connected component,
+/// staying inside it (a breadth-first search back to the start, edges in a stable order).
+fn closed_walk(graph: &DiGraph<Node, Edge>, scc: &[NodeIndex]) -> Option<Cycle> {
+    let &start = scc.iter().min_by(|a, b| graph[**a].cmp(&graph[**b]))?;
+    let sorted_out = |n: NodeIndex| {
+        let mut out: Vec<_> = graph
+            .edges(n)
+            .filter(|e| scc.contains(&e.target()))
+            .collect();
+        out.sort_by(|a, b| {
+            (&graph[a.target()], a.weight().origin.short())
+                .cmp(&(&graph[b.target()], b.weight().origin.short()))
+        });
+        out
+    };
+    let mut prev: HashMap<NodeIndex, (NodeIndex, Edge)> = HashMap::new();
+    let mut queue = VecDeque::from([start]);
+    let mut closing: Option<(NodeIndex, Edge)> = None;
+    'search: while let Some(n) = queue.pop_front() {
+        for e in sorted_out(n) {
+            let t = e.target();
+            if t == start {
+                closing = Some((n, e.weight().clone()));
+                break 'search;
+            }
+            if !prev.contains_key(&t) {
+                prev.insert(t, (n, e.weight().clone()));
+                queue.push_back(t);
+            }
+        }
+    }
+    let (last, closing_edge) = closing?;
+    let mut nodes = vec![graph[last].clone()];
+    let mut steps = vec![closing_edge];
+    let mut at = last;
+    while at != start {
+        let (from, edge) = prev.get(&at)?.clone();
+        nodes.push(graph[from].clone());
+        steps.push(edge);
+        at = from;
+    }
+    nodes.reverse();
+    steps.reverse();
+    Some(Cycle { nodes, steps })
 }

@@ -25,9 +25,10 @@
 //!
 //! The petgraph side ([`selection`], [`graph`]) answers "why is X here?" on a solution and
 //! finds implication cycles in a registry; cycles are legal (pubgrub handles them), lint
-//! only reports them.
+//! only reports them. [`diagram`] prints either graph as Graphviz DOT or Mermaid.
 
 pub mod compile;
+pub mod diagram;
 pub mod graph;
 pub mod package;
 mod provider;
@@ -37,7 +38,7 @@ pub mod words;
 
 pub use compile::{ActiveProfile, Compiler};
 pub use report::{Clash, Conflict};
-pub use selection::{GroupChoice, Reason, Selected, Selection};
+pub use selection::{GroupChoice, Reason, Selected, Selection, StackEdge, StackGraph, StackNode};
 
 use pubgrub::PubGrubError;
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::compile::{ActiveProfile, Compiler};
 use super::package::{Because, Pkg, Ver};
 use super::words;
-use crate::manifest::Mode;
+use crate::manifest::{Mode, Strategy};
 use crate::registry::{Component, Kind};
 
 /// One rule on a reason chain, already in words.
@@ -328,9 +328,125 @@ impl Selection {
         out
     }
 
+    /// The stack as a graph: hsm.yaml, every group that holds an option, every component,
+    /// and every rule that brought one from another (for `hsm graph`). Nodes come in a
+    /// stable order (hsm.yaml, groups, then components as in [`Selection::components`]);
+    /// an M-of-N group is one node however many options it holds.
+    pub fn stack_graph(&self, compiler: &Compiler<'_>) -> StackGraph {
+        let mut nodes = vec![StackNode::Manifest];
+        let mut index: HashMap<Pkg, usize> = HashMap::from([(Pkg::Root, 0)]);
+        for g in &self.groups {
+            let strategy = compiler
+                .group(g.kind, &g.group)
+                .map_or(Strategy::OneOfN, |group| group.strategy);
+            index.insert(Pkg::Group(g.kind, g.group.as_str().into()), nodes.len());
+            nodes.push(StackNode::Group {
+                kind: g.kind,
+                name: g.group.clone(),
+                strategy,
+                options: g.options.clone(),
+            });
+        }
+        for c in &self.components {
+            index.insert(Pkg::Component(c.kind, c.name.as_str().into()), nodes.len());
+            nodes.push(StackNode::Component {
+                kind: c.kind,
+                name: c.name.clone(),
+                version: c.version.clone(),
+                mode: c.mode,
+                profile: c.profile.clone(),
+            });
+        }
+        let node_of = |pkg: &Pkg| match pkg {
+            Pkg::Option(kind, g, _) => index.get(&Pkg::Group(*kind, g.clone())).copied(),
+            other => index.get(other).copied(),
+        };
+        let mut edges: Vec<StackEdge> = Vec::new();
+        for e in self.graph.edge_references() {
+            let (from_pkg, to_pkg) = (&self.graph[e.source()], &self.graph[e.target()]);
+            let (Some(from), Some(to)) = (node_of(from_pkg), node_of(to_pkg)) else {
+                continue;
+            };
+            let (ver, because) = e.weight();
+            let edge = StackEdge {
+                from,
+                to,
+                rule: rule_words(because),
+                sentence: words::sentence(from_pkg, *ver, to_pkg, because, compiler),
+                at: because.origin().short(),
+            };
+            if !edges.iter().any(|x| {
+                (x.from, x.to, &x.rule, &x.at) == (edge.from, edge.to, &edge.rule, &edge.at)
+            }) {
+                edges.push(edge);
+            }
+        }
+        edges.sort_by(|a, b| (a.from, a.to, &a.at, &a.rule).cmp(&(b.from, b.to, &b.at, &b.rule)));
+        StackGraph { nodes, edges }
+    }
+
     /// The solver version of a package (for the scenario runner and tests).
     pub fn version_of(&self, pkg: &Pkg) -> Option<Ver> {
         self.versions.get(pkg).copied()
+    }
+}
+
+/// A node of [`StackGraph`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StackNode {
+    /// hsm.yaml.
+    Manifest,
+    /// A choice group and the option(s) it holds.
+    Group {
+        kind: Kind,
+        name: String,
+        strategy: Strategy,
+        options: Vec<String>,
+    },
+    Component {
+        kind: Kind,
+        name: String,
+        version: Option<Version>,
+        mode: Mode,
+        profile: Option<ActiveProfile>,
+    },
+}
+
+/// A rule that brought `to` into the stack from `from` (indices into [`StackGraph::nodes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackEdge {
+    pub from: usize,
+    pub to: usize,
+    /// The rule in a few words: `selects`, `lists`, `option`, `implies`,
+    /// `implies (db_name=auth)`, `requires >=1.10, <2`.
+    pub rule: String,
+    /// The rule as a sentence, as `hsm resolve --explain` prints it.
+    pub sentence: String,
+    /// `file:line` of the rule.
+    pub at: String,
+}
+
+/// The solved stack as a graph (see [`Selection::stack_graph`]).
+#[derive(Debug, Clone)]
+pub struct StackGraph {
+    pub nodes: Vec<StackNode>,
+    /// Sorted by source, target, then citation.
+    pub edges: Vec<StackEdge>,
+}
+
+fn rule_words(because: &Because) -> String {
+    match because {
+        Because::Selects { .. } => "selects".into(),
+        Because::Lists { .. } => "lists".into(),
+        Because::IsOption { .. } => "option".into(),
+        Because::Implies { params, .. } if !params.is_empty() => {
+            let p: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("implies ({})", p.join(", "))
+        }
+        Because::Implies { .. } | Because::ImpliesGroup { .. } => "implies".into(),
+        Because::Requires { text, .. } => format!("requires {text}"),
+        Because::Constraint { text, .. } => format!("constrains {text}"),
+        Because::Conflicts { .. } => "conflicts".into(),
     }
 }
 

@@ -1,0 +1,994 @@
+//! `hsm registry lint`: what a registry maintainer should know before anyone uses the
+//! registry, found by reading all of it.
+//!
+//! A solve reads only the files it reaches, so a broken file, a rule pointing at nothing or
+//! an option that can never be chosen stays hidden until some project trips over it. Lint
+//! reads every file and runs each check on everything that loaded, so one broken file
+//! never hides the problems of the others. The result is plain data ([`Report`]: a list of
+//! [`Finding`]s, each with a severity, a stable [`LintKind`], a message, the rule's
+//! `file:line` and a fix); the CLI prints it as text or JSON.
+//!
+//! The checks, in the order they run (findings are reported sorted by file and line, and a
+//! problem found twice — say a dangling rule that a solve also trips over — once):
+//!
+//! | kind                 | severity | what |
+//! |----------------------|----------|------|
+//! | `broken-file`        | error    | a file that does not load (YAML, unknown keys, bad versions or rules) |
+//! | `name-mismatch`      | error    | a file whose `name:` differs from its file name |
+//! | `bad-default`        | error    | a group `default` that is not one of its options |
+//! | `duplicate-name`     | warning  | a library and a service (or a library group and a service group) with one name; `x.yaml` and `x.yml` side by side |
+//! | `dangling-reference` | error    | `implies`, `requires`, `conflicts` or a group option naming something that does not exist |
+//! | `invalid-rule`       | error    | any other rule a solve would reject (a range on an unversioned component, …) |
+//! | `unselectable`       | error    | a component or option that no stack can hold: selected alone, there is no stack |
+//! | `group-clash`        | error    | a component or option whose implications demand two options of one 1-of-N group |
+//! | `dead-option`        | error    | an option whose component can never be in a stack |
+//! | `dead-version`       | warning  | a version of a component that no stack can use |
+//! | `implication-cycle`  | warning  | rules that bring each other round in a circle |
+//! | `missing-source`     | error (prod) / warning (dev) | a component without a usable source for a mode it may run in |
+//!
+//! "Selected alone" is literal: lint writes an hsm.yaml that selects just that option (or
+//! lists just that component) and solves it. Since adding selections to hsm.yaml only adds
+//! rules, an option that fails alone fails in every stack.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, SourceCode};
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind};
+use crate::manifest::{Manifest, Mode, Strategy};
+use crate::registry::model::{ProfileMode, Runtime, SourceType, Sources, VersionEntry};
+use crate::registry::rules::Definition;
+use crate::registry::{Category, Component, Group, Implication, ImplyTarget, Kind, Registry};
+use crate::solve::graph::{ImplicationGraph, Node, Rule};
+use crate::solve::package::{Pkg, Ver};
+use crate::solve::{Clash, Compiler, Conflict, Outcome, Reason};
+use crate::source::{KeyPath, Origin, double_quoted};
+
+/// How bad a finding is: errors fail `registry lint`; warnings only with `--deny-warnings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// What a finding is about (stable names, used in `--format json`). See the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LintKind {
+    BrokenFile,
+    NameMismatch,
+    BadDefault,
+    DuplicateName,
+    DanglingReference,
+    InvalidRule,
+    Unselectable,
+    GroupClash,
+    DeadOption,
+    DeadVersion,
+    ImplicationCycle,
+    MissingSource,
+}
+
+/// One problem: what, where, how to fix it, and (for unsolvable selections) why.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub severity: Severity,
+    pub kind: LintKind,
+    pub message: String,
+    pub origin: Option<Origin>,
+    /// Short text shown under the offending span.
+    pub label: Option<String>,
+    pub help: Option<String>,
+    /// Supporting lines: the rules behind a conflict, the steps of a cycle.
+    pub notes: Vec<String>,
+}
+
+impl Finding {
+    fn new(severity: Severity, kind: LintKind, message: impl Into<String>, origin: Origin) -> Self {
+        Finding {
+            severity,
+            kind,
+            message: message.into(),
+            origin: Some(origin),
+            label: None,
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    fn from_error(kind: LintKind, err: Error) -> Self {
+        Finding {
+            severity: Severity::Error,
+            kind,
+            message: err.message,
+            origin: err.origin.map(|o| *o),
+            label: err.label,
+            help: err.help,
+            notes: Vec::new(),
+        }
+    }
+
+    fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn notes(mut self, notes: Vec<String>) -> Self {
+        self.notes = notes;
+        self
+    }
+
+    /// `file:line:column`, if the finding has a place.
+    pub fn location(&self) -> Option<String> {
+        self.origin.as_ref().map(Origin::location)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let (file, line, column) = match &self.origin {
+            Some(o) => {
+                let (l, c) = o.file().line_col(o.span().offset);
+                (Some(o.file().display().to_string()), Some(l), Some(c))
+            }
+            None => (None, None, None),
+        };
+        serde_json::json!({
+            "severity": self.severity,
+            "kind": self.kind,
+            "message": self.message,
+            "file": file,
+            "line": line,
+            "column": column,
+            "label": self.label,
+            "help": self.help,
+            "notes": self.notes,
+        })
+    }
+
+    /// Sort key: file, position, then the rest (findings without a place last).
+    fn sort_key(&self) -> (bool, String, usize, usize, Severity, LintKind, String) {
+        let (file, line, col) = match &self.origin {
+            Some(o) => {
+                let (l, c) = o.file().line_col(o.span().offset);
+                (o.file().display().to_string(), l, c)
+            }
+            None => (String::new(), 0, 0),
+        };
+        (
+            self.origin.is_none(),
+            file,
+            line,
+            col,
+            self.severity,
+            self.kind,
+            self.message.clone(),
+        )
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Finding {}
+
+/// Findings render like errors: a code frame at the rule, a label, help.
+impl Diagnostic for Finding {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.origin
+            .as_ref()
+            .map(|o| o.file().as_ref() as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let origin = self.origin.as_ref()?;
+        let span = origin.span();
+        let label = LabeledSpan::new(self.label.clone(), span.offset, span.len.max(1));
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// Everything lint found in one registry.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// How the registry is named in messages.
+    pub registry: String,
+    /// Registry files read.
+    pub files: usize,
+    /// Sorted by file and position.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn errors(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let status = if self.errors() > 0 {
+            "errors"
+        } else if self.warnings() > 0 {
+            "warnings"
+        } else {
+            "ok"
+        };
+        serde_json::json!({
+            "status": status,
+            "registry": self.registry,
+            "files": self.files,
+            "errors": self.errors(),
+            "warnings": self.warnings(),
+            "findings": self.findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// How the hsm.yaml that lint writes to solve one option alone is named (its own rules are
+/// left out of explanations).
+const LINT_MANIFEST: &str = "<lint>/hsm.yaml";
+
+/// Lint every file of `registry`. `root` is the project directory the solves pretend to run
+/// in (it only matters for paths in messages).
+pub fn lint(registry: &Registry, root: &Path) -> Report {
+    let mut l = Linter {
+        registry,
+        root,
+        findings: Vec::new(),
+        seen: HashSet::new(),
+        files: 0,
+        components: Vec::new(),
+        groups: Vec::new(),
+    };
+    l.load();
+    l.duplicate_names();
+    l.references();
+    l.compile_all();
+    l.solve_alone();
+    l.cycles();
+    l.sources();
+    let mut findings = l.findings;
+    findings.sort_by_cached_key(Finding::sort_key);
+    Report {
+        registry: registry.store().display().to_string(),
+        files: l.files,
+        findings,
+    }
+}
+
+struct Linter<'a> {
+    registry: &'a Registry,
+    root: &'a Path,
+    findings: Vec<Finding>,
+    /// (location, message) of every finding so far: each problem is reported once.
+    seen: HashSet<(String, String)>,
+    files: usize,
+    components: Vec<Arc<Component>>,
+    groups: Vec<Arc<Group>>,
+}
+
+/// The kind of a finding for an error met while loading a file.
+fn load_kind(err: &Error) -> LintKind {
+    match err.kind {
+        ErrorKind::NameMismatch => LintKind::NameMismatch,
+        // While loading a group file, only its `default` can fail to be an option.
+        ErrorKind::NotAnOption => LintKind::BadDefault,
+        _ => LintKind::BrokenFile,
+    }
+}
+
+/// The kind of a finding for an error met while following a rule.
+fn rule_kind(err: &Error) -> LintKind {
+    match err.kind {
+        ErrorKind::MissingTarget | ErrorKind::UnknownName | ErrorKind::NotAnOption => {
+            LintKind::DanglingReference
+        }
+        _ => LintKind::InvalidRule,
+    }
+}
+
+impl Linter<'_> {
+    fn push(&mut self, finding: Finding) {
+        let key = (
+            finding.location().unwrap_or_default(),
+            finding.message.clone(),
+        );
+        if self.seen.insert(key) {
+            self.findings.push(finding);
+        }
+    }
+
+    fn push_error(&mut self, kind: LintKind, err: Error) {
+        self.push(Finding::from_error(kind, err));
+    }
+
+    /// Load every file; a file that does not load is a finding, and the other checks run on
+    /// the files that did.
+    fn load(&mut self) {
+        for category in Category::ALL {
+            let entries = self.registry.store().entries(category);
+            self.files += entries.len();
+            for pair in entries.windows(2) {
+                if pair[0].0 == pair[1].0 {
+                    self.twin_files(category, &pair[0].0);
+                }
+            }
+            let mut names: Vec<String> = entries.into_iter().map(|(n, _)| n).collect();
+            names.dedup();
+            for name in names {
+                let loaded = match category {
+                    Category::Libraries => self.load_component(Kind::Library, &name),
+                    Category::Services => self.load_component(Kind::Service, &name),
+                    Category::LibraryGroups => self.load_group(Kind::Library, &name),
+                    Category::ServiceGroups => self.load_group(Kind::Service, &name),
+                };
+                if let Err(err) = loaded {
+                    self.push_error(load_kind(&err), err);
+                }
+            }
+        }
+    }
+
+    fn load_component(&mut self, kind: Kind, name: &str) -> Result<(), Error> {
+        if let Some(c) = self.registry.component(kind, name)? {
+            self.components.push(c);
+        }
+        Ok(())
+    }
+
+    fn load_group(&mut self, kind: Kind, name: &str) -> Result<(), Error> {
+        if let Some(g) = self.registry.group(kind, name)? {
+            self.groups.push(g);
+        }
+        Ok(())
+    }
+
+    /// `x.yaml` and `x.yml` in one folder: only `x.yaml` is ever read.
+    fn twin_files(&mut self, category: Category, name: &str) {
+        let store = self.registry.store();
+        let Ok(Some(yml)) = store.read_ext(category, name, "yml") else {
+            return;
+        };
+        let yaml = store.display_of(category, name, "yaml");
+        self.push(
+            Finding::new(
+                Severity::Warning,
+                LintKind::DuplicateName,
+                format!(
+                    "{} is never read: {yaml} defines `{name}` too",
+                    yml.display()
+                ),
+                Origin::file_only(&yml),
+            )
+            .label("ignored file")
+            .help(format!(
+                "merge the two files into {yaml} and delete this one"
+            )),
+        );
+    }
+
+    /// One name for two kinds of thing, where hsm.yaml or a rule can name either.
+    fn duplicate_names(&mut self) {
+        let store = self.registry.store();
+        let pairs = [
+            (
+                Category::Libraries,
+                Category::Services,
+                "a library and a service",
+                "a bare `{name}` in `requires:` or `conflicts:` is ambiguous (write `library:{name}` or `service:{name}`), and `modes:` and `constraints:` in hsm.yaml apply to both; give one of them another name",
+            ),
+            (
+                Category::LibraryGroups,
+                Category::ServiceGroups,
+                "a library group and a service group",
+                "`hsm group add {name}` always takes the library group; give one of them another name",
+            ),
+        ];
+        for (a, b, what, help) in pairs {
+            let first = store.list(a);
+            for name in store.list(b) {
+                if first.binary_search(&name).is_err() {
+                    continue;
+                }
+                let Ok(Some(file)) = store.read(b, &name) else {
+                    continue;
+                };
+                let Ok(Some(other)) = store.read(a, &name) else {
+                    continue;
+                };
+                self.push(
+                    Finding::new(
+                        Severity::Warning,
+                        LintKind::DuplicateName,
+                        format!(
+                            "`{name}` is both {what} ({} and {})",
+                            other.display(),
+                            file.display()
+                        ),
+                        Origin::at_path(&file, KeyPath::root().key("name")),
+                    )
+                    .label("name used twice")
+                    .help(help.replace("{name}", &name)),
+                );
+            }
+        }
+    }
+
+    /// Every rule's target exists (each rule checked, not just the first of a file).
+    fn references(&mut self) {
+        let registry = self.registry;
+        for c in self.components.clone() {
+            for v in &c.versions {
+                for r in &v.requires {
+                    if let Err(e) = registry.resolve_ref(&r.target, &r.origin) {
+                        self.push_error(rule_kind(&e), e);
+                    }
+                }
+                for r in &v.conflicts {
+                    if let Err(e) = registry.resolve_ref(&r.target, &r.origin) {
+                        self.push_error(rule_kind(&e), e);
+                    }
+                }
+                for imp in &v.implies {
+                    self.implication(imp);
+                }
+            }
+        }
+        for g in self.groups.clone() {
+            for opt in &g.options {
+                match registry.component(g.kind, &opt.name) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        let e = registry.unknown_component(Some(g.kind), &opt.name, &opt.origin);
+                        self.push_error(LintKind::DanglingReference, e);
+                    }
+                    Err(e) => self.push_error(load_kind(&e), e),
+                }
+                for imp in &opt.implies {
+                    self.implication(imp);
+                }
+            }
+        }
+    }
+
+    fn implication(&mut self, imp: &Implication) {
+        let registry = self.registry;
+        match &imp.target {
+            ImplyTarget::Component(kind, name) => match registry.component(*kind, name) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    let e = registry.unknown_component(Some(*kind), name, &imp.origin);
+                    self.push_error(LintKind::DanglingReference, e);
+                }
+                Err(e) => self.push_error(load_kind(&e), e),
+            },
+            ImplyTarget::Group {
+                kind,
+                group,
+                options,
+            } => match registry.group(*kind, group) {
+                Ok(Some(g)) => {
+                    for o in options.iter().flatten() {
+                        if g.option_index(o).is_none() {
+                            let e = crate::solve::compile::not_an_option(&g, o, &imp.origin);
+                            self.push_error(LintKind::DanglingReference, e);
+                        }
+                    }
+                }
+                Ok(None) => {
+                    let e = registry.unknown_group(*kind, group, &imp.origin);
+                    self.push_error(LintKind::DanglingReference, e);
+                }
+                Err(e) => self.push_error(load_kind(&e), e),
+            },
+        }
+    }
+
+    /// A hand-written hsm.yaml for one solve.
+    fn manifest(&self, yaml: &str) -> Option<Manifest> {
+        Manifest::from_text(LINT_MANIFEST, self.root, yaml.to_string()).ok()
+    }
+
+    /// Compile every version of every component and every option as a solve would, to
+    /// catch the rule errors [`Linter::references`] does not look for.
+    fn compile_all(&mut self) {
+        let Some(empty) = self.manifest("project: {name: lint}\n") else {
+            return;
+        };
+        let compiler = Compiler::new(&empty, self.registry);
+        let mut errors = Vec::new();
+        for c in &self.components {
+            for i in 0..c.versions.len() {
+                let pkg = Pkg::Component(c.kind, c.name.as_str().into());
+                if let Err(e) = compiler.deps(&pkg, Ver::from_index(i)) {
+                    errors.push(e);
+                }
+            }
+        }
+        for g in &self.groups {
+            for i in 0..g.options.len() {
+                let (pkg, ver) = match g.strategy {
+                    Strategy::OneOfN => (
+                        Pkg::Group(g.kind, g.name.as_str().into()),
+                        Ver::from_index(i),
+                    ),
+                    Strategy::ManyOfN => (
+                        Pkg::Option(g.kind, g.name.as_str().into(), i as u32),
+                        Ver::ONE,
+                    ),
+                };
+                if let Err(e) = compiler.deps(&pkg, ver) {
+                    errors.push(e);
+                }
+            }
+        }
+        for e in errors {
+            self.push_error(rule_kind(&e), e);
+        }
+    }
+
+    /// Solve every component alone, each of its older versions alone, and every group
+    /// option alone.
+    fn solve_alone(&mut self) {
+        let mut dead: HashSet<(Kind, String)> = HashSet::new();
+        for c in self.components.clone() {
+            let section = section(c.kind);
+            let yaml = format!("{section}:\n  standalone: [{}]\n", double_quoted(&c.name));
+            let subject = format!("`{}`", c.name);
+            match self.solve(&yaml) {
+                Alone::Solved(version_index) => self.dead_versions(&c, version_index),
+                Alone::Conflict(conflict) => {
+                    dead.insert((c.kind, c.name.clone()));
+                    let f = self.conflict_finding(
+                        &subject,
+                        "cannot be in any stack",
+                        c.origin(),
+                        &conflict,
+                        "no stack can hold this",
+                    );
+                    self.push(f.help(format!(
+                        "fix one of the rules above; until then, anything that selects or implies `{}` has no stack",
+                        c.name
+                    )));
+                }
+                Alone::Error(e) => self.push_error(rule_kind(&e), e),
+                Alone::Skipped => {}
+            }
+        }
+        for g in self.groups.clone() {
+            let section = section(g.kind);
+            for (i, opt) in g.options.iter().enumerate() {
+                let subject = format!("option `{}` of choice group `{}`", opt.name, g.name);
+                // The option's name (for `{name: x, implies: ...}`), else the list item.
+                let at =
+                    Origin::at_path(&g.file, KeyPath::root().key("options").index(i).key("name"));
+                if dead.contains(&(g.kind, opt.name.clone())) {
+                    let component = self
+                        .registry
+                        .component(g.kind, &opt.name)
+                        .ok()
+                        .flatten()
+                        .map(|c| c.origin().short())
+                        .unwrap_or_default();
+                    self.push(
+                        Finding::new(
+                            Severity::Error,
+                            LintKind::DeadOption,
+                            format!(
+                                "{subject} is dead: {} `{}` cannot be in any stack",
+                                g.kind, opt.name
+                            ),
+                            at,
+                        )
+                        .label("dead option")
+                        .help(format!(
+                            "fix `{}` ({component}, reported there), or remove the option",
+                            opt.name
+                        )),
+                    );
+                    continue;
+                }
+                if !matches!(self.registry.component(g.kind, &opt.name), Ok(Some(_))) {
+                    continue; // a dangling option, reported as such
+                }
+                let selection = match g.strategy {
+                    Strategy::OneOfN => double_quoted(&opt.name),
+                    Strategy::ManyOfN => format!("[{}]", double_quoted(&opt.name)),
+                };
+                let yaml = format!(
+                    "{section}:\n  groups:\n    {}:\n      selection: {selection}\n",
+                    double_quoted(&g.name)
+                );
+                match self.solve(&yaml) {
+                    Alone::Solved(_) | Alone::Skipped => {}
+                    Alone::Conflict(conflict) => {
+                        let f = self.conflict_finding(
+                            &subject,
+                            "cannot be selected on its own",
+                            at,
+                            &conflict,
+                            "selected alone, this has no stack",
+                        );
+                        self.push(f.help(format!(
+                            "fix one of the rules above, or remove the option: `hsm group add {} --option {}` can never work",
+                            g.name, opt.name
+                        )));
+                    }
+                    Alone::Error(e) => self.push_error(rule_kind(&e), e),
+                }
+            }
+        }
+    }
+
+    /// Versions other than the one a lone solve picked, each pinned by a constraint.
+    fn dead_versions(&mut self, c: &Component, picked: Option<usize>) {
+        if c.versions.len() < 2 {
+            return;
+        }
+        let section = section(c.kind);
+        for (i, v) in c.versions.iter().enumerate() {
+            let Some(version) = &v.version else { continue };
+            if Some(i) == picked {
+                continue;
+            }
+            let yaml = format!(
+                "{section}:\n  standalone: [{name}]\nconstraints:\n  {name}: \"={version}\"\n",
+                name = double_quoted(&c.name)
+            );
+            if let Alone::Conflict(conflict) = self.solve(&yaml) {
+                let subject = format!("version {version} of `{}`", c.name);
+                let mut f = self.conflict_finding(
+                    &subject,
+                    "can never be in a stack",
+                    v.origin.clone(),
+                    &conflict,
+                    "dead version",
+                );
+                f.severity = Severity::Warning;
+                f.kind = LintKind::DeadVersion;
+                self.push(f.help(format!(
+                    "fix the rule above, or drop version {version} from `versions:`"
+                )));
+            }
+        }
+    }
+
+    fn solve(&self, yaml: &str) -> Alone {
+        let Some(manifest) = self.manifest(yaml) else {
+            return Alone::Skipped;
+        };
+        let compiler = Compiler::new(&manifest, self.registry);
+        match crate::solve::solve_with(&compiler) {
+            Ok(Outcome::Solved(selection)) => {
+                Alone::Solved(selection.components.first().map(|s| s.version_index))
+            }
+            Ok(Outcome::Conflict(conflict)) => Alone::Conflict(conflict_lines(&conflict)),
+            Err(e) => Alone::Error(e),
+        }
+    }
+
+    /// "`x` cannot be selected on its own: …", or a group clash of its own kind.
+    fn conflict_finding(
+        &self,
+        subject: &str,
+        what: &str,
+        origin: Origin,
+        conflict: &LoneConflict,
+        label: &str,
+    ) -> Finding {
+        let (kind, message) = match &conflict.clash {
+            Clash::Group { group, options } if options.len() > 1 => (
+                LintKind::GroupClash,
+                format!(
+                    "{subject} needs two options of the 1-of-N choice group `{group}`: {}",
+                    options
+                        .iter()
+                        .map(|o| format!("`{o}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            ),
+            _ => (
+                LintKind::Unselectable,
+                format!("{subject} {what}: {}", conflict.summary),
+            ),
+        };
+        Finding::new(Severity::Error, kind, message, origin)
+            .label(label)
+            .notes(conflict.notes.clone())
+    }
+
+    /// Implication cycles (legal, but usually a mistake).
+    fn cycles(&mut self) {
+        let graph = ImplicationGraph::build(self.registry);
+        for cycle in graph.cycles() {
+            let Some(first) = cycle.steps.first() else {
+                continue;
+            };
+            let notes: Vec<String> = cycle
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| {
+                    let from = &cycle.nodes[i];
+                    let to = &cycle.nodes[(i + 1) % cycle.nodes.len()];
+                    let text = match (step.rule, from) {
+                        (Rule::IsOption, Node::Option { .. }) => format!("{from} is {to}"),
+                        _ => format!("{from} {} {to}", step.text),
+                    };
+                    format!("- {text} ({})", step.origin.short())
+                })
+                .collect();
+            self.push(
+                Finding::new(
+                    Severity::Warning,
+                    LintKind::ImplicationCycle,
+                    format!("implication cycle: {}", cycle.path()),
+                    first.origin.clone(),
+                )
+                .label("the cycle starts here")
+                .help("a cycle is legal (everything on it is selected together) but usually a mistake: drop one of these rules unless the components really need each other")
+                .notes(notes),
+            );
+        }
+    }
+
+    /// Each component has a usable source for every mode it may run in.
+    fn sources(&mut self) {
+        for c in self.components.clone() {
+            match &c.definition {
+                Definition::Service(def) => {
+                    // Only services hsm runs in docker or podman need an image or a build.
+                    let profiles = &def.deployment_profiles;
+                    let docker = !profiles.contains_key("default")
+                        || profiles.values().any(|p| {
+                            p.mode == ProfileMode::Managed
+                                && matches!(p.runtime, Runtime::Docker | Runtime::Podman)
+                        });
+                    if !docker {
+                        continue;
+                    }
+                    for (path, sources) in source_sets(&c, &def.sources, &def.versions) {
+                        self.service_sources(&c, &path, &sources);
+                    }
+                }
+                Definition::Library(def) => {
+                    for (path, sources) in source_sets(&c, &def.sources, &def.versions) {
+                        self.library_sources(&c, &path, &sources);
+                    }
+                }
+            }
+        }
+    }
+
+    fn service_sources(&mut self, c: &Component, path: &KeyPath, sources: &Sources) {
+        if sources.prod.is_none() && sources.dev.is_none() {
+            self.push(
+                Finding::new(
+                    Severity::Error,
+                    LintKind::MissingSource,
+                    format!("service `{}` has no sources, so it cannot run in docker", c.name),
+                    if c.file.span_of(path).is_some() {
+                        Origin::at_path(&c.file, path.clone())
+                    } else {
+                        c.origin()
+                    },
+                )
+                .label("no image or build")
+                .help("give it `sources: {prod: {type: docker-image, image: ...}}` (and optionally `dev: {type: build, path: ...}`), or a `default` deployment profile with `mode: external`"),
+            );
+            return;
+        }
+        for mode in [Mode::Prod, Mode::Dev] {
+            let Some((key, src)) = effective(sources, mode) else {
+                continue;
+            };
+            let severity = match mode {
+                Mode::Prod => Severity::Error,
+                Mode::Dev => Severity::Warning,
+            };
+            let at = path.key(key);
+            let finding = match src.kind {
+                SourceType::Build | SourceType::Local => continue,
+                SourceType::DockerImage if src.image.is_some() => continue,
+                SourceType::DockerImage => Finding::new(
+                    severity,
+                    LintKind::MissingSource,
+                    format!("the {key} source of service `{}` has no `image`", c.name),
+                    Origin::at_path(&c.file, at),
+                )
+                .label("no image")
+                .help("add `image: name:tag` to the source"),
+                SourceType::Pypi | SourceType::Git => Finding::new(
+                    severity,
+                    LintKind::MissingSource,
+                    format!("service `{}` has no image or build source for {mode} mode", c.name),
+                    Origin::at_path(&c.file, at.key("type")),
+                )
+                .label("not a docker source")
+                .help(match mode {
+                    Mode::Prod => "give it `sources: {prod: {type: docker-image, image: ...}}`, or a `default` deployment profile with `mode: external`".to_string(),
+                    Mode::Dev => format!("`hsm mode dev {}` would fail to sync: make the dev source `{{type: build, path: ...}}`, or remove it so dev mode uses the prod source", c.name),
+                }),
+            };
+            self.push(finding);
+        }
+    }
+
+    fn library_sources(&mut self, c: &Component, path: &KeyPath, sources: &Sources) {
+        for mode in [Mode::Prod, Mode::Dev] {
+            let Some((key, src)) = effective(sources, mode) else {
+                continue;
+            };
+            let severity = match mode {
+                Mode::Prod => Severity::Error,
+                Mode::Dev => Severity::Warning,
+            };
+            let at = path.key(key);
+            let finding = match src.kind {
+                SourceType::DockerImage => Finding::new(
+                    severity,
+                    LintKind::MissingSource,
+                    format!(
+                        "library `{}` has a docker-image source for {mode} mode",
+                        c.name
+                    ),
+                    Origin::at_path(&c.file, at.key("type")),
+                )
+                .label("not a Python source")
+                .help("libraries take pypi, git or local sources"),
+                SourceType::Git if src.url.as_deref().is_none_or(str::is_empty) => Finding::new(
+                    severity,
+                    LintKind::MissingSource,
+                    format!(
+                        "the {key} source of library `{}` is git but has no `url`",
+                        c.name
+                    ),
+                    Origin::at_path(&c.file, at),
+                )
+                .label("no url")
+                .help("add `url: https://…` (and `tag`, `rev` or `branch`)"),
+                _ => continue,
+            };
+            self.push(finding);
+        }
+    }
+}
+
+/// The outcome of solving one hand-written hsm.yaml.
+enum Alone {
+    /// The index of the version picked for the first component (for single-component solves).
+    Solved(Option<usize>),
+    Conflict(LoneConflict),
+    Error(Error),
+    /// The hsm.yaml did not parse (cannot happen for names that loaded).
+    Skipped,
+}
+
+/// A conflict, in the words a maintainer needs: the clash, and the registry rules behind it
+/// (the hand-written hsm.yaml's own lines are left out).
+struct LoneConflict {
+    clash: Clash,
+    summary: String,
+    notes: Vec<String>,
+}
+
+fn conflict_lines(conflict: &Conflict) -> LoneConflict {
+    let own = |r: &Reason| r.because.origin().file().display() == LINT_MANIFEST;
+    let mut notes = Vec::new();
+    for side in &conflict.sides {
+        for r in side.rules.iter().filter(|r| !own(r)) {
+            notes.push(format!("- {} ({})", r.text, r.at()));
+        }
+        for r in side.because.iter().filter(|r| !own(r)) {
+            notes.push(format!("    because {} ({})", r.text, r.at()));
+        }
+    }
+    let also = if notes.is_empty() { "- " } else { "- also: " };
+    for r in conflict.also.iter().filter(|r| !own(r)) {
+        notes.push(format!("{also}{} ({})", r.text, r.at()));
+    }
+    notes.dedup();
+    LoneConflict {
+        clash: conflict.clash.clone(),
+        summary: conflict.summary.clone(),
+        notes,
+    }
+}
+
+fn section(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Library => "libraries",
+        Kind::Service => "services",
+    }
+}
+
+/// The source a mode uses, as the renderers pick it: dev falls back to prod and prod to dev.
+/// `None` for dev mode when it would use the same source as prod (checked once, as prod).
+fn effective(
+    sources: &Sources,
+    mode: Mode,
+) -> Option<(&'static str, &crate::registry::model::Source)> {
+    match mode {
+        Mode::Prod => match (&sources.prod, &sources.dev) {
+            (Some(p), _) => Some(("prod", p)),
+            (None, Some(d)) => Some(("dev", d)),
+            (None, None) => None,
+        },
+        Mode::Dev => match (&sources.prod, &sources.dev) {
+            (Some(_), Some(d)) => Some(("dev", d)),
+            _ => None,
+        },
+    }
+}
+
+/// The distinct source sets a component's versions use, each with where it is written.
+fn source_sets(c: &Component, top: &Sources, entries: &[VersionEntry]) -> Vec<(KeyPath, Sources)> {
+    let mut out: Vec<(KeyPath, Sources)> = Vec::new();
+    for v in &c.versions {
+        let path = if v.sources == *top {
+            KeyPath::root().key("sources")
+        } else {
+            match entries
+                .iter()
+                .position(|e| e.sources.as_ref() == Some(&v.sources))
+            {
+                Some(i) => KeyPath::root().key("versions").index(i).key("sources"),
+                None => KeyPath::root().key("sources"),
+            }
+        };
+        if !out.iter().any(|(p, _)| *p == path) {
+            out.push((path, v.sources.clone()));
+        }
+    }
+    out
+}
+
+/// For tests and tools: lint a registry held in memory.
+pub fn lint_files(files: impl IntoIterator<Item = (String, String)>) -> Report {
+    let registry = Registry::new(crate::registry::Store::memory(files));
+    lint(&registry, Path::new("."))
+}
