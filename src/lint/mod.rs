@@ -43,7 +43,8 @@ use crate::manifest::{Manifest, Mode, Strategy};
 use crate::registry::model::{ProfileMode, Runtime, SourceType, Sources, VersionEntry};
 use crate::registry::rules::Definition;
 use crate::registry::{Category, Component, Group, Implication, ImplyTarget, Kind, Registry};
-use crate::solve::graph::{ImplicationGraph, Node, Rule};
+use crate::solve::compile;
+use crate::solve::graph::ImplicationGraph;
 use crate::solve::package::{Pkg, Ver};
 use crate::solve::{Clash, Compiler, Conflict, Outcome, Reason};
 use crate::source::{KeyPath, Origin, double_quoted};
@@ -513,9 +514,14 @@ impl Linter<'_> {
                 Ok(Some(g)) => {
                     for o in options.iter().flatten() {
                         if g.option_index(o).is_none() {
-                            let e = crate::solve::compile::not_an_option(&g, o, &imp.origin);
+                            let e = compile::not_an_option(&g, o, &imp.origin);
                             self.push_error(LintKind::DanglingReference, e);
                         }
+                    }
+                    if let Err(e) =
+                        compile::implied_group_shape(&g, options.as_deref(), &imp.origin)
+                    {
+                        self.push_error(LintKind::InvalidRule, e);
                     }
                 }
                 Ok(None) => {
@@ -755,10 +761,7 @@ impl Linter<'_> {
                 .map(|(i, step)| {
                     let from = &cycle.nodes[i];
                     let to = &cycle.nodes[(i + 1) % cycle.nodes.len()];
-                    let text = match (step.rule, from) {
-                        (Rule::IsOption, Node::Option { .. }) => format!("{from} is {to}"),
-                        _ => format!("{from} {} {to}", step.text),
-                    };
+                    let text = step.sentence(from, to);
                     format!("- {text} ({})", step.origin.short())
                 })
                 .collect();

@@ -428,17 +428,9 @@ impl<'a> Compiler<'a> {
                         .collect::<Result<_, _>>()?,
                     None => Vec::new(),
                 };
+                implied_group_shape(&group, options.as_deref(), &imp.origin)?;
                 match group.strategy {
                     Strategy::OneOfN => {
-                        if wanted.len() > 1 {
-                            return Err(Error::new(
-                                ErrorKind::SelectionShape,
-                                format!("group `{g}` is 1-of-N, but this implication selects {} of its options", wanted.len()),
-                            )
-                            .at(imp.origin.clone())
-                            .with_label("a list for a 1-of-N group")
-                            .with_help("imply a single option"));
-                        }
                         // Without an option, any option will do; the default is tried first.
                         let range = if wanted.is_empty() {
                             indices(0..group.options.len())
@@ -457,15 +449,6 @@ impl<'a> Compiler<'a> {
                                 .filter_map(|d| group.option_index(d))
                                 .collect()
                         };
-                        if chosen.is_empty() {
-                            return Err(Error::new(
-                                ErrorKind::InvalidValue,
-                                format!("this implies group `{g}` without naming options, and `{g}` has no `default`"),
-                            )
-                            .at(imp.origin.clone())
-                            .with_label("which options?")
-                            .with_help(format!("name the options (`{}_group:{g}: [a, b]`) or give {} a `default:`", kind, group.file.display())));
-                        }
                         for i in chosen {
                             add_dep(
                                 deps,
@@ -514,6 +497,44 @@ impl<'a> Compiler<'a> {
                 .filter(|(_, v)| v.version.as_ref().is_some_and(|v| req.matches(v)))
                 .map(|(i, _)| i),
         ))
+    }
+}
+
+/// An implication of `group` names one option of a 1-of-N group (or none), and some
+/// options of an M-of-N group (or none, if the group has a `default`).
+pub fn implied_group_shape(
+    group: &Group,
+    options: Option<&[String]>,
+    origin: &Origin,
+) -> Result<(), Error> {
+    let g = &group.name;
+    match group.strategy {
+        Strategy::OneOfN if options.is_some_and(|o| o.len() > 1) => Err(Error::new(
+            ErrorKind::SelectionShape,
+            format!(
+                "group `{g}` is 1-of-N, but this implication selects {} of its options",
+                options.map_or(0, <[String]>::len)
+            ),
+        )
+        .at(origin.clone())
+        .with_label("a list for a 1-of-N group")
+        .with_help("imply a single option")),
+        Strategy::ManyOfN if options.map_or(group.default.is_empty(), <[String]>::is_empty) => {
+            Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "this implies group `{g}` without naming options, and `{g}` has no `default`"
+                ),
+            )
+            .at(origin.clone())
+            .with_label("which options?")
+            .with_help(format!(
+                "name the options (`{}_group:{g}: [a, b]`) or give {} a `default:`",
+                group.kind,
+                group.file.display()
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -195,9 +195,9 @@ impl Diagram {
             };
             let (label, style) = match edge.rule {
                 Rule::IsOption => (Vec::new(), Style::Dotted),
-                Rule::Conflicts => (vec![edge.text.clone(), edge.origin.short()], Style::Dashed),
+                Rule::Conflicts => (vec![edge.label(), edge.origin.short()], Style::Dashed),
                 Rule::Implies | Rule::Requires => {
-                    (vec![edge.text.clone(), edge.origin.short()], Style::Solid)
+                    (vec![edge.label(), edge.origin.short()], Style::Solid)
                 }
             };
             d.edges.push(DiagramEdge {

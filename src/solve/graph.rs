@@ -64,9 +64,33 @@ impl Rule {
 #[derive(Debug, Clone)]
 pub struct Edge {
     pub rule: Rule,
-    /// The rule in a few words: `implies`, `requires >=1.10, <2`, `option`, `conflicts`.
-    pub text: String,
+    /// The range of a `requires`, the params of an `implies` (`db_name=auth`), else empty.
+    pub detail: String,
     pub origin: Origin,
+}
+
+impl Edge {
+    /// The rule in a few words: `implies`, `implies (db_name=auth)`, `requires >=1.10, <2`,
+    /// `option`, `conflicts`.
+    pub fn label(&self) -> String {
+        match (self.rule, self.detail.is_empty()) {
+            (Rule::IsOption, _) => "option".into(),
+            (Rule::Implies, true) => "implies".into(),
+            (Rule::Implies, false) => format!("implies ({})", self.detail),
+            (Rule::Requires, _) => format!("requires {}", self.detail),
+            (Rule::Conflicts, _) => "conflicts".into(),
+        }
+    }
+
+    /// The rule as a sentence between its two ends.
+    pub fn sentence(&self, from: &Node, to: &Node) -> String {
+        match self.rule {
+            Rule::IsOption => format!("{from} is {to}"),
+            Rule::Implies => format!("{from} implies {to}"),
+            Rule::Requires => format!("{from} requires {to} `{}`", self.detail),
+            Rule::Conflicts => format!("{from} conflicts with {to}"),
+        }
+    }
 }
 
 /// A group, for drawing its options together.
@@ -137,7 +161,7 @@ impl ImplicationGraph {
                                 &from,
                                 &Node::Component(t.kind, t.name.clone()),
                                 Rule::Requires,
-                                format!("requires {}", r.text),
+                                r.text.clone(),
                                 &r.origin,
                             ),
                             Err(e) => g.errors.push(e),
@@ -150,7 +174,7 @@ impl ImplicationGraph {
                                 &from,
                                 &Node::Component(t.kind, t.name.clone()),
                                 Rule::Conflicts,
-                                "conflicts".into(),
+                                String::new(),
                                 &r.origin,
                             ),
                             Err(e) => g.errors.push(e),
@@ -187,7 +211,7 @@ impl ImplicationGraph {
                             &from,
                             &Node::Component(kind, opt.name.clone()),
                             Rule::IsOption,
-                            "option".into(),
+                            String::new(),
                             &opt.origin,
                         ),
                         Ok(None) => g.errors.push(registry.unknown_component(
@@ -216,7 +240,7 @@ impl ImplicationGraph {
         i
     }
 
-    fn edge(&mut self, from: &Node, to: &Node, rule: Rule, text: String, origin: &Origin) {
+    fn edge(&mut self, from: &Node, to: &Node, rule: Rule, detail: String, origin: &Origin) {
         let (a, b) = (self.node(from), self.node(to));
         // Versions share the rules they inherit: one edge per rule as written.
         let at = origin.short();
@@ -230,7 +254,7 @@ impl ImplicationGraph {
                 b,
                 Edge {
                     rule,
-                    text,
+                    detail,
                     origin: origin.clone(),
                 },
             );
@@ -238,12 +262,8 @@ impl ImplicationGraph {
     }
 
     fn add_implication(&mut self, from: &Node, imp: &Implication, registry: &Registry) {
-        let text = if imp.params.is_empty() {
-            "implies".to_string()
-        } else {
-            let params: Vec<String> = imp.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("implies ({})", params.join(", "))
-        };
+        let params: Vec<String> = imp.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let text = params.join(", ");
         match &imp.target {
             ImplyTarget::Component(kind, name) => match registry.component(*kind, name) {
                 Ok(Some(_)) => self.edge(
