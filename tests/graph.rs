@@ -191,7 +191,9 @@ fn stack_as_dot() {
 
 #[test]
 fn stack_as_mermaid() {
-    let out = small(Test::new()).args(["graph", "--format", "mermaid"]).run();
+    let out = small(Test::new())
+        .args(["graph", "--format", "mermaid"])
+        .run();
     out.success();
     assert_valid_mermaid(&out.stdout);
     assert_snapshot!(out.stdout);
@@ -224,7 +226,10 @@ fn the_builtin_registry_draws() {
             assert_valid_dot(&out.stdout);
         }
         // Every group, with every option inside its box.
-        assert!(out.stdout.contains("vector-db-adapter (library group, 1-of-N)"));
+        assert!(
+            out.stdout
+                .contains("vector-db-adapter (library group, 1-of-N)")
+        );
         assert!(out.stdout.contains("infra (service group, M-of-N)"));
     }
     // And the example project's stack.

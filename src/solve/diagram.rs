@@ -293,7 +293,7 @@ impl Diagram {
             let _ = writeln!(
                 out,
                 "  subgraph {id}[\"{}\"]",
-                mermaid_text(&[c.label.clone()])
+                mermaid_text(std::slice::from_ref(&c.label))
             );
             for &i in &c.nodes {
                 let _ = writeln!(out, "    {}", mermaid_node(&ids[i], &self.nodes[i]));

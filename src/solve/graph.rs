@@ -386,8 +386,8 @@ fn closed_walk(graph: &DiGraph<Node, Edge>, scc: &[NodeIndex]) -> Option<Cycle> 
                 closing = Some((n, e.weight().clone()));
                 break 'search;
             }
-            if !prev.contains_key(&t) {
-                prev.insert(t, (n, e.weight().clone()));
+            if let std::collections::hash_map::Entry::Vacant(slot) = prev.entry(t) {
+                slot.insert((n, e.weight().clone()));
                 queue.push_back(t);
             }
         }
