@@ -995,3 +995,78 @@ pub fn lint_files(files: impl IntoIterator<Item = (String, String)>) -> Report {
     let registry = Registry::new(crate::registry::Store::memory(files));
     lint(&registry, Path::new("."))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_hand_written_manifests_parse() {
+        // Lint's solves would silently do nothing if these did not.
+        for yaml in [
+            "project: {name: lint}\n".to_string(),
+            format!("libraries:\n  standalone: [{}]\n", double_quoted("1.10")),
+            format!(
+                "services:\n  groups:\n    {}:\n      selection: [{}]\n",
+                double_quoted("g"),
+                double_quoted("true")
+            ),
+            format!(
+                "libraries:\n  standalone: [{n}]\nconstraints:\n  {n}: \"=1.0.0\"\n",
+                n = double_quoted("x")
+            ),
+        ] {
+            Manifest::from_text(LINT_MANIFEST, Path::new("."), yaml.clone())
+                .unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        }
+    }
+
+    #[test]
+    fn the_builtin_registry_has_no_finding() {
+        let report = lint(&Registry::builtin(), Path::new("."));
+        let found: Vec<String> = report.findings.iter().map(|f| f.message.clone()).collect();
+        assert!(found.is_empty(), "{found:#?}");
+        assert!(report.files > 60);
+    }
+
+    #[test]
+    fn rule_errors_only_the_solver_checks_are_findings() {
+        // A range on an unversioned component: the target exists, so it is not dangling.
+        let report = lint_files(files(&[
+            ("libraries/plain.yaml", "name: plain\n"),
+            (
+                "libraries/ranged.yaml",
+                "name: ranged\nrequires: {plain: \">=1\"}\n",
+            ),
+        ]));
+        let kinds: Vec<LintKind> = report.findings.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, [LintKind::InvalidRule]);
+        assert_eq!(
+            report.findings[0].location().as_deref(),
+            Some("<memory>/libraries/ranged.yaml:2:12")
+        );
+    }
+
+    #[test]
+    fn a_problem_found_twice_is_reported_once() {
+        // The dangling implication is met by the reference scan, by compiling `a`, and by
+        // solving `a` alone (and the option `a` alone).
+        let report = lint_files(files(&[
+            ("libraries/a.yaml", "name: a\nimplies: {library:b: {}}\n"),
+            (
+                "library_groups/g.yaml",
+                "name: g\ntype: library_group\nstrategy: 1-of-N\noptions: [a]\n",
+            ),
+        ]));
+        assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+        assert_eq!(report.findings[0].kind, LintKind::DanglingReference);
+        assert_eq!(report.errors(), 1);
+        assert_eq!(report.warnings(), 0);
+    }
+}

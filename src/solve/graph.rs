@@ -338,10 +338,6 @@ impl ImplicationGraph {
         out
     }
 
-    pub fn edge_count(&self) -> usize {
-        self.graph.edge_count()
-    }
-
     /// Every node, sorted.
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
         self.index.keys()
