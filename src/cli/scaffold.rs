@@ -200,6 +200,11 @@ fn scaffold(ctx: &Context, plan: &Plan<'_>) -> Result<ExitCode, Error> {
             "hint: `hsm {} add {name}` puts it in the stack",
             plan.kind
         ));
+        if plan.runtime == Some(RuntimeArg::Uv) {
+            report.push(format!(
+                "note: `hsm sync --up` starts docker and podman services only; run this one with `uv run` in {rel}"
+            ));
+        }
     }
     undo.keep();
     for line in report {
@@ -216,10 +221,9 @@ fn project_path(root: &Path, path: &Path) -> Result<String, Error> {
             ErrorKind::InvalidValue,
             format!("--path {} is outside the project", path.display()),
         )
-        .with_help(format!(
-            "components live inside the project ({}); give a path such as packages/NAME",
-            root.display()
-        ))
+        .with_help(
+            "components live inside the project; give a path inside it, such as packages/NAME",
+        )
     };
     let full = normalize(&root.join(path));
     let rel = full.strip_prefix(normalize(root)).map_err(|_| outside())?;
