@@ -200,6 +200,7 @@ pub enum LibraryCommand {
     Project(ComponentCommand),
     /// Create a uv library project (packages/NAME) and register it in the project's registry.
     Init {
+        /// The library's name (also its Python distribution name).
         name: String,
         /// The directory to create, inside the project (default: packages/NAME).
         #[arg(long, short = 'p', value_name = "PATH")]
@@ -219,6 +220,7 @@ pub enum ServiceCommand {
     Project(ComponentCommand),
     /// Create a service (services/NAME) and register it in the project's registry.
     Init {
+        /// The service's name.
         name: String,
         /// docker/podman: a directory with a Dockerfile; uv: a uv project.
         #[arg(long, value_enum, default_value_t = scaffold::RuntimeArg::Docker)]
