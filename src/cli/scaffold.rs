@@ -251,12 +251,20 @@ fn project_path(root: &Path, path: &Path) -> Result<String, Error> {
     while !existing.exists() {
         existing = existing.parent().unwrap_or(root);
     }
+    let rel = parts.join("/");
     if let (Ok(real), Ok(real_root)) = (existing.canonicalize(), root.canonicalize())
         && !real.starts_with(&real_root)
     {
-        return Err(outside());
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "{rel} leads outside the project, through the symbolic link {}",
+                existing.strip_prefix(root).unwrap_or(existing).display()
+            ),
+        )
+        .with_help("hsm writes only inside the project; give another --path"));
     }
-    Ok(parts.join("/"))
+    Ok(rel)
 }
 
 fn check_target(dir: &Path, shown: &str) -> Result<(), Error> {
