@@ -69,9 +69,10 @@ fn ask(
     ))
 }
 
-/// Colours only on a terminal, and never with `NO_COLOR` set (to anything).
+/// Colours only on a terminal, and never with `NO_COLOR` set to a non-empty value (the
+/// no-color.org rule, which clap follows too).
 fn color(stream_is_terminal: bool) -> bool {
-    stream_is_terminal && std::env::var_os("NO_COLOR").is_none()
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// An error as the user sees it: message, a code frame at file:line:column, and help.
