@@ -43,6 +43,8 @@ pub enum ErrorKind {
     NameMismatch,
     /// No hsm.yaml where one is needed.
     NoManifest,
+    /// A destructive command needs a yes, and stdin is not a terminal to ask on.
+    NeedsConfirmation,
     /// A file or directory that cannot be read.
     Io,
     /// A scenario file for `hsm registry test` is malformed.

@@ -7,6 +7,8 @@ mod output;
 mod project;
 mod registry;
 mod resolve;
+mod scaffold;
+mod schema;
 mod sync;
 mod why;
 
@@ -94,12 +96,12 @@ pub enum Command {
     /// Choose options of the registry's choice groups.
     #[command(subcommand)]
     Group(GroupCommand),
-    /// Add, remove or set the mode of libraries.
+    /// Add, remove or set the mode of libraries; create a new one.
     #[command(subcommand)]
-    Library(ComponentCommand),
-    /// Add, remove or set the mode of services.
+    Library(LibraryCommand),
+    /// Add, remove or set the mode of services; create a new one.
     #[command(subcommand)]
-    Service(ComponentCommand),
+    Service(ServiceCommand),
     /// Set the mode (dev or prod) of the named components, or of every component in hsm.yaml.
     Mode {
         #[arg(value_enum)]
@@ -114,8 +116,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Print the stack as a graph (components, groups, and the rules between them), or the
-    /// whole registry's rules with --registry-wide.
+    /// Print the stack, or the whole registry, as a Graphviz DOT or Mermaid graph.
+    ///
+    /// The stack: hsm.yaml, choice groups, components, and every rule that brought one
+    /// from another, each labelled with the rule and its file:line.
     Graph {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
@@ -126,6 +130,16 @@ pub enum Command {
     /// Work with the registry itself.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Print a shell completion script, e.g. `source <(hsm completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the JSON Schema of hsm.yaml or of a registry file, for editors.
+    Schema {
+        #[arg(value_enum)]
+        kind: schema::SchemaKind,
+    },
 }
 
 /// Output syntax of `hsm graph`.
@@ -198,6 +212,49 @@ pub enum ComponentCommand {
         mode: ModeArg,
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LibraryCommand {
+    #[command(flatten)]
+    Project(ComponentCommand),
+    /// Create a uv library project (packages/NAME) and register it in the project's registry.
+    Init {
+        /// The library's name (also its Python distribution name).
+        name: String,
+        /// The directory to create, inside the project (default: packages/NAME).
+        #[arg(long, short = 'p', value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// Also make it a git repository of its own (`git init`).
+        #[arg(long)]
+        git_init: bool,
+        /// Do not write libraries/NAME.yaml into the registry.
+        #[arg(long)]
+        no_register: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    #[command(flatten)]
+    Project(ComponentCommand),
+    /// Create a service (services/NAME) and register it in the project's registry.
+    Init {
+        /// The service's name.
+        name: String,
+        /// docker/podman: a directory with a Dockerfile; uv: a uv project.
+        #[arg(long, value_enum, default_value_t = scaffold::RuntimeArg::Docker)]
+        runtime: scaffold::RuntimeArg,
+        /// The directory to create, inside the project (default: services/NAME).
+        #[arg(long, short = 'p', value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// Also make it a git repository of its own (`git init`).
+        #[arg(long)]
+        git_init: bool,
+        /// Do not write services/NAME.yaml into the registry.
+        #[arg(long)]
+        no_register: bool,
     },
 }
 
@@ -324,6 +381,9 @@ impl Context {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(code) = print_only(&cli.command) {
+        return code;
+    }
     let json = matches!(
         cli.command,
         Command::Resolve {
@@ -358,6 +418,21 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Commands that only print something fixed: they need no project and run no recovery.
+fn print_only(command: &Command) -> Option<ExitCode> {
+    match command {
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            let mut cli = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cli, "hsm", &mut script);
+            output::emit(format_args!("{}", String::from_utf8_lossy(&script)));
+        }
+        Command::Schema { kind } => output::emit(format_args!("{}", kind.text())),
+        _ => return None,
+    }
+    Some(ExitCode::SUCCESS)
 }
 
 fn component(ctx: &Context, kind: Kind, command: &ComponentCommand) -> Result<ExitCode, Error> {
@@ -437,8 +512,28 @@ fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
             } => project::group_remove_option(ctx, group, option, *force),
             GroupCommand::Remove { group, force } => project::group_remove(ctx, group, *force),
         },
-        Command::Library(c) => component(ctx, Kind::Library, c),
-        Command::Service(c) => component(ctx, Kind::Service, c),
+        Command::Library(LibraryCommand::Project(c)) => component(ctx, Kind::Library, c),
+        Command::Service(ServiceCommand::Project(c)) => component(ctx, Kind::Service, c),
+        Command::Library(LibraryCommand::Init {
+            name,
+            path,
+            git_init,
+            no_register,
+        }) => scaffold::library(ctx, name, path.as_deref(), *git_init, !*no_register),
+        Command::Service(ServiceCommand::Init {
+            name,
+            runtime,
+            path,
+            git_init,
+            no_register,
+        }) => scaffold::service(
+            ctx,
+            name,
+            *runtime,
+            path.as_deref(),
+            *git_init,
+            !*no_register,
+        ),
         Command::Mode { mode, names, force } => {
             project::mode(ctx, (*mode).into(), names, None, *force)
         }
@@ -452,5 +547,8 @@ fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
             format,
             registry_wide,
         } => graph::run(ctx, *format, *registry_wide),
+        Command::Completions { .. } | Command::Schema { .. } => {
+            Ok(print_only(command).unwrap_or(ExitCode::SUCCESS))
+        }
     }
 }

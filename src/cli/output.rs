@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::solve::{Conflict, Selected, Selection};
 
 /// Write to stdout. A closed pipe (`hsm resolve | head`) ends the process quietly instead
@@ -30,11 +30,55 @@ macro_rules! outln {
 
 pub(crate) use {out, outln};
 
+/// Ask a yes/no question on the terminal (the answer defaults to no). hsm never prompts
+/// when stdin is not a terminal (CI, pipes, agents): then this is an error telling the
+/// user to pass `--yes`, which the calling command offers.
+#[allow(dead_code)] // for the registry's removal commands
+pub fn confirm(question: &str) -> Result<bool, Error> {
+    let stdin = std::io::stdin();
+    ask(
+        question,
+        stdin.is_terminal(),
+        &mut stdin.lock(),
+        &mut std::io::stderr(),
+    )
+}
+
+#[allow(dead_code)]
+fn ask(
+    question: &str,
+    interactive: bool,
+    input: &mut impl std::io::BufRead,
+    prompt: &mut impl std::io::Write,
+) -> Result<bool, Error> {
+    if !interactive {
+        return Err(Error::new(
+            ErrorKind::NeedsConfirmation,
+            format!("\"{question}\" needs confirmation; pass --yes"),
+        )
+        .with_help("stdin is not a terminal, so hsm does not ask; pass --yes to confirm"));
+    }
+    let io = |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot ask: {e}"));
+    write!(prompt, "{question} [y/N] ").map_err(io)?;
+    prompt.flush().map_err(io)?;
+    let mut answer = String::new();
+    input.read_line(&mut answer).map_err(io)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// Colours only on a terminal, and never with `NO_COLOR` set to a non-empty value (the
+/// no-color.org rule, which clap follows too).
+pub fn color(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// An error as the user sees it: message, a code frame at file:line:column, and help.
 /// Colours only on a terminal without `NO_COLOR`, so captured output is stable.
 pub fn render_error(err: &Error) -> String {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    render_report(err, "error", color)
+    render_report(err, "error", color(std::io::stderr().is_terminal()))
 }
 
 /// Any diagnostic as `<prefix>: message`, a code frame and help (errors, lint findings).
@@ -176,4 +220,49 @@ pub fn count_summary(selection: &Selection) -> String {
         svcs,
         if svcs == 1 { "" } else { "s" }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(interactive: bool, typed: &str) -> (Result<bool, Error>, String) {
+        let mut prompt = Vec::new();
+        let result = ask(
+            "Remove library `x`?",
+            interactive,
+            &mut typed.as_bytes(),
+            &mut prompt,
+        );
+        (result, String::from_utf8(prompt).unwrap())
+    }
+
+    #[test]
+    fn confirm_never_prompts_without_a_terminal() {
+        let (result, prompt) = answer(false, "y\n");
+        let err = result.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NeedsConfirmation);
+        assert_eq!(
+            err.message,
+            "\"Remove library `x`?\" needs confirmation; pass --yes"
+        );
+        assert_eq!(prompt, "", "nothing may be printed or read");
+    }
+
+    #[test]
+    fn confirm_on_a_terminal_takes_yes_and_defaults_to_no() {
+        for (typed, expected) in [
+            ("y\n", true),
+            ("YES\n", true),
+            (" yes \n", true),
+            ("n\n", false),
+            ("\n", false),
+            ("", false),
+            ("maybe\n", false),
+        ] {
+            let (result, prompt) = answer(true, typed);
+            assert_eq!(result.unwrap(), expected, "{typed:?}");
+            assert_eq!(prompt, "Remove library `x`? [y/N] ");
+        }
+    }
 }

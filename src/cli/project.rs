@@ -155,7 +155,7 @@ fn unknown(registry: &Registry, kind: Option<Kind>, name: &str) -> Error {
     err
 }
 
-fn check_cli_name(name: &str) -> Result<(), Error> {
+pub(super) fn check_cli_name(name: &str) -> Result<(), Error> {
     crate::manifest::check_name(name, &cli_origin(name)).map_err(|mut e| {
         e.origin = None;
         e.label = None;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use std::io::IsTerminal;
 
-use super::output::{out, outln, render_error, render_report};
+use super::output::{color, out, outln, render_error, render_report};
 use super::{Context, Format};
 use crate::error::Error;
 use crate::registry::{Registry, location};
@@ -77,7 +77,7 @@ pub fn lint(ctx: &Context, deny_warnings: bool, format: Format) -> Result<ExitCo
             outln!("{json:#}");
         }
         Format::Text => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let color = color(std::io::stdout().is_terminal());
             for f in &report.findings {
                 // Notes (the rules behind a conflict, the steps of a cycle) go between the
                 // code frame and the help that refers to them.

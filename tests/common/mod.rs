@@ -14,6 +14,8 @@ pub struct Test {
     args: Vec<String>,
     env: Vec<(String, String)>,
     cwd: Option<PathBuf>,
+    /// Directories outside the project that live as long as the test (fake tool bins).
+    aux: Vec<tempfile::TempDir>,
 }
 
 #[derive(Debug)]
@@ -31,6 +33,7 @@ impl Test {
             args: Vec::new(),
             env: Vec::new(),
             cwd: None,
+            aux: Vec::new(),
         }
     }
 
@@ -96,6 +99,7 @@ impl Test {
         cmd.args(args)
             .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env_remove("HSM_REGISTRY_PATH")
+            .env_remove("COLUMNS")
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             cmd.env(k, v);
@@ -129,6 +133,44 @@ impl Test {
             .env("UV_CACHE_DIR", &cache)
             .env("UV_PYTHON_DOWNLOADS", "never")
             .env("UV_NO_PROGRESS", "1")
+    }
+
+    /// Run hsm with a PATH that has every program of the current PATH except `missing`
+    /// (to simulate a machine without git or uv).
+    pub fn path_without(mut self, missing: &[&str]) -> Self {
+        let bin = tempfile::tempdir().unwrap();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        for dir in std::env::split_paths(&path) {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let link = bin.path().join(&name);
+                if missing.iter().any(|m| name == *m) || link.exists() || e.path().is_dir() {
+                    continue;
+                }
+                let _ = std::os::unix::fs::symlink(e.path(), link);
+            }
+        }
+        let value = bin.path().display().to_string();
+        self.aux.push(bin);
+        self.env("PATH", &value)
+    }
+
+    /// Put a fake `name` (a shell script) first on PATH.
+    pub fn fake_tool(mut self, name: &str, script: &str) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = tempfile::tempdir().unwrap();
+        let tool = bin.path().join(name);
+        std::fs::write(&tool, format!("#!/bin/sh\n{script}\n")).unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![bin.path().to_path_buf()];
+        dirs.extend(std::env::split_paths(&path));
+        let value = std::env::join_paths(dirs).unwrap().into_string().unwrap();
+        self.aux.push(bin);
+        self.env("PATH", &value)
     }
 
     /// Every file under the project with its contents (to prove a command wrote nothing).

@@ -1,0 +1,538 @@
+//! `hsm library init` and `hsm service init`: create a component's directory inside the
+//! project and register it in the project's registry.
+//!
+//! A library is a uv library project (`uv init --lib`); a service is a directory with a
+//! minimal Dockerfile (docker/podman) or a uv project (uv). `--vcs none` keeps uv from
+//! making a nested git repository; `--git-init` asks for one explicitly. Nothing is left
+//! half-created: everything is checked before the first write, and whatever was created
+//! is removed again if a later step (uv, git, the registry write) fails.
+
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use clap::ValueEnum;
+
+use super::Context;
+use super::output::outln;
+use super::project::check_cli_name;
+use crate::error::{Error, ErrorKind};
+use crate::registry::location::{normalize, relative_display};
+use crate::registry::{Category, Kind, Registry, Store};
+use crate::render::yaml::{self, Node};
+use crate::sync::ProjectLock;
+use crate::sync::transaction::replace_file;
+
+/// `--runtime` of `hsm service init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuntimeArg {
+    Docker,
+    Podman,
+    Uv,
+}
+
+impl RuntimeArg {
+    fn word(self) -> &'static str {
+        match self {
+            RuntimeArg::Docker => "docker",
+            RuntimeArg::Podman => "podman",
+            RuntimeArg::Uv => "uv",
+        }
+    }
+}
+
+/// What to create.
+struct Plan<'a> {
+    kind: Kind,
+    name: &'a str,
+    /// `None` for libraries.
+    runtime: Option<RuntimeArg>,
+    path: Option<&'a Path>,
+    git_init: bool,
+    register: bool,
+}
+
+pub fn library(
+    ctx: &Context,
+    name: &str,
+    path: Option<&Path>,
+    git_init: bool,
+    register: bool,
+) -> Result<ExitCode, Error> {
+    scaffold(
+        ctx,
+        &Plan {
+            kind: Kind::Library,
+            name,
+            runtime: None,
+            path,
+            git_init,
+            register,
+        },
+    )
+}
+
+pub fn service(
+    ctx: &Context,
+    name: &str,
+    runtime: RuntimeArg,
+    path: Option<&Path>,
+    git_init: bool,
+    register: bool,
+) -> Result<ExitCode, Error> {
+    scaffold(
+        ctx,
+        &Plan {
+            kind: Kind::Service,
+            name,
+            runtime: Some(runtime),
+            path,
+            git_init,
+            register,
+        },
+    )
+}
+
+fn scaffold(ctx: &Context, plan: &Plan<'_>) -> Result<ExitCode, Error> {
+    let name = plan.name;
+    check_cli_name(name)?;
+    let lock = ProjectLock::acquire(&ctx.root)?;
+    ctx.recover(&lock)?;
+    let manifest = ctx.manifest()?;
+
+    // Check everything before creating anything.
+    let default_dir = match plan.kind {
+        Kind::Library => "packages",
+        Kind::Service => "services",
+    };
+    let default = PathBuf::from(default_dir).join(name);
+    let rel = project_path(&ctx.root, plan.path.unwrap_or(&default))?;
+    let dir = ctx.root.join(&rel);
+    let shown_dir = relative_display(&dir, &ctx.cwd);
+    check_target(&dir, &shown_dir)?;
+    let target = if plan.register {
+        Some(registry_target(ctx, &manifest, plan.kind, name)?)
+    } else {
+        None
+    };
+
+    let mut undo = Undo::default();
+    if dir.is_dir() {
+        // Existing and empty (checked above): on failure, empty it again.
+        undo.filled = Some(dir.clone());
+    } else {
+        undo.create_dir(&dir)?;
+    }
+    // The new project accepts the Pythons the project does, so `uv lock` can combine them.
+    let python = project_requires_python(&ctx.root);
+    let uv_init = |lib: bool| -> Result<(), Error> {
+        let mut args = vec!["init"];
+        if lib {
+            args.push("--lib");
+        }
+        args.extend(["--no-workspace", "--vcs", "none", "--name", name]);
+        if let Some(p) = &python {
+            args.extend(["--python", p.as_str()]);
+        }
+        run_tool(&dir, &shown_dir, "uv", &args)
+    };
+    let what = match plan.runtime {
+        None => {
+            uv_init(true)?;
+            "uv init --lib"
+        }
+        Some(RuntimeArg::Uv) => {
+            uv_init(false)?;
+            "uv init"
+        }
+        Some(RuntimeArg::Docker | RuntimeArg::Podman) => {
+            let dockerfile = dir.join("Dockerfile");
+            replace_file(&dockerfile, dockerfile_text(name, &rel).as_bytes())?;
+            "a Dockerfile"
+        }
+    };
+    if plan.git_init {
+        run_tool(&dir, &shown_dir, "git", &["init"])?;
+    }
+    let how = if plan.git_init {
+        format!("{what}, git init")
+    } else {
+        what.to_string()
+    };
+    let mut report = vec![format!(
+        "Created {} `{name}` in {shown_dir} ({how})",
+        plan.kind
+    )];
+
+    if let Some(target) = target {
+        let version = project_version(&dir).unwrap_or_else(|| "0.1.0".to_string());
+        let text = entry_yaml(plan, &rel, &version);
+        let seeded = undo.registry(&target)?;
+        let file = target
+            .root
+            .join(target.category.dir())
+            .join(format!("{name}.yaml"));
+        undo.create_dir(file.parent().unwrap_or(&target.root))?;
+        undo.files.push(file.clone());
+        replace_file(&file, text.as_bytes())?;
+        // The entry must load like any other: a failure here is hsm's bug, not the user's,
+        // but it must not leave a broken registry behind.
+        let store = Store::dir(
+            target.root.clone(),
+            relative_display(&target.root, &ctx.cwd),
+        );
+        Registry::new(store).component(plan.kind, name)?;
+        if seeded {
+            report.push(format!(
+                "Created {}/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)",
+                relative_display(&target.root, &ctx.cwd)
+            ));
+        }
+        let sources = match plan.runtime {
+            None => format!("prod and dev from {rel} (dev editable)"),
+            Some(RuntimeArg::Uv) => format!("prod and dev from {rel}, runtime uv"),
+            Some(r) => format!("built from {rel}/Dockerfile, runtime {}", r.word()),
+        };
+        report.push(format!(
+            "Registered `{name}` in {}: {sources}",
+            relative_display(&file, &ctx.cwd)
+        ));
+        report.push(format!(
+            "hint: `hsm {} add {name}` puts it in the stack",
+            plan.kind
+        ));
+        if plan.runtime == Some(RuntimeArg::Uv) {
+            report.push(format!(
+                "note: `hsm sync --up` starts docker and podman services only; run this one with `uv run` in {rel}"
+            ));
+        }
+    }
+    undo.keep();
+    for line in report {
+        outln!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `path` as a project-relative path with `/` separators; it must stay inside the project
+/// (also through symbolic links) and not be the project itself.
+fn project_path(root: &Path, path: &Path) -> Result<String, Error> {
+    let outside = || {
+        Error::new(
+            ErrorKind::InvalidValue,
+            format!("--path {} is outside the project", path.display()),
+        )
+        .with_help(
+            "components live inside the project; give a path inside it, such as packages/NAME",
+        )
+    };
+    let full = normalize(&root.join(path));
+    let rel = full.strip_prefix(normalize(root)).map_err(|_| outside())?;
+    if rel.as_os_str().is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("--path {} is the project itself", path.display()),
+        )
+        .with_help("give a directory inside the project, such as packages/NAME"));
+    }
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_str().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidValue,
+                    format!("--path {} is not valid UTF-8", path.display()),
+                )
+            })?),
+            _ => return Err(outside()),
+        }
+    }
+    // A symbolic link on the way may lead out of the project.
+    let mut existing = full.as_path();
+    while !existing.exists() {
+        existing = existing.parent().unwrap_or(root);
+    }
+    let rel = parts.join("/");
+    if let (Ok(real), Ok(real_root)) = (existing.canonicalize(), root.canonicalize())
+        && !real.starts_with(&real_root)
+    {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "{rel} leads outside the project, through the symbolic link {}",
+                existing.strip_prefix(root).unwrap_or(existing).display()
+            ),
+        )
+        .with_help("hsm writes only inside the project; give another --path"));
+    }
+    Ok(rel)
+}
+
+fn check_target(dir: &Path, shown: &str) -> Result<(), Error> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("{shown} already exists and is not a directory"),
+        )
+        .with_help("choose another --path, or remove it"));
+    }
+    let empty = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, &e))?
+        .next()
+        .is_none();
+    if !empty {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("{shown} already exists and is not empty"),
+        )
+        .with_help(
+            "hsm never writes into an existing project; choose another --path, or move it away",
+        ));
+    }
+    Ok(())
+}
+
+/// The registry a new entry goes into.
+struct RegistryTarget {
+    root: PathBuf,
+    category: Category,
+    /// No registry is set: `./hsm-registry` is created as a copy of the built-in one.
+    seed: bool,
+}
+
+fn registry_target(
+    ctx: &Context,
+    manifest: &crate::manifest::Manifest,
+    kind: Kind,
+    name: &str,
+) -> Result<RegistryTarget, Error> {
+    let registry = ctx.registry(Some(manifest))?;
+    let category = match kind {
+        Kind::Library => Category::Libraries,
+        Kind::Service => Category::Services,
+    };
+    let (root, seed) = match registry.store().root() {
+        Some(root) => (root.to_path_buf(), false),
+        None => (ctx.root.join("hsm-registry"), true),
+    };
+    if let Some(existing) = registry.store().read(category, name)? {
+        let place = if seed {
+            "the built-in registry, which would be copied into hsm-registry/".to_string()
+        } else {
+            existing.display().to_string()
+        };
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("{kind} `{name}` is already in the registry ({place})"),
+        )
+        .with_help(
+            "choose another name, or pass --no-register to create the directory without registering it",
+        ));
+    }
+    Ok(RegistryTarget {
+        root,
+        category,
+        seed,
+    })
+}
+
+/// Run `program args` in `dir`; a missing program or a failure is an error saying which.
+fn run_tool(dir: &Path, shown: &str, program: &str, args: &[&str]) -> Result<(), Error> {
+    let command = format!("{program} {}", args.join(" "));
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| {
+            let (message, help) = if e.kind() == std::io::ErrorKind::NotFound {
+                (
+                    format!("{program} binary is not available: `{program}` is not on PATH"),
+                    match program {
+                        "uv" => "install uv (https://docs.astral.sh/uv/) and run the command again; nothing was created".to_string(),
+                        _ => format!("install {program}, or leave out --git-init; nothing was created"),
+                    },
+                )
+            } else {
+                (
+                    format!("cannot run `{command}`: {e}"),
+                    "nothing was created".to_string(),
+                )
+            };
+            Error::new(ErrorKind::Io, message).with_help(help)
+        })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let said = if stderr.trim().is_empty() {
+            stdout.trim().to_string()
+        } else {
+            stderr.trim().to_string()
+        };
+        let code = out
+            .status
+            .code()
+            .map_or_else(|| "a signal".to_string(), |c| format!("exit status {c}"));
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!("{program} init failed in {shown} ({code}):\n{said}"),
+        )
+        .with_help(format!(
+            "nothing was created; fix what {program} reports and run the command again"
+        )));
+    }
+    Ok(())
+}
+
+/// `[project].<key>` of `dir/pyproject.toml`, if it has one.
+fn pyproject_field(dir: &Path, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("pyproject.toml")).ok()?;
+    let doc: toml_edit::DocumentMut = text.parse().ok()?;
+    doc.get("project")?.get(key)?.as_str().map(str::to_string)
+}
+
+/// The version of the project uv created (if it created one).
+fn project_version(dir: &Path) -> Option<String> {
+    pyproject_field(dir, "version")
+}
+
+/// The project's own `requires-python`.
+fn project_requires_python(root: &Path) -> Option<String> {
+    pyproject_field(root, "requires-python").filter(|s| !s.trim().is_empty())
+}
+
+fn entry_yaml(plan: &Plan<'_>, rel: &str, version: &str) -> String {
+    let mut doc = Node::map();
+    doc.push("name", Node::str(plan.name));
+    doc.push(
+        "description",
+        Node::str(format!("Local {} {}", plan.kind, plan.name)),
+    );
+    doc.push("version", Node::str(version));
+    let source = |editable: bool| {
+        let mut s = Node::map();
+        match plan.runtime {
+            Some(RuntimeArg::Docker | RuntimeArg::Podman) => {
+                s.push("type", Node::str("build"));
+                s.push("path", Node::str(rel));
+                s.push("dockerfile", Node::str("Dockerfile"));
+            }
+            _ => {
+                s.push("type", Node::str("local"));
+                s.push("path", Node::str(rel));
+                if editable {
+                    s.push("editable", Node::Raw("true".into()));
+                }
+            }
+        }
+        s
+    };
+    let mut sources = Node::map();
+    sources.push("prod", source(false));
+    sources.push("dev", source(plan.runtime.is_none()));
+    doc.push("sources", sources);
+    if let Some(runtime) = plan.runtime {
+        let mut profile = Node::map();
+        profile.push("mode", Node::str("managed"));
+        profile.push("runtime", Node::str(runtime.word()));
+        let mut profiles = Node::map();
+        profiles.push("default", profile);
+        doc.push("deployment_profiles", profiles);
+    }
+    yaml::to_string(&doc)
+}
+
+fn dockerfile_text(name: &str, rel: &str) -> String {
+    format!(
+        "# The `{name}` service, created by `hsm service init`.\n\
+         # `hsm sync --up` builds this image (the registry entry's sources are `type: build`):\n\
+         # replace this placeholder with the real service.\n\
+         FROM alpine:3.20\n\
+         CMD [\"sh\", \"-c\", \"echo '{name}: replace {rel}/Dockerfile with the real service'; exec tail -f /dev/null\"]\n"
+    )
+}
+
+/// What a failed init must remove again: directories and files it created, and the
+/// contents of the empty target directory it filled.
+#[derive(Debug, Default)]
+struct Undo {
+    dirs: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+    filled: Option<PathBuf>,
+    kept: bool,
+}
+
+impl Undo {
+    /// `mkdir -p dir`, remembering the topmost directory that did not exist.
+    fn create_dir(&mut self, dir: &Path) -> Result<(), Error> {
+        if dir.is_dir() {
+            return Ok(());
+        }
+        let mut top = dir;
+        while let Some(parent) = top.parent() {
+            if parent.exists() {
+                break;
+            }
+            top = parent;
+        }
+        self.dirs.push(top.to_path_buf());
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot create {}: {e}", dir.display()),
+            )
+        })
+    }
+
+    /// Make sure the registry directory exists; seed a new `./hsm-registry` with the
+    /// built-in registry. True if it was seeded.
+    fn registry(&mut self, target: &RegistryTarget) -> Result<bool, Error> {
+        if !target.seed || target.root.exists() {
+            return Ok(false);
+        }
+        self.create_dir(&target.root)?;
+        let builtin = Store::Builtin;
+        for category in Category::ALL {
+            let dir = target.root.join(category.dir());
+            self.create_dir(&dir)?;
+            for name in builtin.list(category) {
+                if let Some(file) = builtin.read(category, &name)? {
+                    replace_file(&dir.join(format!("{name}.yaml")), file.text().as_bytes())?;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Success: keep everything.
+    fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Undo {
+    fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
+        for f in &self.files {
+            let _ = std::fs::remove_file(f);
+        }
+        for d in self.dirs.iter().rev() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        if let Some(d) = &self.filled
+            && let Ok(entries) = std::fs::read_dir(d)
+        {
+            for e in entries.flatten() {
+                let p = e.path();
+                let _ = if p.is_dir() && !p.is_symlink() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+            }
+        }
+    }
+}
