@@ -46,7 +46,7 @@ use crate::registry::{Category, Component, Group, Implication, ImplyTarget, Kind
 use crate::solve::compile;
 use crate::solve::graph::ImplicationGraph;
 use crate::solve::package::{Pkg, Ver};
-use crate::solve::{Clash, Compiler, Conflict, Outcome, Reason};
+use crate::solve::{Clash, Compiler, Conflict, Outcome, Reason, Selection};
 use crate::source::{KeyPath, Origin, double_quoted};
 
 /// How bad a finding is: errors fail `registry lint`; warnings only with `--deny-warnings`.
@@ -585,7 +585,14 @@ impl Linter<'_> {
             let yaml = format!("{section}:\n  standalone: [{}]\n", double_quoted(&c.name));
             let subject = format!("`{}`", c.name);
             match self.solve(&yaml) {
-                Alone::Solved(version_index) => self.dead_versions(&c, version_index),
+                Alone::Solved(selection) => {
+                    let picked = selection
+                        .components
+                        .iter()
+                        .find(|s| s.kind == c.kind && s.name == c.name)
+                        .map(|s| s.version_index);
+                    self.dead_versions(&c, picked);
+                }
                 Alone::Conflict(conflict) => {
                     dead.insert((c.kind, c.name.clone()));
                     let f = self.conflict_finding(
@@ -708,9 +715,7 @@ impl Linter<'_> {
         };
         let compiler = Compiler::new(&manifest, self.registry);
         match crate::solve::solve_with(&compiler) {
-            Ok(Outcome::Solved(selection)) => {
-                Alone::Solved(selection.components.first().map(|s| s.version_index))
-            }
+            Ok(Outcome::Solved(selection)) => Alone::Solved(Box::new(selection)),
             Ok(Outcome::Conflict(conflict)) => Alone::Conflict(conflict_lines(&conflict)),
             Err(e) => Alone::Error(e),
         }
@@ -903,8 +908,7 @@ impl Linter<'_> {
 
 /// The outcome of solving one hand-written hsm.yaml.
 enum Alone {
-    /// The index of the version picked for the first component (for single-component solves).
-    Solved(Option<usize>),
+    Solved(Box<Selection>),
     Conflict(LoneConflict),
     Error(Error),
     /// The hsm.yaml did not parse (cannot happen for names that loaded).
@@ -1050,6 +1054,30 @@ mod tests {
         assert_eq!(
             report.findings[0].location().as_deref(),
             Some("<memory>/libraries/ranged.yaml:2:12")
+        );
+    }
+
+    #[test]
+    fn the_version_a_lone_solve_picks_is_the_components_own() {
+        // `zapp` brings `base`, which sorts first in the solution; `zapp` 1.0.0 is dead.
+        let report = lint_files(files(&[
+            (
+                "libraries/zapp.yaml",
+                "name: zapp\nversion: 2.0.0\nimplies: {library:base: {}}\nversions:\n  - version: 2.0.0\n  - version: 1.0.0\n    requires: {base: \">=9\"}\n",
+            ),
+            ("libraries/base.yaml", "name: base\nversion: 1.0.0\n"),
+        ]));
+        let found: Vec<(LintKind, Option<String>)> = report
+            .findings
+            .iter()
+            .map(|f| (f.kind, f.location()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                LintKind::DeadVersion,
+                Some("<memory>/libraries/zapp.yaml:6:5".to_string())
+            )]
         );
     }
 
