@@ -245,6 +245,32 @@ fn the_builtin_registry_draws() {
 }
 
 #[test]
+fn the_readme_diagram_is_current() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let block = readme
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n").next())
+        .expect("README has a ```mermaid block");
+    let out = Command::new(env!("CARGO_BIN_EXE_hsm"))
+        .args([
+            "--directory",
+            "examples/rag",
+            "graph",
+            "--format",
+            "mermaid",
+        ])
+        .current_dir(root)
+        .env_remove("HSM_REGISTRY_PATH")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(block, String::from_utf8(out.stdout).unwrap());
+    assert_valid_mermaid(block);
+}
+
+#[test]
 fn odd_paths_are_escaped() {
     // Citations carry the registry's path: quotes, backslashes, angle brackets, `#`, `|`
     // and spaces must not break either syntax.
