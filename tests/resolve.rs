@@ -270,3 +270,23 @@ fn check_locked_needs_a_current_lock() {
     .unwrap();
     t.hsm(&["check", "--locked"]).failure();
 }
+
+#[test]
+fn a_requirement_no_version_satisfies_blames_the_target() {
+    let t = Test::new()
+        .registry_file(
+            "libraries/a.yaml",
+            "name: a\nversion: 1.0.0\nrequires: {b: \">=5\"}\n",
+        )
+        .registry_file("libraries/b.yaml", "name: b\nversion: 1.0.0\n")
+        .file("hsm.yaml", "libraries:\n  standalone: [a]\n");
+    let out = t.hsm(&["resolve"]);
+    out.failure();
+    assert!(
+        out.stderr
+            .contains("no version of `b` satisfies every rule"),
+        "{}",
+        out.stderr
+    );
+    assert_snapshot!(out.stderr);
+}

@@ -304,6 +304,25 @@ fn reasons(fact: &Fact, compiler: &Compiler<'_>) -> Vec<Reason> {
 /// Find the clash: two facts about one package whose ranges have nothing in common.
 /// Returns the clash and, for each side, the indices of its facts.
 fn find_clash(facts: &[Fact], compiler: &Compiler<'_>) -> (Clash, Vec<Vec<usize>>) {
+    // A rule no version of its target can satisfy (`requires: {b: ">=5"}` when `b` has
+    // only 1.x) is the clash itself, whatever else the proof mentions.
+    if let Some(i) = facts.iter().position(|f| {
+        f.from != f.to
+            && f.range == Range::empty()
+            && matches!(f.to, Pkg::Component(..))
+            && !f.because.is_empty()
+    }) {
+        if let Pkg::Component(_, name) = &facts[i].to {
+            let available = words::versions_in(&Range::full(), &facts[i].to, compiler);
+            return (
+                Clash::Versions {
+                    component: name.to_string(),
+                    available,
+                },
+                vec![vec![i]],
+            );
+        }
+    }
     for (i, a) in facts.iter().enumerate() {
         if a.because.is_empty() {
             continue;
@@ -526,8 +545,17 @@ fn hints(
         } => {
             for f in &side_facts {
                 for b in &f.because {
-                    if let Because::Constraint { text, origin } = b {
-                        hints.push(format!("relax the constraint `{component}: \"{text}\"` ({}) to admit one of: {}", origin.short(), available.join(", ")));
+                    match b {
+                        Because::Constraint { text, origin } => hints.push(format!(
+                            "relax the constraint `{component}: \"{text}\"` ({}) to admit one of: {}",
+                            origin.short(),
+                            available.join(", ")
+                        )),
+                        Because::Requires { text, origin } if f.range == Range::empty() => hints.push(format!(
+                            "no version of `{component}` matches `{text}`: widen the range at {} or add a matching version of `{component}` to the registry",
+                            origin.short()
+                        )),
+                        _ => {}
                     }
                 }
             }
