@@ -5,6 +5,7 @@
 //! is read. A 100k-component registry therefore costs a solve what the selected stack
 //! costs. Only suggestions and `registry lint` list directories.
 
+pub mod edit;
 pub mod location;
 pub mod model;
 pub mod rules;
