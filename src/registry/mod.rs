@@ -8,6 +8,7 @@
 pub mod edit;
 pub mod location;
 pub mod model;
+pub mod refs;
 pub mod rules;
 mod store;
 
