@@ -161,7 +161,7 @@ pub struct Remove {
 #[derive(Debug, Args)]
 pub struct WhichGroup {
     /// library_group or service_group (needed only when both exist with that name).
-    #[arg(long = "type", short = 't', value_enum)]
+    #[arg(long = "type", short = 't', value_enum, value_name = "TYPE")]
     kind: Option<GroupTypeArg>,
 }
 
@@ -244,6 +244,7 @@ pub struct LibraryAdd {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).multiple(true).args(["image", "build_path"])))]
 pub struct ServiceAdd {
     name: String,
     /// Component version (semver); optional for services.
@@ -252,7 +253,7 @@ pub struct ServiceAdd {
     #[arg(long, short = 'd')]
     description: Option<String>,
     /// The prod source: a docker image.
-    #[arg(long, required_unless_present = "build_path")]
+    #[arg(long)]
     image: Option<String>,
     /// The dev source: a build context (relative to the project).
     #[arg(long)]
@@ -293,7 +294,13 @@ pub struct ServiceAdd {
 pub struct GroupAdd {
     name: String,
     /// library_group (options are libraries) or service_group (options are services).
-    #[arg(long = "type", short = 't', value_enum, required = true)]
+    #[arg(
+        long = "type",
+        short = 't',
+        value_enum,
+        required = true,
+        value_name = "TYPE"
+    )]
     kind: Option<GroupTypeArg>,
     /// 1-of-N (exactly one option) or M-of-N (any number).
     #[arg(long, short = 's', value_enum, required = true)]
@@ -526,6 +533,13 @@ fn check_cli_name(name: &str) -> Result<(), Error> {
     })
 }
 
+fn plural(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Library => "libraries",
+        Kind::Service => "services",
+    }
+}
+
 fn other(kind: Kind) -> Kind {
     match kind {
         Kind::Library => Kind::Service,
@@ -702,9 +716,16 @@ fn library_add(ctx: &Context, a: &LibraryAdd) -> Result<ExitCode, Error> {
     check_version(&version)?;
     let package = match (a.prod_type, &a.prod_url) {
         (ProdType::Pypi, Some(p)) if *p != a.name => {
-            check_cli_name(p).map_err(|e| {
-                e.with_help("with --prod-type pypi, --prod-url is the distribution's name on PyPI")
-            })?;
+            if !crate::manifest::is_valid_name(p) {
+                return Err(Error::new(
+                    ErrorKind::InvalidName,
+                    format!("--prod-url `{p}` is not a PyPI distribution name"),
+                )
+                .with_help(
+                    "with --prod-type pypi, --prod-url names the distribution on PyPI \
+                     (letters, digits, `-`, `_`, `.`), when it differs from NAME",
+                ));
+            }
             Some(p.clone())
         }
         _ => None,
@@ -871,8 +892,10 @@ fn check_option_component(registry: &Registry, kind: Kind, option: &str) -> Resu
     err.help = Some(
         if registry.store().read(other.category(), option)?.is_some() {
             format!(
-                "`{option}` is a {other}; the options of a {kind} group are {kind} names (`--type {}` makes a group of {other}s)",
-                group_type(other)
+                "`{option}` is a {other}; the options of a {kind} group are {} (`--type {}` makes a group of {})",
+                plural(kind),
+                group_type(other),
+                plural(other)
             )
         } else {
             let hint = err.help.take().unwrap_or_default();
@@ -1198,13 +1221,15 @@ struct OwnerFile {
     overriding: Vec<String>,
 }
 
-fn owner_file(registry: &Registry, owner: Owner<'_>) -> Result<OwnerFile, Error> {
+/// `retry` is the command as typed, with `{kind}` for the noun, for a did-you-mean when
+/// NAME is a component of the other kind.
+fn owner_file(registry: &Registry, owner: Owner<'_>, retry: &str) -> Result<OwnerFile, Error> {
     match owner {
         Owner::Component(kind, name) => {
             check_cli_name(name)?;
-            let c = registry.component(kind, name)?.ok_or_else(|| {
-                unknown_component(registry, kind, name, "hsm registry {kind} implies ...")
-            })?;
+            let c = registry
+                .component(kind, name)?
+                .ok_or_else(|| unknown_component(registry, kind, name, retry))?;
             let (keys, versions): (Vec<String>, Vec<(String, bool)>) = match kind {
                 Kind::Library => {
                     let raw: LibraryFile = parse_yaml(&c.file, "registry library")?;
@@ -1291,19 +1316,22 @@ fn implication(
     values: &[String],
 ) -> Result<(String, ImpliedValue), Error> {
     let Some((prefix, name)) = split_target(target) else {
+        let (prefix, name) = target.split_once(':').unwrap_or(("", target));
+        if !prefix.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!("unknown kind `{prefix}` in `{target}`"),
+            )
+            .add_help(did_you_mean_hint(
+                prefix,
+                ["service", "library", "service_group", "library_group"],
+            ))
+            .add_help(Some(TARGET_FORMS.into())));
+        }
         let err = Error::new(
             ErrorKind::InvalidValue,
             format!("`{target}` does not say what kind of thing it implies"),
         );
-        let (prefix, name) = target.split_once(':').unwrap_or(("", target));
-        if !prefix.is_empty() {
-            return Err(err
-                .add_help(did_you_mean_hint(
-                    prefix,
-                    ["service", "library", "service_group", "library_group"],
-                ))
-                .add_help(Some(TARGET_FORMS.into())));
-        }
         // A bare name: say which spelling would work.
         let mut forms = Vec::new();
         for (k, cat) in [
@@ -1365,28 +1393,26 @@ fn implication(
                 Kind::Library
             };
             let (g, _) = find_group(registry, name, Some(kind))?;
+            let mut options: Vec<String> = Vec::new();
             for v in values {
                 if g.option_index(v).is_none() {
                     return Err(not_an_option(&g, v));
                 }
+                if !options.contains(v) {
+                    options.push(v.clone());
+                }
             }
-            if g.strategy == Strategy::OneOfN && values.len() > 1 {
+            if g.strategy == Strategy::OneOfN && options.len() > 1 {
                 return Err(Error::new(
                     ErrorKind::SelectionShape,
                     format!(
                         "1-of-N group `{name}` holds one option; {} given",
-                        values.len()
+                        options.len()
                     ),
                 )
                 .at(g.strategy_origin())
                 .with_label("1-of-N")
                 .with_help("name one option"));
-            }
-            let mut options: Vec<String> = Vec::new();
-            for v in values {
-                if !options.contains(v) {
-                    options.push(v.clone());
-                }
             }
             Ok((key, ImpliedValue::Options(options)))
         }
@@ -1412,7 +1438,15 @@ fn implies_add(
     force: bool,
 ) -> Result<ExitCode, Error> {
     let edit = Editable::open(ctx, false)?;
-    let of = owner_file(&edit.registry, owner)?;
+    let retry = match owner {
+        Owner::Component(_, name) => {
+            let mut words = vec!["hsm registry {kind} implies add", name, target];
+            words.extend(values.iter().map(String::as_str));
+            words.join(" ")
+        }
+        Owner::Option { .. } => String::new(),
+    };
+    let of = owner_file(&edit.registry, owner, &retry)?;
     let (key, value) = implication(&edit.registry, target, values)?;
     let existing = find_key(&of.keys, &key).cloned();
     if let Some(k) = &existing
@@ -1461,7 +1495,13 @@ fn implies_add(
 
 fn implies_remove(ctx: &Context, owner: Owner<'_>, target: &str) -> Result<ExitCode, Error> {
     let edit = Editable::open(ctx, false)?;
-    let of = owner_file(&edit.registry, owner)?;
+    let retry = match owner {
+        Owner::Component(_, name) => {
+            format!("hsm registry {{kind}} implies remove {name} {target}")
+        }
+        Owner::Option { .. } => String::new(),
+    };
+    let of = owner_file(&edit.registry, owner, &retry)?;
     let Some(key) = find_key(&of.keys, target).cloned() else {
         return Err(Error::new(
             ErrorKind::UnknownName,

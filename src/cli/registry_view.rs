@@ -465,13 +465,17 @@ fn facts(c: &Component) -> Vec<(&'static str, String)> {
             out.push((
                 "note",
                 format!(
-                    "the sources above are {}'s; {} {} their own",
+                    "the sources above are {}'s; {} {}",
                     newest
                         .version
                         .as_ref()
                         .map_or_else(|| "the newest".to_string(), ToString::to_string),
                     differ.join(", "),
-                    if differ.len() == 1 { "has" } else { "have" }
+                    if differ.len() == 1 {
+                        "has its own"
+                    } else {
+                        "have their own"
+                    }
                 ),
             ));
         }

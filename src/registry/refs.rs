@@ -163,7 +163,7 @@ pub fn references(registry: &Registry, target: &Target) -> (Vec<Reference>, Vec<
                                 option: opt.name.clone(),
                             },
                             from: format!("option `{}` of {kind} group `{}`", opt.name, group.name),
-                            detail: params_detail(&imp.params),
+                            detail: implies_detail(imp),
                             origin: imp.origin.clone(),
                         });
                     }
@@ -194,11 +194,24 @@ fn implies_target(imp: &ImplyTarget, target: &Target) -> bool {
     }
 }
 
-fn params_detail(params: &indexmap::IndexMap<String, String>) -> Option<String> {
-    (!params.is_empty()).then(|| {
-        let p: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("with params {}", p.join(", "))
-    })
+/// What an implication passes: its params, or the options it selects in a group.
+fn implies_detail(imp: &super::Implication) -> Option<String> {
+    match &imp.target {
+        ImplyTarget::Component(..) => (!imp.params.is_empty()).then(|| {
+            let p: Vec<String> = imp.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("with params {}", p.join(", "))
+        }),
+        ImplyTarget::Group { options, .. } => Some(match options.as_deref() {
+            None | Some([]) => "taking its default option".to_string(),
+            Some(o) => format!(
+                "selecting {}",
+                o.iter()
+                    .map(|o| format!("`{o}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
 }
 
 fn component_refs(c: &Component, target: &Target, out: &mut Vec<Reference>) {
@@ -237,7 +250,7 @@ fn component_refs(c: &Component, target: &Target, out: &mut Vec<Reference>) {
                     relation: Relation::ImpliedBy,
                     holder: holder.clone(),
                     from: from.clone(),
-                    detail: params_detail(&imp.params),
+                    detail: implies_detail(imp),
                     origin: imp.origin.clone(),
                 });
             }
