@@ -1057,7 +1057,7 @@ fn remove(ctx: &Context, target: Target, yes: bool) -> Result<ExitCode, Error> {
             if refs.len() == 1 { "it" } else { "they" },
         );
         for r in &refs {
-            outln!("  {}: {} {}", r.origin, r.relation.words(), r.from);
+            outln!("  {}: {}", r.origin, r.words());
         }
     }
     let command = format!("hsm registry {noun} remove {name}");

@@ -510,17 +510,6 @@ fn plain<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn reference_words(r: &Reference) -> String {
-    let mut s = format!("{} {}", r.relation.words(), r.from);
-    if let Some(d) = &r.detail {
-        s.push_str(match r.relation {
-            crate::registry::refs::Relation::RequiredBy => " at ",
-            _ => " ",
-        });
-        s.push_str(d);
-    }
-    s
-}
 
 fn print_references(refs: &[Reference]) {
     if refs.is_empty() {
@@ -529,7 +518,7 @@ fn print_references(refs: &[Reference]) {
     }
     outln!("  referenced by:");
     for r in refs {
-        outln!("    {} ({})", reference_words(r), r.origin);
+        outln!("    {} ({})", r.words(), r.origin);
     }
 }
 
@@ -541,7 +530,7 @@ fn references_json(refs: &[Reference]) -> Value {
                     "relation": r.relation,
                     "from": r.from,
                     "detail": r.detail,
-                    "text": reference_words(r),
+                    "text": r.words(),
                     "at": r.origin.short(),
                 })
             })

@@ -36,6 +36,20 @@ impl Target {
 }
 
 impl Reference {
+    /// "required by library `a` at >=1.2", "implied by option `o` of ... with params x=1".
+    pub fn words(&self) -> String {
+        let mut s = format!("{} {}", self.relation.words(), self.from);
+        if let Some(d) = &self.detail {
+            s.push_str(if self.relation == Relation::RequiredBy {
+                " at "
+            } else {
+                " "
+            });
+            s.push_str(d);
+        }
+        s
+    }
+
     /// The `hsm registry` command that removes this rule, when there is one; `requires`
     /// and `conflicts` are edited by hand.
     pub fn removal(&self, target: &Target) -> Option<String> {
