@@ -589,6 +589,25 @@ fn a_registry_is_created_only_where_one_was_named() {
         ],
     );
     assert_snapshot!("registry_location_messages", out);
+    // A failed add in a named registry that does not exist creates nothing, not even it.
+    refused(
+        &t,
+        &[
+            "registry",
+            "group",
+            "add",
+            "g",
+            "-t",
+            "library_group",
+            "-s",
+            "1-of-N",
+            "-o",
+            "nope",
+            "-r",
+            "fresh",
+        ],
+    );
+    assert!(!t.path().join("fresh").exists());
     assert!(t.exists("new/reg/libraries/a.yaml"));
     assert!(!t.exists("hsm-registry"));
     // An empty directory is a new registry.

@@ -294,17 +294,11 @@ pub struct ServiceAdd {
 pub struct GroupAdd {
     name: String,
     /// library_group (options are libraries) or service_group (options are services).
-    #[arg(
-        long = "type",
-        short = 't',
-        value_enum,
-        required = true,
-        value_name = "TYPE"
-    )]
-    kind: Option<GroupTypeArg>,
+    #[arg(long = "type", short = 't', value_enum, value_name = "TYPE")]
+    kind: GroupTypeArg,
     /// 1-of-N (exactly one option) or M-of-N (any number).
-    #[arg(long, short = 's', value_enum, required = true)]
-    strategy: Option<StrategyArg>,
+    #[arg(long, short = 's', value_enum)]
+    strategy: StrategyArg,
     /// An option (a library or service of the registry); repeat for more.
     #[arg(long = "option", short = 'o', value_name = "OPTION")]
     options: Vec<String>,
@@ -424,15 +418,16 @@ pub fn group(ctx: &Context, command: &GroupCommand) -> Result<ExitCode, Error> {
 struct Editable {
     root: PathBuf,
     registry: Registry,
-    /// The registry directory was created by this command.
-    created: bool,
-    _lock: ProjectLock,
+    /// The registry directory does not exist yet: the first write creates it.
+    missing: bool,
+    /// `None` while the directory does not exist.
+    _lock: Option<ProjectLock>,
 }
 
 impl Editable {
-    /// The registry the usual order picks, which must be a directory. `create`: make it
-    /// (and later its category folders) if `--registry`, `HSM_REGISTRY_PATH` or hsm.yaml
-    /// names one that does not exist yet, as the original's `add` commands did.
+    /// The registry the usual order picks, which must be a directory. `create`: it may be
+    /// new — missing, if `--registry`, `HSM_REGISTRY_PATH` or hsm.yaml names it (the write
+    /// creates it, as the original's `add` commands did), or an empty directory.
     fn open(ctx: &Context, create: bool) -> Result<Editable, Error> {
         let manifest = location_manifest(ctx)?;
         let chosen = location::choose(
@@ -444,25 +439,25 @@ impl Editable {
         )
         .ok_or_else(builtin_error)?;
         let path = chosen.path.clone();
-        let mut created = false;
         let named = matches!(
             chosen.choice,
             RegistryChoice::Flag(_) | RegistryChoice::Env(_) | RegistryChoice::Manifest(_)
         );
-        if create && named && !path.exists() {
-            std::fs::create_dir_all(&path).map_err(|e| write_error(&path, &e))?;
-            created = true;
-        }
-        let fresh = create && is_empty_dir(&path);
+        let missing = create && named && !path.exists();
+        let fresh = missing || (create && is_empty_dir(&path));
         if !fresh {
             location::check_registry_dir(&path, &chosen.choice, chosen.origin)?;
         }
-        let lock = ProjectLock::acquire(&path)?;
+        let lock = if missing {
+            None
+        } else {
+            Some(ProjectLock::acquire(&path)?)
+        };
         let display = location::relative_display(&path, &ctx.cwd);
         Ok(Editable {
             registry: Registry::new(Store::dir(path.clone(), display)),
             root: path,
-            created,
+            missing,
             _lock: lock,
         })
     }
@@ -653,7 +648,7 @@ fn rewrite(
 // add
 
 fn created_note(edit: &Editable) {
-    if edit.created {
+    if edit.missing {
         outln!("Created the registry directory {}", edit.display());
     }
 }
@@ -907,14 +902,8 @@ fn check_option_component(registry: &Registry, kind: Kind, option: &str) -> Resu
 
 fn group_add(ctx: &Context, a: &GroupAdd) -> Result<ExitCode, Error> {
     check_cli_name(&a.name)?;
-    let (Some(kind), Some(strategy)) = (a.kind, a.strategy) else {
-        usage_exit(
-            &["registry", "group", "add"],
-            "--type and --strategy are required",
-        );
-    };
-    let kind = Kind::from(kind);
-    let strategy = Strategy::from(strategy);
+    let kind = Kind::from(a.kind);
+    let strategy = Strategy::from(a.strategy);
     let edit = Editable::open(ctx, true)?;
     let mut options: Vec<String> = Vec::new();
     for o in &a.options {

@@ -510,7 +510,6 @@ fn plain<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-
 fn print_references(refs: &[Reference]) {
     if refs.is_empty() {
         outln!("  referenced by: nothing else in the registry");
