@@ -51,6 +51,16 @@ fn transcript(t: &Test, commands: &[&str]) -> String {
             o.stdout.replace(&tmp, "[TMP]"),
             o.stderr.replace(&tmp, "[TMP]")
         ));
+        // Everything an edit writes loads. (A removal may leave rules pointing at nothing,
+        // which it warns about; those are the maintainer's to fix.)
+        let edits = ["add", "remove", "add-option", "remove-option"];
+        if o.code == 0
+            && args.first() == Some(&"registry")
+            && args.get(2) != Some(&"remove")
+            && args.iter().any(|a| edits.contains(a))
+        {
+            lint_ok(t, &registry_args(args));
+        }
         if o.code != 0 {
             assert!(
                 t.tree() == before,
@@ -111,6 +121,14 @@ fn shell_words(args: &[&str]) -> String {
         .join(" ")
 }
 
+/// The `--registry DIR` of a command line, if it has one.
+fn registry_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    match args.iter().position(|a| *a == "-r" || *a == "--registry") {
+        Some(i) if i + 1 < args.len() => vec!["--registry", args[i + 1]],
+        _ => Vec::new(),
+    }
+}
+
 /// `hsm registry lint` (with the same registry arguments) passes: everything written loads.
 #[track_caller]
 fn lint_ok(t: &Test, registry: &[&str]) {
@@ -122,7 +140,6 @@ fn lint_ok(t: &Test, registry: &[&str]) {
         "lint fails on what hsm wrote:\n{}{}",
         out.stdout, out.stderr
     );
-    assert!(out.stdout.contains(", 0 with problems"), "{}", out.stdout);
 }
 
 /// Run an edit and check the file `rel` afterwards is what it was before with each
@@ -144,6 +161,7 @@ fn edit(t: &Test, rel: &str, command: &str, replacements: &[(&str, &str)]) -> Ou
         expected = expected.replacen(old, new, 1);
     }
     let out = ok(t, args);
+    lint_ok(t, &registry_args(args));
     assert_eq!(
         t.read(rel),
         expected,
