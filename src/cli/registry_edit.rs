@@ -1175,6 +1175,27 @@ fn option_remove(
         },
         g.file.display()
     );
+    // Implications that select the option now select nothing the group has.
+    let (refs, _) = references(&edit.registry, &Target::Group(g.kind, group.to_string()));
+    let selecting: Vec<_> = refs
+        .iter()
+        .filter(|r| r.selects.iter().any(|o| o == option))
+        .collect();
+    if !selecting.is_empty() {
+        outln!(
+            "warning: {} still select{} it, and will fail when a stack follows {}:",
+            if selecting.len() == 1 {
+                "1 implication".to_string()
+            } else {
+                format!("{} implications", selecting.len())
+            },
+            if selecting.len() == 1 { "s" } else { "" },
+            if selecting.len() == 1 { "it" } else { "them" },
+        );
+        for r in &selecting {
+            outln!("  {}: {}", r.origin, r.words());
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -124,6 +124,8 @@ pub struct Reference {
     pub from: String,
     /// The rule, for messages: "requires >=1.2, <2", "with params db=x".
     pub detail: Option<String>,
+    /// The options a group implication names.
+    pub selects: Vec<String>,
     pub origin: Origin,
 }
 
@@ -164,6 +166,7 @@ pub fn references(registry: &Registry, target: &Target) -> (Vec<Reference>, Vec<
                         holder: Holder::Group(kind, group.name.clone()),
                         from: format!("{kind} group `{}`", group.name),
                         detail: None,
+                        selects: Vec::new(),
                         origin: opt.origin.clone(),
                     });
                 }
@@ -178,6 +181,7 @@ pub fn references(registry: &Registry, target: &Target) -> (Vec<Reference>, Vec<
                             },
                             from: format!("option `{}` of {kind} group `{}`", opt.name, group.name),
                             detail: implies_detail(imp),
+                            selects: selected(imp),
                             origin: imp.origin.clone(),
                         });
                     }
@@ -205,6 +209,15 @@ fn implies_target(imp: &ImplyTarget, target: &Target) -> bool {
             kind == tk && group == tn
         }
         _ => false,
+    }
+}
+
+fn selected(imp: &super::Implication) -> Vec<String> {
+    match &imp.target {
+        ImplyTarget::Group {
+            options: Some(o), ..
+        } => o.clone(),
+        _ => Vec::new(),
     }
 }
 
@@ -243,6 +256,7 @@ fn component_refs(c: &Component, target: &Target, out: &mut Vec<Reference>) {
                     holder: holder.clone(),
                     from: from.clone(),
                     detail: Some(req.text.clone()),
+                    selects: Vec::new(),
                     origin: req.origin.clone(),
                 });
             }
@@ -254,6 +268,7 @@ fn component_refs(c: &Component, target: &Target, out: &mut Vec<Reference>) {
                     holder: holder.clone(),
                     from: from.clone(),
                     detail: None,
+                    selects: Vec::new(),
                     origin: con.origin.clone(),
                 });
             }
@@ -265,6 +280,7 @@ fn component_refs(c: &Component, target: &Target, out: &mut Vec<Reference>) {
                     holder: holder.clone(),
                     from: from.clone(),
                     detail: implies_detail(imp),
+                    selects: selected(imp),
                     origin: imp.origin.clone(),
                 });
             }
