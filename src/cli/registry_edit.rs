@@ -1350,7 +1350,7 @@ fn implication(
             ("service_group", Category::ServiceGroups),
             ("library_group", Category::LibraryGroups),
         ] {
-            if is_valid(name) && registry.store().read(cat, name)?.is_some() {
+            if crate::manifest::is_valid_name(name) && registry.store().read(cat, name)?.is_some() {
                 forms.push(format!("`{k}:{name}`"));
             }
         }
@@ -1427,10 +1427,6 @@ fn implication(
             Ok((key, ImpliedValue::Options(options)))
         }
     }
-}
-
-fn is_valid(name: &str) -> bool {
-    crate::manifest::is_valid_name(name)
 }
 
 /// The key already written for `target` (in any spelling).
