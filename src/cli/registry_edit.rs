@@ -218,6 +218,7 @@ pub struct LibraryAdd {
     /// Component version, semver [default: 0.1.0].
     #[arg(long, short = 'v')]
     version: Option<String>,
+    /// A one-line description (shown by `list`, `search` and `show`).
     #[arg(long, short = 'd')]
     description: Option<String>,
     /// Where the prod source comes from.
@@ -250,6 +251,7 @@ pub struct ServiceAdd {
     /// Component version (semver); optional for services.
     #[arg(long)]
     version: Option<String>,
+    /// A one-line description (shown by `list`, `search` and `show`).
     #[arg(long, short = 'd')]
     description: Option<String>,
     /// The prod source: a docker image.
@@ -302,6 +304,7 @@ pub struct GroupAdd {
     /// An option (a library or service of the registry); repeat for more.
     #[arg(long = "option", short = 'o', value_name = "OPTION")]
     options: Vec<String>,
+    /// A one-line description (shown by `list`, `search` and `show`).
     #[arg(long, short = 'd')]
     description: Option<String>,
     /// Written as a comment above the group in hsm.yaml by `hsm group add`.
