@@ -27,5 +27,6 @@ pub mod scenario;
 pub mod solve;
 pub mod source;
 pub mod sync;
+pub(crate) mod yamledit;
 
 pub use error::{Error, ErrorKind};

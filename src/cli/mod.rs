@@ -6,6 +6,8 @@ mod graph;
 mod output;
 mod project;
 mod registry;
+mod registry_edit;
+mod registry_view;
 mod resolve;
 mod scaffold;
 mod schema;
@@ -274,6 +276,32 @@ pub enum RegistryCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// List every library, service and group of the registry.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Find entries whose name or description contains QUERY (any case).
+    Search {
+        query: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show an entry's rules in words, and what in the registry points at it.
+    Show {
+        name: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Add, remove or edit the libraries of the registry.
+    #[command(subcommand)]
+    Library(registry_edit::LibraryCommand),
+    /// Add, remove or edit the services of the registry.
+    #[command(subcommand)]
+    Service(registry_edit::ServiceCommand),
+    /// Add, remove or edit the choice groups of the registry.
+    #[command(subcommand)]
+    Group(registry_edit::GroupCommand),
 }
 
 /// `dev` or `prod` on the command line.
@@ -395,10 +423,20 @@ pub fn main() -> ExitCode {
         } | Command::Check {
             format: Format::Json,
             ..
-        } | Command::Registry(RegistryCommand::Lint {
-            format: Format::Json,
-            ..
-        })
+        } | Command::Registry(
+            RegistryCommand::Lint {
+                format: Format::Json,
+                ..
+            } | RegistryCommand::List {
+                format: Format::Json
+            } | RegistryCommand::Search {
+                format: Format::Json,
+                ..
+            } | RegistryCommand::Show {
+                format: Format::Json,
+                ..
+            }
+        )
     );
     let result = Context::from_cli(&cli).and_then(|ctx| {
         ctx.recover_if_interrupted()?;
@@ -550,5 +588,23 @@ fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
         Command::Completions { .. } | Command::Schema { .. } => {
             Ok(print_only(command).unwrap_or(ExitCode::SUCCESS))
         }
+        Command::Registry(RegistryCommand::List { format }) => registry_view::list(ctx, *format),
+        Command::Registry(RegistryCommand::Search { query, format }) => {
+            registry_view::search(ctx, query, *format)
+        }
+        Command::Registry(RegistryCommand::Show { name, format }) => {
+            registry_view::show(ctx, name, *format)
+        }
+        Command::Registry(RegistryCommand::Library(c)) => registry_edit::component(
+            ctx,
+            Kind::Library,
+            registry_edit::ComponentCommand::Library(c),
+        ),
+        Command::Registry(RegistryCommand::Service(c)) => registry_edit::component(
+            ctx,
+            Kind::Service,
+            registry_edit::ComponentCommand::Service(c),
+        ),
+        Command::Registry(RegistryCommand::Group(c)) => registry_edit::group(ctx, c),
     }
 }

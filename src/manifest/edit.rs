@@ -2,46 +2,19 @@
 //!
 //! The CLI changes hsm.yaml the way the original hsm's commands did (`group add`,
 //! `add-option`, `remove-option`, `library add/remove`, `mode`, ...), but everything it does
-//! not edit must survive byte for byte: comments, key order, quoting, blank lines.
-//!
-//! [`yaml_edit`] parses the text into a lossless tree and tells us where every key, value
-//! and list item is. The edits themselves are splices of the text at those byte ranges,
-//! computed here, because yaml-edit's own mutations leave the comments of a removed entry
-//! behind, keep a `{}`/`[]` flow collection flow when it gets its first entry and append
-//! new top-level keys after a file's trailing comment. After every splice the text is
-//! parsed again, so each step works on a fresh, exact tree.
-//!
-//! Layout rules for what is written:
-//! - new keys go at the end of their mapping, right after the last entry's own lines;
-//! - a missing, null or empty (`{}`, `[]`) collection that gets its first entry becomes
-//!   block style, indented like the rest of the file (default: mappings by 2, list dashes
-//!   by 2 under their key, as the original's ruamel `indent(mapping=2, sequence=4, offset=2)`);
-//! - a non-empty flow collection stays flow (`[a, b]` becomes `[a, b, c]`);
-//! - list items hsm writes as mappings use flow style: `- {name: x, mode: dev}`;
-//! - scalars are quoted only when YAML would read them as something other than the string
-//!   (`'1.10'`, `'yes'`, `'on'`, `'~'`).
-
-use std::ops::Range;
-use std::str::FromStr;
-
-use yaml_edit::{YamlError, YamlFile, YamlNode};
+//! not edit must survive byte for byte: comments, key order, quoting, blank lines. The
+//! splicing itself is [`crate::yamledit`]'s; this module says what each command changes.
 
 use super::{MANIFEST_FILE, Mode, Section, Strategy};
-use crate::error::{Error, ErrorKind};
-use crate::source::{Origin, SourceFile, Span};
+use crate::error::Error;
+use crate::yamledit::{
+    Document, New, NewEntry, Resolved, Seg, Shape, item_name, quote, scalar_string,
+};
 
 /// hsm.yaml text being edited. Every method leaves the text valid YAML.
 #[derive(Debug)]
 pub struct Editor {
-    /// The parsed form of `text` (always in step with it).
-    file: YamlFile,
-    text: String,
-    /// `"\n"`, or `"\r\n"` for a file that uses it.
-    nl: &'static str,
-    /// Indentation of a nested block mapping relative to its key.
-    unit: usize,
-    /// Indentation of a block list's dashes relative to its key.
-    seq_offset: usize,
+    doc: Document,
 }
 
 /// The document `hsm init` writes: the original hsm's default V2 document with a header.
@@ -58,23 +31,13 @@ pub fn initial_document(name: &str) -> String {
 
 impl Editor {
     pub fn parse(text: &str) -> Result<Editor, Error> {
-        let file = parse_file(text)?;
-        let mut editor = Editor {
-            file,
-            text: text.to_string(),
-            nl: if text.contains("\r\n") { "\r\n" } else { "\n" },
-            unit: 2,
-            seq_offset: 2,
-        };
-        editor.root_slot()?;
-        let (unit, seq_offset) = editor.detect_indentation();
-        editor.unit = unit.unwrap_or(2);
-        editor.seq_offset = seq_offset.unwrap_or(editor.unit);
-        Ok(editor)
+        Ok(Editor {
+            doc: Document::parse(MANIFEST_FILE, text)?,
+        })
     }
 
     pub fn to_text(&self) -> String {
-        self.text.clone()
+        self.doc.text().to_string()
     }
 
     /// Select `option` in `<section>.groups.<group>`.
@@ -103,19 +66,25 @@ impl Editor {
             NewEntry::new("strategy", New::Str(strategy.to_string())),
             NewEntry::new("selection", selection),
         ]);
-        let existing = match self.resolve(&group_path)? {
+        let existing = match self.doc.resolve(&group_path)? {
             Resolved::Missing { .. } => {
-                return self.set(&group_path, new_group, comment.map(str::to_string));
+                return self
+                    .doc
+                    .set(&group_path, new_group, comment.map(str::to_string));
             }
             Resolved::Found(slot) => slot,
         };
-        match self.shape(existing.value.as_ref()) {
-            Shape::Missing | Shape::Null => return self.set_value(&existing, new_group),
+        match self.doc.shape(existing.value.as_ref()) {
+            Shape::Missing | Shape::Null => return self.doc.set_value(&existing, new_group),
             Shape::Map { entries, .. } if entries.is_empty() => {
-                return self.set_value(&existing, new_group);
+                return self.doc.set_value(&existing, new_group);
             }
             Shape::Map { .. } => {}
-            other => return Err(self.shape_error(&group_path, &existing, &other, "a mapping")),
+            other => {
+                return Err(self
+                    .doc
+                    .shape_error(&group_path, &existing, &other, "a mapping"));
+            }
         }
 
         let sel_path = [
@@ -125,11 +94,11 @@ impl Editor {
             Seg::Key("selection"),
         ];
         if strategy == Strategy::OneOfN {
-            return self.set(&sel_path, New::Str(option.to_string()), None);
+            return self.doc.set(&sel_path, New::Str(option.to_string()), None);
         }
-        let slot = match self.resolve(&sel_path)? {
+        let slot = match self.doc.resolve(&sel_path)? {
             Resolved::Missing { .. } => {
-                return self.set(
+                return self.doc.set(
                     &sel_path,
                     New::Seq(vec![New::Str(option.to_string())]),
                     None,
@@ -137,14 +106,14 @@ impl Editor {
             }
             Resolved::Found(slot) => slot,
         };
-        match self.shape(slot.value.as_ref()) {
-            Shape::Missing | Shape::Null => {
-                self.set_value(&slot, New::Seq(vec![New::Str(option.to_string())]))
-            }
+        match self.doc.shape(slot.value.as_ref()) {
+            Shape::Missing | Shape::Null => self
+                .doc
+                .set_value(&slot, New::Seq(vec![New::Str(option.to_string())])),
             Shape::Scalar(s) if s == option => Ok(()),
             Shape::Scalar(_) => {
-                let original = self.text[self.value_range(&slot)].to_string();
-                self.set_value(
+                let original = self.doc.text()[self.doc.value_range(&slot)].to_string();
+                self.doc.set_value(
                     &slot,
                     New::Seq(vec![New::Raw(original), New::Str(option.to_string())]),
                 )
@@ -156,10 +125,14 @@ impl Editor {
                 {
                     Ok(())
                 } else {
-                    self.push(&sel_path, New::Str(option.to_string()))
+                    self.doc.push(&sel_path, New::Str(option.to_string()))
                 }
             }
-            other => Err(self.shape_error(&sel_path, &slot, &other, "an option name or a list")),
+            other => {
+                Err(self
+                    .doc
+                    .shape_error(&sel_path, &slot, &other, "an option name or a list"))
+            }
         }
     }
 
@@ -178,24 +151,27 @@ impl Editor {
             Seg::Key(group),
             Seg::Key("selection"),
         ];
-        let slot = match self.resolve(&sel_path)? {
+        let slot = match self.doc.resolve(&sel_path)? {
             Resolved::Missing { .. } => return Ok(false),
             Resolved::Found(slot) => slot,
         };
-        match self.shape(slot.value.as_ref()) {
+        match self.doc.shape(slot.value.as_ref()) {
             Shape::Scalar(s) if s == option => self.group_remove(section, group),
             Shape::Seq { .. } => {
                 let mut changed = false;
-                while let Some(index) =
-                    self.find_item(&sel_path, |n| scalar_string(n).as_deref() == Some(option))?
+                while let Some(index) = self
+                    .doc
+                    .find_item(&sel_path, |n| scalar_string(n).as_deref() == Some(option))?
                 {
-                    self.remove_item(&sel_path, index)?;
+                    self.doc.remove_item(&sel_path, index)?;
                     changed = true;
                 }
                 Ok(changed)
             }
             other @ (Shape::Map { .. } | Shape::Other(_)) => {
-                Err(self.shape_error(&sel_path, &slot, &other, "an option name or a list"))
+                Err(self
+                    .doc
+                    .shape_error(&sel_path, &slot, &other, "an option name or a list"))
             }
             Shape::Missing | Shape::Null | Shape::Scalar(_) => Ok(false),
         }
@@ -204,7 +180,8 @@ impl Editor {
     /// Remove `<section>.groups.<group>` (and the comment lines directly above its key).
     /// Returns false if there was no such group.
     pub fn group_remove(&mut self, section: Section, group: &str) -> Result<bool, Error> {
-        self.remove_key(&[Seg::Key(section.key()), Seg::Key("groups"), Seg::Key(group)])
+        self.doc
+            .remove_key(&[Seg::Key(section.key()), Seg::Key("groups"), Seg::Key(group)])
     }
 
     /// Set the deployment profile of `<section>.groups.<group>` (`profile: P`), keeping the
@@ -215,7 +192,7 @@ impl Editor {
         group: &str,
         profile: &str,
     ) -> Result<(), Error> {
-        self.set(
+        self.doc.set(
             &[
                 Seg::Key(section.key()),
                 Seg::Key("groups"),
@@ -238,6 +215,7 @@ impl Editor {
     ) -> Result<bool, Error> {
         let path = [Seg::Key(section.key()), Seg::Key("standalone")];
         if self
+            .doc
             .find_item(&path, |n| item_name(n).as_deref() == Some(name))?
             .is_some()
         {
@@ -250,7 +228,7 @@ impl Editor {
                 NewEntry::new("profile", New::Str(p.to_string())),
             ]),
         };
-        self.push(&path, item)?;
+        self.doc.push(&path, item)?;
         Ok(true)
     }
 
@@ -259,8 +237,11 @@ impl Editor {
     pub fn standalone_remove(&mut self, section: Section, name: &str) -> Result<bool, Error> {
         let path = [Seg::Key(section.key()), Seg::Key("standalone")];
         let mut changed = false;
-        while let Some(index) = self.find_item(&path, |n| item_name(n).as_deref() == Some(name))? {
-            self.remove_item(&path, index)?;
+        while let Some(index) = self
+            .doc
+            .find_item(&path, |n| item_name(n).as_deref() == Some(name))?
+        {
+            self.doc.remove_item(&path, index)?;
             changed = true;
         }
         Ok(changed)
@@ -272,7 +253,9 @@ impl Editor {
     pub fn set_mode(&mut self, name: &str, mode: Mode) -> Result<(), Error> {
         for section in [Section::Libraries, Section::Services] {
             let path = [Seg::Key(section.key()), Seg::Key("standalone")];
-            let Some(index) = self.find_item(&path, |n| item_name(n).as_deref() == Some(name))?
+            let Some(index) = self
+                .doc
+                .find_item(&path, |n| item_name(n).as_deref() == Some(name))?
             else {
                 continue;
             };
@@ -281,10 +264,10 @@ impl Editor {
                 Seg::Key("standalone"),
                 Seg::Index(index),
             ];
-            let Resolved::Found(slot) = self.resolve(&item_path)? else {
-                return Err(internal("a standalone entry vanished"));
+            let Resolved::Found(slot) = self.doc.resolve(&item_path)? else {
+                return Err(self.doc.bug("a standalone entry vanished"));
             };
-            return match self.shape(slot.value.as_ref()) {
+            return match self.doc.shape(slot.value.as_ref()) {
                 Shape::Map { .. } => {
                     let mode_path = [
                         Seg::Key(section.key()),
@@ -292,11 +275,11 @@ impl Editor {
                         Seg::Index(index),
                         Seg::Key("mode"),
                     ];
-                    self.set(&mode_path, New::Str(mode.to_string()), None)
+                    self.doc.set(&mode_path, New::Str(mode.to_string()), None)
                 }
                 _ => {
-                    let original = self.text[self.value_range(&slot)].to_string();
-                    self.set_value(
+                    let original = self.doc.text()[self.doc.value_range(&slot)].to_string();
+                    self.doc.set_value(
                         &slot,
                         New::Map(vec![
                             NewEntry::new("name", New::Raw(original)),
@@ -306,7 +289,7 @@ impl Editor {
                 }
             };
         }
-        self.set(
+        self.doc.set(
             &[Seg::Key("modes"), Seg::Key(name)],
             New::Str(mode.to_string()),
             None,
@@ -315,1068 +298,11 @@ impl Editor {
 
     /// Set `project.name`.
     pub fn set_project_name(&mut self, name: &str) -> Result<(), Error> {
-        self.set(
+        self.doc.set(
             &[Seg::Key("project"), Seg::Key("name")],
             New::Str(name.to_string()),
             None,
         )
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// What is written: values to insert, quoting.
-
-/// A value to write.
-#[derive(Debug, Clone)]
-enum New {
-    /// A string, quoted on output if YAML would misread it.
-    Str(String),
-    /// Text copied verbatim from the document (keeps the user's quoting).
-    Raw(String),
-    Map(Vec<NewEntry>),
-    Seq(Vec<New>),
-}
-
-#[derive(Debug, Clone)]
-struct NewEntry {
-    key: String,
-    value: New,
-    /// Comment lines written above the key (block style only).
-    comment: Option<String>,
-}
-
-impl NewEntry {
-    fn new(key: &str, value: New) -> NewEntry {
-        NewEntry {
-            key: key.to_string(),
-            value,
-            comment: None,
-        }
-    }
-}
-
-impl New {
-    /// Written on the key's own line (`key: value`), not as indented lines below it.
-    fn is_inline(&self) -> bool {
-        match self {
-            New::Str(_) | New::Raw(_) => true,
-            New::Map(e) => e.is_empty(),
-            New::Seq(i) => i.is_empty(),
-        }
-    }
-
-    fn flow(&self) -> String {
-        match self {
-            New::Str(s) => quote(s),
-            New::Raw(r) => r.clone(),
-            New::Map(entries) => {
-                let inner: Vec<String> = entries
-                    .iter()
-                    .map(|e| format!("{}: {}", quote(&e.key), e.value.flow()))
-                    .collect();
-                format!("{{{}}}", inner.join(", "))
-            }
-            New::Seq(items) => {
-                let inner: Vec<String> = items.iter().map(New::flow).collect();
-                format!("[{}]", inner.join(", "))
-            }
-        }
-    }
-}
-
-/// `s` as a YAML scalar: plain when YAML reads it back as the same string, else quoted.
-fn quote(s: &str) -> String {
-    if is_plain_safe(s) {
-        s.to_string()
-    } else if s.chars().any(|c| c.is_control()) {
-        crate::source::double_quoted(s)
-    } else {
-        format!("'{}'", s.replace('\'', "''"))
-    }
-}
-
-/// Whether `s` can be written as a plain scalar, in block and flow context, and read back
-/// as the same string by YAML 1.1 and 1.2 readers.
-fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    if s.trim() != s
-        || "-?:,[]{}#&*!|>'\"%@`".contains(first)
-        || s.contains([':', '#', ',', '[', ']', '{', '}'])
-        || s.chars().any(|c| c.is_control())
-    {
-        return false;
-    }
-    const RESERVED: &[&str] = &[
-        "~", "null", "true", "false", "yes", "no", "y", "n", "on", "off", "=", "<<",
-    ];
-    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) {
-        return false;
-    }
-    !looks_numeric(s)
-}
-
-/// Numbers (ints, floats, hex/octal/binary, sexagesimal, `.inf`, `.nan`) and dates, which
-/// an unquoted scalar would become.
-fn looks_numeric(s: &str) -> bool {
-    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if [".inf", ".nan"].iter().any(|w| w.eq_ignore_ascii_case(t)) {
-        return true;
-    }
-    for prefix in ["0x", "0o", "0b"] {
-        if let Some(rest) = t.strip_prefix(prefix)
-            && !rest.is_empty()
-            && rest.chars().all(|c| c.is_ascii_hexdigit() || c == '_')
-        {
-            return true;
-        }
-    }
-    let b = t.as_bytes();
-    if b.len() >= 6 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' {
-        return true; // a date or timestamp: 2024-01-01
-    }
-    let starts_numeric = match b {
-        [d, ..] if d.is_ascii_digit() => true,
-        [b'.', d, ..] if d.is_ascii_digit() => true,
-        _ => false,
-    };
-    starts_numeric
-        && t.chars()
-            .all(|c| c.is_ascii_digit() || "_.:eE+-".contains(c))
-}
-
-// ---------------------------------------------------------------------------------------
-// Where things are: paths, slots, shapes.
-
-#[derive(Debug, Clone, Copy)]
-enum Seg<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-fn display_path(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(k);
-            }
-            Seg::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    if out.is_empty() {
-        "the document".to_string()
-    } else {
-        format!("`{out}`")
-    }
-}
-
-/// A place holding a value: the document root, a mapping entry or a list item.
-#[derive(Debug, Clone)]
-struct Slot {
-    /// `None` for an empty document or an entry without a value node.
-    value: Option<YamlNode>,
-    ctx: Ctx,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Ctx {
-    Root,
-    Entry {
-        /// The entry is inside a flow mapping.
-        flow: bool,
-        key: (usize, usize),
-        /// Just past the `:` after the key, if there is one.
-        colon_end: Option<usize>,
-    },
-    Item,
-}
-
-#[derive(Debug)]
-enum Resolved {
-    Found(Slot),
-    /// `path[depth]` is not there; `parent` holds `path[..depth]` (a mapping, null or empty).
-    Missing {
-        parent: Slot,
-        depth: usize,
-    },
-}
-
-#[derive(Debug, Clone)]
-struct EntryInfo {
-    key: String,
-    key_range: Range<usize>,
-    colon_end: Option<usize>,
-    value: Option<YamlNode>,
-}
-
-#[derive(Debug)]
-enum Shape {
-    Missing,
-    Null,
-    Scalar(String),
-    Map { flow: bool, entries: Vec<EntryInfo> },
-    Seq { flow: bool, items: Vec<YamlNode> },
-    Other(&'static str),
-}
-
-impl Shape {
-    fn describe(&self) -> String {
-        match self {
-            Shape::Missing | Shape::Null => "empty".to_string(),
-            Shape::Scalar(s) => format!("the value `{s}`"),
-            Shape::Map { .. } => "a mapping".to_string(),
-            Shape::Seq { .. } => "a list".to_string(),
-            Shape::Other(what) => what.to_string(),
-        }
-    }
-}
-
-fn node_range(node: &YamlNode) -> Range<usize> {
-    let r = node.byte_range();
-    r.start as usize..r.end as usize
-}
-
-/// The string value of a non-null scalar.
-fn scalar_string(node: &YamlNode) -> Option<String> {
-    node.as_scalar()
-        .filter(|s| !s.is_null())
-        .map(|s| s.as_string())
-}
-
-/// The name of a standalone entry: the string, or the `name` of a mapping.
-fn item_name(node: &YamlNode) -> Option<String> {
-    if let Some(m) = node.as_mapping() {
-        return m
-            .entries()
-            .find(|e| {
-                e.key_node()
-                    .as_ref()
-                    .and_then(scalar_string)
-                    .is_some_and(|k| k == "name")
-            })
-            .and_then(|e| e.value_node())
-            .as_ref()
-            .and_then(scalar_string);
-    }
-    scalar_string(node)
-}
-
-// ---------------------------------------------------------------------------------------
-// Lines.
-
-/// Start of the line holding `pos`.
-fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind('\n').map_or(0, |i| i + 1)
-}
-
-/// End of the line holding `pos`, past its line break.
-fn line_end(text: &str, pos: usize) -> usize {
-    text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1)
-}
-
-/// The line starting at `start`, without its line break, and its indentation.
-fn line_at(text: &str, start: usize) -> (&str, usize) {
-    let line = text[start..line_end(text, start)].trim_end_matches(['\n', '\r']);
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    (line, indent)
-}
-
-fn is_blank(line: &str) -> bool {
-    line.trim().is_empty()
-}
-
-fn is_comment(line: &str) -> bool {
-    line.trim_start().starts_with('#')
-}
-
-/// A block list item: `- x` or a lone `-`.
-fn is_dash_line(line: &str) -> bool {
-    let t = line.trim_start();
-    t == "-" || t.starts_with("- ")
-}
-
-/// The line before the one starting at `start`, if any.
-fn prev_line(text: &str, start: usize) -> Option<usize> {
-    (start > 0).then(|| line_start(text, start - 1))
-}
-
-// ---------------------------------------------------------------------------------------
-// Errors.
-
-fn internal(what: &str) -> Error {
-    Error::new(
-        ErrorKind::InvalidValue,
-        format!("cannot edit {MANIFEST_FILE}: {what}"),
-    )
-    .with_help("this is a bug in hsm; please edit hsm.yaml by hand and report it")
-}
-
-fn parse_file(text: &str) -> Result<YamlFile, Error> {
-    let file = YamlFile::from_str(text).map_err(|e| {
-        let (message, offset) = match e {
-            YamlError::Parse {
-                message,
-                line,
-                column,
-            } => (message, offset_of(text, line, column)),
-            other => (other.to_string(), 0),
-        };
-        let source = SourceFile::new(MANIFEST_FILE, None, text.to_string());
-        Error::new(
-            ErrorKind::MalformedYaml,
-            format!("{MANIFEST_FILE} is not valid YAML: {message}"),
-        )
-        .at(Origin::at_span(&source, Span { offset, len: 0 }))
-    })?;
-    if file.to_string() != text {
-        return Err(internal("the YAML parser did not keep the text as it was"));
-    }
-    Ok(file)
-}
-
-/// Byte offset of a 1-based line and column.
-fn offset_of(text: &str, line: Option<usize>, column: Option<usize>) -> usize {
-    let Some(line) = line else { return 0 };
-    let start = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum::<usize>();
-    let col = column.unwrap_or(1).saturating_sub(1);
-    text[start..]
-        .char_indices()
-        .nth(col)
-        .map_or(text.len(), |(i, _)| start + i)
-}
-
-// ---------------------------------------------------------------------------------------
-// The editing machinery.
-
-impl Editor {
-    /// Replace byte ranges of the text (non-overlapping) and parse the result again.
-    fn splice(&mut self, mut edits: Vec<(Range<usize>, String)>) -> Result<(), Error> {
-        edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
-        let mut text = self.text.clone();
-        let mut limit = usize::MAX;
-        for (range, with) in edits {
-            if range.end > limit || range.start > range.end || range.end > text.len() {
-                return Err(internal("overlapping edits"));
-            }
-            limit = range.start;
-            text.replace_range(range, &with);
-        }
-        self.file = YamlFile::from_str(&text)
-            .map_err(|e| internal(&format!("an edit produced invalid YAML ({e})")))?;
-        if self.file.to_string() != text {
-            return Err(internal("the YAML parser did not keep the edited text"));
-        }
-        self.text = text;
-        Ok(())
-    }
-
-    fn insert(&mut self, pos: usize, with: String) -> Result<(), Error> {
-        self.splice(vec![(pos..pos, with)])
-    }
-
-    /// Insert whole lines at `pos` (a line start, or the end of a file without a final
-    /// line break).
-    fn insert_lines(&mut self, pos: usize, lines: String) -> Result<(), Error> {
-        let lines = if pos > 0 && !self.text[..pos].ends_with('\n') {
-            format!("{}{lines}", self.nl)
-        } else {
-            lines
-        };
-        self.insert(pos, lines)
-    }
-
-    fn root_slot(&self) -> Result<Slot, Error> {
-        let mut docs = self.file.documents();
-        let doc = docs.next();
-        if docs.next().is_some() {
-            return Err(Error::new(
-                ErrorKind::InvalidValue,
-                format!("{MANIFEST_FILE} holds more than one YAML document"),
-            )
-            .with_help("keep a single document (remove the extra `---` sections)"));
-        }
-        let value = doc.and_then(|d| {
-            d.as_mapping()
-                .map(YamlNode::Mapping)
-                .or_else(|| d.as_sequence().map(YamlNode::Sequence))
-                .or_else(|| d.as_scalar().map(YamlNode::Scalar))
-                .or_else(|| d.as_tagged().map(YamlNode::TaggedNode))
-        });
-        Ok(Slot {
-            value,
-            ctx: Ctx::Root,
-        })
-    }
-
-    fn entries(&self, node: &YamlNode) -> Vec<EntryInfo> {
-        let Some(m) = node.as_mapping() else {
-            return Vec::new();
-        };
-        m.entries()
-            .filter_map(|e| {
-                let key_node = e.key_node()?;
-                let key_range = node_range(&key_node);
-                let key = scalar_string(&key_node)
-                    .unwrap_or_else(|| self.text[key_range.clone()].to_string());
-                let after = &self.text[key_range.end..];
-                let colon_end = after
-                    .trim_start_matches([' ', '\t'])
-                    .starts_with(':')
-                    .then(|| {
-                        key_range.end + after.len() - after.trim_start_matches([' ', '\t']).len()
-                            + 1
-                    });
-                Some(EntryInfo {
-                    key,
-                    key_range,
-                    colon_end,
-                    value: e.value_node(),
-                })
-            })
-            .collect()
-    }
-
-    fn is_flow(&self, node: &YamlNode) -> bool {
-        let r = node_range(node);
-        matches!(self.text.as_bytes().get(r.start), Some(b'{' | b'['))
-    }
-
-    fn shape(&self, node: Option<&YamlNode>) -> Shape {
-        let Some(node) = node else {
-            return Shape::Missing;
-        };
-        match node {
-            YamlNode::Scalar(s) if s.is_null() => Shape::Null,
-            YamlNode::Scalar(s) => Shape::Scalar(s.as_string()),
-            YamlNode::Mapping(_) => Shape::Map {
-                flow: self.is_flow(node),
-                entries: self.entries(node),
-            },
-            YamlNode::Sequence(s) => Shape::Seq {
-                flow: self.is_flow(node),
-                items: s.values().collect(),
-            },
-            YamlNode::Alias(_) => Shape::Other("an alias"),
-            YamlNode::TaggedNode(_) => Shape::Other("a tagged value"),
-        }
-    }
-
-    /// Where a slot's value is; an absent value is an empty range just past the `:`.
-    fn value_range(&self, slot: &Slot) -> Range<usize> {
-        let empty_at = |pos: usize| pos..pos;
-        let fallback = match slot.ctx {
-            Ctx::Entry { key, colon_end, .. } => empty_at(colon_end.unwrap_or(key.1)),
-            _ => empty_at(self.text.len()),
-        };
-        match &slot.value {
-            Some(node) => {
-                let r = node_range(node);
-                if r.is_empty() { fallback } else { r }
-            }
-            None => fallback,
-        }
-    }
-
-    fn resolve(&self, path: &[Seg]) -> Result<Resolved, Error> {
-        let mut slot = self.root_slot()?;
-        for (depth, seg) in path.iter().enumerate() {
-            let shape = self.shape(slot.value.as_ref());
-            match (*seg, shape) {
-                (Seg::Key(k), Shape::Map { flow, entries }) => {
-                    match entries.into_iter().find(|e| e.key == k) {
-                        Some(e) => {
-                            slot = Slot {
-                                value: e.value,
-                                ctx: Ctx::Entry {
-                                    flow,
-                                    key: (e.key_range.start, e.key_range.end),
-                                    colon_end: e.colon_end,
-                                },
-                            }
-                        }
-                        None => {
-                            return Ok(Resolved::Missing {
-                                parent: slot,
-                                depth,
-                            });
-                        }
-                    }
-                }
-                (Seg::Key(_), Shape::Missing | Shape::Null) => {
-                    return Ok(Resolved::Missing {
-                        parent: slot,
-                        depth,
-                    });
-                }
-                (Seg::Index(i), Shape::Seq { items, .. }) => {
-                    let item = items
-                        .into_iter()
-                        .nth(i)
-                        .ok_or_else(|| internal("a list item vanished"))?;
-                    slot = Slot {
-                        value: Some(item),
-                        ctx: Ctx::Item,
-                    };
-                }
-                (seg, shape) => {
-                    let expected = match seg {
-                        Seg::Key(_) => "a mapping",
-                        Seg::Index(_) => "a list",
-                    };
-                    return Err(self.shape_error(&path[..depth], &slot, &shape, expected));
-                }
-            }
-        }
-        Ok(Resolved::Found(slot))
-    }
-
-    fn shape_error(&self, path: &[Seg], slot: &Slot, shape: &Shape, expected: &str) -> Error {
-        let source = SourceFile::new(MANIFEST_FILE, None, self.text.clone());
-        let range = self.value_range(slot);
-        let what = display_path(path);
-        Error::new(
-            ErrorKind::InvalidValue,
-            format!(
-                "cannot edit {MANIFEST_FILE}: {what} is {}, expected {expected}",
-                shape.describe()
-            ),
-        )
-        .at(Origin::at_span(
-            &source,
-            Span {
-                offset: range.start,
-                len: range.len(),
-            },
-        ))
-        .with_label(format!("expected {expected}"))
-        .with_help(format!(
-            "fix {what} in {MANIFEST_FILE} by hand (or remove it), then run the command again"
-        ))
-    }
-
-    /// The index of the first item of the list at `path` that `matches`; `None` if there is
-    /// no list there or no such item.
-    fn find_item(
-        &self,
-        path: &[Seg],
-        matches: impl Fn(&YamlNode) -> bool,
-    ) -> Result<Option<usize>, Error> {
-        let slot = match self.resolve(path)? {
-            Resolved::Missing { .. } => return Ok(None),
-            Resolved::Found(slot) => slot,
-        };
-        match self.shape(slot.value.as_ref()) {
-            Shape::Seq { items, .. } => Ok(items.iter().position(matches)),
-            Shape::Missing | Shape::Null => Ok(None),
-            other => Err(self.shape_error(path, &slot, &other, "a list")),
-        }
-    }
-
-    /// Column of the key or dash at `pos`, which must start its line (after indentation or
-    /// after the `- ` of a list item).
-    fn column(&self, pos: usize) -> usize {
-        pos - line_start(&self.text, pos)
-    }
-
-    /// The dash of the block list item whose value starts at `pos`.
-    fn dash_of(&self, pos: usize) -> Result<usize, Error> {
-        let before = self.text[..pos].trim_end_matches([' ', '\t', '\n', '\r']);
-        if before.ends_with('-') {
-            Ok(before.len() - 1)
-        } else {
-            Err(internal("a list item without its `-`"))
-        }
-    }
-
-    /// End (past the line break) of the lines of the block entry or item whose key or dash
-    /// is at `start`, in column `col`: the first line and every following line indented
-    /// deeper, including comment lines indented deeper; blank lines and shallower comments
-    /// count only when deeper content follows them.
-    fn body_end(&self, start: usize, col: usize, is_key: bool, value: Option<&YamlNode>) -> usize {
-        let text = &self.text;
-        let mut end = line_end(text, start);
-        // `key:` with its list's dashes in the key's own column.
-        let mut dashes_at_col = false;
-        if let Some(v) = value {
-            let r = node_range(v);
-            let block_collection = (v.is_mapping() || v.is_sequence()) && !self.is_flow(v);
-            if !block_collection && r.end > r.start {
-                end = end.max(line_end(text, r.end - 1));
-            }
-            dashes_at_col = is_key && block_collection && v.is_sequence();
-        }
-        let mut pos = end;
-        while pos < text.len() {
-            let (line, indent) = line_at(text, pos);
-            let next = line_end(text, pos);
-            if is_blank(line) {
-                // undecided
-            } else if is_comment(line) {
-                if indent > col {
-                    end = next;
-                }
-            } else if indent > col || (dashes_at_col && indent == col && is_dash_line(line)) {
-                end = next;
-            } else {
-                break;
-            }
-            pos = next;
-        }
-        end
-    }
-
-    fn pad(n: usize) -> String {
-        " ".repeat(n)
-    }
-
-    /// Block lines of an entry at column `col`: its comment, then `key: value` or `key:`
-    /// and the value's lines.
-    fn block_entry(&self, out: &mut String, entry: &NewEntry, col: usize) {
-        if let Some(comment) = &entry.comment {
-            for line in comment.lines() {
-                let line = line.trim_end();
-                out.push_str(&Self::pad(col));
-                out.push('#');
-                if !line.is_empty() {
-                    out.push(' ');
-                    out.push_str(line);
-                }
-                out.push_str(self.nl);
-            }
-        }
-        out.push_str(&Self::pad(col));
-        out.push_str(&quote(&entry.key));
-        out.push(':');
-        if entry.value.is_inline() {
-            out.push(' ');
-            out.push_str(&entry.value.flow());
-            out.push_str(self.nl);
-        } else {
-            out.push_str(self.nl);
-            self.block_children(out, &entry.value, col);
-        }
-    }
-
-    /// The lines below a key at column `key_col` holding a (non-empty) mapping or list.
-    fn block_children(&self, out: &mut String, value: &New, key_col: usize) {
-        match value {
-            New::Map(entries) => {
-                for e in entries {
-                    self.block_entry(out, e, key_col + self.unit);
-                }
-            }
-            New::Seq(items) => {
-                for item in items {
-                    out.push_str(&Self::pad(key_col + self.seq_offset));
-                    out.push_str("- ");
-                    out.push_str(&item.flow());
-                    out.push_str(self.nl);
-                }
-            }
-            New::Str(_) | New::Raw(_) => {}
-        }
-    }
-
-    /// Set the value at `path` (a path of keys below the last existing node), creating
-    /// missing mappings on the way. `comment` goes above the last key if it is created.
-    fn set(&mut self, path: &[Seg], value: New, comment: Option<String>) -> Result<(), Error> {
-        match self.resolve(path)? {
-            Resolved::Found(slot) => {
-                if let (New::Str(s), Shape::Scalar(old)) = (&value, self.shape(slot.value.as_ref()))
-                    && *s == old
-                {
-                    return Ok(());
-                }
-                self.set_value(&slot, value)
-            }
-            Resolved::Missing { parent, depth } => {
-                let mut value = value;
-                let mut comment = comment;
-                for seg in path[depth + 1..].iter().rev() {
-                    let Seg::Key(k) = seg else {
-                        return Err(internal("a missing list item"));
-                    };
-                    value = New::Map(vec![NewEntry {
-                        key: k.to_string(),
-                        value,
-                        comment: comment.take(),
-                    }]);
-                }
-                let Seg::Key(key) = path[depth] else {
-                    return Err(internal("a missing list item"));
-                };
-                let entry = NewEntry {
-                    key: key.to_string(),
-                    value,
-                    comment,
-                };
-                match self.shape(parent.value.as_ref()) {
-                    Shape::Map { flow, entries } if !entries.is_empty() => {
-                        self.insert_entry(&entries, flow, entry)
-                    }
-                    _ => self.set_value(&parent, New::Map(vec![entry])),
-                }
-            }
-        }
-    }
-
-    /// Add an entry at the end of a non-empty mapping.
-    fn insert_entry(
-        &mut self,
-        entries: &[EntryInfo],
-        flow: bool,
-        entry: NewEntry,
-    ) -> Result<(), Error> {
-        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
-            return Err(internal("an empty mapping"));
-        };
-        let last_end = last.value.as_ref().map_or(last.key_range.end, |v| {
-            node_range(v).end.max(last.key_range.end)
-        });
-        if flow {
-            let text = format!(", {}: {}", quote(&entry.key), entry.value.flow());
-            return self.insert(last_end, text);
-        }
-        let col = self.column(first.key_range.start);
-        let pos = self.body_end(last.key_range.start, col, true, last.value.as_ref());
-        let mut lines = String::new();
-        self.block_entry(&mut lines, &entry, col);
-        self.insert_lines(pos, lines)
-    }
-
-    /// Replace the value in `slot` with `value`.
-    fn set_value(&mut self, slot: &Slot, value: New) -> Result<(), Error> {
-        let range = self.value_range(slot);
-        match slot.ctx {
-            Ctx::Root => {
-                let New::Map(entries) = &value else {
-                    return Err(internal("a document that is not a mapping"));
-                };
-                let mut lines = String::new();
-                for e in entries {
-                    self.block_entry(&mut lines, e, 0);
-                }
-                if slot.value.is_none() {
-                    self.insert_lines(self.text.len(), lines)
-                } else {
-                    let lines = lines.trim_end_matches(['\r', '\n']).to_string();
-                    self.splice(vec![(range, lines)])
-                }
-            }
-            Ctx::Entry { flow: true, .. } | Ctx::Item => {
-                if let Some(v) = &slot.value
-                    && (v.is_mapping() || v.is_sequence())
-                    && !self.is_flow(v)
-                {
-                    return Err(internal("replacing a block collection inside a list"));
-                }
-                let text = value.flow();
-                if range.is_empty() {
-                    self.insert(range.start, format!(" {text}"))
-                } else {
-                    self.splice(vec![(range, text)])
-                }
-            }
-            Ctx::Entry {
-                flow: false,
-                key,
-                colon_end,
-            } => {
-                let Some(colon_end) = colon_end else {
-                    return Err(internal("an entry without `:`"));
-                };
-                let key_col = self.column(key.0);
-                // A block collection or block scalar (`|`, `>`) spans the lines below.
-                let old_block = slot.value.as_ref().is_some_and(|v| {
-                    ((v.is_mapping() || v.is_sequence()) && !self.is_flow(v))
-                        || v.as_scalar().is_some_and(|s| s.is_block())
-                });
-                if old_block {
-                    // `key:  # comment` then indented lines: rewrite from the `:` to the
-                    // end of the value's lines, keeping the key line's comment.
-                    let end = self.body_end(key.0, key_col, true, slot.value.as_ref());
-                    let rest = self.text[colon_end..line_end(&self.text, colon_end)]
-                        .trim_end_matches(['\n', '\r']);
-                    let tail = match rest.find(" #").or_else(|| rest.find("\t#")) {
-                        Some(i) => rest[rest[..=i].trim_end().len()..].to_string(),
-                        None if rest.starts_with('#') => rest.to_string(),
-                        None => String::new(),
-                    };
-                    let mut with = String::new();
-                    if value.is_inline() {
-                        with.push(' ');
-                        with.push_str(&value.flow());
-                    }
-                    with.push_str(&tail);
-                    with.push_str(self.nl);
-                    if !value.is_inline() {
-                        self.block_children(&mut with, &value, key_col);
-                    }
-                    return self.splice(vec![(colon_end..end, with)]);
-                }
-                if value.is_inline() {
-                    let text = value.flow();
-                    return if range.is_empty() {
-                        self.insert(range.start, format!(" {text}"))
-                    } else {
-                        self.splice(vec![(range, text)])
-                    };
-                }
-                // A scalar, null or flow value becomes block lines below the key line.
-                let mut lines = String::new();
-                let at = line_end(&self.text, range.end.saturating_sub(1).max(colon_end));
-                if !self.text[..at].ends_with('\n') {
-                    lines.push_str(self.nl);
-                }
-                self.block_children(&mut lines, &value, key_col);
-                self.splice(vec![(colon_end..range.end, String::new()), (at..at, lines)])
-            }
-        }
-    }
-
-    /// Append an item to the list at `path`, creating it (and missing mappings) if needed.
-    fn push(&mut self, path: &[Seg], item: New) -> Result<(), Error> {
-        let slot = match self.resolve(path)? {
-            Resolved::Missing { .. } => return self.set(path, New::Seq(vec![item]), None),
-            Resolved::Found(slot) => slot,
-        };
-        match self.shape(slot.value.as_ref()) {
-            Shape::Missing | Shape::Null => self.set_value(&slot, New::Seq(vec![item])),
-            Shape::Seq { items, .. } if items.is_empty() => {
-                self.set_value(&slot, New::Seq(vec![item]))
-            }
-            Shape::Seq { flow: true, items } => {
-                let end = items.last().map_or(0, |i| node_range(i).end);
-                self.insert(end, format!(", {}", item.flow()))
-            }
-            Shape::Seq { flow: false, items } => {
-                let (Some(first), Some(last)) = (items.first(), items.last()) else {
-                    return Err(internal("an empty list"));
-                };
-                let col = self.column(self.dash_of(node_range(first).start)?);
-                let last_dash = self.dash_of(node_range(last).start)?;
-                let pos = self.body_end(last_dash, col, false, Some(last));
-                let line = format!("{}- {}{}", Self::pad(col), item.flow(), self.nl);
-                self.insert_lines(pos, line)
-            }
-            other => Err(self.shape_error(path, &slot, &other, "a list")),
-        }
-    }
-
-    /// Remove the mapping entry at `path`; false if it is not there.
-    fn remove_key(&mut self, path: &[Seg]) -> Result<bool, Error> {
-        let Some((Seg::Key(key), parent_path)) = path.split_last() else {
-            return Err(internal("removing something that is not a key"));
-        };
-        let parent = match self.resolve(parent_path)? {
-            Resolved::Missing { .. } => return Ok(false),
-            Resolved::Found(slot) => slot,
-        };
-        let (flow, entries) = match self.shape(parent.value.as_ref()) {
-            Shape::Map { flow, entries } => (flow, entries),
-            Shape::Missing | Shape::Null => return Ok(false),
-            other => return Err(self.shape_error(parent_path, &parent, &other, "a mapping")),
-        };
-        let Some(index) = entries.iter().position(|e| e.key == *key) else {
-            return Ok(false);
-        };
-        if flow {
-            let ranges: Vec<Range<usize>> = entries
-                .iter()
-                .map(|e| {
-                    let end = e
-                        .value
-                        .as_ref()
-                        .map_or(e.key_range.end, |v| node_range(v).end.max(e.key_range.end));
-                    e.key_range.start..end
-                })
-                .collect();
-            self.remove_flow_member(&parent, &ranges, index)?;
-        } else {
-            let members: Vec<(usize, Option<YamlNode>)> = entries
-                .iter()
-                .map(|e| (e.key_range.start, e.value.clone()))
-                .collect();
-            self.remove_block_member(&parent, &members, index, true, "{}")?;
-        }
-        Ok(true)
-    }
-
-    /// Remove item `index` of the list at `path`.
-    fn remove_item(&mut self, path: &[Seg], index: usize) -> Result<(), Error> {
-        let Resolved::Found(slot) = self.resolve(path)? else {
-            return Err(internal("a list vanished"));
-        };
-        let Shape::Seq { flow, items } = self.shape(slot.value.as_ref()) else {
-            return Err(internal("a list vanished"));
-        };
-        if flow {
-            let ranges: Vec<Range<usize>> = items.iter().map(node_range).collect();
-            self.remove_flow_member(&slot, &ranges, index)
-        } else {
-            let mut members = Vec::new();
-            for item in items {
-                members.push((self.dash_of(node_range(&item).start)?, Some(item)));
-            }
-            self.remove_block_member(&slot, &members, index, false, "[]")
-        }
-    }
-
-    /// Remove member `index` (given by ranges) of the flow collection in `parent`.
-    fn remove_flow_member(
-        &mut self,
-        parent: &Slot,
-        ranges: &[Range<usize>],
-        index: usize,
-    ) -> Result<(), Error> {
-        let whole = self.value_range(parent);
-        let cut = if ranges.len() == 1 {
-            // Everything between the brackets.
-            whole.start + 1..whole.end - 1
-        } else if index + 1 < ranges.len() {
-            ranges[index].start..ranges[index + 1].start
-        } else {
-            ranges[index - 1].end..ranges[index].end
-        };
-        self.splice(vec![(cut, String::new())])
-    }
-
-    /// Remove member `index` of the block collection in `parent`; members are given by
-    /// the position of their key (`is_key`: a mapping) or dash (a list) and their value.
-    /// Comment lines directly above a mapping entry, at its indentation, go with it (hsm
-    /// writes a group's comment there); those above a list item stay. A collection left
-    /// empty becomes `empty` (`{}` or `[]`) on its key's line.
-    fn remove_block_member(
-        &mut self,
-        parent: &Slot,
-        members: &[(usize, Option<YamlNode>)],
-        index: usize,
-        is_key: bool,
-        empty: &str,
-    ) -> Result<(), Error> {
-        let text = &self.text;
-        let (start, value) = &members[index];
-        let col = self.column(*start);
-        let mut region_start = line_start(text, *start);
-        if !text[region_start..*start].trim().is_empty() {
-            return Err(internal("an entry that does not start its line"));
-        }
-        if is_key {
-            while let Some(prev) = prev_line(text, region_start) {
-                let (line, indent) = line_at(text, prev);
-                if is_comment(line) && indent == col {
-                    region_start = prev;
-                } else {
-                    break;
-                }
-            }
-        }
-        let mut region_end = self.body_end(*start, col, is_key, value.as_ref());
-        let is_first = index == 0;
-        let has_next = index + 1 < members.len();
-        let blank_before =
-            prev_line(text, region_start).is_some_and(|p| is_blank(line_at(text, p).0));
-        if has_next && (is_first || blank_before) {
-            while region_end < text.len() && is_blank(line_at(text, region_end).0) {
-                region_end = line_end(text, region_end);
-            }
-        } else if !has_next && blank_before {
-            while let Some(prev) = prev_line(text, region_start) {
-                if is_blank(line_at(text, prev).0) {
-                    region_start = prev;
-                } else {
-                    break;
-                }
-            }
-        }
-        let mut edits = vec![(region_start..region_end, String::new())];
-        if members.len() == 1 {
-            let Ctx::Entry {
-                flow: false,
-                colon_end: Some(colon_end),
-                ..
-            } = parent.ctx
-            else {
-                return Err(internal("emptying a collection that has no key"));
-            };
-            edits.push((colon_end..colon_end, format!(" {empty}")));
-        }
-        self.splice(edits)
-    }
-
-    /// The file's indentation: (nested mapping, list dashes), each relative to the key
-    /// above, from the first block mapping and list found under a key.
-    fn detect_indentation(&self) -> (Option<usize>, Option<usize>) {
-        let mut unit = None;
-        let mut seq = None;
-        if let Ok(root) = self.root_slot()
-            && let Some(node) = &root.value
-        {
-            self.detect_in(node, &mut unit, &mut seq, 0);
-        }
-        (unit, seq)
-    }
-
-    fn detect_in(
-        &self,
-        node: &YamlNode,
-        unit: &mut Option<usize>,
-        seq: &mut Option<usize>,
-        depth: usize,
-    ) {
-        if depth > 16 || (unit.is_some() && seq.is_some()) {
-            return;
-        }
-        if node.is_mapping() {
-            if self.is_flow(node) {
-                return;
-            }
-            for e in self.entries(node) {
-                let Some(v) = &e.value else { continue };
-                let key_col = self.column(e.key_range.start);
-                if self.is_flow(v) {
-                    continue;
-                }
-                if v.is_mapping()
-                    && unit.is_none()
-                    && let Some(first) = self.entries(v).first()
-                {
-                    let col = self.column(first.key_range.start);
-                    let own_line = line_start(&self.text, first.key_range.start)
-                        > line_start(&self.text, e.key_range.start);
-                    if col > key_col && own_line {
-                        *unit = Some(col - key_col);
-                    }
-                }
-                if seq.is_none()
-                    && let Some(s) = v.as_sequence()
-                    && let Some(first) = s.values().next()
-                    && let Ok(dash) = self.dash_of(node_range(&first).start)
-                {
-                    let col = self.column(dash);
-                    if col >= key_col {
-                        *seq = Some(col - key_col);
-                    }
-                }
-                self.detect_in(v, unit, seq, depth + 1);
-            }
-        } else if let Some(s) = node.as_sequence() {
-            if self.is_flow(node) {
-                return;
-            }
-            for item in s.values() {
-                self.detect_in(&item, unit, seq, depth + 1);
-            }
-        }
     }
 }
 
@@ -1385,6 +311,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::error::ErrorKind;
     use crate::manifest::{Manifest, ManifestFile, Selection, Standalone};
 
     const LIB: Section = Section::Libraries;

@@ -30,6 +30,37 @@ pub fn locate(
     project_root: &Path,
     cwd: &Path,
 ) -> Result<(Store, RegistryChoice), Error> {
+    let Some(Chosen {
+        path,
+        choice,
+        origin,
+    }) = choose(flag, env, manifest, project_root, cwd)
+    else {
+        return Ok((Store::Builtin, RegistryChoice::Builtin));
+    };
+    check_registry_dir(&path, &choice, origin)?;
+    let display = relative_display(&path, cwd);
+    Ok((Store::dir(path, display), choice))
+}
+
+/// A registry directory chosen by the usual order, not yet checked.
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    pub path: PathBuf,
+    pub choice: RegistryChoice,
+    /// `registry:` in hsm.yaml, when that is what chose it.
+    pub origin: Option<Origin>,
+}
+
+/// Which directory the usual order picks, whether or not it exists; `None` for the
+/// built-in registry. [`locate`] checks the directory; editing commands may create it.
+pub fn choose(
+    flag: Option<&Path>,
+    env: Option<&Path>,
+    manifest: Option<&Manifest>,
+    project_root: &Path,
+    cwd: &Path,
+) -> Option<Chosen> {
     let (path, choice, origin) = if let Some(p) = flag {
         (cwd.join(p), RegistryChoice::Flag(p.to_path_buf()), None)
     } else if let Some(p) = env.filter(|p| !p.as_os_str().is_empty()) {
@@ -50,15 +81,18 @@ pub fn locate(
                 None,
             )
         } else {
-            return Ok((Store::Builtin, RegistryChoice::Builtin));
+            return None;
         }
     };
-    check_registry_dir(&path, &choice, origin)?;
-    let display = relative_display(&path, cwd);
-    Ok((Store::dir(path, display), choice))
+    Some(Chosen {
+        path,
+        choice,
+        origin,
+    })
 }
 
-fn check_registry_dir(
+/// The directory exists and has at least one of the four category folders.
+pub fn check_registry_dir(
     path: &Path,
     choice: &RegistryChoice,
     origin: Option<Origin>,

@@ -5,8 +5,10 @@
 //! is read. A 100k-component registry therefore costs a solve what the selected stack
 //! costs. Only suggestions and `registry lint` list directories.
 
+pub mod edit;
 pub mod location;
 pub mod model;
+pub mod refs;
 pub mod rules;
 mod store;
 

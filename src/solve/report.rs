@@ -311,17 +311,16 @@ fn find_clash(facts: &[Fact], compiler: &Compiler<'_>) -> (Clash, Vec<Vec<usize>
             && f.range == Range::empty()
             && matches!(f.to, Pkg::Component(..))
             && !f.because.is_empty()
-    }) {
-        if let Pkg::Component(_, name) = &facts[i].to {
-            let available = words::versions_in(&Range::full(), &facts[i].to, compiler);
-            return (
-                Clash::Versions {
-                    component: name.to_string(),
-                    available,
-                },
-                vec![vec![i]],
-            );
-        }
+    }) && let Pkg::Component(_, name) = &facts[i].to
+    {
+        let available = words::versions_in(&Range::full(), &facts[i].to, compiler);
+        return (
+            Clash::Versions {
+                component: name.to_string(),
+                available,
+            },
+            vec![vec![i]],
+        );
     }
     for (i, a) in facts.iter().enumerate() {
         if a.because.is_empty() {
