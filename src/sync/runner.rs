@@ -68,10 +68,23 @@ pub fn compose(root: &Path, engine: &str, args: &[&str]) -> Result<(), Error> {
     );
     let out = spawn(root, engine, &full, &help)?;
     if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        // Without the compose plugin, `docker compose -f` reads as `docker -f`.
+        let help = if said.contains("unknown shorthand flag: 'f'")
+            || said.contains("is not a docker command")
+        {
+            format!(
+                "`{engine} compose` is not available: install the compose plugin (Debian: docker-compose-plugin)"
+            )
+        } else if args.first() == Some(&"down") {
+            "fix what the engine reports and run `hsm down` again".to_string()
+        } else {
+            "hsm.yaml's files are written and kept; fix what the engine reports and run `hsm sync --up` again".to_string()
+        };
         return Err(failure(
             &format!("{engine} {}", full.join(" ")),
             &out,
-            "the files are written; fix what the engine reports and run it again",
+            &help,
         ));
     }
     Ok(())
