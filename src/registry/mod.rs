@@ -208,10 +208,13 @@ impl Registry {
     pub fn unknown_component(&self, kind: Option<Kind>, name: &str, origin: &Origin) -> Error {
         let kinds: Vec<Kind> = kind.map_or_else(|| vec![Kind::Library, Kind::Service], |k| vec![k]);
         let what = kind.map_or_else(|| "component".to_string(), |k| k.to_string());
-        let candidates: Vec<String> = kinds
+        let mut candidates: Vec<String> = kinds
             .iter()
             .flat_map(|k| self.store.list(k.category()))
             .collect();
+        // A library and a service may share a name; list it once.
+        candidates.sort();
+        candidates.dedup();
         let mut err = Error::new(
             ErrorKind::UnknownName,
             format!(
