@@ -127,11 +127,8 @@ impl Error {
 
     /// The error as JSON (for `--format json`).
     pub fn to_json(&self) -> serde_json::Value {
-        let (file, line, column) = match &self.origin {
-            Some(o) => {
-                let (l, c) = o.file().line_col(o.span().offset);
-                (Some(o.file().display().to_string()), Some(l), Some(c))
-            }
+        let (file, line, column) = match self.origin.as_ref().map(|o| o.position()) {
+            Some((f, l, c)) => (Some(f), Some(l), Some(c)),
             None => (None, None, None),
         };
         serde_json::json!({

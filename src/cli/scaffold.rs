@@ -363,17 +363,7 @@ fn run_tool(dir: &Path, shown: &str, program: &str, args: &[&str]) -> Result<(),
             Error::new(ErrorKind::Io, message).with_help(help)
         })?;
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let said = if stderr.trim().is_empty() {
-            stdout.trim().to_string()
-        } else {
-            stderr.trim().to_string()
-        };
-        let code = out
-            .status
-            .code()
-            .map_or_else(|| "a signal".to_string(), |c| format!("exit status {c}"));
+        let (code, said) = crate::sync::runner::describe(&out);
         return Err(Error::new(
             ErrorKind::Io,
             format!("{program} init failed in {shown} ({code}):\n{said}"),

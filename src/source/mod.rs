@@ -171,6 +171,12 @@ impl Origin {
         format!("{}:{line}:{col}", self.file.display)
     }
 
+    /// `(file, line, column)` for JSON output.
+    pub fn position(&self) -> (String, usize, usize) {
+        let (line, col) = self.file.line_col(self.span().offset);
+        (self.file.display.clone(), line, col)
+    }
+
     /// `file:line`, the short form used in explanations.
     pub fn short(&self) -> String {
         format!("{}:{}", self.file.display, self.line())

@@ -7,11 +7,12 @@ use std::process::{Command, Output};
 
 use crate::error::{Error, ErrorKind};
 
-/// A tool invocation that failed, with the tool's own output.
-fn failure(what: &str, out: &Output, help: &str) -> Error {
+/// How a finished tool ended (`exit status 1`, `a signal`) and what it said (stderr, or
+/// stdout when stderr is empty), for error messages.
+pub fn describe(out: &Output) -> (String, String) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let text = if stderr.trim().is_empty() {
+    let said = if stderr.trim().is_empty() {
         stdout.trim().to_string()
     } else {
         stderr.trim().to_string()
@@ -20,6 +21,12 @@ fn failure(what: &str, out: &Output, help: &str) -> Error {
         .status
         .code()
         .map_or_else(|| "a signal".to_string(), |c| format!("exit status {c}"));
+    (code, said)
+}
+
+/// A tool invocation that failed, with the tool's own output.
+fn failure(what: &str, out: &Output, help: &str) -> Error {
+    let (code, text) = describe(out);
     Error::new(ErrorKind::Io, format!("`{what}` failed ({code}):\n{text}"))
         .with_help(help.to_string())
 }
