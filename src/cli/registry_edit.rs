@@ -774,27 +774,9 @@ fn library_add(ctx: &Context, a: &LibraryAdd) -> Result<ExitCode, Error> {
             editable: true,
         }),
     };
-    let edit = Editable::open(ctx, true)?;
-    let replaced = existing(&edit, Category::Libraries, "library", &a.name, a.force)?;
-    let path = replaced
-        .clone()
-        .unwrap_or_else(|| edit.root.join(format!("libraries/{}.yaml", a.name)));
-    let display = edit.file_display(ctx, &path);
-    let text = new_library(&display, &spec)?;
-    check(Category::Libraries, &a.name, &display, &text)?;
-    created_note(&edit);
-    edit.write(&path, &text)?;
-    same_name_warning(&edit, Kind::Library, &a.name);
-    outln!(
-        "{} library `{}` {} the registry: {display}",
-        if replaced.is_some() {
-            "Replaced"
-        } else {
-            "Added"
-        },
-        a.name,
-        if replaced.is_some() { "in" } else { "to" }
-    );
+    add_entry(ctx, Kind::Library, &a.name, a.force, |display| {
+        new_library(display, &spec)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -855,28 +837,40 @@ fn service_add(ctx: &Context, a: &ServiceAdd) -> Result<ExitCode, Error> {
         dev_env_file: a.dev_env_files.clone(),
         runtime: runtime.to_string(),
     };
+    add_entry(ctx, Kind::Service, &a.name, a.force, |display| {
+        new_service(display, &spec)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write a new library or service file (or replace it with `--force`), after checking
+/// it loads, and say what was done.
+fn add_entry(
+    ctx: &Context,
+    kind: Kind,
+    name: &str,
+    force: bool,
+    render: impl FnOnce(&str) -> Result<String, Error>,
+) -> Result<(), Error> {
+    let category = kind.category();
     let edit = Editable::open(ctx, true)?;
-    let replaced = existing(&edit, Category::Services, "service", &a.name, a.force)?;
+    let replaced = existing(&edit, category, &kind.to_string(), name, force)?;
     let path = replaced
         .clone()
-        .unwrap_or_else(|| edit.root.join(format!("services/{}.yaml", a.name)));
+        .unwrap_or_else(|| edit.root.join(format!("{}/{name}.yaml", category.dir())));
     let display = edit.file_display(ctx, &path);
-    let text = new_service(&display, &spec)?;
-    check(Category::Services, &a.name, &display, &text)?;
+    let text = render(&display)?;
+    check(category, name, &display, &text)?;
     created_note(&edit);
     edit.write(&path, &text)?;
-    same_name_warning(&edit, Kind::Service, &a.name);
-    outln!(
-        "{} service `{}` {} the registry: {display}",
-        if replaced.is_some() {
-            "Replaced"
-        } else {
-            "Added"
-        },
-        a.name,
-        if replaced.is_some() { "in" } else { "to" }
-    );
-    Ok(ExitCode::SUCCESS)
+    same_name_warning(&edit, kind, name);
+    let (done, prep) = if replaced.is_some() {
+        ("Replaced", "in")
+    } else {
+        ("Added", "to")
+    };
+    outln!("{done} {kind} `{name}` {prep} the registry: {display}");
+    Ok(())
 }
 
 /// An option must be a component of the group's kind.
