@@ -127,10 +127,7 @@ impl Error {
 
     /// The error as JSON (for `--format json`).
     pub fn to_json(&self) -> serde_json::Value {
-        let (file, line, column) = match self.origin.as_ref().map(|o| o.position()) {
-            Some((f, l, c)) => (Some(f), Some(l), Some(c)),
-            None => (None, None, None),
-        };
+        let (file, line, column) = Origin::json_fields(self.origin.as_deref());
         serde_json::json!({
             "kind": self.kind,
             "message": self.message,

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{Output, Test, assert_valid_compose, assert_valid_pyproject, git, python_package};
+use common::{
+    Output, Test, assert_valid_compose, assert_valid_pyproject, git, ok, python_package, refused,
+};
 use insta::assert_snapshot;
 
 // ---------------------------------------------------------------------------- helpers
@@ -86,28 +88,6 @@ fn without_hsm(pyproject: &str, dep: &str) -> String {
         "expected hsm's line {hsm_line:?} exactly once:\n{pyproject}"
     );
     body.replacen(&hsm_line, "", 1)
-}
-
-/// Run `hsm ARGS` and expect success.
-#[track_caller]
-fn ok(t: &Test, args: &[&str]) -> Output {
-    let out = t.hsm(args);
-    out.success();
-    out
-}
-
-/// Run `hsm ARGS`, expect exit 1 and that not a byte changed in the project; the stderr.
-#[track_caller]
-fn refused(t: &Test, args: &[&str]) -> String {
-    let before = t.tree();
-    let out = t.hsm(args);
-    out.failure();
-    assert!(
-        t.tree() == before,
-        "`hsm {}` failed but changed files",
-        args.join(" ")
-    );
-    out.stderr
 }
 
 /// Run the edit `hsm ARGS` and check hsm.yaml afterwards is exactly what it was before with

@@ -6,32 +6,10 @@
 
 mod common;
 
-use common::{Output, Test};
+use common::{Output, Test, ok, refused};
 use insta::assert_snapshot;
 
 // ---------------------------------------------------------------------------- helpers
-
-/// Run `hsm ARGS` and expect success.
-#[track_caller]
-fn ok(t: &Test, args: &[&str]) -> Output {
-    let out = t.hsm(args);
-    out.success();
-    out
-}
-
-/// Run `hsm ARGS`, expect exit 1 and not a byte changed; the stderr.
-#[track_caller]
-fn refused(t: &Test, args: &[&str]) -> String {
-    let before = t.tree();
-    let out = t.hsm(args);
-    out.failure();
-    assert!(
-        t.tree() == before,
-        "`hsm {}` failed but changed files",
-        args.join(" ")
-    );
-    out.stderr
-}
 
 /// Run each command and record what a terminal would show: the command, stdout, stderr
 /// and the exit status when it is not 0. Nothing may change when a command fails.

@@ -1480,19 +1480,7 @@ fn implies_add(
         of.describe,
         of.file.display()
     );
-    if !of.overriding.is_empty() {
-        outln!(
-            "note: version{} {} set{} {} own `implies`, which this does not change",
-            if of.overriding.len() == 1 { "" } else { "s" },
-            of.overriding.join(", "),
-            if of.overriding.len() == 1 { "s" } else { "" },
-            if of.overriding.len() == 1 {
-                "its"
-            } else {
-                "their"
-            },
-        );
-    }
+    overriding_note(&of.overriding);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1533,20 +1521,23 @@ fn implies_remove(ctx: &Context, owner: Owner<'_>, target: &str) -> Result<ExitC
         of.describe,
         of.file.display()
     );
-    if !of.overriding.is_empty() {
-        outln!(
-            "note: version{} {} set{} {} own `implies`, which this does not change",
-            if of.overriding.len() == 1 { "" } else { "s" },
-            of.overriding.join(", "),
-            if of.overriding.len() == 1 { "s" } else { "" },
-            if of.overriding.len() == 1 {
-                "its"
-            } else {
-                "their"
-            },
-        );
-    }
+    overriding_note(&of.overriding);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Versions with their own `implies` are not changed by an edit of the top-level one: say so.
+fn overriding_note(versions: &[String]) {
+    if versions.is_empty() {
+        return;
+    }
+    let one = versions.len() == 1;
+    outln!(
+        "note: version{} {} set{} {} own `implies`, which this does not change",
+        if one { "" } else { "s" },
+        versions.join(", "),
+        if one { "s" } else { "" },
+        if one { "its" } else { "their" },
+    );
 }
 
 fn editor_bug(file: &SourceFile) -> Error {

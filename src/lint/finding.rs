@@ -110,10 +110,7 @@ impl Finding {
     }
 
     pub fn to_json(&self) -> serde_json::Value {
-        let (file, line, column) = match self.origin.as_ref().map(|o| o.position()) {
-            Some((f, l, c)) => (Some(f), Some(l), Some(c)),
-            None => (None, None, None),
-        };
+        let (file, line, column) = Origin::json_fields(self.origin.as_ref());
         serde_json::json!({
             "severity": self.severity,
             "kind": self.kind,

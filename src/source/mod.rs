@@ -177,6 +177,14 @@ impl Origin {
         (self.file.display.clone(), line, col)
     }
 
+    /// `(file, line, column)` of an optional origin, each `None` without one (JSON output).
+    pub fn json_fields(origin: Option<&Origin>) -> (Option<String>, Option<usize>, Option<usize>) {
+        match origin.map(Origin::position) {
+            Some((f, l, c)) => (Some(f), Some(l), Some(c)),
+            None => (None, None, None),
+        }
+    }
+
     /// `file:line`, the short form used in explanations.
     pub fn short(&self) -> String {
         format!("{}:{}", self.file.display, self.line())

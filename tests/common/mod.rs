@@ -312,3 +312,25 @@ pub fn git(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Run `hsm ARGS` and expect success.
+#[track_caller]
+pub fn ok(t: &Test, args: &[&str]) -> Output {
+    let out = t.hsm(args);
+    out.success();
+    out
+}
+
+/// Run `hsm ARGS`, expect exit 1 and not a byte changed in the project; the stderr.
+#[track_caller]
+pub fn refused(t: &Test, args: &[&str]) -> String {
+    let before = t.tree();
+    let out = t.hsm(args);
+    out.failure();
+    assert!(
+        t.tree() == before,
+        "`hsm {}` failed but changed files",
+        args.join(" ")
+    );
+    out.stderr
+}
