@@ -57,6 +57,10 @@ impl Plan {
     pub fn get(&self, path: &str) -> Option<&Artifact> {
         self.artifacts.iter().find(|a| a.path == path)
     }
+
+    pub fn get_mut(&mut self, path: &str) -> Option<&mut Artifact> {
+        self.artifacts.iter_mut().find(|a| a.path == path)
+    }
 }
 
 /// The source a component uses in its mode: dev falls back to prod when it has no dev
