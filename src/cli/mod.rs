@@ -413,9 +413,9 @@ impl Context {
     fn recover(&self, lock: &ProjectLock) -> Result<(), Error> {
         match crate::sync::recover(lock)? {
             Recovery::Nothing => {}
-            Recovery::RolledBack => eprintln!(
-                "hsm: rolled back an interrupted sync; every file is as it was before it"
-            ),
+            Recovery::RolledBack => {
+                eprintln!("hsm: rolled back an interrupted sync; every file is as it was before it")
+            }
             Recovery::Cleared(why) => eprintln!(
                 "hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust ({why}); no file was restored"
             ),

@@ -10,7 +10,11 @@ use crate::sync::{Options, Report, dry_run, runner, sync};
 
 pub fn run(ctx: &Context, opts: Options, up: bool) -> Result<ExitCode, Error> {
     // A dry run writes nothing, so it never waits for the lock.
-    let lock = if opts.dry_run { None } else { Some(ctx.lock()?) };
+    let lock = if opts.dry_run {
+        None
+    } else {
+        Some(ctx.lock()?)
+    };
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
     if up {

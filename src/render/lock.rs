@@ -63,9 +63,9 @@ pub fn with_installed(text: &str, installed: &Installed) -> String {
         return text.to_string();
     };
     let mut table = toml_edit::Table::new();
-    table.decor_mut().set_prefix(
-        "\n# What the environment (.venv) was installed from by the last `uv sync`.\n",
-    );
+    table
+        .decor_mut()
+        .set_prefix("\n# What the environment (.venv) was installed from by the last `uv sync`.\n");
     table.insert("pyproject", toml_edit::value(&installed.pyproject));
     table.insert("uv_lock", toml_edit::value(&installed.uv_lock));
     doc.insert("installed", toml_edit::Item::Table(table));
@@ -96,9 +96,9 @@ pub struct LockedGroup {
 
 /// FNV-1a, 64 bit: stable across builds and platforms (unlike `std`'s hasher).
 pub fn fingerprint<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    fnv(parts.into_iter().flat_map(|(name, text)| {
-        name.bytes().chain([0]).chain(text.bytes()).chain([0])
-    }))
+    fnv(parts
+        .into_iter()
+        .flat_map(|(name, text)| name.bytes().chain([0]).chain(text.bytes()).chain([0])))
 }
 
 /// A digest of a file's contents (to tell whether it changed since hsm last saw it).

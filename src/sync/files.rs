@@ -32,10 +32,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Ok(m) if m.is_dir() => {
             return Err(Error::new(
                 ErrorKind::Io,
-                format!(
-                    "cannot write {}: a directory is in the way",
-                    path.display()
-                ),
+                format!("cannot write {}: a directory is in the way", path.display()),
             )
             .with_help("remove that directory; hsm uses this name for a file it is writing"));
         }
@@ -94,7 +91,10 @@ pub fn state_dir(root: &Path) -> Result<PathBuf, Error> {
             };
             Err(Error::new(
                 ErrorKind::Io,
-                format!("{} is {what}; hsm keeps its sync journal there", dir.display()),
+                format!(
+                    "{} is {what}; hsm keeps its sync journal there",
+                    dir.display()
+                ),
             )
             .with_help(format!(
                 "remove {}; hsm recreates it as a directory of the project",
@@ -208,7 +208,11 @@ mod tests {
     fn only_regular_files_are_read() {
         let dir = tempfile::tempdir().unwrap();
         assert!(read_regular(dir.path(), 10).is_err());
-        assert!(read_regular(&dir.path().join("absent"), 10).unwrap().is_none());
+        assert!(
+            read_regular(&dir.path().join("absent"), 10)
+                .unwrap()
+                .is_none()
+        );
         fs::write(dir.path().join("big"), "12345").unwrap();
         assert!(read_regular(&dir.path().join("big"), 4).is_err());
         assert!(read_regular(Path::new("/dev/zero"), 4).is_err());

@@ -120,7 +120,10 @@ impl Journal {
                 .strip_suffix(".orig")
                 .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
             if !name_ok {
-                return Err(format!("backup name `{}` is not one hsm writes", backup.file));
+                return Err(format!(
+                    "backup name `{}` is not one hsm writes",
+                    backup.file
+                ));
             }
             let copy = dir.join(&backup.file);
             let meta = fs::symlink_metadata(&copy)

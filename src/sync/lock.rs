@@ -177,7 +177,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(told, vec![Waiting::Hsm(Some(std::process::id()))]);
-        assert!(err.message.starts_with("gave up after 0 s"), "{}", err.message);
+        assert!(
+            err.message.starts_with("gave up after 0 s"),
+            "{}",
+            err.message
+        );
         drop(held);
         assert!(ProjectLock::try_acquire(dir.path()).unwrap().is_some());
     }

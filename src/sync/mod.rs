@@ -20,9 +20,9 @@ use crate::manifest::{Manifest, Strategy};
 use crate::registry::Registry;
 use crate::registry::model::{ProfileMode, Runtime};
 use crate::registry::rules::Definition;
-use crate::solve::compile::ActiveProfile;
 use crate::render::lock::{self as hsm_lock, Installed, Lock};
 use crate::render::{self, Plan};
+use crate::solve::compile::ActiveProfile;
 use crate::solve::package::{Pkg, Ver};
 use crate::solve::{Compiler, Conflict, Outcome, Selection, solve_with};
 pub use lock::{ProjectLock, Waiting};
@@ -198,11 +198,10 @@ pub fn prepare(
 /// stack (a source or version changed), rendering it would not be what the lock says.
 fn check_frozen(locked: &Lock, now: &Lock) -> Result<(), Error> {
     let stale = |what: String| {
-        Err(Error::new(
-            ErrorKind::InvalidValue,
-            format!("--frozen: {what}"),
+        Err(
+            Error::new(ErrorKind::InvalidValue, format!("--frozen: {what}"))
+                .with_help("run `hsm sync` without --frozen to re-solve and rewrite hsm.lock"),
         )
-        .with_help("run `hsm sync` without --frozen to re-solve and rewrite hsm.lock"))
     };
     for (old, new) in locked.components.iter().zip(&now.components) {
         if old.source != new.source {
@@ -272,8 +271,7 @@ pub fn sync(
         // uv rewrites uv.lock, and hsm.lock then records what uv installed from: both are
         // part of the transaction.
         for extra in [UV_LOCK, hsm_lock::LOCK_FILE] {
-            if !paths.iter().any(|p| p == extra) && !(opts.frozen && extra == hsm_lock::LOCK_FILE)
-            {
+            if !paths.iter().any(|p| p == extra) && !(opts.frozen && extra == hsm_lock::LOCK_FILE) {
                 paths.push(extra.to_string());
             }
         }

@@ -120,9 +120,7 @@ pub fn catch_interrupts() {
 
 /// Has hsm been asked to stop since [`catch_interrupts`]?
 pub fn interrupted() -> bool {
-    INTERRUPTED
-        .get()
-        .is_some_and(|f| f.load(Ordering::SeqCst))
+    INTERRUPTED.get().is_some_and(|f| f.load(Ordering::SeqCst))
 }
 
 pub fn interrupted_error() -> Error {

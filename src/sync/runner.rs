@@ -80,9 +80,15 @@ pub fn uv(tx: &mut Transaction<'_>, mode: UvLock) -> Result<Vec<String>, Error> 
             .map_err(|e| cannot_start("uv", &e, help))??;
         if !out.status.success() {
             let help = match mode {
-                UvLock::Locked => "every file hsm wrote has been restored; uv.lock is missing or out of date: run `hsm sync` without --locked to update it, and commit it",
-                UvLock::Frozen => "every file hsm wrote has been restored; `--frozen` installs exactly what uv.lock says: run `hsm sync` without --frozen if uv.lock is missing",
-                UvLock::Update => "every file hsm wrote has been restored; fix the problem uv reports (or the registry source it points at) and sync again",
+                UvLock::Locked => {
+                    "every file hsm wrote has been restored; uv.lock is missing or out of date: run `hsm sync` without --locked to update it, and commit it"
+                }
+                UvLock::Frozen => {
+                    "every file hsm wrote has been restored; `--frozen` installs exactly what uv.lock says: run `hsm sync` without --frozen if uv.lock is missing"
+                }
+                UvLock::Update => {
+                    "every file hsm wrote has been restored; fix the problem uv reports (or the registry source it points at) and sync again"
+                }
             };
             return Err(failure(&what, &out, help));
         }

@@ -29,8 +29,8 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::files::{self, write_error};
-use super::journal::{self, 
-    Backup, Entry, JOURNAL, JOURNAL_DONE, JOURNAL_FILE, JOURNAL_NEW, Journal, STATE_DIR,
+use super::journal::{
+    self, Backup, Entry, JOURNAL, JOURNAL_DONE, JOURNAL_FILE, JOURNAL_NEW, Journal, STATE_DIR,
     check_project_path,
 };
 use super::lock::{ProjectLock, Waiting};
@@ -233,7 +233,11 @@ pub fn recover(lock: &ProjectLock) -> Result<Recovery, Error> {
     remove_dir(&state.join(JOURNAL_NEW))?;
     for entry in fs::read_dir(&state).map_err(|e| Error::io(&state, &e))? {
         let entry = entry.map_err(|e| Error::io(&state, &e))?;
-        if entry.file_name().to_string_lossy().starts_with(JOURNAL_DONE) {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(JOURNAL_DONE)
+        {
             remove_dir(&entry.path())?;
         }
     }
@@ -438,7 +442,10 @@ mod tests {
             });
             fs::write(journal.join(JOURNAL_FILE), text.to_string()).unwrap();
             let lock = lock(root);
-            assert!(matches!(recover(&lock).unwrap(), Recovery::Cleared(_)), "{path}");
+            assert!(
+                matches!(recover(&lock).unwrap(), Recovery::Cleared(_)),
+                "{path}"
+            );
             assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched", "{path}");
         }
     }

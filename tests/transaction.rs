@@ -1,0 +1,441 @@
+//! Sync's promise under attack: kills at random instants and before every file-system
+//! call, tools that outlive hsm, hostile `.hsm` contents, planted links, concurrent hsm
+//! processes, and the lock honoured end to end.
+//!
+//! The invariant every test checks: after the next command, every artifact is exactly in
+//! its old or its new state, all of them together — nothing torn, nothing mixed, nothing
+//! left to wedge later commands, nothing written late by an orphaned tool, nothing
+//! written outside the project.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Test;
+use insta::assert_snapshot;
+
+fn manifest(adapter: &str) -> String {
+    format!(
+        "project:\n  name: demo\n  version: 0.1.0\nlibraries:\n  package_manager: uv\n  groups:\n    vector-db-adapter:\n      strategy: 1-of-N\n      selection: {adapter}\n  standalone: []\nservices:\n  groups: {{}}\n  standalone: []\n"
+    )
+}
+
+const PYPROJECT: &str = "[project]\nname = \"demo\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"httpx>=0.27\"]\n";
+
+/// A uv stand-in that takes its time and writes what real uv writes: `uv lock` derives
+/// uv.lock from pyproject.toml, `uv sync` makes `.venv`. Each step sleeps `delay`
+/// seconds first, in a child process (as real tools have children).
+fn slow_uv(delay: &str) -> String {
+    format!(
+        "sleep {delay}\ncase \"$1\" in\n  lock) cp pyproject.toml uv.lock ;;\n  sync) mkdir -p .venv && cp uv.lock .venv/installed-from ;;\nesac"
+    )
+}
+
+/// Every file of the project outside hsm's state and the environment, with contents.
+fn state(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().to_string();
+        if [".hsm", ".venv", "hsm.yaml"].contains(&name.as_str()) || e.path().is_dir() {
+            continue;
+        }
+        out.push((name, std::fs::read(e.path()).unwrap()));
+    }
+    out.sort();
+    out
+}
+
+/// The old and the new state of a project switched from qdrant to milvus, made once in a
+/// reference project (the output is deterministic).
+struct States {
+    old: Vec<(String, Vec<u8>)>,
+    new: Vec<(String, Vec<u8>)>,
+}
+
+fn states(uv: Option<&str>) -> States {
+    let t = project(uv);
+    t.hsm(&sync_args(uv)).success();
+    let old = state(t.path());
+    std::fs::write(t.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
+    t.hsm(&sync_args(uv)).success();
+    let new = state(t.path());
+    assert_ne!(old, new);
+    States { old, new }
+}
+
+fn sync_args(uv: Option<&str>) -> Vec<&'static str> {
+    if uv.is_some() {
+        vec!["sync"]
+    } else {
+        vec!["sync", "--no-install"]
+    }
+}
+
+fn project(uv: Option<&str>) -> Test {
+    let t = Test::new()
+        .file("pyproject.toml", PYPROJECT)
+        .file("hsm.yaml", &manifest("qdrant-adapter"))
+        // Every wait in these tests is short: a wedged project fails fast.
+        .env("HSM_LOCK_TIMEOUT", "20");
+    match uv {
+        Some(script) => t.fake_tool("uv", script),
+        None => t,
+    }
+}
+
+/// A project in the old state with hsm.yaml asking for the new one.
+fn about_to_sync(uv: Option<&str>, old: &[(String, Vec<u8>)]) -> Test {
+    let t = project(uv);
+    for (name, bytes) in old {
+        std::fs::write(t.path().join(name), bytes).unwrap();
+    }
+    std::fs::write(t.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
+    t
+}
+
+/// What a kill left behind, once the next command has run.
+#[derive(Debug, Default)]
+struct Tally {
+    old: usize,
+    new: usize,
+    torn: usize,
+    mixed: usize,
+    wedged: usize,
+    late: usize,
+}
+
+impl Tally {
+    /// Run the next command (recovery), then classify the project's state.
+    fn judge(&mut self, t: &Test, s: &States, settle: Duration, what: &str) {
+        let next = t.hsm(&["list"]);
+        if next.code != 0 || t.exists(".hsm/journal") {
+            self.wedged += 1;
+            eprintln!("{what}: wedged: {}", next.stderr);
+            return;
+        }
+        let now = state(t.path());
+        if now == s.old {
+            self.old += 1;
+        } else if now == s.new {
+            self.new += 1;
+        } else {
+            let known = |name: &str, bytes: &[u8]| {
+                [&s.old, &s.new]
+                    .iter()
+                    .any(|st| st.iter().any(|(n, b)| n == name && b == bytes))
+                    || (!s.old.iter().any(|(n, _)| n == name)
+                        && !s.new.iter().any(|(n, _)| n == name))
+            };
+            if now.iter().all(|(n, b)| known(n, b)) {
+                self.mixed += 1;
+            } else {
+                self.torn += 1;
+            }
+            eprintln!(
+                "{what}: neither old nor new: {:?}",
+                now.iter().map(|(n, _)| n).collect::<Vec<_>>()
+            );
+            return;
+        }
+        // An orphaned tool would write after its transaction was rolled back.
+        std::thread::sleep(settle);
+        if state(t.path()) != now {
+            self.late += 1;
+            eprintln!("{what}: a file changed after recovery");
+        }
+        // The next sync works and lands in the new state.
+        let again = t.hsm(&sync_args(None));
+        if again.code != 0 {
+            self.wedged += 1;
+            eprintln!("{what}: the next sync failed: {}", again.stderr);
+        }
+    }
+
+    fn add(&mut self, other: &Tally) {
+        self.old += other.old;
+        self.new += other.new;
+        self.torn += other.torn;
+        self.mixed += other.mixed;
+        self.wedged += other.wedged;
+        self.late += other.late;
+    }
+
+    fn assert_clean(&self, what: &str) {
+        eprintln!("{what}: {self:?}");
+        assert_eq!(
+            (self.torn, self.mixed, self.wedged, self.late),
+            (0, 0, 0, 0),
+            "{what}: {self:?}"
+        );
+    }
+}
+
+/// A small deterministic generator (seeded from the clock; the seed is printed so a
+/// failure can be replayed with HSM_TEST_SEED).
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Rng {
+        let seed = std::env::var("HSM_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        eprintln!("HSM_TEST_SEED={seed}");
+        Rng(seed | 1)
+    }
+
+    /// Uniform in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// How long `args` takes in a fresh project, to spread the kills over it.
+fn duration_of(uv: Option<&str>, s: &States, args: &[&str]) -> Duration {
+    let t = about_to_sync(uv, &s.old);
+    let start = Instant::now();
+    t.hsm(args).success();
+    start.elapsed()
+}
+
+/// Start `args`, SIGKILL hsm alone (not its tools) after `after`.
+fn kill_after(t: &Test, args: &[&str], after: Duration) {
+    let mut child = t
+        .command(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let _ = child.kill();
+    child.wait().unwrap();
+}
+
+#[test]
+fn kill_loop_sync_without_install() {
+    let s = states(None);
+    let span = duration_of(None, &s, &["sync", "--no-install"]);
+    let mut rng = Rng::new();
+    let mut tally = Tally::default();
+    for i in 0..100 {
+        let t = about_to_sync(None, &s.old);
+        let at = Duration::from_micros(rng.below(span.as_micros() as u64 * 12 / 10));
+        kill_after(&t, &["sync", "--no-install"], at);
+        tally.judge(&t, &s, Duration::ZERO, &format!("kill {i} at {at:?}"));
+    }
+    tally.assert_clean("sync --no-install");
+    assert!(
+        tally.old > 0 && tally.new > 0,
+        "kills never hit both sides: {tally:?}"
+    );
+}
+
+#[test]
+fn kill_loop_sync_with_a_slow_uv_killing_hsm_alone() {
+    let uv = slow_uv("0.15");
+    let s = states(Some(&uv));
+    let span = duration_of(Some(&uv), &s, &["sync"]);
+    let mut rng = Rng::new();
+    let mut tally = Tally::default();
+    for i in 0..60 {
+        let t = about_to_sync(Some(&uv), &s.old);
+        let at = Duration::from_micros(rng.below(span.as_micros() as u64 * 11 / 10));
+        kill_after(&t, &["sync"], at);
+        // Give an orphan every chance to write late: longer than both uv steps.
+        tally.judge(
+            &t,
+            &s,
+            Duration::from_millis(400),
+            &format!("kill {i} at {at:?}"),
+        );
+    }
+    tally.assert_clean("sync with uv");
+    assert!(tally.old > 0, "kills never hit the transaction: {tally:?}");
+}
+
+#[test]
+fn kill_loop_recovery() {
+    let s = states(None);
+    let mut rng = Rng::new();
+    let mut tally = Tally::default();
+    // The recovery to kill: a sync killed after its second write left a journal.
+    let interrupted = || {
+        let t = about_to_sync(None, &s.old);
+        let out = t
+            .command(&["sync", "--no-install"])
+            .env("HSM_FAULT", "after-write-2")
+            .output()
+            .unwrap();
+        assert!(!out.status.success() && t.exists(".hsm/journal"));
+        t
+    };
+    let span = {
+        let t = interrupted();
+        let start = Instant::now();
+        t.hsm(&["list"]).success();
+        start.elapsed()
+    };
+    for i in 0..40 {
+        let t = interrupted();
+        let at = Duration::from_micros(rng.below(span.as_micros() as u64 * 12 / 10));
+        kill_after(&t, &["list"], at);
+        tally.judge(&t, &s, Duration::ZERO, &format!("kill {i} at {at:?}"));
+        // A killed recovery is finished by the next command: always the old state.
+        assert_eq!(tally.new, 0, "recovery must restore the old state");
+    }
+    tally.assert_clean("recovery");
+}
+
+fn strace() -> &'static str {
+    let found = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "this test needs strace (Debian: apt-get install strace; scripts/test installs it)"
+    );
+    "strace"
+}
+
+/// `args` under strace: with `inject`, killed at a chosen call; `trace` writes every
+/// file-system call to that file.
+fn under_strace(t: &Test, args: &[&str], extra: &[String]) -> std::process::ExitStatus {
+    let hsm = t.command(args);
+    let mut cmd = Command::new(strace());
+    cmd.args(["-f", "-qq", "-e", "trace=%file,%desc"])
+        .args(extra)
+        .arg("--")
+        .arg(hsm.get_program())
+        .args(hsm.get_args())
+        .current_dir(hsm.get_current_dir().unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in hsm.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.status().unwrap()
+}
+
+/// Every file-system call `args` makes, as (system call, how many times), from one run
+/// under strace in a project made by `make`.
+fn calls_of(make: &(dyn Fn() -> Test + Sync), args: &[&str]) -> Vec<(String, usize)> {
+    let t = make();
+    let log = t.path().join("..").join(format!(
+        "strace-{}.log",
+        t.path().file_name().unwrap().to_string_lossy()
+    ));
+    let status = under_strace(&t, args, &["-o".into(), log.display().to_string()]);
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for line in text.lines() {
+        // `1234 openat(AT_FDCWD, ...) = 3` (with -f, each line starts with the pid).
+        let call = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.split('(').next());
+        if let Some(call) = call.filter(|c| {
+            c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') && !c.is_empty()
+        }) {
+            *counts.entry(call.to_string()).or_default() += 1;
+        }
+    }
+    counts.into_iter().collect()
+}
+
+/// For every file-system call `args` makes (each system call, each time it is made): run
+/// it in a fresh project from `make`, killed just before that call, then judge.
+fn kill_before_every_call(
+    make: &(dyn Fn() -> Test + Sync),
+    args: &[&str],
+    s: &States,
+    what: &str,
+) -> Tally {
+    let calls = calls_of(make, args);
+    let total: usize = calls.iter().map(|(_, n)| n).sum();
+    assert!(total > 50, "{what}: only {total} calls traced: {calls:?}");
+    let jobs: Vec<(&str, usize)> = calls
+        .iter()
+        .flat_map(|(call, count)| (1..=*count).map(move |n| (call.as_str(), n)))
+        .collect();
+    // Each job is a few short processes: run them on a few threads.
+    let workers = 3;
+    let tallies: Vec<Tally> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let jobs = &jobs;
+                scope.spawn(move || {
+                    let mut tally = Tally::default();
+                    for (call, n) in jobs.iter().skip(w).step_by(workers) {
+                        let t = make();
+                        let inject = format!("inject={call}:signal=KILL:when={n}");
+                        let extra = ["-o".into(), "/dev/null".into(), "-e".into(), inject];
+                        if under_strace(&t, args, &extra).success() {
+                            // This run made fewer such calls than the traced one.
+                            continue;
+                        }
+                        tally.judge(
+                            &t,
+                            s,
+                            Duration::ZERO,
+                            &format!("{what} killed at {call} #{n}"),
+                        );
+                    }
+                    tally
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut tally = Tally::default();
+    for t in tallies {
+        tally.add(&t);
+    }
+    eprintln!("{what}: {total} calls");
+    tally
+}
+
+#[test]
+fn a_kill_before_every_file_system_call_of_sync_and_of_recovery() {
+    let s = states(None);
+    let sync = kill_before_every_call(
+        &|| about_to_sync(None, &s.old),
+        &["sync", "--no-install"],
+        &s,
+        "sync",
+    );
+    sync.assert_clean("sync, every call");
+    assert!(sync.old > 0 && sync.new > 0, "{sync:?}");
+
+    // Recovery of a sync killed after its second write.
+    let interrupted = || {
+        let t = about_to_sync(None, &s.old);
+        let out = t
+            .command(&["sync", "--no-install"])
+            .env("HSM_FAULT", "after-write-2")
+            .output()
+            .unwrap();
+        assert!(!out.status.success() && t.exists(".hsm/journal"));
+        t
+    };
+    let recovery = kill_before_every_call(&interrupted, &["list"], &s, "recovery");
+    recovery.assert_clean("recovery, every call");
+    assert_eq!(recovery.new, 0, "recovery must restore the old state");
+}
