@@ -439,3 +439,351 @@ fn a_kill_before_every_file_system_call_of_sync_and_of_recovery() {
     recovery.assert_clean("recovery, every call");
     assert_eq!(recovery.new, 0, "recovery must restore the old state");
 }
+
+// ---------------------------------------------------------------- hostile project state
+
+/// `text` with the project's temporary path and process ids replaced, for snapshots.
+fn scrub(t: &Test, text: &str) -> String {
+    let mut text = text.replace(&t.path().display().to_string(), "[PROJECT]");
+    let mut from = 0;
+    while let Some(i) = text[from..].find("(pid ").map(|i| from + i + 5) {
+        let digits = text[i..].chars().take_while(char::is_ascii_digit).count();
+        text.replace_range(i..i + digits, "[PID]");
+        from = i;
+    }
+    text
+}
+
+/// A directory outside the project, and what it holds (to prove nothing was written there).
+fn outside() -> (tempfile::TempDir, impl Fn() -> Vec<(String, Vec<u8>)>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("victim"), "untouched\n").unwrap();
+    let path = dir.path().to_path_buf();
+    let look = move || state(&path);
+    (dir, look)
+}
+
+fn write_journal(t: &Test, entries: String) {
+    let dir = t.path().join(".hsm/journal");
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = format!(
+        "{{\"format\": 2, \"owner\": {{\"pid\": 1, \"start\": 1}}, \"entries\": {entries}}}"
+    );
+    std::fs::write(dir.join("journal.json"), json).unwrap();
+}
+
+#[test]
+fn a_crafted_journal_never_reaches_outside_the_project() {
+    let (out_dir, look) = outside();
+    let victim = out_dir.path().join("victim");
+    let before = look();
+    let cases = [
+        // Restore "from a backup" over an absolute path.
+        format!(
+            "[{{\"path\": \"{}\", \"backup\": {{\"file\": \"0.orig\", \"size\": 4, \"digest\": \"x\"}}}}]",
+            victim.display()
+        ),
+        // Delete through `..`.
+        format!(
+            "[{{\"path\": \"../{}/victim\", \"backup\": null}}]",
+            out_dir.path().file_name().unwrap().to_string_lossy()
+        ),
+        // Delete through a symbolic link in the project.
+        "[{\"path\": \"link/victim\", \"backup\": null}]".to_string(),
+        // A backup read from outside.
+        format!(
+            "[{{\"path\": \"pyproject.toml\", \"backup\": {{\"file\": \"{}\", \"size\": 10, \"digest\": \"x\"}}}}]",
+            victim.display()
+        ),
+    ];
+    let mut first = None;
+    for case in &cases {
+        let t = project(None);
+        std::os::unix::fs::symlink(out_dir.path(), t.path().join("link")).unwrap();
+        write_journal(&t, case.clone());
+        std::fs::write(t.path().join(".hsm/journal/0.orig"), "evil").unwrap();
+        let project_before = state(t.path());
+        let out = t.hsm(&["list"]);
+        out.success();
+        assert_eq!(look(), before, "{case}");
+        assert_eq!(
+            state(t.path()),
+            project_before,
+            "{case}: a project file was touched"
+        );
+        assert!(!t.exists(".hsm/journal"), "{case}: the journal stays");
+        first.get_or_insert_with(|| {
+            scrub(&t, &out.stderr).replace(&out_dir.path().display().to_string(), "[OUTSIDE]")
+        });
+    }
+    // The journal itself planted as links out of the project.
+    let t = project(None);
+    std::fs::create_dir_all(t.path().join(".hsm")).unwrap();
+    std::os::unix::fs::symlink(out_dir.path(), t.path().join(".hsm/journal")).unwrap();
+    t.hsm(&["list"]).success();
+    assert_eq!(look(), before);
+    assert!(out_dir.path().exists() && !t.exists(".hsm/journal"));
+    assert_snapshot!(first.unwrap(), @r"
+    hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust (path `[OUTSIDE]/victim` is absolute; hsm only writes inside the project); no file was restored
+    ");
+}
+
+#[test]
+fn a_journal_directory_without_its_journal_is_cleared_and_sync_goes_on() {
+    // What an older hsm left when killed inside its commit: the journal file unlinked,
+    // the backups not yet.
+    let t = project(None);
+    std::fs::create_dir_all(t.path().join(".hsm/journal")).unwrap();
+    std::fs::write(t.path().join(".hsm/journal/0.orig"), "old").unwrap();
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.success();
+    assert_snapshot!(scrub(&t, &out.stderr), @"hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust (it has no journal.json); no file was restored");
+    assert!(!t.exists(".hsm/journal"));
+    t.hsm(&["sync", "--no-install"]).success();
+}
+
+#[test]
+fn planted_staged_links_are_never_written_through() {
+    let (out_dir, look) = outside();
+    let victim = out_dir.path().join("victim");
+    let before = look();
+    let t = project(None);
+    for name in [
+        "pyproject.toml",
+        "hsm.lock",
+        "docker-compose.hsm.yml",
+        ".env.qdrant",
+        "hsm.yaml",
+    ] {
+        std::os::unix::fs::symlink(&victim, t.path().join(format!("{name}.hsm-new"))).unwrap();
+    }
+    t.hsm(&["sync", "--no-install"]).success();
+    assert!(t.read("pyproject.toml").contains("qdrant-client"));
+    t.hsm(&[
+        "group",
+        "add",
+        "vector-db-adapter",
+        "--option",
+        "milvus-adapter",
+    ])
+    .success();
+    assert!(t.read("hsm.yaml").contains("milvus-adapter"));
+    t.hsm(&["sync", "--no-install"]).success();
+    assert_eq!(look(), before);
+    assert!(
+        !t.tree().iter().any(|(n, _)| n.ends_with(".hsm-new")),
+        "a staged file was left"
+    );
+}
+
+#[test]
+fn a_state_directory_that_is_a_link_is_refused() {
+    let (out_dir, look) = outside();
+    let before = look();
+    let t = project(None);
+    std::os::unix::fs::symlink(out_dir.path(), t.path().join(".hsm")).unwrap();
+    let tree = t.tree();
+    let sync = t.hsm(&["sync", "--no-install"]);
+    sync.failure();
+    // `check` runs every check sync runs before writing.
+    let check = t.hsm(&["check"]);
+    check.failure();
+    assert_eq!(check.stderr, sync.stderr);
+    assert_eq!(look(), before);
+    assert_eq!(t.tree(), tree);
+    assert_snapshot!(scrub(&t, &sync.stderr), @r"
+    error: [PROJECT]/.hsm is a symbolic link; hsm keeps its sync journal there
+      help: remove [PROJECT]/.hsm; hsm recreates it as a directory of the project
+    ");
+}
+
+#[test]
+fn an_artifact_that_is_not_a_regular_file_is_refused_before_anything_is_written() {
+    let t = project(None);
+    let fifo = t.path().join("uv.lock");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let tree_before = std::fs::read_dir(t.path()).unwrap().count();
+    let start = Instant::now();
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.failure();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "blocked on the FIFO"
+    );
+    assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), tree_before);
+    assert_eq!(t.hsm(&["check"]).stderr, out.stderr);
+    assert_snapshot!(scrub(&t, &out.stderr), @r"
+    error: cannot read [PROJECT]/uv.lock: it is not a regular file
+      help: hsm replaces uv.lock with a regular file; move whatever is there out of the way
+    ");
+}
+
+// ---------------------------------------------------------------- concurrency
+
+/// Hold the project lock from another process (util-linux `flock`) until dropped.
+struct Holder(std::process::Child);
+
+impl Holder {
+    fn new(t: &Test) -> Holder {
+        let held = t
+            .path()
+            .join("..")
+            .join(format!("held-{}", std::process::id()));
+        let _ = std::fs::remove_file(&held);
+        let child = Command::new("flock")
+            .arg(t.path())
+            .args(["-c", &format!("touch {}; sleep 30", held.display())])
+            .spawn()
+            .expect("util-linux flock");
+        for _ in 0..500 {
+            if held.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(held.exists(), "flock never took the lock");
+        let _ = std::fs::remove_file(&held);
+        Holder(child)
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        // `flock -c` runs the command in a child shell: kill the whole tree.
+        let _ = Command::new("pkill")
+            .args(["-P", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_writer_waits_says_so_once_and_gives_up() {
+    let t = project(None);
+    let holder = Holder::new(&t);
+    let start = Instant::now();
+    let out = t.hsm(&["sync", "--no-install", "--lock-timeout", "1"]);
+    out.failure();
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert!(!t.exists("hsm.lock"));
+    let edit = t.hsm(&[
+        "--lock-timeout",
+        "0",
+        "group",
+        "add",
+        "vector-db-adapter",
+        "--option",
+        "milvus-adapter",
+    ]);
+    edit.failure();
+    assert!(t.read("hsm.yaml").contains("qdrant-adapter"));
+    // Read-only commands do not wait.
+    let start = Instant::now();
+    t.hsm(&["list"]).success();
+    t.hsm(&["check"]).success();
+    t.hsm(&["sync", "--dry-run"]).success();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    drop(holder);
+    assert_snapshot!(scrub(&t, &out.stderr), @r"
+    hsm: waiting for another hsm (pid [PID]) to finish with this project (up to 1 s; see --lock-timeout)
+    error: gave up after 1 s: another hsm (pid [PID]) holds the lock of [PROJECT]
+      help: wait for it to finish and run the command again, or wait longer with `--lock-timeout SECONDS`
+    ");
+    t.hsm(&["sync", "--no-install"]).success();
+}
+
+#[test]
+fn read_only_commands_never_wait_for_a_sync_in_progress() {
+    let t = project(Some(
+        "touch uv-started; sleep 3; echo > uv.lock; mkdir -p .venv",
+    ));
+    let mut sync = t.command(&["sync"]).stderr(Stdio::piped()).spawn().unwrap();
+    for _ in 0..500 {
+        if t.exists("uv-started") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(t.exists("uv-started") && t.exists(".hsm/journal"));
+    let start = Instant::now();
+    for args in [
+        &["list"][..],
+        &["check"],
+        &["resolve"],
+        &["why", "qdrant"],
+        &["graph"],
+    ] {
+        let out = t.hsm(args);
+        out.success();
+        assert!(
+            !out.stderr.contains("rolled back"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "a read-only command waited"
+    );
+    let status = sync.wait().unwrap();
+    assert!(status.success());
+    assert!(!t.exists(".hsm/journal"));
+}
+
+#[test]
+fn an_interrupt_while_uv_runs_stops_uv_and_rolls_back() {
+    let t = project(Some(
+        "echo $$ > ../uv-pid-$PPID; touch uv-started; exec sleep 30",
+    ));
+    let t = {
+        // Start from a synced project: the interrupted sync must restore it.
+        let ok = project(None);
+        ok.hsm(&["sync", "--no-install"]).success();
+        for (name, bytes) in state(ok.path()) {
+            std::fs::write(t.path().join(name), bytes).unwrap();
+        }
+        std::fs::write(t.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
+        t
+    };
+    let before = state(t.path());
+    let mut sync = t.command(&["sync"]).stderr(Stdio::piped()).spawn().unwrap();
+    for _ in 0..500 {
+        if t.exists("uv-started") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid_file = t.path().join("..").join(format!("uv-pid-{}", sync.id()));
+    let uv_pid = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let _ = std::fs::remove_file(&pid_file);
+    std::fs::remove_file(t.path().join("uv-started")).unwrap();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &sync.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = sync.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(state(t.path()), before);
+    assert!(!t.exists(".hsm/journal"));
+    std::thread::sleep(Duration::from_millis(100));
+    let alive =
+        std::fs::read_to_string(format!("/proc/{uv_pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+    assert!(!alive, "uv outlived the interrupted sync");
+    assert_snapshot!(String::from_utf8_lossy(&out.stderr), @r"
+    error: interrupted; every file hsm was writing has been put back as it was
+      help: run the command again when you are ready
+    ");
+}
