@@ -753,7 +753,7 @@ fn an_interrupt_while_uv_runs_stops_uv_and_rolls_back() {
         t
     };
     let before = state(t.path());
-    let mut sync = t.command(&["sync"]).stderr(Stdio::piped()).spawn().unwrap();
+    let sync = t.command(&["sync"]).stderr(Stdio::piped()).spawn().unwrap();
     for _ in 0..500 {
         if t.exists("uv-started") {
             break;
@@ -786,4 +786,195 @@ fn an_interrupt_while_uv_runs_stops_uv_and_rolls_back() {
     error: interrupted; every file hsm was writing has been put back as it was
       help: run the command again when you are ready
     ");
+}
+
+// ---------------------------------------------------------------- the lock, end to end
+
+/// A uv that logs its arguments outside the project and behaves like uv: `lock` derives
+/// uv.lock from pyproject.toml (and with `--locked` fails unless uv.lock is current),
+/// `sync` makes `.venv` (and with `--frozen`/`--locked` needs uv.lock).
+const RECORDING_UV: &str = r#"echo "$@" >> ../uv-calls-$(basename "$PWD")
+case "$*" in
+  "lock --locked") [ -f uv.lock ] && cmp -s pyproject.toml uv.lock || { echo "error: The lockfile at uv.lock needs to be updated" >&2; exit 2; } ;;
+  lock) cp pyproject.toml uv.lock ;;
+  "sync --frozen"|"sync --locked") [ -f uv.lock ] || { echo "error: Unable to find lockfile at uv.lock" >&2; exit 2; }; mkdir -p .venv ;;
+  sync) mkdir -p .venv ;;
+esac"#;
+
+fn uv_calls(t: &Test) -> String {
+    let log = t.path().join("..").join(format!(
+        "uv-calls-{}",
+        t.path().file_name().unwrap().to_string_lossy()
+    ));
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    calls
+}
+
+#[test]
+fn locked_and_frozen_are_passed_on_to_uv() {
+    let t = project(Some(RECORDING_UV));
+    t.hsm(&["sync"]).success();
+    assert_eq!(uv_calls(&t), "lock\nsync\n");
+    t.hsm(&["sync", "--locked"]).success();
+    assert_eq!(uv_calls(&t), "", "nothing changed: uv does not run");
+
+    // uv.lock deleted: --locked must not quietly write a new one.
+    std::fs::remove_file(t.path().join("uv.lock")).unwrap();
+    let before = state(t.path());
+    let out = t.hsm(&["sync", "--locked"]);
+    out.failure();
+    assert_eq!(uv_calls(&t), "lock --locked\n");
+    assert_eq!(state(t.path()), before);
+    assert_snapshot!(out.stderr, @r"
+    error: `uv lock --locked` failed (exit status 2):
+      │ error: The lockfile at uv.lock needs to be updated
+      help: every file hsm wrote has been restored; uv.lock is missing or out of date: run `hsm sync` without --locked to update it, and commit it
+    ");
+    let out = t.hsm(&["sync", "--frozen"]);
+    out.failure();
+    assert_eq!(uv_calls(&t), "sync --frozen\n");
+    assert_eq!(state(t.path()), before);
+
+    t.hsm(&["sync"]).success();
+    assert_eq!(uv_calls(&t), "lock\nsync\n");
+    std::fs::remove_dir_all(t.path().join(".venv")).unwrap();
+    t.hsm(&["sync", "--frozen"]).success();
+    assert_eq!(uv_calls(&t), "sync --frozen\n");
+}
+
+#[test]
+fn sync_runs_uv_again_after_a_hand_edit_a_deleted_uv_lock_or_a_missing_venv() {
+    let t = project(Some(RECORDING_UV));
+    let out = t.hsm(&["sync"]);
+    out.success();
+    assert_eq!(uv_calls(&t), "lock\nsync\n");
+    let lock = t.read("hsm.lock");
+    assert!(lock.contains("[installed]"), "{lock}");
+    let out = t.hsm(&["sync"]);
+    assert!(
+        out.stdout.starts_with("Stack is up to date"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(uv_calls(&t), "");
+
+    // The user adds a package by hand.
+    let py = t
+        .read("pyproject.toml")
+        .replace("\"httpx>=0.27\"", "\"httpx>=0.27\", \"rich\"");
+    std::fs::write(t.path().join("pyproject.toml"), py).unwrap();
+    let out = t.hsm(&["sync"]);
+    out.success();
+    assert_eq!(uv_calls(&t), "lock\nsync\n");
+    assert_snapshot!(out.stdout, @r"
+    Resolved 2 components (1 library, 1 service)
+    Wrote hsm.lock
+    Ran uv lock, uv sync
+    ");
+
+    std::fs::remove_file(t.path().join("uv.lock")).unwrap();
+    t.hsm(&["sync"]).success();
+    assert_eq!(uv_calls(&t), "lock\nsync\n");
+    assert!(t.exists("uv.lock"));
+
+    std::fs::remove_dir_all(t.path().join(".venv")).unwrap();
+    t.hsm(&["sync"]).success();
+    assert_eq!(uv_calls(&t), "lock\nsync\n");
+
+    t.hsm(&["sync"]).success();
+    assert_eq!(uv_calls(&t), "", "all current again");
+    // --no-install never runs uv, and says the stack is up to date.
+    std::fs::remove_dir_all(t.path().join(".venv")).unwrap();
+    t.hsm(&["sync", "--no-install"]).success();
+    assert_eq!(uv_calls(&t), "");
+}
+
+/// A registry with one library that has a prod (PyPI) and a dev (local path) source.
+fn two_mode_registry(t: Test) -> Test {
+    t.registry_file(
+        "libraries/alpha.yaml",
+        "name: alpha\nversion: 1.0.0\nsources:\n  prod: {type: pypi, version: \">=1,<2\"}\n  dev: {type: local, path: packages/alpha, editable: true}\n",
+    )
+    .file("packages/alpha/pyproject.toml", "[project]\nname = \"alpha\"\nversion = \"1.0.0\"\n")
+    .file(
+        "hsm.yaml",
+        "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone: [alpha]\n",
+    )
+}
+
+#[test]
+fn frozen_renders_what_hsm_lock_says_and_never_rewrites_it() {
+    let t = two_mode_registry(Test::new().file("pyproject.toml", PYPROJECT));
+    t.hsm(&["sync", "--no-install"]).success();
+    let lock = t.read("hsm.lock");
+    let pyproject = t.read("pyproject.toml");
+    assert!(pyproject.contains("\"alpha>=1,<2\""), "{pyproject}");
+
+    // hsm.yaml now asks for dev mode; --frozen keeps what hsm.lock records.
+    std::fs::write(
+        t.path().join("hsm.yaml"),
+        "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone: [alpha]\nmodes:\n  alpha: dev\n",
+    )
+    .unwrap();
+    let out = t.hsm(&["sync", "--frozen", "--no-install"]);
+    out.success();
+    assert_eq!(t.read("hsm.lock"), lock);
+    assert_eq!(t.read("pyproject.toml"), pyproject);
+    // Without --frozen the new mode applies.
+    t.hsm(&["sync", "--no-install"]).success();
+    assert!(
+        t.read("pyproject.toml")
+            .contains("path = \"packages/alpha\"")
+    );
+    let dev_lock = t.read("hsm.lock");
+
+    // The registry changes a source: --frozen refuses rather than render something else.
+    std::fs::write(
+        t.path().join("hsm-registry/libraries/alpha.yaml"),
+        "name: alpha\nversion: 1.0.0\nsources:\n  prod: {type: pypi, version: \">=1,<2\"}\n  dev: {type: local, path: libs/alpha, editable: true}\n",
+    )
+    .unwrap();
+    let before = t.tree();
+    let out = t.hsm(&["sync", "--frozen", "--no-install"]);
+    out.failure();
+    assert_eq!(t.tree(), before);
+    assert_eq!(t.read("hsm.lock"), dev_lock);
+    assert_snapshot!(out.stderr, @r"
+    error: --frozen: hsm.lock records `alpha` from dev: local packages/alpha, but the registry now gives dev: local libs/alpha
+      help: run `hsm sync` without --frozen to re-solve and rewrite hsm.lock
+    ");
+}
+
+#[test]
+fn real_uv_with_locked_never_writes_a_missing_uv_lock() {
+    let t = common::python_package(Test::new().offline_uv(), "packages/alpha", "alpha")
+        .registry_file(
+            "libraries/alpha.yaml",
+            "name: alpha\nversion: 1.0.0\nsources:\n  prod: {type: local, path: packages/alpha}\n",
+        )
+        .file("pyproject.toml", "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = []\n")
+        .file(
+            "hsm.yaml",
+            "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone: [alpha]\n",
+        );
+    t.hsm(&["sync"]).success();
+    assert!(t.exists("uv.lock") && t.exists(".venv"));
+    t.hsm(&["sync", "--locked"]).success();
+    std::fs::remove_file(t.path().join("uv.lock")).unwrap();
+    let before = state(t.path());
+    let out = t.hsm(&["sync", "--locked"]);
+    out.failure();
+    assert!(
+        out.stderr.contains("`uv lock --locked` failed"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(state(t.path()), before);
+    assert!(!t.exists("uv.lock"));
+    let out = t.hsm(&["sync", "--frozen"]);
+    out.failure();
+    assert!(!t.exists("uv.lock"));
+    t.hsm(&["sync"]).success();
+    assert!(t.exists("uv.lock"));
 }
