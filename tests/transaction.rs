@@ -592,8 +592,8 @@ fn a_state_directory_that_is_a_link_is_refused() {
     assert_eq!(look(), before);
     assert_eq!(t.tree(), tree);
     assert_snapshot!(scrub(&t, &sync.stderr), @r"
-    error: [PROJECT]/.hsm is a symbolic link; hsm keeps its sync journal there
-      help: remove [PROJECT]/.hsm; hsm recreates it as a directory of the project
+    error: .hsm is a symbolic link; hsm keeps its sync journal there, inside the project
+      help: remove .hsm (hsm never makes it a link); hsm recreates it as a directory
     ");
 }
 
@@ -977,4 +977,155 @@ fn real_uv_with_locked_never_writes_a_missing_uv_lock() {
     assert!(!t.exists("uv.lock"));
     t.hsm(&["sync"]).success();
     assert!(t.exists("uv.lock"));
+}
+
+// ---------------------------------------------------------------- check = sync's checks
+
+/// Projects good and bad in every way this suite knows: `hsm check` must pass exactly
+/// those that `hsm sync --no-install` writes.
+fn fixtures() -> Vec<(&'static str, Box<dyn Fn() -> Test>)> {
+    let service = |extra: &str| {
+        format!(
+            "name: svc\n{extra}sources:\n  prod: {{type: docker-image, image: \"nginx:1.27\"}}\n  dev: {{type: build, path: services/svc}}\n"
+        )
+    };
+    let with_service = move |extra: &str| {
+        Test::new()
+            .registry_file("services/svc.yaml", &service(extra))
+            .file("hsm.yaml", "services:\n  standalone: [svc]\n")
+    };
+    vec![
+        ("the qdrant stack", Box::new(|| project(None))),
+        (
+            "the milvus stack",
+            Box::new(|| project(None).file("hsm.yaml", &manifest("milvus-adapter"))),
+        ),
+        (
+            "an unknown option",
+            Box::new(|| project(None).file("hsm.yaml", &manifest("qdrant-adaptr"))),
+        ),
+        (
+            "a conflict",
+            Box::new(|| {
+                project(None).file(
+                    "hsm.yaml",
+                    "libraries:\n  standalone: [qdrant-adapter, milvus-adapter]\n  groups:\n    vector-db-adapter:\n      strategy: 1-of-N\n      selection: qdrant-adapter\nconstraints:\n  qdrant-adapter: \">=99\"\n",
+                )
+            }),
+        ),
+        ("a service", Box::new(move || with_service(""))),
+        (
+            "an env key twice",
+            Box::new(move || {
+                with_service("env_file: svc.env\nenv: {A: \"2\"}\n").file("svc.env", "A=1\n")
+            }),
+        ),
+        (
+            "a missing env file",
+            Box::new(move || with_service("env_file: missing.env\n")),
+        ),
+        (
+            "a malformed env file",
+            Box::new(move || with_service("env_file: svc.env\n").file("svc.env", "NOPE\n")),
+        ),
+        (
+            "a dev service without its build context",
+            Box::new(move || {
+                with_service("").file(
+                    "hsm.yaml",
+                    "services:\n  standalone: [svc]\nmodes:\n  svc: dev\n",
+                )
+            }),
+        ),
+        (
+            "a dev library without its path",
+            Box::new(|| {
+                two_mode_registry(Test::new()).file(
+                    "hsm.yaml",
+                    "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone: [alpha]\nmodes:\n  alpha: dev\n",
+                )
+            }),
+        ),
+        (
+            "a dynamic dependency list",
+            Box::new(|| {
+                project(None).file(
+                    "pyproject.toml",
+                    "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndynamic = [\"dependencies\"]\n",
+                )
+            }),
+        ),
+        (
+            "a broken pyproject.toml",
+            Box::new(|| project(None).file("pyproject.toml", "[project\n")),
+        ),
+        (
+            "a broken hsm.lock",
+            Box::new(|| project(None).file("hsm.lock", "version = \"x\"\n")),
+        ),
+        (
+            "a hand-written compose file",
+            Box::new(|| project(None).file("docker-compose.hsm.yml", "services: {}\n")),
+        ),
+        (
+            "a linked .hsm",
+            Box::new(|| {
+                let t = project(None);
+                std::os::unix::fs::symlink("/tmp", t.path().join(".hsm")).unwrap();
+                t
+            }),
+        ),
+        (
+            "a FIFO where an env file goes",
+            Box::new(move || {
+                let t = with_service("env: {A: \"1\"}\n");
+                assert!(
+                    Command::new("mkfifo")
+                        .arg(t.path().join(".env.svc"))
+                        .status()
+                        .unwrap()
+                        .success()
+                );
+                t
+            }),
+        ),
+        (
+            "a directory where hsm.lock goes",
+            Box::new(|| {
+                let t = project(None);
+                std::fs::create_dir(t.path().join("hsm.lock")).unwrap();
+                t
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn check_passes_exactly_the_stacks_sync_writes() {
+    let (mut passed, mut failed) = (0, 0);
+    for (name, make) in fixtures() {
+        let c = make();
+        let check = c.hsm(&["check"]);
+        let t = make();
+        let sync = t.hsm(&["sync", "--no-install"]);
+        assert_eq!(
+            check.code == 0,
+            sync.code == 0,
+            "{name}: check exit {}, sync exit {}\ncheck: {}{}\nsync: {}{}",
+            check.code,
+            sync.code,
+            check.stdout,
+            check.stderr,
+            sync.stdout,
+            sync.stderr
+        );
+        if sync.code == 0 {
+            passed += 1;
+        } else {
+            failed += 1;
+            // The same problem, in the same words.
+            assert_eq!(scrub(&c, &check.stderr), scrub(&t, &sync.stderr), "{name}");
+        }
+    }
+    assert!(passed >= 4 && failed >= 6, "{passed} pass, {failed} fail");
 }

@@ -92,13 +92,11 @@ pub fn state_dir(root: &Path) -> Result<PathBuf, Error> {
             Err(Error::new(
                 ErrorKind::Io,
                 format!(
-                    "{} is {what}; hsm keeps its sync journal there",
-                    dir.display()
+                    "{STATE_DIR} is {what}; hsm keeps its sync journal there, inside the project"
                 ),
             )
             .with_help(format!(
-                "remove {}; hsm recreates it as a directory of the project",
-                dir.display()
+                "remove {STATE_DIR} (hsm never makes it a link); hsm recreates it as a directory"
             )))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
