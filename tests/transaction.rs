@@ -694,7 +694,7 @@ fn a_writer_waits_says_so_once_and_gives_up() {
     assert_snapshot!(scrub(&t, &out.stderr), @r"
     hsm: waiting for another hsm (pid [PID]) to finish with this project (up to 1 s; see --lock-timeout)
     error: gave up after 1 s: another hsm (pid [PID]) holds the lock of [PROJECT]
-      help: wait for it to finish and run the command again, or wait longer with `--lock-timeout SECONDS`
+      help: wait for it to finish and run the command again, or wait longer with `--lock-timeout SECS`
     ");
     t.hsm(&["sync", "--no-install"]).success();
 }

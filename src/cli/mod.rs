@@ -40,9 +40,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub directory: Option<PathBuf>,
 
-    /// How long a command that changes the project waits for another hsm to finish with
-    /// it, in seconds (0: do not wait).
-    #[arg(long, global = true, value_name = "SECONDS", env = "HSM_LOCK_TIMEOUT", default_value_t = crate::sync::lock::DEFAULT_TIMEOUT.as_secs())]
+    /// Seconds a command that changes the project waits for another hsm using it (0: fail at
+    /// once).
+    #[arg(long, global = true, value_name = "SECS", env = "HSM_LOCK_TIMEOUT", hide_env_values = true, default_value_t = crate::sync::lock::DEFAULT_TIMEOUT.as_secs())]
     pub lock_timeout: u64,
 
     #[command(subcommand)]

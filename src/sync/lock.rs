@@ -90,7 +90,7 @@ impl ProjectLock {
                     ),
                 )
                 .with_help(
-                    "wait for it to finish and run the command again, or wait longer with `--lock-timeout SECONDS`",
+                    "wait for it to finish and run the command again, or wait longer with `--lock-timeout SECS`",
                 ));
             }
             std::thread::sleep(pause.min(timeout.saturating_sub(started.elapsed())));
