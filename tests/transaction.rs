@@ -202,6 +202,19 @@ impl Rng {
     }
 }
 
+/// A project whose sync to the new state was killed after its second write, leaving a
+/// journal for the next command to roll back.
+fn interrupted_sync(s: &States) -> Test {
+    let t = about_to_sync(None, &s.old);
+    let out = t
+        .command(&["sync", "--no-install"])
+        .env("HSM_FAULT", "after-write-2")
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && t.exists(".hsm/journal"));
+    t
+}
+
 /// How long `args` takes in a fresh project, to spread the kills over it.
 fn duration_of(uv: Option<&str>, s: &States, args: &[&str]) -> Duration {
     let t = about_to_sync(uv, &s.old);
@@ -271,16 +284,7 @@ fn kill_loop_recovery() {
     let mut rng = Rng::new();
     let mut tally = Tally::default();
     // The recovery to kill: a sync killed after its second write left a journal.
-    let interrupted = || {
-        let t = about_to_sync(None, &s.old);
-        let out = t
-            .command(&["sync", "--no-install"])
-            .env("HSM_FAULT", "after-write-2")
-            .output()
-            .unwrap();
-        assert!(!out.status.success() && t.exists(".hsm/journal"));
-        t
-    };
+    let interrupted = || interrupted_sync(&s);
     let span = {
         let t = interrupted();
         let start = Instant::now();
@@ -425,16 +429,7 @@ fn a_kill_before_every_file_system_call_of_sync_and_of_recovery() {
     assert!(sync.old > 0 && sync.new > 0, "{sync:?}");
 
     // Recovery of a sync killed after its second write.
-    let interrupted = || {
-        let t = about_to_sync(None, &s.old);
-        let out = t
-            .command(&["sync", "--no-install"])
-            .env("HSM_FAULT", "after-write-2")
-            .output()
-            .unwrap();
-        assert!(!out.status.success() && t.exists(".hsm/journal"));
-        t
-    };
+    let interrupted = || interrupted_sync(&s);
     let recovery = kill_before_every_call(&interrupted, &["list"], &s, "recovery");
     recovery.assert_clean("recovery, every call");
     assert_eq!(recovery.new, 0, "recovery must restore the old state");
@@ -981,9 +976,12 @@ fn real_uv_with_locked_never_writes_a_missing_uv_lock() {
 
 // ---------------------------------------------------------------- check = sync's checks
 
+/// Builds a fresh project.
+type Fixture = Box<dyn Fn() -> Test>;
+
 /// Projects good and bad in every way this suite knows: `hsm check` must pass exactly
 /// those that `hsm sync --no-install` writes.
-fn fixtures() -> Vec<(&'static str, Box<dyn Fn() -> Test>)> {
+fn fixtures() -> Vec<(&'static str, Fixture)> {
     let service = |extra: &str| {
         format!(
             "name: svc\n{extra}sources:\n  prod: {{type: docker-image, image: \"nginx:1.27\"}}\n  dev: {{type: build, path: services/svc}}\n"
@@ -1128,4 +1126,33 @@ fn check_passes_exactly_the_stacks_sync_writes() {
         }
     }
     assert!(passed >= 4 && failed >= 6, "{passed} pass, {failed} fail");
+}
+
+#[test]
+fn a_tool_left_running_by_a_killed_sync_is_stopped_before_the_rollback() {
+    let s = states(None);
+    let t = about_to_sync(Some("touch uv-started; exec sleep 30"), &s.old);
+    let mut sync = t.command(&["sync"]).spawn().unwrap();
+    for _ in 0..500 {
+        if t.exists("uv-started") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::remove_file(t.path().join("uv-started")).unwrap();
+    // Kill hsm alone: its uv (`sleep 30`) lives on, holding the project lock.
+    sync.kill().unwrap();
+    sync.wait().unwrap();
+    let start = Instant::now();
+    let out = t.hsm(&["list"]);
+    out.success();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "waited for the orphan to finish"
+    );
+    assert_eq!(state(t.path()), s.old);
+    assert_snapshot!(scrub(&t, &out.stderr), @r"
+    hsm: stopping a tool (pid [PID]) that a killed sync left running
+    hsm: rolled back an interrupted sync; every file is as it was before it
+    ");
 }

@@ -540,7 +540,7 @@ fn waiting_words(waiting: Waiting, timeout: std::time::Duration) -> String {
             timeout.as_secs()
         ),
         Waiting::Orphan(p) => format!(
-            "stopping a tool (process group {}) left running by a sync that was killed",
+            "stopping a tool (pid {}) that a killed sync left running",
             p.pid
         ),
     }

@@ -141,13 +141,13 @@ pub fn prepare(
             a.new = Some(hsm_lock::with_installed(new, installed));
         }
     }
-    if opts.frozen {
-        if let (Some(lock), Some(a)) = (&old_lock, plan.get_mut(hsm_lock::LOCK_FILE)) {
-            if let Some(new) = &a.new {
-                check_frozen(lock, &hsm_lock::parse(new)?)?;
-            }
-            a.new = a.old.clone();
+    if opts.frozen
+        && let (Some(lock), Some(a)) = (&old_lock, plan.get_mut(hsm_lock::LOCK_FILE))
+    {
+        if let Some(new) = &a.new {
+            check_frozen(lock, &hsm_lock::parse(new)?)?;
         }
+        a.new = a.old.clone();
     }
     if opts.locked
         && let Some(a) = plan.get(hsm_lock::LOCK_FILE).filter(|a| a.changed())
@@ -161,7 +161,7 @@ pub fn prepare(
             ErrorKind::InvalidValue,
             format!("--locked: {what}; solving hsm.yaml gives a different stack"),
         )
-        .with_help("run `hsm sync` without --locked to update hsm.lock, and commit it"));
+        .with_help("run `hsm sync` to update hsm.lock, and commit it"));
     }
 
     // What the transaction will need: a real `.hsm` and regular files (or nothing) where
@@ -269,9 +269,14 @@ pub fn sync(
     let mut paths: Vec<String> = plan.changed().map(|a| a.path.clone()).collect();
     if run_uv {
         // uv rewrites uv.lock, and hsm.lock then records what uv installed from: both are
-        // part of the transaction.
-        for extra in [UV_LOCK, hsm_lock::LOCK_FILE] {
-            if !paths.iter().any(|p| p == extra) && !(opts.frozen && extra == hsm_lock::LOCK_FILE) {
+        // part of the transaction (but --frozen never rewrites hsm.lock).
+        let extras = if opts.frozen {
+            &[UV_LOCK][..]
+        } else {
+            &[UV_LOCK, hsm_lock::LOCK_FILE][..]
+        };
+        for extra in extras {
+            if !paths.iter().any(|p| p == extra) {
                 paths.push(extra.to_string());
             }
         }

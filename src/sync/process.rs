@@ -2,12 +2,14 @@
 //!
 //! Three mechanisms keep a tool (uv) from writing after the transaction that started it
 //! is over:
-//! - the tool runs in a process group of its own, recorded in the journal before it can
-//!   have done much; recovery kills that group before restoring a single file;
+//! - the tool runs in a process group of its own, recorded in the journal *before the
+//!   tool starts*: it is spawned behind a gate (`sh` reading one line from a pipe) that hsm
+//!   opens only once the group is journaled. Recovery kills that group before restoring a
+//!   single file;
 //! - the tool inherits the project lock's file descriptor, so the lock stays held while any
 //!   process of it lives, even after hsm itself was killed. Recovery needs the lock, so it
-//!   can only ever run once every such process has exited. This covers the instant
-//!   between the spawn and the journal record, which the first mechanism cannot;
+//!   can only ever run once every such process has exited (a tool that left its group is
+//!   still waited for);
 //! - SIGINT, SIGTERM and SIGHUP during a transaction do not kill hsm: they set a flag that
 //!   the transaction polls, so it stops the tool and rolls back before it exits. A second
 //!   signal exits at once (the journal then rolls back at the next invocation).
@@ -132,17 +134,37 @@ pub fn interrupted_error() -> Error {
 }
 
 /// Run `cmd` to completion in a process group of its own, capturing its output.
-/// `started` is called with the new group right after the spawn (to journal it). On an
-/// interrupt the whole group is killed and the interruption is the error.
+/// `started` is called with the new group right after the spawn (to journal it); the tool
+/// itself only starts once `started` has returned: it is spawned behind a gate (`sh`
+/// waiting for one line on stdin), so a kill of hsm at any instant leaves either no tool
+/// or a recorded one. On an interrupt the whole group is killed and the interruption is
+/// the error.
 pub fn run(
     cmd: &mut Command,
     started: &mut dyn FnMut(ProcessId) -> Result<(), Error>,
 ) -> std::io::Result<Result<Output, Error>> {
-    cmd.process_group(0)
-        .stdin(Stdio::null())
+    let program = find_program(cmd)?;
+    let mut gated = Command::new("/bin/sh");
+    gated
+        .arg("-c")
+        .arg(r#"IFS= read -r go && [ "$go" = go ] && exec "$0" "$@""#)
+        .arg(program)
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => gated.env(k, v),
+            None => gated.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        gated.current_dir(dir);
+    }
+    gated
+        .process_group(0)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn()?;
+    let mut child = gated.spawn()?;
     let group = ProcessId::of(child.id());
     let kill = |child: &mut std::process::Child| {
         group.kill_group();
@@ -151,6 +173,11 @@ pub fn run(
     if let Err(e) = started(group) {
         kill(&mut child);
         return Ok(Err(e));
+    }
+    // Open the gate; dropping our end then gives the tool an empty stdin, as before.
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write as _;
+        let _ = stdin.write_all(b"go\n");
     }
     // Drain both pipes on threads so a chatty tool never blocks on a full pipe while we
     // poll for its exit and for interrupts.
@@ -182,6 +209,28 @@ pub fn run(
     }))
 }
 
+/// The program `cmd` would run, looked up on its PATH: a missing tool is reported as
+/// missing, not as a failure of the gate that starts it.
+fn find_program(cmd: &Command) -> std::io::Result<std::path::PathBuf> {
+    let program = std::path::Path::new(cmd.get_program());
+    if program.components().count() > 1 {
+        return Ok(program.to_path_buf());
+    }
+    let path = cmd
+        .get_envs()
+        .find(|(k, _)| *k == "PATH")
+        .and_then(|(_, v)| v.map(std::ffi::OsStr::to_os_string))
+        .or_else(|| std::env::var_os("PATH"))
+        .unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,22 +249,41 @@ mod tests {
 
     #[test]
     fn a_killed_group_takes_its_children_along() {
-        let mut pids = String::new();
         let out = run(
             Command::new("sh").args(["-c", "sleep 30 & echo $!; wait"]),
             &mut |group| {
-                // Let the shell start its child, then kill the whole group.
-                std::thread::sleep(Duration::from_millis(200));
-                group.kill_group();
+                // Once the gate is open and the shell has started its child, kill the
+                // whole group.
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(300));
+                    group.kill_group();
+                });
                 Ok(())
             },
         )
         .unwrap()
         .unwrap();
-        pids.push_str(&String::from_utf8_lossy(&out.stdout));
-        let sleeper: u32 = pids.trim().parse().unwrap_or(0);
-        assert!(sleeper > 0, "{pids:?}");
+        let sleeper: u32 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        assert!(sleeper > 0, "{out:?}");
         std::thread::sleep(Duration::from_millis(100));
         assert!(!ProcessId::of(sleeper).is_alive());
+    }
+
+    #[test]
+    fn nothing_runs_until_the_gate_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(
+            Command::new("touch").arg("ran").current_dir(dir.path()),
+            &mut |_| Err(Error::new(ErrorKind::Io, "journal full")),
+        )
+        .unwrap();
+        assert!(out.is_err());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!dir.path().join("ran").exists());
+        let missing = run(&mut Command::new("no-such-tool-hsm"), &mut |_| Ok(()));
+        assert_eq!(missing.unwrap_err().kind(), std::io::ErrorKind::NotFound);
     }
 }
