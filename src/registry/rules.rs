@@ -372,7 +372,7 @@ impl Value<'_> {
             format!(
                 "{} `{}` is not valid: {why}",
                 self.what,
-                value.escape_debug()
+                syntax::shown(value)
             ),
         )
         .at(Origin::at_path(self.file, self.at.clone()))
@@ -1113,7 +1113,7 @@ fn check_param(key: &str, value: &str, origin: &Origin) -> Result<(), Error> {
             ErrorKind::InvalidValue,
             format!(
                 "param {what} `{}` is not valid: {why}",
-                shown.escape_debug()
+                syntax::shown(shown)
             ),
         )
         .at(origin.clone())

@@ -19,6 +19,20 @@
 /// Why a value is refused, in a few words (`a line break`, `port 70000 is above 65535`).
 pub type Reason = String;
 
+/// `value` for a message: control characters escaped (`\n`), everything else as written.
+pub fn shown(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// A line break, carriage return or NUL: each breaks the line-based formats hsm writes
 /// (`.env.<service>`, YAML scalars read back by compose, PEP 508 strings).
 pub fn no_line_break(value: &str) -> Result<(), Reason> {
@@ -40,12 +54,18 @@ pub fn env_name(name: &str) -> Result<(), Reason> {
         None => return Err("it is empty".into()),
         Some(c) if c.is_ascii_digit() => return Err("it starts with a digit".into()),
         Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
-            return Err(format!("`{}` is not allowed in a name", c.escape_debug()));
+            return Err(format!(
+                "`{}` is not allowed in a name",
+                shown(&c.to_string())
+            ));
         }
         Some(_) => {}
     }
     match chars.find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))) {
-        Some(c) => Err(format!("`{}` is not allowed in a name", c.escape_debug())),
+        Some(c) => Err(format!(
+            "`{}` is not allowed in a name",
+            shown(&c.to_string())
+        )),
         None => Ok(()),
     }
 }
@@ -87,7 +107,7 @@ fn host_like(name: &str) -> Result<(), Reason> {
         Some(_) => {}
     }
     match chars.find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))) {
-        Some(c) => Err(format!("`{}` is not allowed", c.escape_debug())),
+        Some(c) => Err(format!("`{}` is not allowed", shown(&c.to_string()))),
         None => Ok(()),
     }
 }
@@ -214,7 +234,7 @@ pub fn volume(spec: &str) -> Result<(), Reason> {
         {
             return Err(format!(
                 "`{}` is not allowed in the volume name `{source}` (a path starts with `./` or `/`)",
-                c.escape_debug()
+                shown(&c.to_string())
             ));
         }
     }
@@ -240,7 +260,7 @@ pub fn image(reference: &str) -> Result<(), Reason> {
     if let Some(c) = reference.chars().find(|c| c.is_whitespace()) {
         return Err(format!(
             "`{}` is not allowed in an image name",
-            c.escape_debug()
+            shown(&c.to_string())
         ));
     }
     let (name, digest) = match reference.split_once('@') {
@@ -367,7 +387,7 @@ pub fn distribution_name(name: &str) -> Result<(), Reason> {
             ' ' | ';' | '[' | '<' | '>' | '=' | '!' | '~' | '@' => format!(
                 "`{c}` is not allowed: it is a name, not a requirement (versions, extras and markers go elsewhere)"
             ),
-            c => format!("`{}` is not allowed", c.escape_debug()),
+            c => format!("`{}` is not allowed", shown(&c.to_string())),
         });
     }
     let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
@@ -411,7 +431,7 @@ fn specifier(clause: &str) -> Result<(), Reason> {
             _ if version.is_empty() => Err("`===` needs a version".into()),
             Some(c) => Err(format!(
                 "`{}` is not allowed in `{clause}`",
-                c.escape_debug()
+                shown(&c.to_string())
             )),
             None => Ok(()),
         };

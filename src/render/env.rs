@@ -204,7 +204,7 @@ pub fn read_env_file(
                 format!(
                     "invalid line in env file {rel}:{}: `{}`",
                     i + 1,
-                    line.escape_debug()
+                    syntax::shown(line)
                 ),
             )
             .at(here)
@@ -230,7 +230,7 @@ pub fn read_env_file(
                 ErrorKind::InvalidValue,
                 format!(
                     "env key `{}` in env file {rel}:{} is not valid: {why}",
-                    key.escape_debug(),
+                    syntax::shown(key),
                     i + 1
                 ),
             )

@@ -151,7 +151,7 @@ fn check_local(root: &std::path::Path, s: &Selected, mode: Mode, path: &str) -> 
         Origin::at_path(&s.component.file, p)
     };
     let switch = match mode {
-        Mode::Dev => format!(" or switch it back with `hsm mode prod {}`", s.name),
+        Mode::Dev => format!("; or switch it back with `hsm mode prod {}`", s.name),
         Mode::Prod => String::new(),
     };
     if !full.exists() {
