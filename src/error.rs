@@ -45,8 +45,12 @@ pub enum ErrorKind {
     NoManifest,
     /// A destructive command needs a yes, and stdin is not a terminal to ask on.
     NeedsConfirmation,
-    /// A file or directory that cannot be read.
+    /// A file or directory that cannot be read, or a path that is not a regular file.
     Io,
+    /// A file that is not UTF-8 text.
+    Encoding,
+    /// A file beyond what hsm reads: too large, nested too deeply, too many aliases.
+    Limit,
     /// A scenario file for `hsm registry test` is malformed.
     Scenario,
 }

@@ -9,30 +9,15 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use super::{KeyPath, Origin, SourceFile, Span, did_you_mean_hint};
+use super::{KeyPath, MAX_FILE_BYTES, Origin, SourceFile, Span, did_you_mean_hint};
 use crate::error::{Error, ErrorKind};
-
-/// Largest YAML file hsm parses. Registry and manifest files are a few kilobytes; a limit
-/// keeps a hostile or accidental huge file from exhausting memory.
-pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Parse `file` as a `T`.
 pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<SourceFile>, what: &str) -> Result<T, Error> {
     let text = file.text();
+    // Files from disk were bounded while reading; this bounds text from anywhere else.
     if text.len() > MAX_FILE_BYTES {
-        return Err(Error::new(
-            ErrorKind::InvalidValue,
-            format!(
-                "{} is too large ({} bytes; the limit is {} bytes)",
-                file.display(),
-                text.len(),
-                MAX_FILE_BYTES
-            ),
-        )
-        .at(Origin::file_only(file))
-        .with_help(format!(
-            "{what} files are small YAML documents; check that this is the right file"
-        )));
+        return Err(super::read::too_large(file.display()));
     }
     if text
         .trim()
@@ -264,6 +249,17 @@ mod tests {
         let f = file("name: \"x\nrequires: []\n");
         let err = parse_yaml::<Lib>(&f, "registry").unwrap_err();
         assert_eq!(err.kind, ErrorKind::MalformedYaml, "{err:?}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_part_of_the_text() {
+        let f = file("\u{feff}name: x\nrequirs: []\n");
+        assert_eq!(&**f.text(), "name: x\nrequirs: []\n");
+        let err = parse_yaml::<Lib>(&f, "registry").unwrap_err();
+        assert_eq!(err.location().as_deref(), Some("lib.yaml:2:1"));
+        // ... and is written back when the file is rewritten.
+        assert_eq!(f.on_disk("name: y\n"), "\u{feff}name: y\n");
+        assert_eq!(file("name: x\n").on_disk("name: y\n"), "name: y\n");
     }
 
     #[test]

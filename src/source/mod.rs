@@ -9,6 +9,7 @@
 
 mod de;
 mod locate;
+mod read;
 mod suggest;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 pub use de::{null_as_default, parse_yaml};
+pub use read::{MAX_FILE_BYTES, read_text};
 pub use locate::{KeyPath, Seg};
 pub use suggest::{did_you_mean, did_you_mean_hint};
 
@@ -49,7 +51,10 @@ pub struct SourceFile {
     display: String,
     /// The real path, when the file is on disk.
     path: Option<PathBuf>,
+    /// The text, without the byte order mark the file may start with.
     text: Arc<str>,
+    /// Whether the file starts with a UTF-8 byte order mark (kept when hsm rewrites it).
+    bom: bool,
     index: OnceLock<locate::Index>,
 }
 
@@ -59,10 +64,18 @@ impl SourceFile {
         path: Option<PathBuf>,
         text: impl Into<Arc<str>>,
     ) -> Arc<Self> {
+        let text: Arc<str> = text.into();
+        // A byte order mark is no part of the text: positions, the YAML parsers and the
+        // editor see the file as an editor shows it.
+        let (text, bom) = match text.strip_prefix(read::BOM) {
+            Some(rest) => (Arc::from(rest), true),
+            None => (text, false),
+        };
         Arc::new(SourceFile {
             display: display.into(),
             path,
-            text: text.into(),
+            text,
+            bom,
             index: OnceLock::new(),
         })
     }
@@ -77,6 +90,16 @@ impl SourceFile {
 
     pub fn text(&self) -> &Arc<str> {
         &self.text
+    }
+
+    /// `text` (an edited version of this file's text) as it is written back: with the byte
+    /// order mark the file started with, if it had one.
+    pub fn on_disk(&self, text: &str) -> String {
+        if self.bom {
+            format!("{}{text}", read::BOM)
+        } else {
+            text.to_string()
+        }
     }
 
     /// The span of the key at `path` (or of the sequence item, for an index segment).

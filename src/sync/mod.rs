@@ -51,11 +51,7 @@ pub enum Report {
 
 /// Read a project file; `None` if it does not exist.
 pub fn read_project_file(root: &Path, rel: &str) -> Result<Option<String>, Error> {
-    match std::fs::read_to_string(root.join(rel)) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(&root.join(rel), &e)),
-    }
+    crate::source::read_text(&root.join(rel), rel)
 }
 
 /// Run a sync with the project lock held.
