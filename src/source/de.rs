@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
+use super::limits::{self, Exceeded, MAX_ALIAS_BYTES, MAX_DEPTH};
 use super::{KeyPath, MAX_FILE_BYTES, Origin, SourceFile, Span, did_you_mean_hint};
 use crate::error::{Error, ErrorKind};
 
@@ -31,7 +32,41 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<SourceFile>, what: &str) -> Re
         .at(Origin::file_only(file))
         .with_help(format!("write the {what} as a YAML mapping")));
     }
+    check_limits(file)?;
     serde_yaml::from_str::<T>(text).map_err(|e| translate(file, &e, what))
+}
+
+/// Refuse a file nested deeper than [`MAX_DEPTH`] or whose aliases repeat more than
+/// [`MAX_ALIAS_BYTES`]: the YAML parsers would take minutes or exhaust memory on it.
+pub(crate) fn check_limits(file: &Arc<SourceFile>) -> Result<(), Error> {
+    let (offset, message, label, help) = match limits::check(file.text()) {
+        Ok(()) => return Ok(()),
+        Err(Exceeded::Depth(at)) => (
+            at,
+            format!(
+                "{} nests collections more than {MAX_DEPTH} levels deep",
+                file.display()
+            ),
+            format!("level {}", MAX_DEPTH + 1),
+            "hsm's files need a few levels; look for unclosed `[` or `{`, or flatten the \
+             value (the limit keeps reading fast whatever the input)",
+        ),
+        Err(Exceeded::Aliases(at)) => (
+            at,
+            format!(
+                "the aliases in {} repeat more than {} MiB of text",
+                file.display(),
+                MAX_ALIAS_BYTES / (1024 * 1024)
+            ),
+            "this alias goes over the limit".to_string(),
+            "write the values out instead of repeating large anchors through aliases (the \
+             limit keeps reading fast whatever the input)",
+        ),
+    };
+    Err(Error::new(ErrorKind::Limit, message)
+        .at(Origin::at_span(file, Span { offset, len: 1 }))
+        .with_label(label)
+        .with_help(help))
 }
 
 /// Accept `null` where a list or map is expected (the original hsm writes `dev: null`,

@@ -8,6 +8,7 @@
 //! an explanation.
 
 mod de;
+mod limits;
 mod locate;
 mod read;
 mod suggest;
@@ -16,9 +17,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+pub(crate) use de::check_limits;
 pub use de::{null_as_default, parse_yaml};
-pub use read::{MAX_FILE_BYTES, read_text};
+pub use limits::{MAX_ALIAS_BYTES, MAX_DEPTH};
 pub use locate::{KeyPath, Seg};
+pub use read::{MAX_FILE_BYTES, read_text};
 pub use suggest::{did_you_mean, did_you_mean_hint};
 
 /// `s` as a double-quoted YAML scalar, escaping quotes, backslashes and control characters.
@@ -111,7 +114,11 @@ impl SourceFile {
 
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let mut offset = offset.min(self.text.len());
+        // An offset inside a character counts as that character.
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);

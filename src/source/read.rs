@@ -253,7 +253,10 @@ mod tests {
     fn reads_regular_files_and_symlinks_to_them() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "a.yaml", b"name: x\n");
-        assert_eq!(read_text(&p, "a.yaml").unwrap().as_deref(), Some("name: x\n"));
+        assert_eq!(
+            read_text(&p, "a.yaml").unwrap().as_deref(),
+            Some("name: x\n")
+        );
         #[cfg(unix)]
         {
             let link = dir.path().join("link.yaml");
@@ -263,7 +266,11 @@ mod tests {
                 Some("name: x\n")
             );
         }
-        assert!(read_text(&dir.path().join("none"), "none").unwrap().is_none());
+        assert!(
+            read_text(&dir.path().join("none"), "none")
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -285,7 +292,10 @@ mod tests {
                 .unwrap();
             assert!(ok.success());
             let err = read_text(&fifo, "fifo").unwrap_err();
-            assert_eq!(err.message, "fifo is a FIFO (named pipe), not a regular file");
+            assert_eq!(
+                err.message,
+                "fifo is a FIFO (named pipe), not a regular file"
+            );
             // Opened directly, the FIFO does not block either.
             let file = open_nonblocking(&fifo).unwrap();
             assert!(!file.metadata().unwrap().is_file());
@@ -303,7 +313,10 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Limit);
         assert!(err.message.contains("too large"), "{}", err.message);
         let p = write(dir.path(), "max.yaml", &vec![b'#'; MAX_FILE_BYTES]);
-        assert_eq!(read_text(&p, "max.yaml").unwrap().unwrap().len(), MAX_FILE_BYTES);
+        assert_eq!(
+            read_text(&p, "max.yaml").unwrap().unwrap().len(),
+            MAX_FILE_BYTES
+        );
     }
 
     #[test]
@@ -313,7 +326,10 @@ mod tests {
         let err = read_text(&p, "l.yaml").unwrap_err();
         assert_eq!(err.kind, ErrorKind::Encoding);
         assert_eq!(err.location().as_deref(), Some("l.yaml:2:17"));
-        assert!(err.help.as_deref().unwrap().contains("`é` in Latin-1"), "{err:?}");
+        assert!(
+            err.help.as_deref().unwrap().contains("`é` in Latin-1"),
+            "{err:?}"
+        );
         // After a BOM the column is the same as without it.
         let p = write(dir.path(), "b.yaml", b"\xef\xbb\xbfa: \xff\n");
         let err = read_text(&p, "b.yaml").unwrap_err();
@@ -336,14 +352,20 @@ mod tests {
             .collect();
         let p = write(dir.path(), "le.yaml", &le);
         let err = read_text(&p, "le.yaml").unwrap_err();
-        assert_eq!(err.message, "le.yaml is UTF-16 (little-endian); save it as UTF-8");
+        assert_eq!(
+            err.message,
+            "le.yaml is UTF-16 (little-endian); save it as UTF-8"
+        );
         let be: Vec<u8> = "name: x\n"
             .encode_utf16()
             .flat_map(u16::to_be_bytes)
             .collect();
         let p = write(dir.path(), "be.yaml", &be);
         let err = read_text(&p, "be.yaml").unwrap_err();
-        assert_eq!(err.message, "be.yaml is UTF-16 (big-endian); save it as UTF-8");
+        assert_eq!(
+            err.message,
+            "be.yaml is UTF-16 (big-endian); save it as UTF-8"
+        );
         // A UTF-8 file with a BOM is fine, and so is one NUL in ASCII text (the YAML
         // parser reports that).
         let p = write(dir.path(), "u.yaml", b"\xef\xbb\xbfname: x\n");

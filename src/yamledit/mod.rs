@@ -434,6 +434,7 @@ fn internal(name: &str, what: &str) -> Error {
 }
 
 fn parse_file(name: &str, text: &str) -> Result<YamlFile, Error> {
+    crate::source::check_limits(&SourceFile::new(name, None, text.to_string()))?;
     let file = YamlFile::from_str(text).map_err(|e| {
         let (message, offset) = match e {
             YamlError::Parse {
