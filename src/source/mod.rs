@@ -6,6 +6,10 @@
 //! is parsed once more by the lossless `yaml-edit` parser and every key path is indexed
 //! (see [`locate`]). Successful solves never pay for that second parse unless they print
 //! an explanation.
+//!
+//! Files come in through [`read_text`] (regular files only, bounded, UTF-8), and every YAML
+//! parse is preceded by [`limits`]' linear check of nesting depth and alias expansion, which
+//! the parsers handle in superlinear time.
 
 mod de;
 mod limits;
