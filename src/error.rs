@@ -45,8 +45,12 @@ pub enum ErrorKind {
     NoManifest,
     /// A destructive command needs a yes, and stdin is not a terminal to ask on.
     NeedsConfirmation,
-    /// A file or directory that cannot be read.
+    /// A file or directory that cannot be read, or a path that is not a regular file.
     Io,
+    /// A file that is not UTF-8 text.
+    Encoding,
+    /// A file beyond what hsm reads: too large, nested too deeply, too many aliases.
+    Limit,
     /// A scenario file for `hsm registry test` is malformed.
     Scenario,
 }
@@ -165,7 +169,17 @@ impl Diagnostic for Error {
     }
 }
 
+/// A code frame wider than this shows a window of the span's line around the span.
+const MAX_FRAME_BYTES: usize = 1024;
+/// Bytes shown on each side of the span in such a window.
+const WINDOW_BYTES: usize = 60;
+
 /// Lets miette show code frames straight from a [`SourceFile`], named as the user sees it.
+///
+/// Two corrections to what miette computes from the text: the column is counted in
+/// characters, as [`Origin::location`] counts it (miette counts bytes), and a very long line
+/// (a minified or hostile file) is cut to a window around the span rather than printed
+/// whole.
 impl SourceCode for SourceFile {
     fn read_span<'a>(
         &'a self,
@@ -175,16 +189,60 @@ impl SourceCode for SourceFile {
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let text: &'a str = self.text();
         let inner = text.read_span(span, context_lines_before, context_lines_after)?;
+        let (line, column) = self.line_col(span.offset());
+        // miette reports a column only for a span read without lines before it.
+        let column = if context_lines_before == 0 {
+            column - 1
+        } else {
+            inner.column()
+        };
+        let (data, data_span, first_line) = if inner.data().len() > MAX_FRAME_BYTES {
+            let offset = span.offset().min(text.len());
+            let line_start = text[..floor_boundary(text, offset)]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let line_end = text[offset..]
+                .find(['\n', '\r'])
+                .map_or(text.len(), |i| offset + i);
+            let from = floor_boundary(text, offset.saturating_sub(WINDOW_BYTES).max(line_start));
+            let to = offset + span.len().min(WINDOW_BYTES) + WINDOW_BYTES;
+            let to = ceil_boundary(text, to.min(line_end)).max(from);
+            (
+                &text.as_bytes()[from..to],
+                SourceSpan::from((from, to - from)),
+                line - 1,
+            )
+        } else {
+            (inner.data(), *inner.span(), inner.line())
+        };
         Ok(Box::new(
             MietteSpanContents::new_named(
                 self.display().to_string(),
-                inner.data(),
-                *inner.span(),
-                inner.line(),
-                inner.column(),
+                data,
+                data_span,
+                first_line,
+                column,
                 inner.line_count(),
             )
             .with_language("yaml"),
         ))
     }
+}
+
+/// The char boundary at or before `i`.
+fn floor_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The char boundary at or after `i`.
+fn ceil_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }

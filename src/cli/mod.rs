@@ -360,28 +360,21 @@ impl Context {
 
     pub fn manifest(&self) -> Result<Manifest, Error> {
         let path = self.root.join(MANIFEST_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let place = match location::relative_display(&self.root, &self.cwd).as_str() {
-                    "." => "the current directory".to_string(),
-                    other => other.to_string(),
-                };
-                return Err(Error::new(
-                    ErrorKind::NoManifest,
-                    format!("no {MANIFEST_FILE} in {place}"),
-                )
-                .with_help(
-                    "run `hsm init` to create one, or pass `--directory` to point at the project",
-                ));
-            }
-            Err(e) => return Err(Error::io(&path, &e)),
+        let display = location::relative_display(&path, &self.cwd);
+        let Some(text) = crate::source::read_text(&path, &display)? else {
+            let place = match location::relative_display(&self.root, &self.cwd).as_str() {
+                "." => "the current directory".to_string(),
+                other => other.to_string(),
+            };
+            return Err(Error::new(
+                ErrorKind::NoManifest,
+                format!("no {MANIFEST_FILE} in {place}"),
+            )
+            .with_help(
+                "run `hsm init` to create one, or pass `--directory` to point at the project",
+            ));
         };
-        Manifest::from_text(
-            &location::relative_display(&path, &self.cwd),
-            &self.root,
-            text,
-        )
+        Manifest::from_text(&display, &self.root, text)
     }
 
     /// Take the project lock for a command that changes the project: wait for another hsm

@@ -56,6 +56,7 @@ fn edit(
             outln!("warning: the stack is unsolvable after this edit (written because of --force)")
         }
     }
+    let text = manifest.file.on_disk(&text);
     replace_file(&ctx.root.join(MANIFEST_FILE), text.as_bytes())?;
     outln!("{message}. Run `hsm sync` to apply.");
     Ok(ExitCode::SUCCESS)

@@ -644,7 +644,7 @@ fn rewrite(
     let path = file
         .path()
         .ok_or_else(|| Error::new(ErrorKind::Io, format!("{} is not a file", file.display())))?;
-    edit.write(path, text)
+    edit.write(path, &file.on_disk(text))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -375,7 +375,9 @@ fn run_tool(dir: &Path, shown: &str, program: &str, args: &[&str]) -> Result<(),
 
 /// `[project].<key>` of `dir/pyproject.toml`, if it has one.
 fn pyproject_field(dir: &Path, key: &str) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("pyproject.toml")).ok()?;
+    let text = crate::source::read_text(&dir.join("pyproject.toml"), "pyproject.toml")
+        .ok()
+        .flatten()?;
     let doc: toml_edit::DocumentMut = text.parse().ok()?;
     doc.get("project")?.get(key)?.as_str().map(str::to_string)
 }

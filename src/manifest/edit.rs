@@ -168,7 +168,7 @@ impl Editor {
                 }
                 Ok(changed)
             }
-            other @ (Shape::Map { .. } | Shape::Other(_)) => {
+            other @ (Shape::Map { .. } | Shape::Other { .. }) => {
                 Err(self
                     .doc
                     .shape_error(&sel_path, &slot, &other, "an option name or a list"))
@@ -278,10 +278,10 @@ impl Editor {
                     self.doc.set(&mode_path, New::Str(mode.to_string()), None)
                 }
                 _ => {
-                    let original = self.doc.text()[self.doc.value_range(&slot)].to_string();
-                    self.doc.set_value(
+                    let original = self.doc.item_text(&slot);
+                    self.doc.replace_item(
                         &slot,
-                        New::Map(vec![
+                        &New::Map(vec![
                             NewEntry::new("name", New::Raw(original)),
                             NewEntry::new("mode", New::Str(mode.to_string())),
                         ]),

@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub use model::{GroupEntry, ManifestFile, Mode, Selection, Standalone, Strategy};
 
 use crate::error::{Error, ErrorKind};
-use crate::source::{KeyPath, Origin, SourceFile, parse_yaml};
+use crate::source::{KeyPath, Origin, SourceFile, parse_yaml, read_text};
 
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "hsm.yaml";
@@ -47,18 +47,14 @@ impl Manifest {
     /// Read `<dir>/hsm.yaml`.
     pub fn load(dir: &Path) -> Result<Manifest, Error> {
         let path = dir.join(MANIFEST_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::new(
-                    ErrorKind::NoManifest,
-                    format!("no {MANIFEST_FILE} in {}", display_dir(dir)),
-                )
-                .with_help(
-                    "run `hsm init` to create one, or pass `--directory` to point at the project",
-                ));
-            }
-            Err(e) => return Err(Error::io(&path, &e)),
+        let Some(text) = read_text(&path, MANIFEST_FILE)? else {
+            return Err(Error::new(
+                ErrorKind::NoManifest,
+                format!("no {MANIFEST_FILE} in {}", display_dir(dir)),
+            )
+            .with_help(
+                "run `hsm init` to create one, or pass `--directory` to point at the project",
+            ));
         };
         Self::from_text(MANIFEST_FILE, dir, text)
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use include_dir::{Dir, include_dir};
 
 use crate::error::{Error, ErrorKind};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, read_text};
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/registry");
 
@@ -128,23 +128,9 @@ impl Store {
             }
             Store::Dir { root, display } => {
                 let path = root.join(&rel);
-                match std::fs::read(&path) {
-                    Ok(bytes) => {
-                        let text = String::from_utf8(bytes).map_err(|_| {
-                            Error::new(
-                                ErrorKind::Io,
-                                format!("{} is not UTF-8 text", path.display()),
-                            )
-                            .with_help("registry files must be UTF-8 YAML")
-                        })?;
-                        return Ok(Some(SourceFile::new(
-                            join_display(display, &rel),
-                            Some(path),
-                            text,
-                        )));
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io(&path, &e)),
+                let display = join_display(display, &rel);
+                if let Some(text) = read_text(&path, &display)? {
+                    return Ok(Some(SourceFile::new(display, Some(path), text)));
                 }
             }
         }

@@ -13,13 +13,14 @@
 //! `${VAR}` references) goes to compose's `environment:`, where the original hsm wrote it.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
 use crate::error::{Error, ErrorKind};
 use crate::registry::model::Text;
 use crate::registry::syntax;
-use crate::source::{Origin, SourceFile, Span};
+use crate::source::{Origin, SourceFile, Span, read_text};
 
 /// Where an env key was defined.
 #[derive(Debug, Clone)]
@@ -166,18 +167,27 @@ pub fn read_env_file(
     declared_at: &Origin,
 ) -> Result<(), Error> {
     let path = root.join(rel);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let cannot_read = |why: String| {
         Error::new(
             ErrorKind::Io,
-            format!("env_file `{rel}` of service `{service}` cannot be read: {e}"),
+            format!("env_file `{rel}` of service `{service}` cannot be read: {why}"),
         )
         .at(declared_at.clone())
         .with_label("env_file")
-        .with_help(format!(
-            "create {rel} (relative to the project root) or remove it from the registry entry"
-        ))
-    })?;
-    let file = SourceFile::new(rel.to_string(), Some(path), text.as_str());
+    };
+    let text = match read_text(&path, rel) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            return Err(cannot_read("there is no such file".to_string()).with_help(format!(
+                "create {rel} (relative to the project root) or remove it from the registry entry"
+            )));
+        }
+        // An encoding error points into the env file itself; the others at the declaration.
+        Err(e) if e.origin.is_some() => return Err(e),
+        Err(e) => return Err(cannot_read(e.message).add_help(e.help)),
+    };
+    let file = SourceFile::new(rel.to_string(), Some(path), text);
+    let text = Arc::clone(file.text());
     let mut own: Vec<String> = Vec::new();
     let mut offset = 0usize;
     for (i, raw) in text.split_inclusive('\n').enumerate() {

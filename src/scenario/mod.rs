@@ -17,7 +17,7 @@ use crate::registry::model::Text;
 use crate::registry::rules::{parse_req, parse_version};
 use crate::registry::{Registry, location};
 use crate::solve::{Outcome, solve};
-use crate::source::{KeyPath, Origin, SourceFile, null_as_default, parse_yaml};
+use crate::source::{KeyPath, Origin, SourceFile, null_as_default, parse_yaml, read_text};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,12 +87,12 @@ pub struct CaseResult {
 
 impl Suite {
     pub fn load(path: &Path, cwd: &Path) -> Result<Suite, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
-        let file = SourceFile::new(
-            location::relative_display(path, cwd),
-            Some(path.to_path_buf()),
-            text,
-        );
+        let display = location::relative_display(path, cwd);
+        let text = read_text(path, &display)?.ok_or_else(|| {
+            Error::new(ErrorKind::Io, format!("no scenario file at {display}"))
+                .with_help("pass scenario files or directories of them (default: ./rules)")
+        })?;
+        let file = SourceFile::new(display, Some(path.to_path_buf()), text);
         let raw: SuiteFile =
             parse_yaml(&file, "scenario").map_err(|e| e.with_kind(ErrorKind::Scenario))?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -129,7 +129,8 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             walk(p, &mut found).map_err(|e| Error::io(p, &e))?;
             found.sort();
             out.extend(found);
-        } else if p.is_file() {
+        } else if p.exists() {
+            // Not only regular files: reading a FIFO or device says what it is.
             out.push(p.clone());
         } else {
             return Err(Error::new(

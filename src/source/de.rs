@@ -9,30 +9,16 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use super::{KeyPath, Origin, SourceFile, Span, did_you_mean_hint};
+use super::limits::{self, Exceeded, MAX_ALIAS_BYTES, MAX_DEPTH};
+use super::{KeyPath, MAX_FILE_BYTES, Origin, SourceFile, Span, did_you_mean_hint};
 use crate::error::{Error, ErrorKind};
-
-/// Largest YAML file hsm parses. Registry and manifest files are a few kilobytes; a limit
-/// keeps a hostile or accidental huge file from exhausting memory.
-pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Parse `file` as a `T`.
 pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<SourceFile>, what: &str) -> Result<T, Error> {
     let text = file.text();
+    // Files from disk were bounded while reading; this bounds text from anywhere else.
     if text.len() > MAX_FILE_BYTES {
-        return Err(Error::new(
-            ErrorKind::InvalidValue,
-            format!(
-                "{} is too large ({} bytes; the limit is {} bytes)",
-                file.display(),
-                text.len(),
-                MAX_FILE_BYTES
-            ),
-        )
-        .at(Origin::file_only(file))
-        .with_help(format!(
-            "{what} files are small YAML documents; check that this is the right file"
-        )));
+        return Err(super::read::too_large(file.display()));
     }
     if text
         .trim()
@@ -46,7 +32,41 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<SourceFile>, what: &str) -> Re
         .at(Origin::file_only(file))
         .with_help(format!("write the {what} as a YAML mapping")));
     }
+    check_limits(file)?;
     serde_yaml::from_str::<T>(text).map_err(|e| translate(file, &e, what))
+}
+
+/// Refuse a file nested deeper than [`MAX_DEPTH`] or whose aliases repeat more than
+/// [`MAX_ALIAS_BYTES`]: the YAML parsers would take minutes or exhaust memory on it.
+pub(crate) fn check_limits(file: &Arc<SourceFile>) -> Result<(), Error> {
+    let (offset, message, label, help) = match limits::check(file.text()) {
+        Ok(()) => return Ok(()),
+        Err(Exceeded::Depth(at)) => (
+            at,
+            format!(
+                "{} nests collections more than {MAX_DEPTH} levels deep",
+                file.display()
+            ),
+            format!("level {}", MAX_DEPTH + 1),
+            "hsm's files need a few levels; look for unclosed `[` or `{`, or flatten the \
+             value (the limit keeps reading fast whatever the input)",
+        ),
+        Err(Exceeded::Aliases(at)) => (
+            at,
+            format!(
+                "the aliases in {} repeat more than {} MiB of text",
+                file.display(),
+                MAX_ALIAS_BYTES / (1024 * 1024)
+            ),
+            "this alias goes over the limit".to_string(),
+            "write the values out instead of repeating large anchors through aliases (the \
+             limit keeps reading fast whatever the input)",
+        ),
+    };
+    Err(Error::new(ErrorKind::Limit, message)
+        .at(Origin::at_span(file, Span { offset, len: 1 }))
+        .with_label(label)
+        .with_help(help))
 }
 
 /// Accept `null` where a list or map is expected (the original hsm writes `dev: null`,
@@ -264,6 +284,17 @@ mod tests {
         let f = file("name: \"x\nrequires: []\n");
         let err = parse_yaml::<Lib>(&f, "registry").unwrap_err();
         assert_eq!(err.kind, ErrorKind::MalformedYaml, "{err:?}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_part_of_the_text() {
+        let f = file("\u{feff}name: x\nrequirs: []\n");
+        assert_eq!(&**f.text(), "name: x\nrequirs: []\n");
+        let err = parse_yaml::<Lib>(&f, "registry").unwrap_err();
+        assert_eq!(err.location().as_deref(), Some("lib.yaml:2:1"));
+        // ... and is written back when the file is rewritten.
+        assert_eq!(f.on_disk("name: y\n"), "\u{feff}name: y\n");
+        assert_eq!(file("name: x\n").on_disk("name: y\n"), "name: y\n");
     }
 
     #[test]

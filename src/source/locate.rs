@@ -82,6 +82,10 @@ pub(crate) struct Index {
 impl Index {
     pub(crate) fn build(text: &str) -> Self {
         let mut index = Index::default();
+        // The parsers are slow on deep nesting and aliases; such a file has no positions.
+        if super::limits::check(text).is_err() {
+            return index;
+        }
         let (doc, _errors) = yaml_edit::Document::from_str_relaxed(text);
         if let Some(mapping) = doc.as_mapping() {
             index.walk_mapping(&mapping, &KeyPath::root());

@@ -6,17 +6,26 @@
 //! is parsed once more by the lossless `yaml-edit` parser and every key path is indexed
 //! (see [`locate`]). Successful solves never pay for that second parse unless they print
 //! an explanation.
+//!
+//! Files come in through [`read_text`] (regular files only, bounded, UTF-8), and every YAML
+//! parse is preceded by [`limits`]' linear check of nesting depth and alias expansion, which
+//! the parsers handle in superlinear time.
 
 mod de;
+mod limits;
 mod locate;
+mod read;
 mod suggest;
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+pub(crate) use de::check_limits;
 pub use de::{null_as_default, parse_yaml};
+pub use limits::{MAX_ALIAS_BYTES, MAX_DEPTH};
 pub use locate::{KeyPath, Seg};
+pub use read::{MAX_FILE_BYTES, read_text};
 pub use suggest::{did_you_mean, did_you_mean_hint};
 
 /// `s` as a double-quoted YAML scalar, escaping quotes, backslashes and control characters.
@@ -49,7 +58,10 @@ pub struct SourceFile {
     display: String,
     /// The real path, when the file is on disk.
     path: Option<PathBuf>,
+    /// The text, without the byte order mark the file may start with.
     text: Arc<str>,
+    /// Whether the file starts with a UTF-8 byte order mark (kept when hsm rewrites it).
+    bom: bool,
     index: OnceLock<locate::Index>,
 }
 
@@ -59,10 +71,18 @@ impl SourceFile {
         path: Option<PathBuf>,
         text: impl Into<Arc<str>>,
     ) -> Arc<Self> {
+        let text: Arc<str> = text.into();
+        // A byte order mark is no part of the text: positions, the YAML parsers and the
+        // editor see the file as an editor shows it.
+        let (text, bom) = match text.strip_prefix(read::BOM) {
+            Some(rest) => (Arc::from(rest), true),
+            None => (text, false),
+        };
         Arc::new(SourceFile {
             display: display.into(),
             path,
-            text: text.into(),
+            text,
+            bom,
             index: OnceLock::new(),
         })
     }
@@ -79,6 +99,16 @@ impl SourceFile {
         &self.text
     }
 
+    /// `text` (an edited version of this file's text) as it is written back: with the byte
+    /// order mark the file started with, if it had one.
+    pub fn on_disk(&self, text: &str) -> String {
+        if self.bom {
+            format!("{}{text}", read::BOM)
+        } else {
+            text.to_string()
+        }
+    }
+
     /// The span of the key at `path` (or of the sequence item, for an index segment).
     pub fn span_of(&self, path: &KeyPath) -> Option<Span> {
         self.index
@@ -88,7 +118,11 @@ impl SourceFile {
 
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let mut offset = offset.min(self.text.len());
+        // An offset inside a character counts as that character.
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);

@@ -90,8 +90,7 @@ pub struct Prepared {
 
 /// Read a project file; `None` if it does not exist.
 pub fn read_project_file(root: &Path, rel: &str) -> Result<Option<String>, Error> {
-    let path = root.join(rel);
-    files::read_regular(&path, MAX_PROJECT_FILE).map_err(|e| Error::io(&path, &e))
+    crate::source::read_text(&root.join(rel), rel)
 }
 
 fn read_project_bytes(root: &Path, rel: &str) -> Result<Option<Vec<u8>>, Error> {

@@ -43,7 +43,7 @@ pub(crate) struct Document {
     /// The parsed form of `text` (always in step with it).
     file: YamlFile,
     text: String,
-    /// `"\n"`, or `"\r\n"` for a file that uses it.
+    /// The line break of new lines: the one the file's first line ends with.
     nl: &'static str,
     /// Indentation of a nested block mapping relative to its key.
     unit: usize,
@@ -61,7 +61,7 @@ impl Document {
             name: name.to_string(),
             file,
             text: text.to_string(),
-            nl: if text.contains("\r\n") { "\r\n" } else { "\n" },
+            nl: line_break(text),
             unit: 2,
             seq_offset: 2,
             block_items: false,
@@ -334,9 +334,19 @@ pub(crate) enum Shape {
     Missing,
     Null,
     Scalar(String),
-    Map { flow: bool, entries: Vec<EntryInfo> },
-    Seq { flow: bool, items: Vec<YamlNode> },
-    Other(&'static str),
+    Map {
+        flow: bool,
+        entries: Vec<EntryInfo>,
+    },
+    Seq {
+        flow: bool,
+        items: Vec<YamlNode>,
+    },
+    /// An alias or a value with a custom tag: `what` it is, and how to make it editable.
+    Other {
+        what: String,
+        help: &'static str,
+    },
 }
 
 impl Shape {
@@ -346,9 +356,35 @@ impl Shape {
             Shape::Scalar(s) => format!("the value `{s}`"),
             Shape::Map { .. } => "a mapping".to_string(),
             Shape::Seq { .. } => "a list".to_string(),
-            Shape::Other(what) => what.to_string(),
+            Shape::Other { what, .. } => what.clone(),
         }
     }
+}
+
+/// Whether a tagged node's tag is one of YAML's own (`!!map`, `!!seq`, `!!str`, ...): such a
+/// tag only says what the node is anyway.
+fn is_core(node: &yaml_edit::TaggedNode) -> bool {
+    node.resolved_tag().is_some_and(|t| t.starts_with("!!"))
+}
+
+/// The node under a core tag, which edits look through (the tag stays where it is); other
+/// nodes as they are.
+fn untag(node: YamlNode) -> YamlNode {
+    let YamlNode::TaggedNode(t) = &node else {
+        return node;
+    };
+    if !is_core(t) {
+        return node;
+    }
+    t.as_mapping()
+        .map(YamlNode::Mapping)
+        .or_else(|| t.as_sequence().map(YamlNode::Sequence))
+        .or_else(|| {
+            t.value()
+                .filter(|s| !s.byte_range().is_empty())
+                .map(YamlNode::Scalar)
+        })
+        .unwrap_or(node)
 }
 
 pub(crate) fn node_range(node: &YamlNode) -> Range<usize> {
@@ -382,23 +418,67 @@ pub(crate) fn item_name(node: &YamlNode) -> Option<String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Lines.
+// Lines and text.
+//
+// Positions are byte offsets. Those that come from the parser or from searching for an
+// ASCII character are character boundaries; arithmetic on them (`end - 1`, the last byte
+// of a value) need not be. So lines are found by scanning bytes, which works from any
+// offset, and text is only ever sliced through [`at`], and spliced after checking the
+// boundaries: a position inside a character is a bug to report, never a panic.
+//
+// A line ends at `\n`, `\r\n` or a lone `\r`, as the YAML parsers see it.
+
+/// Whether `pos` starts a line: the start of the text, or just past a line break.
+fn at_line_start(text: &str, pos: usize) -> bool {
+    let b = text.as_bytes();
+    match pos.checked_sub(1).and_then(|i| b.get(i)) {
+        None => true,
+        Some(b'\n') => true,
+        Some(b'\r') => b.get(pos) != Some(&b'\n'),
+        Some(_) => false,
+    }
+}
 
 /// Start of the line holding `pos`.
 fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+    let mut i = pos.min(text.len());
+    while !at_line_start(text, i) {
+        i -= 1;
+    }
+    i
 }
 
 /// End of the line holding `pos`, past its line break.
 fn line_end(text: &str, pos: usize) -> usize {
-    text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1)
+    let b = text.as_bytes();
+    let pos = pos.min(b.len());
+    match b[pos..].iter().position(|&c| c == b'\n' || c == b'\r') {
+        None => b.len(),
+        Some(i) if b[pos + i] == b'\r' && b.get(pos + i + 1) == Some(&b'\n') => pos + i + 2,
+        Some(i) => pos + i + 1,
+    }
+}
+
+/// `text[range]`, or `""` for a range that is not on character boundaries.
+fn at(text: &str, range: Range<usize>) -> &str {
+    text.get(range).unwrap_or_default()
 }
 
 /// The line starting at `start`, without its line break, and its indentation.
 fn line_at(text: &str, start: usize) -> (&str, usize) {
-    let line = text[start..line_end(text, start)].trim_end_matches(['\n', '\r']);
+    let line = at(text, start..line_end(text, start)).trim_end_matches(['\n', '\r']);
     let indent = line.len() - line.trim_start_matches(' ').len();
     (line, indent)
+}
+
+/// The line break a file uses: that of its first line (`\n` for a file of one line).
+fn line_break(text: &str) -> &'static str {
+    let end = line_end(text, 0);
+    match &text.as_bytes()[..end] {
+        [.., b'\r', b'\n'] => "\r\n",
+        [.., b'\r'] => "\r",
+        _ => "\n",
+    }
 }
 
 fn is_blank(line: &str) -> bool {
@@ -434,6 +514,7 @@ fn internal(name: &str, what: &str) -> Error {
 }
 
 fn parse_file(name: &str, text: &str) -> Result<YamlFile, Error> {
+    crate::source::check_limits(&SourceFile::new(name, None, text.to_string()))?;
     let file = YamlFile::from_str(text).map_err(|e| {
         let (message, offset) = match e {
             YamlError::Parse {
@@ -468,7 +549,7 @@ fn offset_of(text: &str, line: Option<usize>, column: Option<usize>) -> usize {
         .map(str::len)
         .sum::<usize>();
     let col = column.unwrap_or(1).saturating_sub(1);
-    text[start..]
+    at(text, start..text.len())
         .char_indices()
         .nth(col)
         .map_or(text.len(), |(i, _)| start + i)
@@ -492,6 +573,9 @@ impl Document {
             if range.end > limit || range.start > range.end || range.end > text.len() {
                 return Err(self.bug("overlapping edits"));
             }
+            if !text.is_char_boundary(range.start) || !text.is_char_boundary(range.end) {
+                return Err(self.bug("an edit inside a character"));
+            }
             limit = range.start;
             text.replace_range(range, &with);
         }
@@ -511,7 +595,7 @@ impl Document {
     /// Insert whole lines at `pos` (a line start, or the end of a file without a final
     /// line break).
     fn insert_lines(&mut self, pos: usize, lines: String) -> Result<(), Error> {
-        let lines = if pos > 0 && !self.text[..pos].ends_with('\n') {
+        let lines = if !at_line_start(&self.text, pos) {
             format!("{}{lines}", self.nl)
         } else {
             lines
@@ -522,11 +606,14 @@ impl Document {
     fn root_slot(&self) -> Result<Slot, Error> {
         let mut docs = self.file.documents();
         let doc = docs.next();
-        if docs.next().is_some() {
+        if let Some(second) = docs.next() {
+            let offset = second.byte_range().start as usize;
             return Err(Error::new(
                 ErrorKind::InvalidValue,
                 format!("{} holds more than one YAML document", self.name),
             )
+            .at(self.origin(offset..offset))
+            .with_label("a second document starts here")
             .with_help("keep a single document (remove the extra `---` sections)"));
         }
         let value = doc.and_then(|d| {
@@ -537,9 +624,40 @@ impl Document {
                 .or_else(|| d.as_tagged().map(YamlNode::TaggedNode))
         });
         Ok(Slot {
-            value,
+            value: value.map(untag),
             ctx: Ctx::Root,
         })
+    }
+
+    /// A position in the text as it is now, for an error.
+    fn origin(&self, range: Range<usize>) -> Origin {
+        let source = SourceFile::new(self.name.as_str(), None, self.text.clone());
+        Origin::at_span(
+            &source,
+            Span {
+                offset: range.start,
+                len: range.len(),
+            },
+        )
+    }
+
+    /// Start of the node at `pos` with its properties: the anchors (`&a`) and tags (`!t`)
+    /// written before it on its line, which the parser leaves out of the node's range.
+    fn node_start(&self, pos: usize) -> usize {
+        let mut start = pos;
+        loop {
+            let from = line_start(&self.text, start);
+            let before = at(&self.text, from..start);
+            let trimmed = before.trim_end_matches([' ', '\t']);
+            if trimmed.len() == before.len() {
+                return start;
+            }
+            let token = trimmed.rfind([' ', '\t']).map_or(0, |i| i + 1);
+            if !trimmed[token..].starts_with(['&', '!']) {
+                return start;
+            }
+            start = from + token;
+        }
     }
 
     fn entries(&self, node: &YamlNode) -> Vec<EntryInfo> {
@@ -550,9 +668,11 @@ impl Document {
             .filter_map(|e| {
                 let key_node = e.key_node()?;
                 let key_range = node_range(&key_node);
-                let key = scalar_string(&key_node)
-                    .unwrap_or_else(|| self.text[key_range.clone()].to_string());
-                let after = &self.text[key_range.end..];
+                let key = scalar_string(&untag(key_node))
+                    .unwrap_or_else(|| at(&self.text, key_range.clone()).to_string());
+                // The entry starts with the key's properties (`&a key:`).
+                let key_range = self.node_start(key_range.start)..key_range.end;
+                let after = at(&self.text, key_range.end..self.text.len());
                 let colon_end = after
                     .trim_start_matches([' ', '\t'])
                     .starts_with(':')
@@ -564,7 +684,7 @@ impl Document {
                     key,
                     key_range,
                     colon_end,
-                    value: e.value_node(),
+                    value: e.value_node().map(untag),
                 })
             })
             .collect()
@@ -588,10 +708,20 @@ impl Document {
             },
             YamlNode::Sequence(s) => Shape::Seq {
                 flow: self.is_flow(node),
-                items: s.values().collect(),
+                items: s.values().map(untag).collect(),
             },
-            YamlNode::Alias(_) => Shape::Other("an alias"),
-            YamlNode::TaggedNode(_) => Shape::Other("a tagged value"),
+            YamlNode::Alias(_) => Shape::Other {
+                what: format!("an alias (`{}`)", at(&self.text, node_range(node)).trim()),
+                help: "an edit through an alias would change every place its anchor is used: \
+                       write the value out in place of the alias",
+            },
+            // A core tag with nothing after it (`key: !!map`) is an empty value.
+            YamlNode::TaggedNode(t) if is_core(t) => Shape::Null,
+            YamlNode::TaggedNode(t) => Shape::Other {
+                what: format!("tagged `{}`", t.tag().unwrap_or_default()),
+                help: "hsm cannot edit a value with a tag of its own without losing the tag: \
+                       remove the tag",
+            },
         }
     }
 
@@ -671,9 +801,14 @@ impl Document {
         shape: &Shape,
         expected: &str,
     ) -> Error {
-        let source = SourceFile::new(self.name.as_str(), None, self.text.clone());
-        let range = self.value_range(slot);
         let what = display_path(path);
+        let help = match shape {
+            Shape::Other { help, .. } => format!("{help}, then run the command again"),
+            _ => format!(
+                "fix {what} in {} by hand (or remove it), then run the command again",
+                self.name
+            ),
+        };
         Error::new(
             ErrorKind::InvalidValue,
             format!(
@@ -682,18 +817,9 @@ impl Document {
                 shape.describe()
             ),
         )
-        .at(Origin::at_span(
-            &source,
-            Span {
-                offset: range.start,
-                len: range.len(),
-            },
-        ))
+        .at(self.origin(self.value_range(slot)))
         .with_label(format!("expected {expected}"))
-        .with_help(format!(
-            "fix {what} in {} by hand (or remove it), then run the command again",
-            self.name
-        ))
+        .with_help(help)
     }
 
     /// The index of the first item of the list at `path` that `matches`; `None` if there is
@@ -722,7 +848,8 @@ impl Document {
 
     /// The dash of the block list item whose value starts at `pos`.
     fn dash_of(&self, pos: usize) -> Result<usize, Error> {
-        let before = self.text[..pos].trim_end_matches([' ', '\t', '\n', '\r']);
+        let pos = self.node_start(pos);
+        let before = at(&self.text, 0..pos).trim_end_matches([' ', '\t', '\n', '\r']);
         if before.ends_with('-') {
             Ok(before.len() - 1)
         } else {
@@ -859,8 +986,10 @@ impl Document {
         match self.shape(slot.value.as_ref()) {
             Shape::Map { .. } => Ok(()),
             Shape::Scalar(_) => {
+                // An anchor or tag stays with the scalar: `- &a x` becomes `- name: &a x`.
                 let range = self.value_range(&slot);
-                let raw = &self.text[range.clone()];
+                let range = self.node_start(range.start)..range.end;
+                let raw = at(&self.text, range.clone());
                 let with = if flow {
                     format!("{{{}: {raw}}}", quote_key(key))
                 } else {
@@ -870,6 +999,31 @@ impl Document {
             }
             other => Err(self.shape_error(path, &slot, &other, "a name or a mapping")),
         }
+    }
+
+    /// The list item in `slot` as written, with its anchor or tag (`&a x`).
+    pub(crate) fn item_text(&self, slot: &Slot) -> String {
+        let range = self.value_range(slot);
+        at(&self.text, self.node_start(range.start)..range.end).to_string()
+    }
+
+    /// Replace the list item in `slot`, with its anchor or tag, by `value` (in flow style):
+    /// with [`Document::item_text`] in `value`, the anchor stays with what it was on.
+    pub(crate) fn replace_item(&mut self, slot: &Slot, value: &New) -> Result<(), Error> {
+        let range = self.value_range(slot);
+        if !matches!(slot.ctx, Ctx::Item) || range.is_empty() {
+            return Err(self.bug("replacing something that is not a list item"));
+        }
+        if let Some(v) = &slot.value
+            && (v.is_mapping() || v.is_sequence())
+            && !self.is_flow(v)
+        {
+            return Err(self.bug("replacing a block collection inside a list"));
+        }
+        self.splice(vec![(
+            self.node_start(range.start)..range.end,
+            value.flow(),
+        )])
     }
 
     /// Set the value at `path` (a path of keys below the last existing node), creating
@@ -956,12 +1110,23 @@ impl Document {
                 for e in entries {
                     self.block_entry(&mut lines, e, 0);
                 }
-                if slot.value.is_none() {
-                    self.insert_lines(self.text.len(), lines)
-                } else {
-                    let lines = lines.trim_end_matches(['\r', '\n']).to_string();
-                    self.splice(vec![(range, lines)])
+                // No value (an empty file, comments, `---`, a bare `!!map`): lines at the end.
+                if range.is_empty() {
+                    return self.insert_lines(self.text.len(), lines);
                 }
+                // A null or `{}` gives way to the lines, which start a line of their own in
+                // column 0: after its indentation goes, and after `---` or a tag a line
+                // break comes first (`--- key:` is no mapping).
+                let lines = lines.trim_end_matches(['\r', '\n']);
+                let from = line_start(&self.text, range.start);
+                let before = at(&self.text, from..range.start);
+                let (start, lines) = if before.trim().is_empty() {
+                    (from, lines.to_string())
+                } else {
+                    let kept = before.trim_end_matches([' ', '\t']).len();
+                    (from + kept, format!("{}{lines}", self.nl))
+                };
+                self.splice(vec![(start..range.end, lines)])
             }
             Ctx::Entry { flow: true, .. } | Ctx::Item => {
                 if let Some(v) = &slot.value
@@ -995,7 +1160,7 @@ impl Document {
                     // `key:  # comment` then indented lines: rewrite from the `:` to the
                     // end of the value's lines, keeping the key line's comment.
                     let end = self.body_end(key.0, key_col, true, slot.value.as_ref());
-                    let rest = self.text[colon_end..line_end(&self.text, colon_end)]
+                    let rest = at(&self.text, colon_end..line_end(&self.text, colon_end))
                         .trim_end_matches(['\n', '\r']);
                     let tail = match rest.find(" #").or_else(|| rest.find("\t#")) {
                         Some(i) => rest[rest[..=i].trim_end().len()..].to_string(),
@@ -1024,12 +1189,19 @@ impl Document {
                 }
                 // A scalar, null or flow value becomes block lines below the key line.
                 let mut lines = String::new();
-                let at = line_end(&self.text, range.end.saturating_sub(1).max(colon_end));
-                if !self.text[..at].ends_with('\n') {
+                let below = line_end(&self.text, range.end.saturating_sub(1).max(colon_end));
+                if !at_line_start(&self.text, below) {
                     lines.push_str(self.nl);
                 }
                 self.block_children(&mut lines, &value, key_col);
-                self.splice(vec![(colon_end..range.end, String::new()), (at..at, lines)])
+                // An anchor or tag before the old value stays on the key line.
+                let kept = at(&self.text, colon_end..range.start)
+                    .trim_end_matches([' ', '\t'])
+                    .len();
+                self.splice(vec![
+                    (colon_end + kept..range.end, String::new()),
+                    (below..below, lines),
+                ])
             }
         }
     }
@@ -1131,6 +1303,9 @@ impl Document {
         index: usize,
     ) -> Result<(), Error> {
         let whole = self.value_range(parent);
+        if whole.len() < 2 || ranges.is_empty() {
+            return Err(self.bug("a flow collection without brackets"));
+        }
         let cut = if ranges.len() == 1 {
             // Everything between the brackets.
             whole.start + 1..whole.end - 1
@@ -1159,7 +1334,7 @@ impl Document {
         let (start, value) = &members[index];
         let col = self.column(*start);
         let mut region_start = line_start(text, *start);
-        if !text[region_start..*start].trim().is_empty() {
+        if !at(text, region_start..*start).trim().is_empty() {
             return Err(self.bug("an entry that does not start its line"));
         }
         if is_key {
@@ -1309,6 +1484,426 @@ mod tests {
         let parsed: std::collections::BTreeMap<String, serde_yaml::Value> =
             serde_yaml::from_str(doc).unwrap();
         assert!(parsed.contains_key("service:qdrant") && parsed.contains_key("library_group:g"));
+    }
+
+    use crate::manifest::edit::Editor;
+    use crate::manifest::{Section, Strategy};
+    use crate::registry::edit::{FileEditor, ImpliedValue, ImpliesOf};
+
+    /// `group add g --option o` on hsm.yaml `text`.
+    fn select(text: &str) -> Result<String, Error> {
+        let mut e = Editor::parse(text)?;
+        e.group_select(Section::Libraries, "g", Strategy::OneOfN, "o", None)?;
+        Ok(e.to_text())
+    }
+
+    const SELECTED: &str =
+        "libraries:\n  groups:\n    g:\n      strategy: 1-of-N\n      selection: o\n";
+
+    #[test]
+    fn a_multi_byte_character_at_the_end_of_the_file() {
+        // The last value ends in `é`: its last byte is inside the character.
+        let mut e = FileEditor::parse("x.yaml", "name: a\ndescription: café").unwrap();
+        let value = ImpliedValue::Params(indexmap::IndexMap::new());
+        e.implies_set(ImpliesOf::Component, "service:s", &value)
+            .unwrap();
+        assert_eq!(
+            e.text(),
+            "name: a\ndescription: café\nimplies:\n  service:s: {}\n"
+        );
+        for text in [
+            "project:\n  name: café",
+            "project: {name: café}",
+            "project:\n  name: 日本😀",
+        ] {
+            let out = select(text).unwrap();
+            assert_eq!(out, format!("{text}\n{SELECTED}"));
+        }
+        let mut e = FileEditor::parse(
+            "g.yaml",
+            "name: g\noptions:\n  - name: a\n    description: é",
+        )
+        .unwrap();
+        e.option_add("b", Some("ü")).unwrap();
+        assert_eq!(
+            e.text(),
+            "name: g\noptions:\n  - name: a\n    description: é\n  - name: b\n    description: ü\n"
+        );
+    }
+
+    #[test]
+    fn an_empty_root_however_written() {
+        // Without a last line break before, there is none after.
+        assert_eq!(select("{}").unwrap(), SELECTED.trim_end());
+        for text in ["{}\n", "  {}\n", "~\n", "", "# nothing yet\n", "!!map\n"] {
+            let out = select(text).unwrap();
+            let kept = match text {
+                "# nothing yet\n" | "!!map\n" => text,
+                _ => "",
+            };
+            assert_eq!(out, format!("{kept}{SELECTED}"), "{text:?}");
+        }
+        for (text, head) in [
+            ("--- {}\n", "---\n"),
+            ("!!map {}\n", "!!map\n"),
+            ("--- !!map {}\n", "--- !!map\n"),
+            ("--- !!map\n", "--- !!map\n"),
+            ("---\n", "---\n"),
+        ] {
+            assert_eq!(
+                select(text).unwrap(),
+                format!("{head}{SELECTED}"),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn tags_and_anchors_stay_where_they_are() {
+        // A tagged or anchored key is found by its name.
+        assert_eq!(
+            select("!!str libraries:\n  groups: {}\n").unwrap(),
+            "!!str libraries:\n  groups:\n    g:\n      strategy: 1-of-N\n      selection: o\n"
+        );
+        assert_eq!(
+            select("&l libraries: {}\n").unwrap(),
+            "&l libraries:\n  groups:\n    g:\n      strategy: 1-of-N\n      selection: o\n"
+        );
+        // A core tag on a value is looked through; an anchor stays on its value.
+        assert_eq!(
+            select("libraries: !!map {}\n").unwrap(),
+            "libraries: !!map\n  groups:\n    g:\n      strategy: 1-of-N\n      selection: o\n"
+        );
+        assert_eq!(
+            select("libraries: &l\n  groups: !!map\n    h: {selection: p}\n").unwrap(),
+            "libraries: &l\n  groups: !!map\n    h: {selection: p}\n    g:\n      strategy: 1-of-N\n      selection: o\n"
+        );
+        let mut e =
+            Editor::parse("libraries:\n  standalone:\n    - &x a\n    - !!str b\n").unwrap();
+        e.set_mode("a", crate::manifest::Mode::Dev).unwrap();
+        e.set_mode("b", crate::manifest::Mode::Dev).unwrap();
+        assert_eq!(
+            e.to_text(),
+            "libraries:\n  standalone:\n    - {name: &x a, mode: dev}\n    - {name: !!str b, mode: dev}\n"
+        );
+        let mut e = FileEditor::parse("g.yaml", "options:\n  - &o a\n").unwrap();
+        let value = ImpliedValue::Params(indexmap::IndexMap::new());
+        e.implies_set(ImpliesOf::Option(0), "service:s", &value)
+            .unwrap();
+        assert_eq!(
+            e.text(),
+            "options:\n  - name: &o a\n    implies:\n      service:s: {}\n"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_edited_is_refused_with_its_position() {
+        let err = select("libraries: !custom {}\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "cannot edit hsm.yaml: `libraries` is tagged `!custom`, expected a mapping"
+        );
+        assert_eq!(err.location().as_deref(), Some("hsm.yaml:1:12"));
+        assert!(
+            err.help.as_deref().unwrap().contains("remove the tag"),
+            "{err:?}"
+        );
+        let err = select("services: &s {}\nlibraries: *s\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "cannot edit hsm.yaml: `libraries` is an alias (`*s`), expected a mapping"
+        );
+        assert_eq!(err.location().as_deref(), Some("hsm.yaml:2:12"));
+        let err = select("project: {name: a}\n---\nproject: {name: b}\n").unwrap_err();
+        assert_eq!(err.message, "hsm.yaml holds more than one YAML document");
+        assert_eq!(err.location().as_deref(), Some("hsm.yaml:2:1"));
+    }
+
+    #[test]
+    fn line_breaks_are_kept() {
+        // CRLF, a lone CR (a line break in YAML), and a file without a last line break.
+        assert_eq!(
+            select("project:\r\n  name: x\r\n").unwrap(),
+            format!(
+                "project:\r\n  name: x\r\n{}",
+                SELECTED.replace('\n', "\r\n")
+            )
+        );
+        assert_eq!(
+            select("project: {name: x}\rlibraries: {}\r").unwrap(),
+            format!("project: {{name: x}}\r{}", SELECTED.replace('\n', "\r"))
+        );
+        assert_eq!(
+            select("project:\n  name: x\r").unwrap(),
+            format!("project:\n  name: x\r{SELECTED}")
+        );
+        // A stray CR in a blank line does not make the file CRLF.
+        assert_eq!(
+            select("project: {name: x}\n\r\n").unwrap(),
+            format!("project: {{name: x}}\n{SELECTED}\r\n")
+        );
+        assert_eq!(line_break("a\r\nb\n"), "\r\n");
+        assert_eq!(line_break("a"), "\n");
+    }
+
+    #[test]
+    fn line_helpers_work_from_any_byte() {
+        let text = "a: é\r\nb: c\rd\n";
+        for pos in 0..=text.len() {
+            let start = line_start(text, pos);
+            let end = line_end(text, pos);
+            assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+            assert!(start <= pos.min(text.len()) && end >= start);
+        }
+        // Inside `é`, the line is the first one.
+        assert_eq!((line_start(text, 4), line_end(text, 4)), (0, 7));
+        assert_eq!((line_start(text, 8), line_end(text, 8)), (7, 12));
+        assert_eq!(at(text, 4..5), "");
+    }
+
+    mod property {
+        use proptest::prelude::*;
+        use proptest::test_runner::TestCaseError;
+        use serde_yaml::{Mapping, Value};
+
+        use crate::manifest::edit::Editor;
+        use crate::manifest::{Mode, Section, Strategy as Pick};
+        use crate::registry::edit::{FileEditor, ImpliedValue, ImpliesOf};
+
+        /// Text shaped like YAML often enough to reach the editing code: lines of keys,
+        /// items, flow collections, comments, quotes, tags and anchors, with multi-byte
+        /// characters, tabs and every kind of line break, or arbitrary printable text.
+        fn text() -> impl Strategy<Value = String> {
+            let word = prop_oneof![
+                Just("libraries".to_string()),
+                Just("services".to_string()),
+                Just("groups".to_string()),
+                Just("standalone".to_string()),
+                Just("selection".to_string()),
+                Just("options".to_string()),
+                Just("implies".to_string()),
+                Just("modes".to_string()),
+                Just("name".to_string()),
+                Just("g".to_string()),
+                Just("café".to_string()),
+                Just("日本".to_string()),
+                "[a-zé€😀]{1,3}",
+            ];
+            let token = prop_oneof![
+                word.clone(),
+                word.clone().prop_map(|w| format!("{w}:")),
+                word.clone().prop_map(|w| format!("{w}: café")),
+                word.prop_map(|w| format!("- {w}")),
+                Just("-".to_string()),
+                Just("- ".to_string()),
+                Just("{}".to_string()),
+                Just("[]".to_string()),
+                Just("[a, é]".to_string()),
+                Just("{a: b, c: [d]}".to_string()),
+                Just("'qu''oté'".to_string()),
+                Just("\"dq é\"".to_string()),
+                Just("# commént".to_string()),
+                Just("!!map".to_string()),
+                Just("!!str".to_string()),
+                Just("!t".to_string()),
+                Just("&a".to_string()),
+                Just("*a".to_string()),
+                Just("|".to_string()),
+                Just("---".to_string()),
+                Just("?".to_string()),
+                Just(":".to_string()),
+                Just("~".to_string()),
+                "[ -~éü€😀\t]{0,4}",
+            ];
+            let line = (0..6usize, prop::collection::vec(token, 0..4))
+                .prop_map(|(indent, tokens)| format!("{}{}", " ".repeat(indent), tokens.join(" ")));
+            let brk = prop_oneof![
+                Just("\n"),
+                Just("\n"),
+                Just("\n"),
+                Just("\r\n"),
+                Just("\r"),
+                Just("")
+            ];
+            let lines = prop::collection::vec((line, brk), 0..8).prop_map(|lines| {
+                lines
+                    .into_iter()
+                    .map(|(l, b)| format!("{l}{b}"))
+                    .collect::<String>()
+            });
+            prop_oneof![4 => lines, 1 => "\\PC{0,40}"]
+        }
+
+        fn manifest_edits(text: &str) {
+            let Ok(editor) = Editor::parse(text) else {
+                return;
+            };
+            let mut e = editor;
+            let _ = e.group_select(
+                Section::Libraries,
+                "g",
+                Pick::OneOfN,
+                "é",
+                Some("a comment ü"),
+            );
+            let _ = e.group_select(Section::Services, "café", Pick::ManyOfN, "x", None);
+            let _ = e.group_set_profile(Section::Libraries, "g", "dev");
+            let _ = e.standalone_add(Section::Libraries, "日本", Some("p"));
+            let _ = e.standalone_add(Section::Services, "s", None);
+            let _ = e.set_mode("日本", Mode::Dev);
+            let _ = e.set_mode("café", Mode::Prod);
+            let _ = e.set_project_name("n€");
+            let _ = e.group_unselect(Section::Services, "café", "x");
+            let _ = e.standalone_remove(Section::Libraries, "name");
+            let _ = e.group_remove(Section::Libraries, "g");
+            let _ = e.group_remove(Section::Libraries, "groups");
+            let _ = e.standalone_remove(Section::Services, "s");
+        }
+
+        fn registry_edits(text: &str) {
+            let Ok(mut e) = FileEditor::parse("x.yaml", text) else {
+                return;
+            };
+            let params: indexmap::IndexMap<String, String> =
+                [("k".to_string(), "vé".to_string())].into_iter().collect();
+            let _ = e.implies_set(
+                ImpliesOf::Component,
+                "service:s",
+                &ImpliedValue::Params(params),
+            );
+            let _ = e.option_add("opt", Some("déscription 😀"));
+            let _ = e.option_add("o2", None);
+            let _ = e.implies_set(
+                ImpliesOf::Option(0),
+                "service_group:g",
+                &ImpliedValue::Options(vec!["a".into(), "b".into()]),
+            );
+            let _ = e.implies_remove(ImpliesOf::Component, "service:s");
+            let _ = e.option_remove("opt");
+            let _ = e.default_remove("a");
+            let _ = e.option_remove("o2");
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            })]
+
+            /// Whatever the text, editing it never panics: it is edited or refused.
+            #[test]
+            fn editing_never_panics(text in text()) {
+                manifest_edits(&text);
+                registry_edits(&text);
+            }
+
+            /// A valid hsm.yaml, however it is written, is edited, not refused, and what the
+            /// edit does not touch reads the same afterwards.
+            #[test]
+            fn valid_files_are_edited((text, data) in valid_manifest()) {
+                let mut e = Editor::parse(&text).map_err(|e| TestCaseError::fail(e.message))?;
+                e.group_select(Section::Libraries, "g", Pick::OneOfN, "opt", Some("ü"))
+                    .map_err(|e| TestCaseError::fail(e.message))?;
+                e.standalone_add(Section::Services, "s-1", None)
+                    .map_err(|e| TestCaseError::fail(e.message))?;
+                e.set_mode("s-1", Mode::Dev).map_err(|e| TestCaseError::fail(e.message))?;
+                let out = e.to_text();
+                let edited: Value = serde_yaml::from_str(&out)
+                    .map_err(|err| TestCaseError::fail(format!("{err}:\n{out}")))?;
+                prop_assert_eq!(
+                    &edited["libraries"]["groups"]["g"]["selection"],
+                    &Value::from("opt"),
+                    "{}", out
+                );
+                prop_assert_eq!(
+                    &edited["services"]["standalone"][0]["mode"],
+                    &Value::from("dev"),
+                    "{}", out
+                );
+                for (key, value) in data.as_mapping().into_iter().flatten() {
+                    if !matches!(key.as_str(), Some("libraries" | "services" | "modes")) {
+                        prop_assert_eq!(&edited[key], value, "{}", out);
+                    }
+                }
+                // New lines use the file's line break.
+                if text.contains("\r\n") && !text.replace("\r\n", "").contains('\n') {
+                    prop_assert!(!out.replace("\r\n", "").contains('\n'), "{:?}", out);
+                }
+            }
+        }
+
+        /// Any value: strings with multi-byte characters, quotes, brackets and `#`.
+        fn any_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                "[ -~éü€😀]{0,10}".prop_map(Value::from),
+                any::<i32>().prop_map(Value::from),
+                Just(Value::Null),
+            ];
+            leaf.prop_recursive(3, 12, 3, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Sequence),
+                    prop::collection::vec(("[a-zé]{1,5}", inner), 0..3).prop_map(|e| {
+                        Value::Mapping(e.into_iter().map(|(k, v)| (Value::from(k), v)).collect())
+                    }),
+                ]
+            })
+        }
+
+        /// A valid hsm.yaml written in one of the ways people write YAML, and its data.
+        fn valid_manifest() -> impl Strategy<Value = (String, Value)> {
+            let data = (
+                "[ -~éü€😀]{1,10}",
+                prop::option::of(any_value()),
+                prop::option::of(prop::collection::vec("[a-zé€]{1,6}", 0..3)),
+                any::<bool>(),
+            )
+                .prop_map(|(name, extra, standalone, groups)| {
+                    let mut m = Mapping::new();
+                    let mut project = Mapping::new();
+                    project.insert("name".into(), Value::from(name));
+                    m.insert("project".into(), Value::Mapping(project));
+                    if let Some(extra) = extra {
+                        m.insert("x-notes".into(), extra);
+                    }
+                    if let Some(items) = standalone {
+                        let mut libs = Mapping::new();
+                        libs.insert(
+                            "standalone".into(),
+                            Value::Sequence(items.into_iter().map(Value::from).collect()),
+                        );
+                        if groups {
+                            libs.insert("groups".into(), Value::Mapping(Mapping::new()));
+                        }
+                        m.insert("libraries".into(), Value::Mapping(libs));
+                    }
+                    Value::Mapping(m)
+                });
+            (data, 0..9usize, 0..4usize, any::<bool>()).prop_map(|(data, style, indent, end)| {
+                let block = serde_yaml::to_string(&data).unwrap_or_default();
+                let text = match style {
+                    // Flow style: a JSON document.
+                    0 => serde_json::to_string(&data).unwrap_or_default(),
+                    1 => block.replace('\n', "\r\n"),
+                    2 => block.replace('\n', "\r"),
+                    3 => format!("--- !!map\n{block}"),
+                    4 => format!("%YAML 1.2\n---\n{block}# the end é\n"),
+                    5 => block.replacen("project:", "!!str project:", 1),
+                    6 => block.replacen("project:", "&p project:", 1),
+                    // The whole document indented.
+                    7 => block
+                        .lines()
+                        .map(|l| format!("{}{l}\n", " ".repeat(indent + 1)))
+                        .collect(),
+                    _ => block,
+                };
+                let text = if end {
+                    text.trim_end_matches(['\r', '\n']).to_string()
+                } else {
+                    text
+                };
+                (text, data)
+            })
+        }
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! ```
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub struct Test {
     dir: tempfile::TempDir,
@@ -16,6 +18,8 @@ pub struct Test {
     cwd: Option<PathBuf>,
     /// Directories outside the project that live as long as the test (fake tool bins).
     aux: Vec<tempfile::TempDir>,
+    /// Kill hsm and fail the test if a run takes longer (for inputs that used to hang).
+    timeout: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -34,7 +38,14 @@ impl Test {
             env: Vec::new(),
             cwd: None,
             aux: Vec::new(),
+            timeout: None,
         }
+    }
+
+    /// Fail (rather than hang) if a run of hsm takes longer than `secs` seconds.
+    pub fn timeout(mut self, secs: u64) -> Self {
+        self.timeout = Some(Duration::from_secs(secs));
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -84,12 +95,52 @@ impl Test {
 
     /// Run `hsm ARGS` in this project (same environment as `run`).
     pub fn hsm(&self, args: &[&str]) -> Output {
-        let out = self.command(args).output().unwrap();
+        let out = match self.timeout {
+            None => self.command(args).output().unwrap(),
+            Some(limit) => self.output_within(args, limit),
+        };
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).unwrap(),
             stderr: String::from_utf8(out.stderr).unwrap(),
             dir: self.dir.path().to_path_buf(),
+        }
+    }
+
+    /// Run `hsm ARGS`, killing it and failing the test if it runs longer than `limit`.
+    fn output_within(&self, args: &[&str], limit: Duration) -> std::process::Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = pipe.read_to_end(&mut buf);
+                buf
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().unwrap()));
+        let stderr = drain(Box::new(child.stderr.take().unwrap()));
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > limit {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!("`hsm {}` took longer than {limit:?}", args.join(" "));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        std::process::Output {
+            status,
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
         }
     }
 
@@ -182,17 +233,29 @@ impl Test {
     }
 }
 
+/// Every file under `dir` with its contents; a symlink, FIFO, device or huge file by what it
+/// is (reading a FIFO would block, and bad-input tests make all of those).
 fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        if p.is_dir() {
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        if meta.is_dir() {
             walk(root, &p, out);
-        } else {
-            out.push((
-                p.strip_prefix(root).unwrap().display().to_string(),
-                std::fs::read(&p).unwrap(),
-            ));
+            continue;
         }
+        let contents = if meta.file_type().is_symlink() {
+            format!("-> {}", std::fs::read_link(&p).unwrap().display()).into_bytes()
+        } else if !meta.is_file() {
+            format!("<{:?}>", meta.file_type()).into_bytes()
+        } else if meta.len() > 16 << 20 {
+            format!("<{} bytes>", meta.len()).into_bytes()
+        } else {
+            std::fs::read(&p).unwrap()
+        };
+        out.push((
+            p.strip_prefix(root).unwrap().display().to_string(),
+            contents,
+        ));
     }
 }
 

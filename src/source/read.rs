@@ -1,0 +1,376 @@
+//! Reading input files: the one way hsm reads a file a user, a registry or a project gave it.
+//!
+//! hsm.yaml, registry files, scenario files, env files, pyproject.toml and hsm.lock are all
+//! read through [`read_text`], which guarantees three things before any parser sees a byte:
+//!
+//! - **Only regular files.** A FIFO, socket or device would block hsm forever (a FIFO
+//!   waits for a writer, `/dev/zero` never ends) and a directory is a mistake. The path is
+//!   checked with `stat` (which follows symlinks: a symlink to a regular file is fine),
+//!   then opened with `O_NONBLOCK | O_NOCTTY`, so that even if it was swapped for a FIFO
+//!   in between the open returns at once, and checked again with `fstat` on the open file,
+//!   which is the check that counts.
+//! - **Bounded.** At most [`MAX_FILE_BYTES`] + 1 bytes are ever read (`Read::take`), so a
+//!   huge file costs that much and no more.
+//! - **UTF-8.** A UTF-8 byte order mark is accepted (and dropped by [`super::SourceFile`]);
+//!   anything else that is not UTF-8 is refused with the line and column of the first bad
+//!   byte, and UTF-16 (what some Windows editors save) is recognised and named.
+
+use std::fs::{File, FileType};
+use std::io::Read;
+use std::path::Path;
+
+use super::{Origin, SourceFile, Span};
+use crate::error::{Error, ErrorKind};
+
+/// Largest file hsm reads. Registry and manifest files are a few kilobytes; a limit keeps
+/// a hostile or accidental huge file from exhausting memory.
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The UTF-8 byte order mark.
+pub(crate) const BOM: char = '\u{feff}';
+
+/// Read the text of the regular file at `path`, named `display` in messages; `Ok(None)`
+/// when there is no file there. The text is returned as it is on disk, including a byte
+/// order mark if the file has one.
+pub fn read_text(path: &Path, display: &str) -> Result<Option<String>, Error> {
+    // `stat` first: a FIFO or device is refused without being opened at all.
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, &e)),
+    };
+    if !meta.is_file() {
+        return Err(not_regular(display, meta.file_type()));
+    }
+    let mut file = match open_nonblocking(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, &e)),
+    };
+    // The open file is what is read: check it, not the path (it may have been replaced).
+    let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
+    if !meta.is_file() {
+        return Err(not_regular(display, meta.file_type()));
+    }
+    let expected = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    let mut bytes = Vec::with_capacity(expected.min(MAX_FILE_BYTES + 1));
+    (&mut file)
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, &e))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large(display));
+    }
+    decode(display, path, bytes).map(Some)
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting (reads
+    // of a regular file are unaffected). O_NOCTTY: a terminal never becomes ours.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
+}
+
+/// What a file that is not a regular file is, in words.
+fn kind_of(ft: FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+    }
+    if ft.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
+}
+
+fn not_regular(display: &str, ft: FileType) -> Error {
+    Error::new(
+        ErrorKind::Io,
+        format!("{display} is {}, not a regular file", kind_of(ft)),
+    )
+    .with_help(format!(
+        "hsm reads {display} only from a regular file (or a symlink to one); replace it with \
+         a regular file"
+    ))
+}
+
+/// The error for a file over [`MAX_FILE_BYTES`].
+pub(crate) fn too_large(display: &str) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        format!(
+            "{display} is too large (more than {MAX_FILE_BYTES} bytes; the limit is {} MiB)",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ),
+    )
+    .with_help(format!(
+        "hsm's input files are small text files; check that {display} is the right file"
+    ))
+}
+
+/// The bytes as UTF-8 text, or an error naming the encoding problem and where it is.
+fn decode(display: &str, path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
+    if let Some(order) = utf16(&bytes) {
+        return Err(utf16_error(display, path, &bytes, order));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let bad = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            Err(invalid_utf8(display, path, &bytes, bad))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ByteOrder {
+    Little,
+    Big,
+}
+
+/// Whether `bytes` look like UTF-16: a UTF-16 byte order mark, or (without one) text in
+/// which most pairs of bytes are an ASCII byte and a NUL, always in the same order.
+fn utf16(bytes: &[u8]) -> Option<ByteOrder> {
+    match bytes {
+        [0xFF, 0xFE, ..] => return Some(ByteOrder::Little),
+        [0xFE, 0xFF, ..] => return Some(ByteOrder::Big),
+        _ => {}
+    }
+    let pairs: Vec<&[u8]> = bytes.chunks_exact(2).take(256).collect();
+    if pairs.len() < 2 {
+        return None;
+    }
+    let count = |f: fn(&[u8]) -> bool| pairs.iter().filter(|p| f(p)).count();
+    let little = count(|p| p[0] != 0 && p[1] == 0);
+    let big = count(|p| p[0] == 0 && p[1] != 0);
+    // Three in four pairs: ASCII-heavy text, as YAML and env files are.
+    if little * 4 >= pairs.len() * 3 {
+        Some(ByteOrder::Little)
+    } else if big * 4 >= pairs.len() * 3 {
+        Some(ByteOrder::Big)
+    } else {
+        None
+    }
+}
+
+fn utf16_error(display: &str, path: &Path, bytes: &[u8], order: ByteOrder) -> Error {
+    // Decoded, the first lines are readable in the code frame.
+    let units = bytes.chunks_exact(2).map(|p| match order {
+        ByteOrder::Little => u16::from_le_bytes([p[0], p[1]]),
+        ByteOrder::Big => u16::from_be_bytes([p[0], p[1]]),
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .take(4096)
+        .collect();
+    let file = SourceFile::new(display, Some(path.to_path_buf()), text);
+    let (name, iconv) = match order {
+        ByteOrder::Little => ("UTF-16 (little-endian)", "UTF-16LE"),
+        ByteOrder::Big => ("UTF-16 (big-endian)", "UTF-16BE"),
+    };
+    Error::new(
+        ErrorKind::Encoding,
+        format!("{display} is {name}; save it as UTF-8"),
+    )
+    .at(Origin::file_only(&file))
+    .with_label("this file is UTF-16")
+    .with_help(format!(
+        "hsm reads UTF-8 only: save the file with the encoding \"UTF-8\" in your editor, or \
+         convert it with `iconv -f {iconv} -t UTF-8`"
+    ))
+}
+
+fn invalid_utf8(display: &str, path: &Path, bytes: &[u8], bad: usize) -> Error {
+    let byte = bytes[bad];
+    // The code frame shows the file with the bad bytes as U+FFFD; up to `bad` the text is
+    // the file's own, so the position is exact. A byte order mark is dropped by
+    // `SourceFile`, and the offset with it.
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let offset = if text.starts_with(BOM) {
+        bad - BOM.len_utf8()
+    } else {
+        bad
+    };
+    let file = SourceFile::new(display, Some(path.to_path_buf()), text);
+    let latin1 = match byte {
+        // The printable half of Latin-1 is U+00A0..=U+00FF, the same numbers as the bytes.
+        0xA0..=0xFF => format!(
+            " ({byte:#04X} is `{}` in Latin-1 and Windows-1252, the encoding it was probably \
+             saved in)",
+            char::from(byte)
+        ),
+        _ => String::new(),
+    };
+    Error::new(
+        ErrorKind::Encoding,
+        format!("{display} is not UTF-8 text: byte {byte:#04X} is not valid UTF-8"),
+    )
+    .at(Origin::at_span(
+        &file,
+        Span {
+            offset,
+            len: '\u{fffd}'.len_utf8(),
+        },
+    ))
+    .with_label("not UTF-8")
+    .with_help(format!("save {display} as UTF-8{latin1}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[test]
+    fn reads_regular_files_and_symlinks_to_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "a.yaml", b"name: x\n");
+        assert_eq!(
+            read_text(&p, "a.yaml").unwrap().as_deref(),
+            Some("name: x\n")
+        );
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.yaml");
+            std::os::unix::fs::symlink(&p, &link).unwrap();
+            assert_eq!(
+                read_text(&link, "link.yaml").unwrap().as_deref(),
+                Some("name: x\n")
+            );
+        }
+        assert!(
+            read_text(&dir.path().join("none"), "none")
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_text(dir.path(), "dir").unwrap_err();
+        assert_eq!(err.message, "dir is a directory, not a regular file");
+        #[cfg(unix)]
+        {
+            let err = read_text(Path::new("/dev/zero"), "/dev/zero").unwrap_err();
+            assert_eq!(
+                err.message,
+                "/dev/zero is a character device, not a regular file"
+            );
+            let fifo = dir.path().join("fifo");
+            let ok = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+            let err = read_text(&fifo, "fifo").unwrap_err();
+            assert_eq!(
+                err.message,
+                "fifo is a FIFO (named pipe), not a regular file"
+            );
+            // Opened directly, the FIFO does not block either.
+            let file = open_nonblocking(&fifo).unwrap();
+            assert!(!file.metadata().unwrap().is_file());
+        }
+    }
+
+    #[test]
+    fn reads_at_most_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.yaml");
+        let file = File::create(&p).unwrap();
+        // A sparse file far over the limit: reading it whole would take 64 GiB.
+        file.set_len(64 << 30).unwrap();
+        let err = read_text(&p, "big.yaml").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Limit);
+        assert!(err.message.contains("too large"), "{}", err.message);
+        let p = write(dir.path(), "max.yaml", &vec![b'#'; MAX_FILE_BYTES]);
+        assert_eq!(
+            read_text(&p, "max.yaml").unwrap().unwrap().len(),
+            MAX_FILE_BYTES
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "l.yaml", b"name: x\ndescription: caf\xe9\n");
+        let err = read_text(&p, "l.yaml").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Encoding);
+        assert_eq!(err.location().as_deref(), Some("l.yaml:2:17"));
+        assert!(
+            err.help.as_deref().unwrap().contains("`é` in Latin-1"),
+            "{err:?}"
+        );
+        // After a BOM the column is the same as without it.
+        let p = write(dir.path(), "b.yaml", b"\xef\xbb\xbfa: \xff\n");
+        let err = read_text(&p, "b.yaml").unwrap_err();
+        assert_eq!(err.location().as_deref(), Some("b.yaml:1:4"));
+        // A multi-byte character before the bad byte counts as one column.
+        let p = write(dir.path(), "c.yaml", "a: é".as_bytes());
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes.push(0x80);
+        std::fs::write(&p, bytes).unwrap();
+        let err = read_text(&p, "c.yaml").unwrap_err();
+        assert_eq!(err.location().as_deref(), Some("c.yaml:1:5"));
+    }
+
+    #[test]
+    fn utf16_is_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let le: Vec<u8> = "\u{feff}name: x\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let p = write(dir.path(), "le.yaml", &le);
+        let err = read_text(&p, "le.yaml").unwrap_err();
+        assert_eq!(
+            err.message,
+            "le.yaml is UTF-16 (little-endian); save it as UTF-8"
+        );
+        let be: Vec<u8> = "name: x\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let p = write(dir.path(), "be.yaml", &be);
+        let err = read_text(&p, "be.yaml").unwrap_err();
+        assert_eq!(
+            err.message,
+            "be.yaml is UTF-16 (big-endian); save it as UTF-8"
+        );
+        // A UTF-8 file with a BOM is fine, and so is one NUL in ASCII text (the YAML
+        // parser reports that).
+        let p = write(dir.path(), "u.yaml", b"\xef\xbb\xbfname: x\n");
+        assert!(read_text(&p, "u.yaml").unwrap().is_some());
+        let p = write(dir.path(), "n.yaml", b"name: x\0y\n");
+        assert!(read_text(&p, "n.yaml").unwrap().is_some());
+    }
+}
