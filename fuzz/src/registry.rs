@@ -9,8 +9,12 @@ pub fn load(category: Category, data: &[u8]) {
     let rel = format!("{}/{name}.yaml", category.dir());
     let registry = Registry::new(Store::memory([(rel.clone(), text.clone())]));
     let loaded = match category {
-        Category::Libraries => registry.component(Kind::Library, &name).map(|c| c.is_some()),
-        Category::Services => registry.component(Kind::Service, &name).map(|c| c.is_some()),
+        Category::Libraries => registry
+            .component(Kind::Library, &name)
+            .map(|c| c.is_some()),
+        Category::Services => registry
+            .component(Kind::Service, &name)
+            .map(|c| c.is_some()),
         Category::LibraryGroups => registry.group(Kind::Library, &name).map(|g| g.is_some()),
         Category::ServiceGroups => registry.group(Kind::Service, &name).map(|g| g.is_some()),
     };
