@@ -144,8 +144,8 @@ fn standalone_at(v: &Value, name: &str) -> Option<(Section, usize)> {
         })
 }
 
-/// Apply `op`; on success check what must hold. `valid`: the text before was a valid
-/// hsm.yaml (then the checks compare the documents).
+/// Apply `op`, then check what must hold; the documents are compared only when the text
+/// before was a valid hsm.yaml (the only text the CLI edits).
 fn run(ed: &mut Editor, op: &Op) {
     let before = ed.to_text();
     let result = match op {
