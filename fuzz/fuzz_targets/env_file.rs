@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => return hsm_fuzz::render(&e),
     };
     let Some(written) = env.to_file() else {
-        return assert!(env.is_empty(), "values read from an env file are not written");
+        return assert!(
+            env.is_empty(),
+            "values read from an env file are not written"
+        );
     };
     let again = match read(&written, ".env.again") {
         Ok(env) => env,
