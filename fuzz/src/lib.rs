@@ -259,8 +259,8 @@ pub fn strict() -> bool {
 
 /// Texts of the shapes behind known, reported editor bugs (`fuzz/crashes-found/edit_*`),
 /// which the editor targets skip unless [`strict`]: a root mapping written with explicit
-/// keys (`? key`), flow collections that span lines, and the line breaks only YAML 1.1
-/// readers know (U+0085, U+2028, U+2029).
+/// keys (`? key`), a block scalar at column 0 (`key:` then `|`), flow collections that
+/// span lines, and the line breaks only YAML 1.1 readers know (U+0085, U+2028, U+2029).
 pub fn known_editor_trap(text: &str) -> bool {
     if strict() {
         return false;
@@ -276,7 +276,7 @@ pub fn known_editor_trap(text: &str) -> bool {
         }
         if !line.starts_with(' ') && !line.starts_with('\t') {
             let first = t.chars().next().unwrap_or(' ');
-            if first == '?' {
+            if matches!(first, '?' | '|' | '>') {
                 return true;
             }
         }
