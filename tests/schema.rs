@@ -565,12 +565,23 @@ const BATTERY: &[(&str, bool, &str)] = &[
     ),
     ("library", false, "name: subject\nentrypoints: {a: [1]}\n"),
     ("library", false, "name: subject\ncontainer_name: c\n"),
+    (
+        "library",
+        false,
+        "name: subject\npackage: 'qdrant client'\n",
+    ),
+    (
+        "library",
+        false,
+        "name: subject\npackage: \"qdrant-client; python_version > '3.8'\"\n",
+    ),
+    ("library", false, "name: subject\npackage: qdrant-client-\n"),
     // ---- services/<name>.yaml
     ("service", true, "name: subject\n"),
     (
         "service",
         true,
-        "name: subject\ntype: service\ndescription: d\nversion: 16.4\ncontainer_name: c\nnetwork_aliases: [a]\nports: ['8080:80', 5432]\nvolumes: ['data:/data']\nenv: {A: x, N: 1}\nenv_file: [a.env, b.env]\n",
+        "name: subject\ntype: service\ndescription: d\nversion: 16.4\ncontainer_name: db\nnetwork_aliases: [a]\nports: ['8080:80', 5432]\nvolumes: ['data:/data']\nenv: {A: x, N: 1}\nenv_file: [a.env, b.env]\n",
     ),
     (
         "service",
@@ -647,6 +658,53 @@ const BATTERY: &[(&str, bool, &str)] = &[
         false,
         "name: subject\ndeployment_profiles: [default]\n",
     ),
+    (
+        "service",
+        true,
+        "name: subject\ncontainer_name: '${PROJECT}-db'\nenv: {discovery.type: single-node, _X: 1}\nhealthcheck: {test: 'pg_isready', x-note: 1}\ncommand: serve\n",
+    ),
+    ("service", false, "name: subject\ncontainer_name: c\n"),
+    ("service", false, "name: subject\ncontainer_name: 'my db'\n"),
+    (
+        "service",
+        false,
+        "name: subject\ncontainer_name: \"db\\n\"\n",
+    ),
+    (
+        "service",
+        false,
+        "name: subject\nsources: {prod: {type: docker-image, image: x, container_name: 'a/b'}}\n",
+    ),
+    (
+        "service",
+        false,
+        "name: subject\nnetwork_aliases: ['my db']\n",
+    ),
+    ("service", false, "name: subject\nenv: {'MY KEY': x}\n"),
+    ("service", false, "name: subject\nenv: {A-B: x}\n"),
+    ("service", false, "name: subject\nenv: {A: \"x\\ny\"}\n"),
+    (
+        "service",
+        false,
+        "name: subject\nsources: {dev: {type: build, env: {'1A': x}}}\n",
+    ),
+    (
+        "service",
+        false,
+        "name: subject\nhealthcheck: 'curl -f localhost'\n",
+    ),
+    (
+        "service",
+        false,
+        "name: subject\nhealthcheck: {test: [CMD, 'true'], interval: 5s, bogus: 1}\n",
+    ),
+    (
+        "service",
+        false,
+        "name: subject\nhealthcheck: {test: {a: b}}\n",
+    ),
+    ("service", false, "name: subject\ncommand: {serve: 80}\n"),
+    ("service", false, "name: subject\ncommand: [serve, [80]]\n"),
     ("service", false, "name: subject\nports: 8080\n"),
     ("service", false, "name: subject\nenv_file: {a: b}\n"),
     ("service", false, "name: subject\nenv: [A]\n"),

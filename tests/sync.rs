@@ -208,7 +208,10 @@ fn shared_service_params_are_merged_from_two_libraries() {
         "hsm.yaml is intent; implied services stay out of it"
     );
     assert_snapshot!("merged_params_compose", compose);
-    assert_snapshot!("merged_params_env", t.read(".env.postgres"));
+    // Everything here is declared by the registry: it is in compose's `environment:` once,
+    // and there is no env file to repeat it in.
+    assert!(!t.exists(".env.postgres"));
+    assert!(!compose.contains("env_file"), "{compose}");
     assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
 }
 
@@ -301,6 +304,115 @@ fn secrets_stay_literal() {
     }
 }
 
+/// DESIGN §6 "Env": values read from env files (the service's and its source's) go only to
+/// `.env.<service>`, which compose reads through `env_file:`; what the registry declares goes
+/// only to compose's `environment:`. No value is written twice, and no env-file value (a
+/// secret, typically) is ever copied into docker-compose.hsm.yml.
+#[test]
+fn every_env_value_is_written_once_and_env_files_stay_out_of_compose() {
+    let service = "name: api\nenv_file: secrets/api.env\nenv:\n  LOG_LEVEL: info\n  DB_PASSWORD: \"${DB_PASSWORD}\"\n  TENANTS: \"${HSM_MERGED_PARAMS.tenant}\"\nsources:\n  prod:\n    type: docker-image\n    image: \"nginx:1.27\"\n    env_file: [secrets/prod.env]\n    env: {MODE: prod}\n";
+    let t = Test::new()
+        .file(
+            "secrets/api.env",
+            "# the user's secrets\nSECRET=hunter2\nexport API_TOKEN=\"tok en\"\n",
+        )
+        .file("secrets/prod.env", "PROD_ONLY=1\n")
+        .registry_file(
+            "libraries/client.yaml",
+            "name: client\nsources:\n  prod: {type: pypi}\nimplies:\n  service:api: {params: {tenant: acme}}\n",
+        )
+        .registry_file("services/api.yaml", service)
+        .file("hsm.yaml", "libraries:\n  standalone: [client]\n");
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.success();
+    assert!(out.stdout.contains(".env.api"), "{}", out.stdout);
+    let compose = t.read("docker-compose.hsm.yml");
+    for secret in ["hunter2", "tok en", "SECRET", "API_TOKEN", "PROD_ONLY"] {
+        assert!(!compose.contains(secret), "{secret} in compose:\n{compose}");
+    }
+    let env = t.read(".env.api");
+    assert_eq!(env, "API_TOKEN=\"tok en\"\nPROD_ONLY=1\nSECRET=hunter2\n");
+    assert_snapshot!("env_written_once_compose", compose);
+    assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+    assert!(t.read("hsm.lock").contains("env_files = [\".env.api\"]"));
+
+    // What compose makes of it, run from another directory: `env_file` is found relative to
+    // the compose file, and the service gets every variable exactly once (no key is in both
+    // `environment:` and the env file, so compose's precedence never decides anything).
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = std::process::Command::new(common::tool("docker-compose"))
+        .arg("-f")
+        .arg(t.path().join("docker-compose.hsm.yml"))
+        .arg("config")
+        .current_dir(elsewhere.path())
+        .env("DB_PASSWORD", "from-the-shell")
+        .output()
+        .unwrap();
+    let config = String::from_utf8_lossy(&config.stdout);
+    for line in [
+        "API_TOKEN: tok en",
+        "DB_PASSWORD: from-the-shell",
+        "LOG_LEVEL: info",
+        "MODE: prod",
+        "PROD_ONLY: '1'",
+        "SECRET: hunter2",
+        "TENANTS: acme",
+        "tenant: acme",
+    ] {
+        assert!(config.contains(line), "{line} missing:\n{config}");
+    }
+
+    // Without env files the service has no `.env.api`: the stale one is removed.
+    std::fs::write(
+        t.path().join("hsm-registry/services/api.yaml"),
+        service
+            .replace("env_file: secrets/api.env\n", "")
+            .replace("    env_file: [secrets/prod.env]\n", ""),
+    )
+    .unwrap();
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.success();
+    assert!(!t.exists(".env.api"));
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(!compose.contains("env_file"), "{compose}");
+    assert!(t.read("hsm.lock").contains("env_files = []"));
+    assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+}
+
+/// `${HSM_MERGED_PARAMS.x}` inside the value of param `x` is inserted as written, once:
+/// expansion is one pass, so a self-reference cannot loop.
+#[test]
+fn a_param_that_refers_to_itself_is_expanded_once() {
+    let t = Test::new()
+        .registry_file(
+            "libraries/client.yaml",
+            "name: client\nsources:\n  prod: {type: pypi}\nimplies:\n  service:api: {params: {x: \"<${HSM_MERGED_PARAMS.x}>\"}}\n",
+        )
+        .registry_file(
+            "services/api.yaml",
+            "name: api\nenv: {X: \"${HSM_MERGED_PARAMS.x}\"}\nsources:\n  prod: {type: docker-image, image: \"nginx:1.27\"}\n",
+        )
+        .file("hsm.yaml", "libraries:\n  standalone: [client]\n");
+    let mut child = t.command(&["sync", "--no-install"]).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("sync never finished: the expansion loops");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success());
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(
+        compose.contains("X: \"<${HSM_MERGED_PARAMS.x}>\""),
+        "{compose}"
+    );
+}
+
 #[test]
 fn an_env_key_defined_twice_fails_and_names_both_origins() {
     let t = Test::new()
@@ -361,12 +473,12 @@ fn synced_then_changed(t: Test) -> (Test, Vec<(String, Option<String>)>) {
 
 #[test]
 fn an_abort_at_any_step_is_rolled_back_by_the_next_invocation() {
+    // Three files change: pyproject.toml, docker-compose.hsm.yml, hsm.lock.
     let points = [
         "after-journal",
         "after-write-1",
         "after-write-2",
         "after-write-3",
-        "after-write-4",
         "before-uv",
         "after-uv",
         "before-commit",

@@ -1,5 +1,6 @@
 //! `hsm check`: hsm.yaml is valid, the registry files it reaches are valid, and the stack
-//! solves; with `--locked`, also that hsm.lock is current. Writes nothing.
+//! solves and renders as sync would render it; with `--locked`, also that hsm.lock is
+//! current. Writes nothing.
 
 use std::process::ExitCode;
 
@@ -7,32 +8,19 @@ use super::output::outln;
 use super::output::{conflict_json, count_summary};
 use super::{Context, Format};
 use crate::error::Error;
-use crate::solve::{Outcome, solve};
+use crate::sync::Prepared;
 
 pub fn run(ctx: &Context, format: Format, locked: bool) -> Result<ExitCode, Error> {
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
-    match solve(&manifest, &registry)? {
-        Outcome::Solved(selection) => {
-            if locked {
-                let reader = |rel: &str| crate::sync::read_project_file(&ctx.root, rel);
-                let plan = crate::render::plan(&manifest, &registry, &selection, &reader)?;
-                if let Some(a) = plan
-                    .get(crate::render::lock::LOCK_FILE)
-                    .filter(|a| a.changed())
-                {
-                    let what = if a.old.is_none() {
-                        "there is no hsm.lock"
-                    } else {
-                        "hsm.lock is out of date"
-                    };
-                    return Err(Error::new(
-                        crate::error::ErrorKind::InvalidValue,
-                        format!("--locked: {what}; solving hsm.yaml gives a different stack"),
-                    )
-                    .with_help("run `hsm sync` to update hsm.lock, and commit it"));
-                }
-            }
+    // Every check a sync makes before writing, so that a passing check means
+    // `hsm sync --no-install` succeeds.
+    let opts = crate::sync::Options {
+        locked,
+        ..Default::default()
+    };
+    match crate::sync::prepare(&ctx.root, &manifest, &registry, opts)? {
+        Ok(Prepared { selection, .. }) => {
             match format {
                 Format::Json => outln!(
                     "{:#}",
@@ -47,7 +35,7 @@ pub fn run(ctx: &Context, format: Format, locked: bool) -> Result<ExitCode, Erro
             }
             Ok(ExitCode::SUCCESS)
         }
-        Outcome::Conflict(conflict) => {
+        Err(conflict) => {
             match format {
                 Format::Json => outln!("{:#}", conflict_json(&conflict)),
                 Format::Text => eprint!("{}", conflict.render()),

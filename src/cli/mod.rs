@@ -23,6 +23,7 @@ use crate::error::{Error, ErrorKind};
 use crate::manifest::{MANIFEST_FILE, Manifest, Mode};
 use crate::registry::Kind;
 use crate::registry::{Registry, location};
+use crate::sync::{ProjectLock, Recovery, Waiting};
 
 use output::outln;
 pub use output::render_error;
@@ -38,6 +39,11 @@ pub struct Cli {
     /// Run as if hsm was started in DIR (the project root, holding hsm.yaml).
     #[arg(long, global = true, value_name = "DIR")]
     pub directory: Option<PathBuf>,
+
+    /// Seconds a command that changes the project waits for another hsm using it (0: fail at
+    /// once).
+    #[arg(long, global = true, value_name = "SECS", env = "HSM_LOCK_TIMEOUT", hide_env_values = true, default_value_t = crate::sync::lock::DEFAULT_TIMEOUT.as_secs())]
+    pub lock_timeout: u64,
 
     #[command(subcommand)]
     pub command: Command,
@@ -333,6 +339,7 @@ pub struct Context {
     pub root: PathBuf,
     pub registry_flag: Option<PathBuf>,
     pub registry_env: Option<PathBuf>,
+    pub lock_timeout: std::time::Duration,
 }
 
 impl Context {
@@ -347,6 +354,7 @@ impl Context {
             cwd,
             registry_flag: cli.registry.clone(),
             registry_env: std::env::var_os("HSM_REGISTRY_PATH").map(PathBuf::from),
+            lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
         })
     }
 
@@ -369,22 +377,58 @@ impl Context {
         Manifest::from_text(&display, &self.root, text)
     }
 
+    /// Take the project lock for a command that changes the project: wait for another hsm
+    /// (saying so once), then roll back a sync that was interrupted.
+    pub fn lock(&self) -> Result<ProjectLock, Error> {
+        let root = &self.root;
+        let lock = ProjectLock::acquire(
+            root,
+            self.lock_timeout,
+            &mut |waiting| eprintln!("hsm: {}", waiting_words(waiting, self.lock_timeout)),
+            &mut || crate::sync::transaction::stop_orphans(root),
+        )?;
+        self.recover(&lock)?;
+        Ok(lock)
+    }
+
+    /// Lock a directory other than the project (a registry being edited), waiting like
+    /// [`Context::lock`].
+    pub fn lock_dir(&self, dir: &Path) -> Result<ProjectLock, Error> {
+        ProjectLock::acquire(
+            dir,
+            self.lock_timeout,
+            &mut |waiting| eprintln!("hsm: {}", waiting_words(waiting, self.lock_timeout)),
+            &mut || None,
+        )
+    }
+
     /// Roll back a sync that was interrupted (crash, kill), with the project lock held.
-    pub fn recover(&self, lock: &crate::sync::ProjectLock) -> Result<(), Error> {
-        if crate::sync::recover(lock)? {
-            eprintln!("hsm: rolled back an interrupted sync; every file is as it was before it");
+    fn recover(&self, lock: &ProjectLock) -> Result<(), Error> {
+        match crate::sync::recover(lock)? {
+            Recovery::Nothing => {}
+            Recovery::RolledBack => {
+                eprintln!("hsm: rolled back an interrupted sync; every file is as it was before it")
+            }
+            Recovery::Cleared(why) => eprintln!(
+                "hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust ({why}); no file was restored"
+            ),
         }
         Ok(())
     }
 
-    /// Before any command: if a sync was interrupted, undo it first.
+    /// Before a read-only command: if a sync was interrupted, undo it first — unless a
+    /// sync is in progress right now, which a read-only command never waits for.
     fn recover_if_interrupted(&self) -> Result<(), Error> {
-        let state = self.root.join(crate::sync::transaction::STATE_DIR);
-        if state.join("journal").exists() || state.join("journal.new").exists() {
-            let lock = crate::sync::ProjectLock::acquire(&self.root)?;
-            self.recover(&lock)?;
+        use crate::sync::transaction;
+        if !transaction::interrupted(&self.root) {
+            return Ok(());
         }
-        Ok(())
+        match ProjectLock::try_acquire(&self.root)? {
+            Some(lock) => self.recover(&lock),
+            None if transaction::owner_alive(&self.root) => Ok(()),
+            // The sync was killed, and the tool it ran holds the lock: stop it and recover.
+            None => self.lock().map(drop),
+        }
     }
 
     pub fn registry(&self, manifest: Option<&Manifest>) -> Result<Registry, Error> {
@@ -432,7 +476,10 @@ pub fn main() -> ExitCode {
         )
     );
     let result = Context::from_cli(&cli).and_then(|ctx| {
-        ctx.recover_if_interrupted()?;
+        // Commands that change the project recover under the lock they take themselves.
+        if !changes_project(&cli.command) {
+            ctx.recover_if_interrupted()?;
+        }
         run(&ctx, &cli.command)
     });
     match result {
@@ -448,6 +495,47 @@ pub fn main() -> ExitCode {
             }
             ExitCode::from(1)
         }
+    }
+}
+
+/// Does this command change the project (and so take the project lock)?
+fn changes_project(command: &Command) -> bool {
+    match command {
+        Command::Resolve { .. }
+        | Command::Why { .. }
+        | Command::Check { .. }
+        | Command::List { .. }
+        | Command::Graph { .. }
+        | Command::Completions { .. }
+        | Command::Schema { .. } => false,
+        Command::Sync { dry_run, .. } => !dry_run,
+        Command::Registry(r) => !matches!(
+            r,
+            RegistryCommand::Test { .. }
+                | RegistryCommand::Lint { .. }
+                | RegistryCommand::List { .. }
+                | RegistryCommand::Search { .. }
+                | RegistryCommand::Show { .. }
+        ),
+        _ => true,
+    }
+}
+
+/// The line a command prints when it has to wait for the project lock.
+fn waiting_words(waiting: Waiting, timeout: std::time::Duration) -> String {
+    match waiting {
+        Waiting::Hsm(Some(pid)) => format!(
+            "waiting for another hsm (pid {pid}) to finish with this project (up to {} s; see --lock-timeout)",
+            timeout.as_secs()
+        ),
+        Waiting::Hsm(None) => format!(
+            "waiting for another hsm to finish with this project (up to {} s; see --lock-timeout)",
+            timeout.as_secs()
+        ),
+        Waiting::Orphan(p) => format!(
+            "stopping a tool (pid {}) that a killed sync left running",
+            p.pid
+        ),
     }
 }
 

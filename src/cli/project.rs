@@ -16,8 +16,7 @@ use crate::manifest::{MANIFEST_FILE, Manifest, Mode, Section, Strategy};
 use crate::registry::{Group, Kind, Registry};
 use crate::solve::{Outcome, solve};
 use crate::source::did_you_mean_hint;
-use crate::sync::ProjectLock;
-use crate::sync::transaction::replace_file;
+use crate::sync::files::replace_file;
 
 /// Edit hsm.yaml under the project lock: read, apply `edit`, check, write.
 fn edit(
@@ -25,8 +24,7 @@ fn edit(
     force: bool,
     edit: impl FnOnce(&mut Editor, &Registry) -> Result<String, Error>,
 ) -> Result<ExitCode, Error> {
-    let lock = ProjectLock::acquire(&ctx.root)?;
-    ctx.recover(&lock)?;
+    let _lock = ctx.lock()?;
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
     let mut editor = Editor::parse(manifest.file.text())?;
@@ -181,8 +179,7 @@ fn section(kind: Kind) -> Section {
 }
 
 pub fn init(ctx: &Context, name: Option<&str>) -> Result<ExitCode, Error> {
-    let lock = ProjectLock::acquire(&ctx.root)?;
-    ctx.recover(&lock)?;
+    let _lock = ctx.lock()?;
     let path = ctx.root.join(MANIFEST_FILE);
     if path.exists() {
         return Err(Error::new(

@@ -30,7 +30,7 @@ use crate::registry::refs::{Target, references};
 use crate::registry::{Category, Group, Kind, Registry, Store, known};
 use crate::source::{KeyPath, Origin, SourceFile, did_you_mean_hint, parse_yaml};
 use crate::sync::ProjectLock;
-use crate::sync::transaction::replace_file;
+use crate::sync::files::replace_file;
 
 // ---------------------------------------------------------------------------------------
 // Command line.
@@ -454,7 +454,7 @@ impl Editable {
         let lock = if missing {
             None
         } else {
-            Some(ProjectLock::acquire(&path)?)
+            Some(ctx.lock_dir(&path)?)
         };
         let display = location::relative_display(&path, &ctx.cwd);
         Ok(Editable {

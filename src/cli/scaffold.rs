@@ -19,8 +19,7 @@ use crate::error::{Error, ErrorKind};
 use crate::registry::location::{normalize, relative_display};
 use crate::registry::{Category, Kind, Registry, Store};
 use crate::render::yaml::{self, Node};
-use crate::sync::ProjectLock;
-use crate::sync::transaction::replace_file;
+use crate::sync::files::replace_file;
 
 /// `--runtime` of `hsm service init`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,8 +94,7 @@ pub fn service(
 fn scaffold(ctx: &Context, plan: &Plan<'_>) -> Result<ExitCode, Error> {
     let name = plan.name;
     check_cli_name(name)?;
-    let lock = ProjectLock::acquire(&ctx.root)?;
-    ctx.recover(&lock)?;
+    let _lock = ctx.lock()?;
     let manifest = ctx.manifest()?;
 
     // Check everything before creating anything.

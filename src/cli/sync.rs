@@ -6,18 +6,25 @@ use super::Context;
 use super::output::{count_summary, outln};
 use crate::error::Error;
 use crate::render::compose::COMPOSE_FILE;
-use crate::sync::{Options, ProjectLock, Report, runner, sync};
+use crate::sync::{Options, Report, dry_run, runner, sync};
 
 pub fn run(ctx: &Context, opts: Options, up: bool) -> Result<ExitCode, Error> {
-    let lock = ProjectLock::acquire(&ctx.root)?;
-    ctx.recover(&lock)?;
+    // A dry run writes nothing, so it never waits for the lock.
+    let lock = if opts.dry_run {
+        None
+    } else {
+        Some(ctx.lock()?)
+    };
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
     if up {
         // Refuse a bad engine before writing anything.
         manifest.container_engine()?;
     }
-    let report = sync(&lock, &manifest, &registry, opts)?;
+    let report = match &lock {
+        Some(lock) => sync(lock, &manifest, &registry, opts)?,
+        None => dry_run(&ctx.root, &manifest, &registry, opts)?,
+    };
     let compose = match &report {
         Report::Conflict(conflict) => {
             eprint!("{}", conflict.render());
@@ -71,8 +78,7 @@ pub fn run(ctx: &Context, opts: Options, up: bool) -> Result<ExitCode, Error> {
 }
 
 pub fn down(ctx: &Context) -> Result<ExitCode, Error> {
-    let lock = ProjectLock::acquire(&ctx.root)?;
-    ctx.recover(&lock)?;
+    let _lock = ctx.lock()?;
     if !ctx.root.join(COMPOSE_FILE).exists() {
         outln!("No {COMPOSE_FILE}: nothing to stop");
         return Ok(ExitCode::SUCCESS);

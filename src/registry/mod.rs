@@ -11,6 +11,7 @@ pub mod model;
 pub mod refs;
 pub mod rules;
 mod store;
+pub mod syntax;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

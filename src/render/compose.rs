@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::env::{Env, EnvOrigin, define_map, read_env_file};
 use super::yaml::{Node, to_string};
-use super::{active_source, project_relative};
+use super::{active_source, project_relative, source_path};
 use crate::error::{Error, ErrorKind};
 use crate::manifest::Mode;
 use crate::registry::model::{ProfileMode, Runtime, SourceType};
@@ -38,17 +38,24 @@ pub fn render(root: &Path, selection: &Selection) -> Result<ComposeOutput, Error
     let mut services = Vec::new();
     let mut env_files = Vec::new();
     let mut named_volumes: Vec<String> = Vec::new();
+    let mut network = Network::default();
     let rendered: Vec<&Selected> = selection
         .components
         .iter()
         .filter(|c| is_rendered(c))
         .collect();
     for s in &rendered {
-        let (node, env) = service(root, s, selection, &rendered, &mut named_volumes)?;
-        if !env.is_empty() {
-            env_files.push((format!(".env.{}", s.name), env.to_file()));
+        network.claim(&s.name, NetworkName::Service, &s.name, s.component.origin())?;
+    }
+    for s in &rendered {
+        let out = service(root, s, selection, &rendered, &mut named_volumes)?;
+        for (name, what, origin) in out.names {
+            network.claim(&s.name, what, &name, origin)?;
         }
-        services.push((s.name.clone(), node));
+        if let Some(text) = out.env.to_file() {
+            env_files.push((env_file_name(&s.name), text));
+        }
+        services.push((s.name.clone(), out.node));
     }
     if services.is_empty() {
         return Ok(ComposeOutput {
@@ -77,13 +84,96 @@ pub fn render(root: &Path, selection: &Selection) -> Result<ComposeOutput, Error
     })
 }
 
+/// `.env.<service>`, next to the compose file: compose resolves `env_file` relative to the
+/// compose file's directory, which is the project root.
+pub fn env_file_name(service: &str) -> String {
+    format!(".env.{service}")
+}
+
+/// How a name is reachable on the compose network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NetworkName {
+    Service,
+    ContainerName,
+    Alias,
+}
+
+impl NetworkName {
+    fn describe(self, service: &str) -> String {
+        match self {
+            NetworkName::Service => format!("the name of service `{service}`"),
+            NetworkName::ContainerName => format!("the container_name of service `{service}`"),
+            NetworkName::Alias => format!("a network alias of service `{service}`"),
+        }
+    }
+}
+
+/// Every host name on the default network (service names, container names, aliases) and
+/// the service it leads to: one name leading to two services is ambiguous for DNS, and two
+/// containers cannot share a name.
+#[derive(Default)]
+struct Network {
+    names: Vec<(String, String, NetworkName, Origin)>,
+}
+
+impl Network {
+    fn claim(
+        &mut self,
+        service: &str,
+        what: NetworkName,
+        name: &str,
+        origin: Origin,
+    ) -> Result<(), Error> {
+        let clash = self
+            .names
+            .iter()
+            .find(|(n, s, _, _)| n == name && s != service);
+        if let Some((_, first_service, first_what, first_origin)) = clash {
+            let help = match (what, *first_what) {
+                (NetworkName::ContainerName, NetworkName::ContainerName) => "give one of them another `container_name`, or remove it (compose then names the container after the project)".to_string(),
+                (NetworkName::Alias, _) | (_, NetworkName::Alias) => format!("remove the alias `{name}` from one of the two services in the registry, or select only one of them"),
+                _ => "rename the container or the alias in the registry so every name leads to one service".to_string(),
+            };
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "`{name}` is {} ({}) and {}: one name on the compose network must lead to one service",
+                    first_what.describe(first_service),
+                    first_origin.short(),
+                    what.describe(service),
+                ),
+            )
+            .at(origin)
+            .with_label(format!("`{name}` again"))
+            .with_help(help));
+        }
+        if !self
+            .names
+            .iter()
+            .any(|(n, s, _, _)| n == name && s == service)
+        {
+            self.names
+                .push((name.to_string(), service.to_string(), what, origin));
+        }
+        Ok(())
+    }
+}
+
+/// One rendered compose service.
+struct Rendered {
+    node: Node,
+    env: Env,
+    /// Container name and aliases, with where each is declared.
+    names: Vec<(String, NetworkName, Origin)>,
+}
+
 fn service(
     root: &Path,
     s: &Selected,
     selection: &Selection,
     rendered: &[&Selected],
     named_volumes: &mut Vec<String>,
-) -> Result<(Node, Env), Error> {
+) -> Result<Rendered, Error> {
     let Definition::Service(def) = &s.component.definition else {
         return Err(Error::new(
             ErrorKind::InvalidValue,
@@ -93,12 +183,9 @@ fn service(
     let file = &s.component.file;
     let at = |path: KeyPath| Origin::at_path(file, path);
     let source = active_source(s);
-    let source_key = if s.mode == Mode::Dev && source.is_some_and(|(m, _)| m == Mode::Dev) {
-        "dev"
-    } else {
-        "prod"
-    };
-    let source_path = KeyPath::root().key("sources").key(source_key);
+    let source_mode = source.map_or(Mode::Prod, |(m, _)| m);
+    let source_key = source_mode.to_string();
+    let source_path = source_path(s, source_mode);
     let source = source.map(|(_, src)| src);
 
     // Environment: env files → service env → source env → implied params.
@@ -144,17 +231,24 @@ fn service(
             EnvOrigin {
                 what: format!("params implied for `{}`", s.name),
                 origin: None,
+                from_file: false,
             },
         )?;
     }
     env.substitute_params(&s.params);
 
     let mut node = Node::map();
-    let container_name = source
-        .and_then(|src| src.container_name.clone())
-        .or_else(|| def.container_name.clone());
-    if let Some(c) = container_name {
-        node.push("container_name", Node::str(c));
+    let mut names: Vec<(String, NetworkName, Origin)> = Vec::new();
+    let container_name = match source.and_then(|src| src.container_name.clone()) {
+        Some(c) => Some((c, at(source_path.key("container_name")))),
+        None => def
+            .container_name
+            .clone()
+            .map(|c| (c, at(KeyPath::root().key("container_name")))),
+    };
+    if let Some((c, origin)) = container_name {
+        node.push("container_name", Node::str(c.clone()));
+        names.push((c, NetworkName::ContainerName, origin));
     }
     match source.map(|src| (src.kind, src)) {
         Some((SourceType::DockerImage, src)) => {
@@ -173,6 +267,7 @@ fn service(
         }
         Some((SourceType::Build | SourceType::Local, src)) => {
             let path = src.path.clone().unwrap_or_else(|| ".".into());
+            check_build(root, s, src, &path, &|k: &str| at(source_path.key(k)))?;
             let mut build = Node::map();
             build.push("context", Node::str(project_relative(root, &path, true)));
             if let Some(d) = &src.dockerfile {
@@ -191,7 +286,7 @@ fn service(
         }
     }
     if let Some(cmd) = &def.command {
-        node.push("command", Node::from_value(cmd));
+        node.push("command", command(cmd));
     }
     let ports = merged(
         def.ports.iter().map(|p| p.0.clone()),
@@ -222,27 +317,38 @@ fn service(
             Node::List(volumes.into_iter().map(Node::Str).collect()),
         );
     }
-    if !env.is_empty() {
-        node.push(
-            "environment",
-            Node::Map(
-                env.vars
-                    .iter()
-                    .map(|(k, (v, _))| (k.clone(), Node::str(v.clone())))
-                    .collect(),
-            ),
-        );
+    let declared: Vec<(String, Node)> = env
+        .declared()
+        .map(|(k, v)| (k.clone(), Node::str(v.clone())))
+        .collect();
+    if !declared.is_empty() {
+        node.push("environment", Node::Map(declared));
+    }
+    // Values from env files stay out of this file: compose reads them from `.env.<service>`.
+    if env.to_file().is_some() {
         node.push(
             "env_file",
-            Node::List(vec![Node::str(format!(".env.{}", s.name))]),
+            Node::List(vec![Node::str(env_file_name(&s.name))]),
         );
     }
-    let aliases = merged(
-        def.network_aliases.iter().cloned(),
-        source
-            .into_iter()
-            .flat_map(|src| src.network_aliases.iter().cloned()),
-    );
+    let mut aliases: Vec<String> = Vec::new();
+    let declared_aliases = def
+        .network_aliases
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a, at(KeyPath::root().key("network_aliases").index(i))));
+    let source_aliases = source.into_iter().flat_map(|src| {
+        src.network_aliases
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a, at(source_path.key("network_aliases").index(i))))
+    });
+    for (a, origin) in declared_aliases.chain(source_aliases) {
+        if !aliases.contains(a) {
+            aliases.push(a.clone());
+            names.push((a.clone(), NetworkName::Alias, origin));
+        }
+    }
     if !aliases.is_empty() {
         node.push(
             "networks",
@@ -256,7 +362,7 @@ fn service(
         );
     }
     if let Some(h) = &def.healthcheck {
-        node.push("healthcheck", Node::from_value(h));
+        node.push("healthcheck", healthcheck(h));
     }
     let depends: Vec<(String, Node)> = selection
         .implied_services(&s.name)
@@ -271,7 +377,89 @@ fn service(
     if !depends.is_empty() {
         node.push("depends_on", Node::Map(depends));
     }
-    Ok((node, env))
+    Ok(Rendered { node, env, names })
+}
+
+/// A compose command: a string, or a list whose items are all strings (compose refuses a
+/// number in `[serve, --port, 80]`).
+fn command(value: &serde_yaml::Value) -> Node {
+    match value {
+        serde_yaml::Value::Sequence(items) => Node::List(
+            items
+                .iter()
+                .map(|i| match Node::from_value(i) {
+                    Node::Raw(text) => Node::Str(text),
+                    other => other,
+                })
+                .collect(),
+        ),
+        other => Node::from_value(other),
+    }
+}
+
+/// The healthcheck mapping, its `test` written as a command.
+fn healthcheck(value: &serde_yaml::Value) -> Node {
+    match Node::from_value(value) {
+        Node::Map(entries) => Node::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| {
+                    if k == "test"
+                        && let Some(test) = value.get("test")
+                    {
+                        return (k, command(test));
+                    }
+                    (k, v)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// A build context must be a directory of the project, with the Dockerfile in it:
+/// `docker compose` refuses a missing context, and `up` fails on a missing Dockerfile.
+fn check_build(
+    root: &Path,
+    s: &Selected,
+    src: &crate::registry::model::Source,
+    path: &str,
+    at: &dyn Fn(&str) -> Origin,
+) -> Result<(), Error> {
+    let context = root.join(path);
+    if !context.is_dir() {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "the build context `{path}` of service `{}` is not a directory of the project",
+                s.name
+            ),
+        )
+        .at(at("path"))
+        .with_label("no such directory")
+        .with_help(format!(
+            "create {path} (relative to the project root) with the service's Dockerfile, or correct `path` in the registry"
+        )));
+    }
+    let (dockerfile, key) = match &src.dockerfile {
+        Some(d) => (d.as_str(), "dockerfile"),
+        None => ("Dockerfile", "path"),
+    };
+    if !context.join(dockerfile).is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "service `{}` builds from `{path}`, which has no `{dockerfile}`",
+                s.name
+            ),
+        )
+        .at(at(key))
+        .with_label("no such file")
+        .with_help(format!(
+            "create {path}/{dockerfile}, or name the Dockerfile the build uses with `dockerfile:` (relative to `{path}`)"
+        )));
+    }
+    Ok(())
 }
 
 /// First-seen order, duplicates dropped.

@@ -4,7 +4,13 @@
 //! names both places (no silent override: which value wins would depend on an order nobody
 //! wrote down). Values are kept verbatim, so `${SECRET}` stays a reference for docker
 //! compose to fill in, never a copy of the secret. `${HSM_MERGED_PARAMS.key}` is replaced
-//! by the merged params of the service (empty when no implication passes that key).
+//! by the merged params of the service (empty when no implication passes that key), in one
+//! pass: what a replacement inserts is never expanded again.
+//!
+//! Every value is written once, where it belongs. Values read from env files may be
+//! secrets: they go only to `.env.<service>`, which compose reads through `env_file:`, and
+//! never into docker-compose.hsm.yml. What the registry declares (env maps, params,
+//! `${VAR}` references) goes to compose's `environment:`, where the original hsm wrote it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,6 +19,7 @@ use indexmap::IndexMap;
 
 use crate::error::{Error, ErrorKind};
 use crate::registry::model::Text;
+use crate::registry::syntax;
 use crate::source::{Origin, SourceFile, Span, read_text};
 
 /// Where an env key was defined.
@@ -21,6 +28,9 @@ pub struct EnvOrigin {
     /// Human description: `env_file .env.shared:3`, `services/x.yaml:12 (env)`.
     pub what: String,
     pub origin: Option<Origin>,
+    /// Read from an env file (so written only to `.env.<service>`), not declared by the
+    /// registry.
+    pub from_file: bool,
 }
 
 /// An ordered environment with the origin of every key.
@@ -28,6 +38,8 @@ pub struct EnvOrigin {
 pub struct Env {
     pub vars: IndexMap<String, (String, EnvOrigin)>,
 }
+
+const PARAM_REF: &str = "${HSM_MERGED_PARAMS.";
 
 impl Env {
     /// Add `key=value`; a key already present is an error naming both definitions.
@@ -58,16 +70,11 @@ impl Env {
         Ok(())
     }
 
-    /// Replace `${HSM_MERGED_PARAMS.key}` in every value.
+    /// Replace `${HSM_MERGED_PARAMS.key}` in every value, left to right in one pass.
     pub fn substitute_params(&mut self, params: &IndexMap<String, Vec<String>>) {
         for (value, _) in self.vars.values_mut() {
-            while let Some(start) = value.find("${HSM_MERGED_PARAMS.") {
-                let Some(len) = value[start..].find('}') else {
-                    break;
-                };
-                let key = &value[start + "${HSM_MERGED_PARAMS.".len()..start + len];
-                let merged = params.get(key).map(|v| v.join(",")).unwrap_or_default();
-                value.replace_range(start..=start + len, &merged);
+            if value.contains(PARAM_REF) {
+                *value = expand_params(value, params);
             }
         }
     }
@@ -76,14 +83,53 @@ impl Env {
         self.vars.is_empty()
     }
 
-    /// The `.env.<service>` file: `KEY=value` lines, keys sorted.
-    pub fn to_file(&self) -> String {
-        let mut keys: Vec<&String> = self.vars.keys().collect();
-        keys.sort();
-        keys.iter()
-            .map(|k| format!("{k}={}\n", self.vars[*k].0))
-            .collect()
+    /// What the registry declares, in chain order: compose's `environment:`.
+    pub fn declared(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.vars
+            .iter()
+            .filter(|(_, (_, o))| !o.from_file)
+            .map(|(k, (v, _))| (k, v))
     }
+
+    /// The `.env.<service>` file: the values read from env files as `KEY=value` lines,
+    /// keys sorted; `None` when no env file gave any.
+    pub fn to_file(&self) -> Option<String> {
+        let mut keys: Vec<&String> = self
+            .vars
+            .iter()
+            .filter(|(_, (_, o))| o.from_file)
+            .map(|(k, _)| k)
+            .collect();
+        if keys.is_empty() {
+            return None;
+        }
+        keys.sort();
+        Some(
+            keys.iter()
+                .map(|k| format!("{k}={}\n", self.vars[*k].0))
+                .collect(),
+        )
+    }
+}
+
+/// `value` with every `${HSM_MERGED_PARAMS.key}` replaced by the merged params of `key`.
+/// A reference without its closing `}` is kept as written.
+fn expand_params(value: &str, params: &IndexMap<String, Vec<String>>) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find(PARAM_REF) {
+        let after = &rest[start + PARAM_REF.len()..];
+        let Some(end) = after.find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        if let Some(values) = params.get(&after[..end]) {
+            out.push_str(&values.join(","));
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Add the entries of a registry `env:` map.
@@ -103,6 +149,7 @@ pub fn define_map(
             EnvOrigin {
                 what: format!("{what} ({})", origin.short()),
                 origin: Some(origin),
+                from_file: false,
             },
         )?;
     }
@@ -144,27 +191,41 @@ pub fn read_env_file(
     let mut own: Vec<String> = Vec::new();
     let mut offset = 0usize;
     for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let line = raw.trim();
-        let span = Span {
-            offset,
-            len: raw.trim_end().len(),
-        };
+        let line_start = offset;
         offset += raw.len();
+        let trimmed = raw.trim_end();
+        let lead = raw.len() - raw.trim_start().len();
+        let line = trimmed.trim_start();
+        let span = Span {
+            offset: line_start,
+            len: trimmed.len(),
+        };
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").unwrap_or(line);
         let here = Origin::at_span(&file, span);
-        let Some((key, value)) = line.split_once('=') else {
+        let (line, key_at) = match line.strip_prefix("export ") {
+            Some(rest) => (rest, line_start + lead + "export ".len()),
+            None => (line, line_start + lead),
+        };
+        let Some((raw_key, value)) = line.split_once('=') else {
             return Err(Error::new(
                 ErrorKind::InvalidValue,
-                format!("invalid line in env file {rel}:{}: `{line}`", i + 1),
+                format!(
+                    "invalid line in env file {rel}:{}: `{}`",
+                    i + 1,
+                    syntax::shown(line)
+                ),
             )
             .at(here)
             .with_label("expected KEY=value")
             .with_help("write `KEY=value`, or start the line with `#` to comment it out"));
         };
-        let key = key.trim();
+        let key = raw_key.trim();
+        let key_span = Span {
+            offset: key_at + (raw_key.len() - raw_key.trim_start().len()),
+            len: key.len(),
+        };
         if key.is_empty() {
             return Err(Error::new(
                 ErrorKind::InvalidValue,
@@ -173,6 +234,43 @@ pub fn read_env_file(
             .at(here)
             .with_label("empty key")
             .with_help("write `KEY=value`"));
+        }
+        if let Err(why) = syntax::env_name(key) {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "env key `{}` in env file {rel}:{} is not valid: {why}",
+                    syntax::shown(key),
+                    i + 1
+                ),
+            )
+            .at(Origin::at_span(&file, key_span))
+            .with_label("invalid env key")
+            .with_help("name it with letters, digits, `_` and `.`, starting with a letter or `_` (`DB_NAME`), as shells and docker compose read env names"));
+        }
+        let value = value.trim();
+        if let Err(why) = syntax::no_line_break(value) {
+            // A carriage return or NUL inside the line: point at it.
+            let bad = raw
+                .trim_end()
+                .find(['\r', '\0'])
+                .map_or(line_start, |at| line_start + at);
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "the value of `{key}` in env file {rel}:{} is not valid: {why}",
+                    i + 1
+                ),
+            )
+            .at(Origin::at_span(
+                &file,
+                Span {
+                    offset: bad,
+                    len: 1,
+                },
+            ))
+            .with_label("here")
+            .with_help("remove the character: an env file holds one `KEY=value` per line"));
         }
         if own.iter().any(|k| k == key) {
             return Err(Error::new(
@@ -187,10 +285,11 @@ pub fn read_env_file(
         env.define(
             service,
             key,
-            value.trim().to_string(),
+            value.to_string(),
             EnvOrigin {
                 what: format!("env_file {rel}:{}", i + 1),
                 origin: Some(here),
+                from_file: true,
             },
         )?;
     }
@@ -205,29 +304,21 @@ mod tests {
         Origin::file_only(&SourceFile::new("services/x.yaml", None, "name: x\n"))
     }
 
+    fn declared(what: &str) -> EnvOrigin {
+        EnvOrigin {
+            what: what.into(),
+            origin: None,
+            from_file: false,
+        }
+    }
+
     #[test]
     fn a_key_defined_twice_names_both_places() {
         let mut env = Env::default();
-        env.define(
-            "pg",
-            "A",
-            "1".into(),
-            EnvOrigin {
-                what: "env_file a.env:1".into(),
-                origin: None,
-            },
-        )
-        .unwrap();
+        env.define("pg", "A", "1".into(), declared("env_file a.env:1"))
+            .unwrap();
         let err = env
-            .define(
-                "pg",
-                "A",
-                "2".into(),
-                EnvOrigin {
-                    what: "services/pg.yaml:4 (env)".into(),
-                    origin: None,
-                },
-            )
+            .define("pg", "A", "2".into(), declared("services/pg.yaml:4 (env)"))
             .unwrap_err();
         assert!(
             err.message.contains("env_file a.env:1") && err.message.contains("services/pg.yaml:4"),
@@ -239,39 +330,115 @@ mod tests {
     #[test]
     fn merged_params_are_substituted_and_secrets_kept() {
         let mut env = Env::default();
-        let o = || EnvOrigin {
-            what: "x".into(),
-            origin: None,
-        };
-        env.define("pg", "DBS", "${HSM_MERGED_PARAMS.db_name}".into(), o())
+        env.define(
+            "pg",
+            "DBS",
+            "${HSM_MERGED_PARAMS.db_name}".into(),
+            declared("x"),
+        )
+        .unwrap();
+        env.define("pg", "PW", "${PG_PASSWORD}".into(), declared("x"))
             .unwrap();
-        env.define("pg", "PW", "${PG_PASSWORD}".into(), o())
-            .unwrap();
-        env.define("pg", "NONE", "x${HSM_MERGED_PARAMS.nothing}y".into(), o())
-            .unwrap();
+        env.define(
+            "pg",
+            "NONE",
+            "x${HSM_MERGED_PARAMS.nothing}y".into(),
+            declared("x"),
+        )
+        .unwrap();
         let mut params = IndexMap::new();
         params.insert(
             "db_name".to_string(),
             vec!["auth".to_string(), "billing".to_string()],
         );
         env.substitute_params(&params);
+        let declared: Vec<(&String, &String)> = env.declared().collect();
         assert_eq!(
-            env.to_file(),
-            "DBS=auth,billing\nNONE=xy\nPW=${PG_PASSWORD}\n"
+            format!("{declared:?}"),
+            r#"[("DBS", "auth,billing"), ("PW", "${PG_PASSWORD}"), ("NONE", "xy")]"#
+        );
+        assert_eq!(env.to_file(), None, "nothing came from an env file");
+    }
+
+    #[test]
+    fn param_expansion_is_one_pass() {
+        let mut params = IndexMap::new();
+        // A param whose value refers to itself (and to another param) is inserted as
+        // written, never expanded again: no loop, no growth.
+        params.insert("x".to_string(), vec!["${HSM_MERGED_PARAMS.x}".to_string()]);
+        params.insert("y".to_string(), vec!["${HSM_MERGED_PARAMS.x}!".to_string()]);
+        assert_eq!(
+            expand_params("a${HSM_MERGED_PARAMS.x}b${HSM_MERGED_PARAMS.y}", &params),
+            "a${HSM_MERGED_PARAMS.x}b${HSM_MERGED_PARAMS.x}!"
+        );
+        assert_eq!(
+            expand_params("${HSM_MERGED_PARAMS.x", &params),
+            "${HSM_MERGED_PARAMS.x",
+            "an unclosed reference stays as written"
+        );
+        let mut env = Env::default();
+        env.define("s", "X", "${HSM_MERGED_PARAMS.x}".into(), declared("x"))
+            .unwrap();
+        env.substitute_params(&params);
+        assert_eq!(env.vars["X"].0, "${HSM_MERGED_PARAMS.x}");
+    }
+
+    #[test]
+    fn only_env_file_values_go_to_the_env_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.env"), "SECRET=hunter2\nA=\"x y\"\n").unwrap();
+        let mut env = Env::default();
+        read_env_file(&mut env, "s", dir.path(), "s.env", &origin()).unwrap();
+        env.define("s", "PUBLIC", "1".into(), declared("x"))
+            .unwrap();
+        assert_eq!(
+            env.to_file().as_deref(),
+            Some("A=\"x y\"\nSECRET=hunter2\n")
+        );
+        assert_eq!(
+            env.declared().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["PUBLIC"]
         );
     }
 
     #[test]
     fn env_files_are_strict() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("bad.env"), "# c\nOK=1\nNOPE\n").unwrap();
-        let err =
-            read_env_file(&mut Env::default(), "s", dir.path(), "bad.env", &origin()).unwrap_err();
-        assert_eq!(err.location().as_deref(), Some("bad.env:3:1"));
-        std::fs::write(dir.path().join("dup.env"), "A=1\nexport A=2\n").unwrap();
-        let err =
-            read_env_file(&mut Env::default(), "s", dir.path(), "dup.env", &origin()).unwrap_err();
+        let read = |text: &str| {
+            std::fs::write(dir.path().join("f.env"), text).unwrap();
+            read_env_file(&mut Env::default(), "s", dir.path(), "f.env", &origin())
+        };
+        let err = read("# c\nOK=1\nNOPE\n").unwrap_err();
+        assert_eq!(err.location().as_deref(), Some("f.env:3:1"));
+        let err = read("A=1\nexport A=2\n").unwrap_err();
         assert!(err.message.contains("appears twice"), "{}", err.message);
+        // Keys: shell-safe names, positioned at the key.
+        let err = read("OK=1\n  export MY KEY=2\n").unwrap_err();
+        assert_eq!(
+            err.location().as_deref(),
+            Some("f.env:2:10"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("`MY KEY`"), "{}", err.message);
+        let err = read("A-B=1\n").unwrap_err();
+        assert_eq!(err.location().as_deref(), Some("f.env:1:1"));
+        // A carriage return inside a line or a NUL is refused at its column; CRLF is fine.
+        read("A=1\r\nB=2\r\n").unwrap();
+        let err = read("A=1\rB=2\n").unwrap_err();
+        assert_eq!(
+            err.location().as_deref(),
+            Some("f.env:1:4"),
+            "{}",
+            err.message
+        );
+        let err = read("A=x\0y\n").unwrap_err();
+        assert_eq!(
+            err.location().as_deref(),
+            Some("f.env:1:4"),
+            "{}",
+            err.message
+        );
         let err = read_env_file(
             &mut Env::default(),
             "s",

@@ -31,6 +31,45 @@ pub struct Lock {
     pub groups: Vec<LockedGroup>,
     #[serde(default)]
     pub env_files: Vec<String>,
+    /// What the installed environment was last made from (absent until uv ran).
+    #[serde(default)]
+    pub installed: Option<Installed>,
+}
+
+/// Digests of the files `uv sync` last installed the environment from. A sync whose
+/// pyproject.toml or uv.lock no longer matches (a hand edit, a deleted uv.lock) runs uv
+/// again even when nothing hsm renders changed.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Installed {
+    pub pyproject: String,
+    pub uv_lock: String,
+}
+
+impl Installed {
+    /// The digests of these file contents (`None`: the file does not exist).
+    pub fn of(pyproject: Option<&[u8]>, uv_lock: Option<&[u8]>) -> Installed {
+        let d = |b: Option<&[u8]>| b.map_or_else(|| "absent".to_string(), digest);
+        Installed {
+            pyproject: d(pyproject),
+            uv_lock: d(uv_lock),
+        }
+    }
+}
+
+/// `text` (an hsm.lock) with its `[installed]` table set to `installed`.
+pub fn with_installed(text: &str, installed: &Installed) -> String {
+    let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return text.to_string();
+    };
+    let mut table = toml_edit::Table::new();
+    table
+        .decor_mut()
+        .set_prefix("\n# What the environment (.venv) was installed from by the last `uv sync`.\n");
+    table.insert("pyproject", toml_edit::value(&installed.pyproject));
+    table.insert("uv_lock", toml_edit::value(&installed.uv_lock));
+    doc.insert("installed", toml_edit::Item::Table(table));
+    doc.to_string()
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -57,12 +96,21 @@ pub struct LockedGroup {
 
 /// FNV-1a, 64 bit: stable across builds and platforms (unlike `std`'s hasher).
 pub fn fingerprint<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    fnv(parts
+        .into_iter()
+        .flat_map(|(name, text)| name.bytes().chain([0]).chain(text.bytes()).chain([0])))
+}
+
+/// A digest of a file's contents (to tell whether it changed since hsm last saw it).
+pub fn digest(bytes: &[u8]) -> String {
+    fnv(bytes.iter().copied())
+}
+
+fn fnv(bytes: impl Iterator<Item = u8>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (name, text) in parts {
-        for b in name.bytes().chain([0]).chain(text.bytes()).chain([0]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+    for b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
     }
     format!("fnv1a64:{h:016x}")
 }

@@ -18,7 +18,9 @@ use crate::error::Error;
 use crate::manifest::{Manifest, Mode};
 use crate::registry::Registry;
 use crate::registry::model::Source;
+use crate::registry::rules::Definition;
 use crate::solve::{Selected, Selection};
+use crate::source::KeyPath;
 
 /// One file of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +59,10 @@ impl Plan {
     pub fn get(&self, path: &str) -> Option<&Artifact> {
         self.artifacts.iter().find(|a| a.path == path)
     }
+
+    pub fn get_mut(&mut self, path: &str) -> Option<&mut Artifact> {
+        self.artifacts.iter_mut().find(|a| a.path == path)
+    }
 }
 
 /// The source a component uses in its mode: dev falls back to prod when it has no dev
@@ -68,6 +74,32 @@ pub fn active_source(s: &Selected) -> Option<(Mode, &Source)> {
         (_, _, Some(prod)) => Some((Mode::Prod, prod)),
         (Mode::Prod, Some(dev), None) => Some((Mode::Dev, dev)),
         _ => None,
+    }
+}
+
+/// Where the source `active_source` returns is written: `sources.<mode>`, or
+/// `versions[i].sources.<mode>` when the selected version overrides `sources`.
+pub fn source_path(s: &Selected, mode: Mode) -> KeyPath {
+    let key = match mode {
+        Mode::Dev => "dev",
+        Mode::Prod => "prod",
+    };
+    let entries = match &s.component.definition {
+        Definition::Library(l) => &l.versions,
+        Definition::Service(d) => &d.versions,
+    };
+    let origin = s.component.origin();
+    let overriding = entries.iter().position(|e| {
+        e.sources.is_some()
+            && crate::registry::rules::parse_version(&e.version, &origin).ok() == s.version
+    });
+    match overriding {
+        Some(i) => KeyPath::root()
+            .key("versions")
+            .index(i)
+            .key("sources")
+            .key(key),
+        None => KeyPath::root().key("sources").key(key),
     }
 }
 

@@ -9,13 +9,14 @@
 
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
 
-use super::{active_source, project_relative};
+use super::{active_source, project_relative, source_path};
 use crate::error::{Error, ErrorKind};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Mode};
 use crate::registry::Kind;
 use crate::registry::model::SourceType;
 use crate::registry::rules::Definition;
 use crate::solve::{Selected, Selection};
+use crate::source::Origin;
 
 pub const PYPROJECT: &str = "pyproject.toml";
 
@@ -52,7 +53,7 @@ fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, Error> {
         ));
     };
     let package = def.package.clone().unwrap_or_else(|| s.name.clone());
-    let Some((_, src)) = active_source(s) else {
+    let Some((mode, src)) = active_source(s) else {
         return Ok(PyDep {
             requirement: package.clone(),
             package,
@@ -67,10 +68,11 @@ fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, Error> {
                 .as_ref()
                 .map(|v| v.0.trim().to_string())
                 .unwrap_or_default();
-            let spec = match spec.chars().next() {
+            let spec = if spec.is_empty() || spec.starts_with(['<', '>', '=', '!', '~']) {
+                spec
+            } else {
                 // A bare version pins it.
-                Some(c) if c.is_ascii_digit() => format!("=={spec}"),
-                _ => spec,
+                format!("=={spec}")
             };
             format!(
                 "{}{spec}",
@@ -78,7 +80,15 @@ fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, Error> {
             )
         }
         SourceType::Git => {
-            let url = src.url.clone().unwrap_or_default();
+            let Some(url) = src.url.clone().filter(|u| !u.trim().is_empty()) else {
+                return Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    format!("the {mode} source of library `{}` is a git source without `url`", s.name),
+                )
+                .at(Origin::at_path(&s.component.file, source_path(s, mode)))
+                .with_label("no `url`")
+                .with_help("add `url: https://...` (and `ref:` for a tag or commit), or use a pypi or local source"));
+            };
             uv.insert("git", url.trim_start_matches("git+").into());
             let (key, value) = if let Some(t) = &src.tag {
                 ("tag", t.clone())
@@ -106,6 +116,7 @@ fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, Error> {
         }
         SourceType::Local | SourceType::Build => {
             let path = src.path.clone().unwrap_or_else(|| ".".into());
+            check_local(root, s, mode, &path)?;
             uv.insert("path", project_relative(root, &path, false).into());
             if src.editable.unwrap_or(false) {
                 uv.insert("editable", true.into());
@@ -126,6 +137,56 @@ fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, Error> {
         requirement,
         uv_source: (!uv.is_empty()).then_some(uv),
     })
+}
+
+/// uv installs a local source from a Python project directory (or a built archive) that
+/// exists: `Distribution not found` otherwise, long after the sync that wrote it.
+fn check_local(root: &std::path::Path, s: &Selected, mode: Mode, path: &str) -> Result<(), Error> {
+    let full = root.join(path);
+    let at = || {
+        let mut p = source_path(s, mode);
+        if s.component.file.span_of(&p.key("path")).is_some() {
+            p = p.key("path");
+        }
+        Origin::at_path(&s.component.file, p)
+    };
+    let switch = match mode {
+        Mode::Dev => format!("; or switch it back with `hsm mode prod {}`", s.name),
+        Mode::Prod => String::new(),
+    };
+    if !full.exists() {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "library `{}` is installed from `{path}` ({mode} source), which does not exist",
+                s.name
+            ),
+        )
+        .at(at())
+        .with_label("no such directory")
+        .with_help(format!(
+            "put the package's source there (relative to the project root: clone it, or `hsm library init {}`){switch}",
+            s.name
+        )));
+    }
+    let project = ["pyproject.toml", "setup.py"]
+        .iter()
+        .any(|f| full.join(f).is_file());
+    if full.is_dir() && !project {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "library `{}` is installed from `{path}` ({mode} source), which has no pyproject.toml or setup.py",
+                s.name
+            ),
+        )
+        .at(at())
+        .with_label("not a Python project")
+        .with_help(format!(
+            "make `{path}` a Python project (`uv init --lib` there), or point `path` at the directory that has its pyproject.toml{switch}"
+        )));
+    }
+    Ok(())
 }
 
 /// The distribution name at the start of a PEP 508 requirement, normalized (PEP 503).
@@ -233,12 +294,11 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
         return Ok(None);
     }
 
+    check_shape(&doc, text, file_display, deps)?;
+
     // [project].dependencies
-    let project = doc
-        .entry("project")
-        .or_insert_with(|| Item::Table(Table::new()));
-    let Some(project) = project.as_table_like_mut() else {
-        return Err(shape_error(file_display, "[project] is not a table"));
+    let Some(project) = doc.get_mut("project").and_then(Item::as_table_like_mut) else {
+        unreachable!("check_shape ensures a [project] table");
     };
     if project.get("dependencies").is_none() {
         project.insert("dependencies", Item::Value(Value::Array(Array::new())));
@@ -247,10 +307,7 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
         .get_mut("dependencies")
         .and_then(|i| i.as_array_mut())
     else {
-        return Err(shape_error(
-            file_display,
-            "[project].dependencies is not an array",
-        ));
+        unreachable!("check_shape ensures an array");
     };
     remove_owned(array, &owned_deps);
     // The user's own entries win; hsm refuses to silently duplicate or overwrite them.
@@ -282,7 +339,7 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
         Item::Table(t)
     });
     let Some(tool) = tool.as_table_mut() else {
-        return Err(shape_error(file_display, "[tool] is not a table"));
+        unreachable!("check_shape ensures a [tool] table");
     };
     let needs_sources = deps.iter().any(|d| d.uv_source.is_some());
     if needs_sources || !owned_sources.is_empty() {
@@ -292,7 +349,7 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
             Item::Table(t)
         });
         let Some(uv) = uv.as_table_like_mut() else {
-            return Err(shape_error(file_display, "[tool.uv] is not a table"));
+            unreachable!("check_shape ensures a [tool.uv] table");
         };
         if uv.get("sources").is_none() && needs_sources {
             uv.insert("sources", Item::Table(Table::new()));
@@ -318,6 +375,8 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
                             ErrorKind::InvalidValue,
                             format!("{file_display} already has a [tool.uv.sources] entry for `{}`, and hsm manages it too", d.package),
                         )
+                        .at(at(key_span(text, &["tool", "uv", "sources"], Some(&d.package))))
+                        .with_label("the user's entry")
                         .with_help(format!("remove `{}` from [tool.uv.sources]; hsm writes it from the registry", d.package)));
                     }
                     sources.insert(&d.package, Item::Value(Value::InlineTable(src.clone())));
@@ -474,9 +533,118 @@ fn owned(doc: &DocumentMut, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn shape_error(file: &str, what: &str) -> Error {
-    Error::new(ErrorKind::InvalidValue, format!("{file}: {what}"))
-        .with_help(format!("fix {file} so hsm can manage its dependencies"))
+/// Refuse a file whose shape hsm cannot write into without breaking it for uv: every
+/// table hsm edits must be a table, `dependencies` an array hsm owns a part of.
+fn check_shape(doc: &DocumentMut, text: &str, file: &str, deps: &[PyDep]) -> Result<(), Error> {
+    let source = crate::source::SourceFile::new(file, None, text);
+    let refuse = |path: &[&str], message: String, label: &str, help: String| {
+        let span = key_span(text, path, None).unwrap_or(0..0);
+        Error::new(ErrorKind::InvalidValue, message)
+            .at(Origin::at_span(
+                &source,
+                crate::source::Span {
+                    offset: span.start,
+                    len: span.end - span.start,
+                },
+            ))
+            .with_label(label.to_string())
+            .with_help(help)
+    };
+    let Some(project) = doc.get("project") else {
+        return Err(refuse(
+            &[],
+            format!("{file} has no [project] table for hsm to add dependencies to"),
+            "no [project]",
+            format!(
+                "add a `[project]` table with `name`, `version` and `dependencies = []` to {file}, or remove {file} and let hsm create a minimal one"
+            ),
+        ));
+    };
+    let Some(project) = project.as_table_like() else {
+        return Err(refuse(
+            &["project"],
+            format!("`project` in {file} is not a table"),
+            "not a table",
+            format!(
+                "make `project` a table (`[project]` with `name`, `version`, `dependencies`) as PEP 621 says"
+            ),
+        ));
+    };
+    let dynamic = project
+        .get("dynamic")
+        .and_then(Item::as_array)
+        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("dependencies")));
+    if dynamic && !deps.is_empty() {
+        return Err(refuse(
+            &["project", "dynamic"],
+            format!("{file} declares its dependencies dynamic, so hsm cannot write them into `[project].dependencies`"),
+            "`dependencies` is dynamic",
+            "remove \"dependencies\" from `project.dynamic` so hsm can manage them (move what the build backend computed into `dependencies`), or remove the libraries from hsm.yaml".to_string(),
+        ));
+    }
+    if let Some(d) = project.get("dependencies")
+        && !d.is_array()
+    {
+        return Err(refuse(
+            &["project", "dependencies"],
+            format!("`project.dependencies` in {file} is not an array"),
+            "not an array",
+            "write `dependencies = [\"httpx>=0.27\"]`: a list of PEP 508 requirement strings"
+                .to_string(),
+        ));
+    }
+    if project
+        .get("dependencies")
+        .and_then(Item::as_array)
+        .is_some_and(|a| a.iter().any(|v| !v.is_str()))
+    {
+        return Err(refuse(
+            &["project", "dependencies"],
+            format!("`project.dependencies` in {file} holds something other than strings"),
+            "not a list of strings",
+            "write every dependency as a PEP 508 string, such as \"httpx>=0.27\"".to_string(),
+        ));
+    }
+    let needs_sources = deps.iter().any(|d| d.uv_source.is_some());
+    for path in [&["tool"][..], &["tool", "uv"], &["tool", "uv", "sources"]] {
+        if path.len() > 1 && !needs_sources {
+            break;
+        }
+        let Some(item) = path.iter().try_fold(doc.as_item(), |i, k| i.get(k)) else {
+            break;
+        };
+        if !item.is_table_like() {
+            let name = path.join(".");
+            return Err(refuse(
+                path,
+                format!("`{name}` in {file} is not a table"),
+                "not a table",
+                format!("make `{name}` a table (`[{name}]`) so hsm can add its entries"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The byte range of the key at `path` (or of `entry` inside it), from the original text:
+/// `DocumentMut` drops positions, the read-only document keeps them.
+fn key_span(text: &str, path: &[&str], entry: Option<&str>) -> Option<std::ops::Range<usize>> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut span = None;
+    for (i, key) in path.iter().enumerate() {
+        let (k, item) = table.get_key_value(key)?;
+        span = k.span();
+        if i + 1 < path.len() || entry.is_some() {
+            table = item.as_table_like()?;
+        }
+    }
+    if let Some(e) = entry {
+        let wanted = normalize(e);
+        let (k, _) = table.iter().find(|(k, _)| normalize(k) == wanted)?;
+        span = table.get_key_value(k)?.0.span();
+    }
+    span
 }
 
 #[cfg(test)]

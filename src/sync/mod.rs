@@ -1,9 +1,15 @@
 //! Commit and run: the only stage that changes the project.
 //!
-//! `sync` = solve (or read hsm.lock with `--frozen`) → plan → one [`transaction`] over
-//! every artifact → uv → commit. Any failure before the commit, including uv's, restores
-//! every file; a crash is undone by the next invocation ([`transaction::recover`]).
+//! `sync` = [`prepare`] (solve, or read hsm.lock with `--frozen`; plan; every check) → one
+//! [`transaction`] over every artifact → uv → commit. Any failure before the commit,
+//! including uv's, restores every file; a crash is undone by the next invocation
+//! ([`transaction::recover`]). `hsm check` runs [`prepare`] too, so a stack it passes
+//! is one `sync --no-install` writes.
 
+pub mod files;
+pub mod journal;
+pub mod lock;
+pub mod process;
 pub mod runner;
 pub mod transaction;
 
@@ -12,11 +18,21 @@ use std::path::Path;
 use crate::error::{Error, ErrorKind};
 use crate::manifest::{Manifest, Strategy};
 use crate::registry::Registry;
-use crate::render::lock::{self, Lock};
+use crate::registry::model::{ProfileMode, Runtime};
+use crate::registry::rules::Definition;
+use crate::render::lock::{self as hsm_lock, Installed, Lock};
 use crate::render::{self, Plan};
+use crate::solve::compile::ActiveProfile;
 use crate::solve::package::{Pkg, Ver};
 use crate::solve::{Compiler, Conflict, Outcome, Selection, solve_with};
-pub use transaction::{ProjectLock, Transaction, recover};
+pub use lock::{ProjectLock, Waiting};
+pub use runner::UvLock;
+pub use transaction::{Recovery, Transaction, recover};
+
+/// uv's lock file: not rendered by hsm, but rewritten by `uv lock` inside the transaction.
+pub const UV_LOCK: &str = "uv.lock";
+/// Largest project file hsm reads to compare or digest.
+const MAX_PROJECT_FILE: usize = 64 * 1024 * 1024;
 
 /// What the user asked `hsm sync` to do.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,16 +41,29 @@ pub struct Options {
     pub dry_run: bool,
     /// Write the artifacts but do not run uv.
     pub no_install: bool,
-    /// Fail if solving would change hsm.lock.
+    /// Fail if solving would change hsm.lock; uv must not change uv.lock either.
     pub locked: bool,
-    /// Render from hsm.lock without solving.
+    /// Render from hsm.lock without solving; never rewrite hsm.lock; uv installs uv.lock as
+    /// it is.
     pub frozen: bool,
+}
+
+impl Options {
+    fn uv_lock(self) -> UvLock {
+        if self.frozen {
+            UvLock::Frozen
+        } else if self.locked {
+            UvLock::Locked
+        } else {
+            UvLock::Update
+        }
+    }
 }
 
 /// What a sync did.
 #[derive(Debug)]
 pub enum Report {
-    /// Nothing to write.
+    /// Nothing to write, and the environment was installed from the current files.
     UpToDate { selection: Selection },
     /// `--dry-run`: the diff that would be applied.
     DryRun { diff: String, selection: Selection },
@@ -49,41 +78,77 @@ pub enum Report {
     Conflict(Box<Conflict>),
 }
 
-/// Read a project file; `None` if it does not exist.
-pub fn read_project_file(root: &Path, rel: &str) -> Result<Option<String>, Error> {
-    crate::source::read_text(&root.join(rel), rel)
+/// A stack solved and rendered, with every check a sync makes before writing done.
+#[derive(Debug)]
+pub struct Prepared {
+    pub selection: Selection,
+    pub plan: Plan,
+    /// The environment was not installed from the current pyproject.toml and uv.lock (or
+    /// `.venv` is missing): uv must run even if no artifact changes.
+    pub stale_install: bool,
 }
 
-/// Run a sync with the project lock held.
-pub fn sync(
-    lock: &ProjectLock,
+/// Read a project file; `None` if it does not exist.
+pub fn read_project_file(root: &Path, rel: &str) -> Result<Option<String>, Error> {
+    crate::source::read_text_within(&root.join(rel), rel, MAX_PROJECT_FILE)
+}
+
+fn read_project_bytes(root: &Path, rel: &str) -> Result<Option<Vec<u8>>, Error> {
+    crate::source::read_bytes(&root.join(rel), rel, MAX_PROJECT_FILE)
+}
+
+/// Everything before the first write: solve (or read hsm.lock), plan, and check that the
+/// plan can be written. `Ok(Err(conflict))` when no stack exists.
+pub fn prepare(
+    root: &Path,
     manifest: &Manifest,
     registry: &Registry,
     opts: Options,
-) -> Result<Report, Error> {
-    let root = lock.root();
+) -> Result<Result<Prepared, Box<Conflict>>, Error> {
     let compiler = Compiler::new(manifest, registry);
-    let old_lock_text = read_project_file(root, lock::LOCK_FILE)?;
+    let old_lock_text = read_project_file(root, hsm_lock::LOCK_FILE)?;
+    let old_lock = match &old_lock_text {
+        Some(text) if opts.frozen => Some(hsm_lock::parse(text)?),
+        Some(text) => hsm_lock::parse(text).ok(),
+        None => None,
+    };
     let selection = if opts.frozen {
-        let text = old_lock_text.as_deref().ok_or_else(|| {
+        let lock = old_lock.as_ref().ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidValue,
-                format!("--frozen needs {}, and there is none", lock::LOCK_FILE),
+                format!("--frozen needs {}, and there is none", hsm_lock::LOCK_FILE),
             )
             .with_help("run `hsm sync` once without --frozen to write it")
         })?;
-        from_lock(&compiler, &lock::parse(text)?)?
+        from_lock(&compiler, lock)?
     } else {
         match solve_with(&compiler)? {
             Outcome::Solved(s) => s,
-            Outcome::Conflict(c) => return Ok(Report::Conflict(c)),
+            Outcome::Conflict(c) => return Ok(Err(c)),
         }
     };
     let reader = |rel: &str| read_project_file(root, rel);
-    let plan = render::plan(manifest, registry, &selection, &reader)?;
+    let mut plan = render::plan(manifest, registry, &selection, &reader)?;
 
+    if let Some(lock) = &old_lock {
+        // hsm.lock's record of the installed environment is carried over unchanged; only
+        // a run of uv changes it.
+        if let (Some(installed), Some(a)) = (&lock.installed, plan.get_mut(hsm_lock::LOCK_FILE))
+            && let Some(new) = &a.new
+        {
+            a.new = Some(hsm_lock::with_installed(new, installed));
+        }
+    }
+    if opts.frozen
+        && let (Some(lock), Some(a)) = (&old_lock, plan.get_mut(hsm_lock::LOCK_FILE))
+    {
+        if let Some(new) = &a.new {
+            check_frozen(lock, &hsm_lock::parse(new)?)?;
+        }
+        a.new = a.old.clone();
+    }
     if opts.locked
-        && let Some(a) = plan.get(lock::LOCK_FILE).filter(|a| a.changed())
+        && let Some(a) = plan.get(hsm_lock::LOCK_FILE).filter(|a| a.changed())
     {
         let what = if a.old.is_none() {
             "there is no hsm.lock"
@@ -94,59 +159,183 @@ pub fn sync(
             ErrorKind::InvalidValue,
             format!("--locked: {what}; solving hsm.yaml gives a different stack"),
         )
-        .with_help("run `hsm sync` without --locked to update hsm.lock, and commit it"));
-    }
-    if opts.dry_run {
-        return Ok(Report::DryRun {
-            diff: render::diff(&plan),
-            selection,
-        });
-    }
-    let venv_missing = plan.python && !root.join(".venv").exists();
-    if plan.is_up_to_date() && (opts.no_install || !venv_missing) {
-        return Ok(Report::UpToDate { selection });
+        .with_help("run `hsm sync` to update hsm.lock, and commit it"));
     }
 
-    let run_uv = plan.python && !opts.no_install;
-    let mut paths: Vec<String> = plan.changed().map(|a| a.path.clone()).collect();
-    if run_uv {
-        // uv rewrites uv.lock; it is part of the transaction.
-        paths.push("uv.lock".into());
+    // What the transaction will need: a real `.hsm` and regular files (or nothing) where
+    // it writes.
+    files::check_state_dir(root)?;
+    for rel in plan
+        .artifacts
+        .iter()
+        .map(|a| a.path.as_str())
+        .chain([UV_LOCK])
+    {
+        read_project_bytes(root, rel).map_err(|e| {
+            e.with_help(format!(
+                "hsm replaces {rel} with a regular file; move whatever is there out of the way"
+            ))
+        })?;
     }
-    let mut tx = Transaction::begin(lock, &paths)?;
-    let (mut written, mut removed) = (Vec::new(), Vec::new());
-    for a in plan.changed() {
-        if let Err(e) = tx.write(&a.path, a.new.as_deref()) {
-            tx.rollback()?;
-            return Err(e);
-        }
-        if a.new.is_some() {
-            written.push(a.path.clone())
-        } else {
-            removed.push(a.path.clone())
-        }
-    }
-    let mut ran = Vec::new();
-    if run_uv {
-        transaction::fault("before-uv");
-        if let Err(e) = runner::uv(root) {
-            tx.rollback()?;
-            return Err(e);
-        }
-        transaction::fault("after-uv");
-        ran.push("uv lock".to_string());
-        ran.push("uv sync".to_string());
-    }
-    tx.commit()?;
-    Ok(Report::Synced {
-        written,
-        ran,
+
+    let stale_install = plan.python && {
+        let installed = Installed::of(
+            read_project_bytes(root, render::pyproject::PYPROJECT)?.as_deref(),
+            read_project_bytes(root, UV_LOCK)?.as_deref(),
+        );
+        old_lock.and_then(|l| l.installed) != Some(installed) || !root.join(".venv").is_dir()
+    };
+    Ok(Ok(Prepared {
         selection,
         plan,
+        stale_install,
+    }))
+}
+
+/// `--frozen` renders what hsm.lock records; if the registry no longer gives the same
+/// stack (a source or version changed), rendering it would not be what the lock says.
+fn check_frozen(locked: &Lock, now: &Lock) -> Result<(), Error> {
+    let stale = |what: String| {
+        Err(
+            Error::new(ErrorKind::InvalidValue, format!("--frozen: {what}"))
+                .with_help("run `hsm sync` without --frozen to re-solve and rewrite hsm.lock"),
+        )
+    };
+    for (old, new) in locked.components.iter().zip(&now.components) {
+        if old.source != new.source {
+            return stale(format!(
+                "hsm.lock records `{}` from {}, but the registry now gives {}",
+                old.name,
+                old.source.as_deref().unwrap_or("no source"),
+                new.source.as_deref().unwrap_or("no source"),
+            ));
+        }
+    }
+    if locked.env_files != now.env_files {
+        return stale(format!(
+            "hsm.lock records the env files [{}], but the registry now gives [{}]",
+            locked.env_files.join(", "),
+            now.env_files.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// `sync --dry-run`: the diff a sync would apply. Needs no lock: it writes nothing.
+pub fn dry_run(
+    root: &Path,
+    manifest: &Manifest,
+    registry: &Registry,
+    opts: Options,
+) -> Result<Report, Error> {
+    Ok(match prepare(root, manifest, registry, opts)? {
+        Ok(p) => Report::DryRun {
+            diff: render::diff(&p.plan),
+            selection: p.selection,
+        },
+        Err(conflict) => Report::Conflict(conflict),
     })
 }
 
-/// The selection recorded in hsm.lock, rebuilt from the registry without solving.
+/// Run a sync with the project lock held.
+pub fn sync(
+    lock: &ProjectLock,
+    manifest: &Manifest,
+    registry: &Registry,
+    opts: Options,
+) -> Result<Report, Error> {
+    let root = lock.root();
+    if opts.dry_run {
+        return dry_run(root, manifest, registry, opts);
+    }
+    let Prepared {
+        selection,
+        plan,
+        stale_install,
+    } = match prepare(root, manifest, registry, opts)? {
+        Ok(p) => p,
+        Err(conflict) => return Ok(Report::Conflict(conflict)),
+    };
+    let pyproject_changed = plan
+        .get(render::pyproject::PYPROJECT)
+        .is_some_and(render::Artifact::changed);
+    let run_uv = plan.python && !opts.no_install && (stale_install || pyproject_changed);
+    if plan.is_up_to_date() && !run_uv {
+        return Ok(Report::UpToDate { selection });
+    }
+
+    let mut paths: Vec<String> = plan.changed().map(|a| a.path.clone()).collect();
+    if run_uv {
+        // uv rewrites uv.lock, and hsm.lock then records what uv installed from: both are
+        // part of the transaction (but --frozen never rewrites hsm.lock).
+        let extras = if opts.frozen {
+            &[UV_LOCK][..]
+        } else {
+            &[UV_LOCK, hsm_lock::LOCK_FILE][..]
+        };
+        for extra in extras {
+            if !paths.iter().any(|p| p == extra) {
+                paths.push(extra.to_string());
+            }
+        }
+    }
+    let mut tx = Transaction::begin(lock, &paths)?;
+    match write_and_install(&mut tx, root, &plan, run_uv, opts) {
+        Ok((written, ran)) => {
+            tx.commit()?;
+            Ok(Report::Synced {
+                written,
+                ran,
+                selection,
+                plan,
+            })
+        }
+        Err(e) => {
+            tx.rollback()?;
+            Err(e)
+        }
+    }
+}
+
+/// The body of the transaction: write the plan, run uv, record what uv installed from.
+fn write_and_install(
+    tx: &mut Transaction<'_>,
+    root: &Path,
+    plan: &Plan,
+    run_uv: bool,
+    opts: Options,
+) -> Result<(Vec<String>, Vec<String>), Error> {
+    let (mut written, mut ran) = (Vec::new(), Vec::new());
+    for a in plan.changed() {
+        tx.write(&a.path, a.new.as_deref().map(str::as_bytes))?;
+        written.push(a.path.clone());
+    }
+    if run_uv {
+        transaction::fault("before-uv");
+        ran = runner::uv(tx, opts.uv_lock())?;
+        transaction::fault("after-uv");
+        if !opts.frozen {
+            let installed = Installed::of(
+                read_project_bytes(root, render::pyproject::PYPROJECT)?.as_deref(),
+                read_project_bytes(root, UV_LOCK)?.as_deref(),
+            );
+            let current = read_project_file(root, hsm_lock::LOCK_FILE)?;
+            if let Some(text) = &current {
+                let new = hsm_lock::with_installed(text, &installed);
+                if new != *text {
+                    tx.write(hsm_lock::LOCK_FILE, Some(new.as_bytes()))?;
+                    if !written.iter().any(|w| w == hsm_lock::LOCK_FILE) {
+                        written.push(hsm_lock::LOCK_FILE.to_string());
+                    }
+                }
+            }
+        }
+    }
+    Ok((written, ran))
+}
+
+/// The selection recorded in hsm.lock, rebuilt from the registry without solving: the
+/// versions, options, modes and profiles hsm.lock records, whatever hsm.yaml says now.
 pub fn from_lock(compiler: &Compiler<'_>, lock: &Lock) -> Result<Selection, Error> {
     let stale = |what: String| {
         Error::new(
@@ -199,5 +388,43 @@ pub fn from_lock(compiler: &Compiler<'_>, lock: &Lock) -> Result<Selection, Erro
             solution.push(pkg);
         }
     }
-    Selection::from_solution(solution, compiler)
+    let mut selection = Selection::from_solution(solution, compiler)?;
+    for s in &mut selection.components {
+        let Some(locked) = lock
+            .components
+            .iter()
+            .find(|c| c.kind == s.kind && c.name == s.name)
+        else {
+            continue;
+        };
+        s.mode = locked.mode;
+        if let Some(name) = &locked.profile {
+            s.profile = Some(
+                locked_profile(&s.component, name)
+                    .ok_or_else(|| stale(format!("profile `{name}` of `{}`", s.name)))?,
+            );
+        }
+    }
+    Ok(selection)
+}
+
+/// The deployment profile `name` of a service, as hsm.lock names it.
+fn locked_profile(service: &crate::registry::Component, name: &str) -> Option<ActiveProfile> {
+    let Definition::Service(def) = &service.definition else {
+        return None;
+    };
+    match def.deployment_profiles.get(name) {
+        Some(p) => Some(ActiveProfile {
+            name: name.to_string(),
+            mode: p.mode,
+            runtime: p.runtime,
+        }),
+        // A service without a `default` profile runs managed, in docker.
+        None if name == "default" => Some(ActiveProfile {
+            name: name.to_string(),
+            mode: ProfileMode::Managed,
+            runtime: Runtime::Docker,
+        }),
+        None => None,
+    }
 }

@@ -1,35 +1,44 @@
 //! All-or-nothing replacement of a set of project files.
 //!
 //! Protocol (every step durable before the next):
-//! 1. take the project lock (an advisory lock on the project directory, held for the
-//!    whole command, shared with the commands that edit hsm.yaml);
+//! 1. take the project lock ([`super::lock`]);
 //! 2. copy each file that will change into `.hsm/journal.new/` (or note that it was
-//!    absent) and write `journal.json` listing them; rename `journal.new` → `journal`.
-//!    The journal now exists: from here on, any failure means "roll back";
-//! 3. write each new file next to its target and rename it into place (or delete);
-//! 4. run the runners (uv) — they may change more files, which were journaled too;
-//! 5. delete the journal: the commit point.
+//!    absent), write `journal.json` listing them with sizes and digests, rename
+//!    `journal.new` → `journal`. The journal now exists: from here on, any failure means
+//!    "roll back";
+//! 3. write each new file as a new staged sibling and rename it into place (or delete);
+//! 4. run the tools (uv) — they may change more files, which were journaled too; each
+//!    tool's process group is recorded in the journal while it runs;
+//! 5. retire the journal: rename `journal` → `journal.done.<pid>.<n>` (the commit point,
+//!    one atomic step), then delete the retired copy at leisure.
 //!
-//! If the process dies anywhere between 2 and 5, the journal is still there and the next
-//! hsm invocation of any kind restores every journaled file before doing anything else
-//! ([`recover`]). Renames within one directory are atomic, so no file is ever torn.
+//! If the process dies anywhere between 2 and 5, the journal is still there, complete, and
+//! the next hsm invocation of any kind stops the recorded tool, restores every journaled
+//! file and retires the journal ([`recover`]). Renames within one directory are atomic, so
+//! no file is ever torn; restoring is idempotent, so a kill during recovery is undone by
+//! the next recovery. See [`super::journal`] for what is checked before a journal is
+//! trusted.
 //!
 //! `HSM_FAULT=<point>` aborts the process at a named point; tests use it to kill a sync at
 //! every step.
 
-use std::fs::{self, File};
-use std::io::Write as _;
+use std::collections::BTreeSet;
+use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
 
-use serde::{Deserialize, Serialize};
-
+use super::files::{self, write_error};
+use super::journal::{
+    self, Backup, Entry, JOURNAL, JOURNAL_DONE, JOURNAL_FILE, JOURNAL_NEW, Journal, STATE_DIR,
+    check_project_path,
+};
+use super::lock::{ProjectLock, Waiting};
+use super::process::{self, ProcessId};
 use crate::error::{Error, ErrorKind};
 
-/// hsm's state folder in the project.
-pub const STATE_DIR: &str = ".hsm";
-const JOURNAL: &str = "journal";
-const JOURNAL_NEW: &str = "journal.new";
-const JOURNAL_FILE: &str = "journal.json";
+/// Largest file a transaction backs up (uv.lock of a big project is a few megabytes).
+const MAX_BACKUP_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Abort the process if `HSM_FAULT` names this point (crash injection for tests).
 pub fn fault(point: &str) {
@@ -39,123 +48,86 @@ pub fn fault(point: &str) {
     }
 }
 
-/// The project lock: an exclusive advisory lock on the project directory, released on drop.
-#[derive(Debug)]
-pub struct ProjectLock {
-    _file: File,
-    root: PathBuf,
-}
-
-impl ProjectLock {
-    /// Wait for and take the lock of the project at `root`.
-    ///
-    /// The lock is an advisory lock on the project directory itself, so taking it creates
-    /// no file (a dry run or a failed sync leaves no trace) and it survives the rename of
-    /// any file inside (a lock on hsm.yaml would not: edits replace it).
-    pub fn acquire(root: &Path) -> Result<ProjectLock, Error> {
-        let file = File::open(root).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot open the project directory {}: {e}", root.display()),
-            )
-            .with_help("check that the directory exists and is readable")
-        })?;
-        file.lock().map_err(|e| write_error(root, &e))?;
-        Ok(ProjectLock {
-            _file: file,
-            root: root.to_path_buf(),
-        })
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Journal {
-    entries: Vec<Entry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
-    /// Relative to the project root.
-    path: String,
-    /// File name of the copy in the journal; `None` if the file did not exist.
-    backup: Option<String>,
-}
-
 /// An open transaction over some project files.
 #[derive(Debug)]
 pub struct Transaction<'l> {
     lock: &'l ProjectLock,
-    entries: Vec<Entry>,
+    /// `.hsm/journal`.
+    dir: PathBuf,
+    journal: Journal,
     writes: usize,
     /// Directories whose entries changed, made durable once at commit.
-    dirs: std::collections::BTreeSet<PathBuf>,
+    dirs: BTreeSet<PathBuf>,
 }
 
 impl<'l> Transaction<'l> {
     /// Journal the current state of `paths` (relative to the root).
     pub fn begin(lock: &'l ProjectLock, paths: &[String]) -> Result<Transaction<'l>, Error> {
-        let state = lock.root.join(STATE_DIR);
+        process::catch_interrupts();
+        let root = lock.root();
+        let state = files::state_dir(root)?;
         let new = state.join(JOURNAL_NEW);
-        if new.exists() {
-            fs::remove_dir_all(&new).map_err(|e| write_error(&new, &e))?;
-        }
-        fs::create_dir_all(&new).map_err(|e| write_error(&new, &e))?;
+        remove_dir(&new)?;
+        fs::create_dir(&new).map_err(|e| write_error(&new, &e))?;
         let mut entries = Vec::new();
         for (i, rel) in paths.iter().enumerate() {
-            let src = lock.root.join(rel);
-            let backup = if src.is_file() {
-                let name = format!("{i}.orig");
-                fs::copy(&src, new.join(&name)).map_err(|e| write_error(&src, &e))?;
-                sync_file(&new.join(&name))?;
-                Some(name)
-            } else {
-                None
+            check_project_path(root, rel).map_err(|why| {
+                Error::new(ErrorKind::Io, format!("hsm will not write there: {why}"))
+                    .with_help("this is a bug in hsm; please report it")
+            })?;
+            let backup = match read_artifact(root, rel)? {
+                Some(bytes) => {
+                    let file = format!("{i}.orig");
+                    files::write_new(&new.join(&file), &bytes)?;
+                    Some(Backup {
+                        file,
+                        size: bytes.len() as u64,
+                        digest: files::digest(&bytes),
+                    })
+                }
+                None => None,
             };
             entries.push(Entry {
                 path: rel.clone(),
                 backup,
             });
         }
-        let journal = serde_json::to_string_pretty(&Journal {
-            entries: entries.clone(),
-        })
-        .unwrap_or_default();
-        write_durable(&new.join(JOURNAL_FILE), journal.as_bytes())?;
-        sync_dir(&new);
+        let journal = Journal::new(ProcessId::current(), entries);
+        files::write_new(&new.join(JOURNAL_FILE), journal.to_json().as_bytes())?;
+        files::sync_dir(&new);
         let dir = state.join(JOURNAL);
         fs::rename(&new, &dir).map_err(|e| write_error(&dir, &e))?;
-        sync_dir(&state);
+        files::sync_dir(&state);
         fault("after-journal");
         Ok(Transaction {
             lock,
-            entries,
+            dir,
+            journal,
             writes: 0,
-            dirs: Default::default(),
+            dirs: BTreeSet::new(),
         })
     }
 
     /// Replace (or, with `None`, delete) a journaled file.
-    pub fn write(&mut self, rel: &str, contents: Option<&str>) -> Result<(), Error> {
-        debug_assert!(
-            self.entries.iter().any(|e| e.path == rel),
-            "{rel} was not journaled"
-        );
-        let target = self.lock.root.join(rel);
+    pub fn write(&mut self, rel: &str, contents: Option<&[u8]>) -> Result<(), Error> {
+        if process::interrupted() {
+            return Err(process::interrupted_error());
+        }
+        if !self.journal.entries.iter().any(|e| e.path == rel) {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("hsm tried to write {rel}, which its journal does not cover"),
+            )
+            .with_help("this is a bug in hsm; please report it"));
+        }
+        let target = self.lock.root().join(rel);
         match contents {
-            Some(text) => {
-                let tmp = staged(&target);
-                write_durable(&tmp, text.as_bytes())?;
-                fs::rename(&tmp, &target).map_err(|e| write_error(&target, &e))?;
+            Some(bytes) => {
+                let tmp = files::staged(&target);
+                files::write_new(&tmp, bytes)?;
+                files::rename(&tmp, &target)?;
             }
-            None => match fs::remove_file(&target) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(write_error(&target, &e)),
-            },
+            None => files::remove(&target)?,
         }
         if let Some(parent) = target.parent() {
             self.dirs.insert(parent.to_path_buf());
@@ -165,129 +137,233 @@ impl<'l> Transaction<'l> {
         Ok(())
     }
 
-    /// Make the changes permanent: drop the journal.
+    /// Run a tool that changes journaled files, in the project root. Its process group is
+    /// journaled and it inherits the project lock, so it can never write after this
+    /// transaction has been rolled back. `Ok(Err(_))` is an interruption; `Err` means the
+    /// tool could not be started.
+    pub fn run(&mut self, cmd: &mut Command) -> std::io::Result<Result<Output, Error>> {
+        cmd.current_dir(self.lock.root());
+        if let Err(e) = self.lock.inherit(true) {
+            return Ok(Err(e));
+        }
+        let (dir, journal) = (&self.dir, &mut self.journal);
+        let out = process::run(cmd, &mut |group| {
+            journal.runner = Some(group);
+            rewrite(dir, journal)?;
+            fault("after-runner-journaled");
+            Ok(())
+        });
+        let restored = self.lock.inherit(false);
+        match (out, restored) {
+            (Ok(Ok(_)), Err(e)) => Ok(Err(e)),
+            (out, _) => out,
+        }
+    }
+
+    /// Make the changes permanent: retire the journal.
     pub fn commit(self) -> Result<(), Error> {
+        if process::interrupted() {
+            self.rollback()?;
+            return Err(process::interrupted_error());
+        }
         fault("before-commit");
         // The renames must be on disk before the journal that could undo them is gone.
         // Until then a crash rolls back, so one directory sync per directory is enough.
         for dir in &self.dirs {
-            sync_dir(dir);
+            files::sync_dir(dir);
         }
-        let dir = self.lock.root.join(STATE_DIR).join(JOURNAL);
-        fs::remove_dir_all(&dir).map_err(|e| write_error(&dir, &e))?;
-        sync_dir(&self.lock.root.join(STATE_DIR));
-        Ok(())
+        retire(self.lock.root(), &self.dir)
     }
 
     /// Put every journaled file back as it was.
     pub fn rollback(self) -> Result<(), Error> {
-        restore(&self.lock.root)
+        restore(self.lock.root(), &self.dir, &self.journal)?;
+        retire(self.lock.root(), &self.dir)
     }
 }
 
-/// Roll back an interrupted transaction, if there is one. Returns whether it did.
-/// Call with the project lock held.
-pub fn recover(lock: &ProjectLock) -> Result<bool, Error> {
-    let state = lock.root.join(STATE_DIR);
-    // A journal that was never completed: nothing was changed yet.
-    let new = state.join(JOURNAL_NEW);
-    if new.exists() {
-        fs::remove_dir_all(&new).map_err(|e| write_error(&new, &e))?;
-    }
-    if !state.join(JOURNAL).join(JOURNAL_FILE).exists() {
-        return Ok(false);
-    }
-    restore(&lock.root)?;
-    Ok(true)
-}
-
-fn restore(root: &Path) -> Result<(), Error> {
-    let dir = root.join(STATE_DIR).join(JOURNAL);
-    let text = fs::read_to_string(dir.join(JOURNAL_FILE))
-        .map_err(|e| Error::io(&dir.join(JOURNAL_FILE), &e))?;
-    let journal: Journal = serde_json::from_str(&text).map_err(|e| {
-        Error::new(
+/// The bytes of a project file that is about to be replaced; `None` if it does not exist.
+/// Anything but a regular file there is refused: hsm would replace it with a file.
+fn read_artifact(root: &Path, rel: &str) -> Result<Option<Vec<u8>>, Error> {
+    let path = root.join(rel);
+    match files::read_regular_bytes(&path, MAX_BACKUP_BYTES) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) => Err(Error::new(
             ErrorKind::Io,
-            format!("the sync journal {} is damaged: {e}", dir.display()),
+            format!("cannot back up {}: {e}", path.display()),
         )
-        .with_help("restore the files from version control and delete .hsm/journal")
-    })?;
-    for entry in &journal.entries {
-        let target = root.join(&entry.path);
-        match &entry.backup {
-            Some(name) => {
-                let tmp = staged(&target);
-                fs::copy(dir.join(name), &tmp).map_err(|e| write_error(&tmp, &e))?;
-                sync_file(&tmp)?;
-                fs::rename(&tmp, &target).map_err(|e| write_error(&target, &e))?;
+        .with_help(format!(
+            "hsm replaces {rel} with a regular file; move whatever is there out of the way"
+        ))),
+    }
+}
+
+/// Replace `journal.json` in one rename.
+fn rewrite(dir: &Path, journal: &Journal) -> Result<(), Error> {
+    let tmp = dir.join(format!("{JOURNAL_FILE}.new"));
+    files::write_new(&tmp, journal.to_json().as_bytes())?;
+    files::rename(&tmp, &dir.join(JOURNAL_FILE))?;
+    files::sync_dir(dir);
+    Ok(())
+}
+
+/// What [`recover`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// No interrupted transaction.
+    Nothing,
+    /// An interrupted transaction was rolled back: every file is as it was before it.
+    RolledBack,
+    /// `.hsm/journal` was not a journal hsm could trust (the reason); it was cleared and
+    /// no project file was touched.
+    Cleared(String),
+}
+
+/// Roll back an interrupted transaction, if there is one. Call with the project lock held.
+pub fn recover(lock: &ProjectLock) -> Result<Recovery, Error> {
+    let root = lock.root();
+    let state = root.join(STATE_DIR);
+    // A `.hsm` that is not a real directory of the project holds no journal of ours; sync
+    // refuses to use it (see `files::state_dir`).
+    if !fs::symlink_metadata(&state).is_ok_and(|m| m.file_type().is_dir()) {
+        return Ok(Recovery::Nothing);
+    }
+    // Leftovers: a journal that was never completed (nothing was changed yet) and retired
+    // ones whose deletion was cut short.
+    remove_dir(&state.join(JOURNAL_NEW))?;
+    for entry in fs::read_dir(&state).map_err(|e| Error::io(&state, &e))? {
+        let entry = entry.map_err(|e| Error::io(&state, &e))?;
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(JOURNAL_DONE)
+        {
+            remove_dir(&entry.path())?;
+        }
+    }
+    let dir = state.join(JOURNAL);
+    let meta = match fs::symlink_metadata(&dir) {
+        Ok(m) => m,
+        Err(_) => return Ok(Recovery::Nothing),
+    };
+    if !meta.file_type().is_dir() {
+        files::remove(&dir)?;
+        return Ok(Recovery::Cleared(
+            "it is not a directory hsm made".to_string(),
+        ));
+    }
+    match Journal::read(root, &dir) {
+        Ok(journal) => {
+            // The tool of a killed sync cannot still run (it would hold the lock we hold),
+            // unless it closed the inherited descriptor: stop it anyway.
+            if let Some(runner) = journal.runner {
+                runner.kill_group();
             }
-            None => match fs::remove_file(&target) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(write_error(&target, &e)),
-            },
+            restore(root, &dir, &journal)?;
+            retire(root, &dir)?;
+            Ok(Recovery::RolledBack)
         }
-        let _ = fs::remove_file(staged(&target));
+        Err(reason) => {
+            retire(root, &dir)?;
+            Ok(Recovery::Cleared(reason))
+        }
+    }
+}
+
+/// Is there an interrupted transaction that [`recover`] would act on?
+pub fn interrupted(root: &Path) -> bool {
+    fs::symlink_metadata(root.join(STATE_DIR).join(JOURNAL)).is_ok()
+}
+
+/// While waiting for the lock: if the hsm that owns the journal is dead, its tool holds the
+/// lock; stop it. Returns what the wait is for, when it is not an ordinary hsm.
+pub fn stop_orphans(root: &Path) -> Option<Waiting> {
+    let dir = root.join(STATE_DIR).join(JOURNAL);
+    let (owner, runner) = journal::peek(&dir)?;
+    if owner.is_alive() {
+        return None;
+    }
+    let runner = runner?;
+    runner.kill_group();
+    Some(Waiting::Orphan(runner))
+}
+
+/// Is the hsm that owns the journal in `root` alive (a sync in progress)?
+pub fn owner_alive(root: &Path) -> bool {
+    journal::peek(&root.join(STATE_DIR).join(JOURNAL)).is_some_and(|(owner, _)| owner.is_alive())
+}
+
+fn restore(root: &Path, dir: &Path, journal: &Journal) -> Result<(), Error> {
+    // `Journal::read` verified every backup before we got here; read them all before the
+    // first file is touched, so a failure cannot leave old and new files mixed.
+    let mut backups = Vec::with_capacity(journal.entries.len());
+    for entry in &journal.entries {
+        backups.push(match &entry.backup {
+            Some(b) => {
+                let copy = dir.join(&b.file);
+                Some(fs::read(&copy).map_err(|e| Error::io(&copy, &e))?)
+            }
+            None => None,
+        });
+    }
+    for (entry, backup) in journal.entries.iter().zip(backups) {
+        let target = root.join(&entry.path);
+        let tmp = files::staged(&target);
+        match backup {
+            Some(bytes) => {
+                files::write_new(&tmp, &bytes)?;
+                files::rename(&tmp, &target)?;
+            }
+            None => {
+                files::remove(&target)?;
+                files::remove(&tmp)?;
+            }
+        }
+        fault("during-restore");
         if let Some(parent) = target.parent() {
-            sync_dir(parent);
+            files::sync_dir(parent);
         }
     }
-    fs::remove_dir_all(&dir).map_err(|e| write_error(&dir, &e))?;
-    sync_dir(&root.join(STATE_DIR));
     Ok(())
 }
 
-fn staged(target: &Path) -> PathBuf {
-    let mut name = target
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".hsm-new");
-    target.with_file_name(name)
-}
-
-/// Write a whole file and flush it to disk.
-pub fn write_durable(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let mut f = File::create(path).map_err(|e| write_error(path, &e))?;
-    f.write_all(bytes).map_err(|e| write_error(path, &e))?;
-    f.sync_all().map_err(|e| write_error(path, &e))
-}
-
-/// Replace a file atomically (write a sibling, then rename over it).
-pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = staged(path);
-    write_durable(&tmp, bytes)?;
-    fs::rename(&tmp, path).map_err(|e| write_error(path, &e))?;
-    if let Some(parent) = path.parent() {
-        sync_dir(parent);
-    }
+/// Retire the journal in one atomic rename, then delete the retired copy.
+fn retire(root: &Path, dir: &Path) -> Result<(), Error> {
+    static RETIRED: AtomicU32 = AtomicU32::new(0);
+    let state = root.join(STATE_DIR);
+    let done = state.join(format!(
+        "{JOURNAL_DONE}{}.{}",
+        std::process::id(),
+        RETIRED.fetch_add(1, Ordering::Relaxed)
+    ));
+    remove_dir(&done)?;
+    fs::rename(dir, &done).map_err(|e| write_error(dir, &e))?;
+    files::sync_dir(&state);
+    fault("after-retire");
+    // The commit is durable; a failure to delete the copy is cleaned up next time.
+    let _ = fs::remove_dir_all(&done);
     Ok(())
 }
 
-fn sync_file(path: &Path) -> Result<(), Error> {
-    File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| write_error(path, &e))
-}
-
-/// Best effort: directory fsync makes renames durable on Linux; elsewhere it may fail.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
+/// Remove a directory tree if it exists (a symbolic link in its place is removed, never
+/// followed).
+fn remove_dir(path: &Path) -> Result<(), Error> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_dir() => {
+            fs::remove_dir_all(path).map_err(|e| write_error(path, &e))
+        }
+        Ok(_) => files::remove(path),
+        Err(_) => Ok(()),
     }
-}
-
-fn write_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::new(
-        ErrorKind::Io,
-        format!("cannot write {}: {e}", path.display()),
-    )
-    .with_help("check the permissions of the project directory")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lock(root: &Path) -> ProjectLock {
+        ProjectLock::try_acquire(root).unwrap().unwrap()
+    }
 
     #[test]
     fn rollback_restores_changed_created_and_deleted_files() {
@@ -295,29 +371,97 @@ mod tests {
         let root = dir.path();
         fs::write(root.join("a"), "old a").unwrap();
         fs::write(root.join("c"), "old c").unwrap();
-        let lock = ProjectLock::acquire(root).unwrap();
+        let lock = lock(root);
         let mut tx = Transaction::begin(&lock, &["a".into(), "b".into(), "c".into()]).unwrap();
-        tx.write("a", Some("new a")).unwrap();
-        tx.write("b", Some("new b")).unwrap();
+        tx.write("a", Some(b"new a")).unwrap();
+        tx.write("b", Some(b"new b")).unwrap();
         tx.write("c", None).unwrap();
         assert_eq!(fs::read_to_string(root.join("a")).unwrap(), "new a");
         // Simulate a crash: forget the transaction, recover as the next process would.
         std::mem::forget(tx);
-        assert!(recover(&lock).unwrap());
+        assert_eq!(recover(&lock).unwrap(), Recovery::RolledBack);
         assert_eq!(fs::read_to_string(root.join("a")).unwrap(), "old a");
         assert!(!root.join("b").exists());
         assert_eq!(fs::read_to_string(root.join("c")).unwrap(), "old c");
-        assert!(!recover(&lock).unwrap());
+        assert_eq!(recover(&lock).unwrap(), Recovery::Nothing);
+        assert_eq!(fs::read_dir(root.join(STATE_DIR)).unwrap().count(), 0);
     }
 
     #[test]
     fn commit_keeps_the_new_files() {
         let dir = tempfile::tempdir().unwrap();
-        let lock = ProjectLock::acquire(dir.path()).unwrap();
+        let lock = lock(dir.path());
         let mut tx = Transaction::begin(&lock, &["x".into()]).unwrap();
-        tx.write("x", Some("1")).unwrap();
+        tx.write("x", Some(b"1")).unwrap();
         tx.commit().unwrap();
-        assert!(!recover(&lock).unwrap());
+        assert_eq!(recover(&lock).unwrap(), Recovery::Nothing);
         assert_eq!(fs::read_to_string(dir.path().join("x")).unwrap(), "1");
+    }
+
+    #[test]
+    fn a_journal_with_a_missing_backup_touches_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("a"), "old a").unwrap();
+        fs::write(root.join("b"), "old b").unwrap();
+        let lock = lock(root);
+        let mut tx = Transaction::begin(&lock, &["a".into(), "b".into()]).unwrap();
+        tx.write("a", Some(b"new a")).unwrap();
+        tx.write("b", Some(b"new b")).unwrap();
+        std::mem::forget(tx);
+        fs::remove_file(root.join(".hsm/journal/1.orig")).unwrap();
+        let Recovery::Cleared(why) = recover(&lock).unwrap() else {
+            panic!("expected the journal to be cleared")
+        };
+        assert!(why.contains("backup of `b` is missing"), "{why}");
+        // Not a single file was restored: no mix of old and new.
+        assert_eq!(fs::read_to_string(root.join("a")).unwrap(), "new a");
+        assert_eq!(fs::read_to_string(root.join("b")).unwrap(), "new b");
+        assert!(!root.join(".hsm/journal").exists());
+    }
+
+    #[test]
+    fn a_crafted_journal_cannot_reach_outside_the_project() {
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        fs::write(&victim, "untouched").unwrap();
+        for path in [
+            victim.display().to_string(),
+            "../victim".to_string(),
+            "link/victim".to_string(),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path();
+            std::os::unix::fs::symlink(outside.path(), root.join("link")).unwrap();
+            let journal = root.join(".hsm/journal");
+            fs::create_dir_all(&journal).unwrap();
+            let text = serde_json::json!({
+                "format": 2,
+                "owner": {"pid": 1, "start": 1},
+                "entries": [{"path": path, "backup": null}],
+            });
+            fs::write(journal.join(JOURNAL_FILE), text.to_string()).unwrap();
+            let lock = lock(root);
+            assert!(
+                matches!(recover(&lock).unwrap(), Recovery::Cleared(_)),
+                "{path}"
+            );
+            assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched", "{path}");
+        }
+    }
+
+    #[test]
+    fn a_journal_directory_without_its_journal_is_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join(".hsm/journal")).unwrap();
+        fs::write(root.join(".hsm/journal/0.orig"), "x").unwrap();
+        fs::create_dir_all(root.join(".hsm/journal.done.1.0")).unwrap();
+        let lock = lock(root);
+        assert!(matches!(recover(&lock).unwrap(), Recovery::Cleared(_)));
+        assert_eq!(fs::read_dir(root.join(STATE_DIR)).unwrap().count(), 0);
+        // And a sync can start again.
+        let tx = Transaction::begin(&lock, &["x".into()]).unwrap();
+        tx.commit().unwrap();
     }
 }
