@@ -547,7 +547,6 @@ fn planted_staged_links_are_never_written_through() {
         "pyproject.toml",
         "hsm.lock",
         "docker-compose.hsm.yml",
-        ".env.qdrant",
         "hsm.yaml",
     ] {
         std::os::unix::fs::symlink(&victim, t.path().join(format!("{name}.hsm-new"))).unwrap();
@@ -928,6 +927,12 @@ fn frozen_renders_what_hsm_lock_says_and_never_rewrites_it() {
     std::fs::write(
         t.path().join("hsm-registry/libraries/alpha.yaml"),
         "name: alpha\nversion: 1.0.0\nsources:\n  prod: {type: pypi, version: \">=1,<2\"}\n  dev: {type: local, path: libs/alpha, editable: true}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(t.path().join("libs/alpha")).unwrap();
+    std::fs::write(
+        t.path().join("libs/alpha/pyproject.toml"),
+        "[project]\nname = \"alpha\"\n",
     )
     .unwrap();
     let before = t.tree();

@@ -565,9 +565,8 @@ fn check_shape(doc: &DocumentMut, text: &str, file: &str, deps: &[PyDep]) -> Res
             &["project"],
             format!("`project` in {file} is not a table"),
             "not a table",
-            format!(
-                "make `project` a table (`[project]` with `name`, `version`, `dependencies`) as PEP 621 says"
-            ),
+            "make `project` a table (`[project]` with `name`, `version`, `dependencies`) as PEP 621 says"
+                .to_string(),
         ));
     };
     let dynamic = project
