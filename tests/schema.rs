@@ -465,7 +465,7 @@ const BATTERY: &[(&str, bool, &str)] = &[
     (
         "library",
         true,
-        "name: subject\nsources: {prod: {type: docker-image, image: i, container_name: c, network_aliases: [a], ports: ['80:80', 9000], volumes: [v], env: {A: x, N: 1, B: true}, env_file: a.env}}\n",
+        "name: subject\nsources: {prod: {type: docker-image, image: i, container_name: cc, network_aliases: [a], ports: ['80:80', 9000], volumes: ['v:/data'], env: {A: x, N: 1, B: true}, env_file: a.env}}\n",
     ),
     (
         "library",

@@ -613,7 +613,7 @@ fn an_artifact_that_is_not_a_regular_file_is_refused_before_anything_is_written(
     assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), tree_before);
     assert_eq!(t.hsm(&["check"]).stderr, out.stderr);
     assert_snapshot!(scrub(&t, &out.stderr), @r"
-    error: cannot read [PROJECT]/uv.lock: it is not a regular file
+    error: uv.lock is a FIFO (named pipe), not a regular file
       help: hsm replaces uv.lock with a regular file; move whatever is there out of the way
     ");
 }

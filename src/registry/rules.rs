@@ -399,6 +399,9 @@ fn check_library(file: &Arc<SourceFile>, raw: &LibraryFile) -> Result<(), Error>
     )?;
     for (at, source) in all_sources(&raw.sources, &raw.versions) {
         check_library_source(file, &at, source)?;
+        // A library source may carry the compose keys too (the schema shares one `source`
+        // definition); they are held to the same rules.
+        check_compose_keys(file, &at, ComposeKeys::of(source))?;
     }
     Ok(())
 }
@@ -493,18 +496,7 @@ fn check_service(file: &Arc<SourceFile>, raw: &ServiceFile) -> Result<(), Error>
         check_command(file, &root.key("command"), c)?;
     }
     for (at, s) in all_sources(&raw.sources, &raw.versions) {
-        check_compose_keys(
-            file,
-            &at,
-            ComposeKeys {
-                container_name: s.container_name.as_deref(),
-                network_aliases: &s.network_aliases,
-                ports: &s.ports,
-                volumes: &s.volumes,
-                env: &s.env,
-                env_file: &s.env_file.0,
-            },
-        )?;
+        check_compose_keys(file, &at, ComposeKeys::of(s))?;
         let value = |key: &str, what| Value {
             file,
             at: at.key(key),
@@ -532,6 +524,19 @@ fn check_service(file: &Arc<SourceFile>, raw: &ServiceFile) -> Result<(), Error>
         }
     }
     Ok(())
+}
+
+impl<'a> ComposeKeys<'a> {
+    fn of(s: &'a Source) -> ComposeKeys<'a> {
+        ComposeKeys {
+            container_name: s.container_name.as_deref(),
+            network_aliases: &s.network_aliases,
+            ports: &s.ports,
+            volumes: &s.volumes,
+            env: &s.env,
+            env_file: &s.env_file.0,
+        }
+    }
 }
 
 /// The keys a service and its sources share.

@@ -18,7 +18,7 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<SourceFile>, what: &str) -> Re
     let text = file.text();
     // Files from disk were bounded while reading; this bounds text from anywhere else.
     if text.len() > MAX_FILE_BYTES {
-        return Err(super::read::too_large(file.display()));
+        return Err(super::read::too_large(file.display(), MAX_FILE_BYTES));
     }
     if text
         .trim()

@@ -25,7 +25,7 @@ pub(crate) use de::check_limits;
 pub use de::{null_as_default, parse_yaml};
 pub use limits::{MAX_ALIAS_BYTES, MAX_DEPTH};
 pub use locate::{KeyPath, Seg};
-pub use read::{MAX_FILE_BYTES, read_text};
+pub use read::{MAX_FILE_BYTES, Refused, read_bytes, read_regular, read_text, read_text_within};
 pub use suggest::{did_you_mean, did_you_mean_hint};
 
 /// `s` as a double-quoted YAML scalar, escaping quotes, backslashes and control characters.

@@ -1,7 +1,9 @@
 //! Reading input files: the one way hsm reads a file a user, a registry or a project gave it.
 //!
-//! hsm.yaml, registry files, scenario files, env files, pyproject.toml and hsm.lock are all
-//! read through [`read_text`], which guarantees three things before any parser sees a byte:
+//! hsm.yaml, registry files, scenario files, env files, pyproject.toml, uv.lock and hsm.lock
+//! are all read through [`read_text`] (or [`read_bytes`]), and the sync journal and its
+//! backups through [`read_regular`], the core of both. Three things hold before any parser
+//! sees a byte:
 //!
 //! - **Only regular files.** A FIFO, socket or device would block hsm forever (a FIFO
 //!   waits for a writer, `/dev/zero` never ends) and a directory is a mistake. The path is
@@ -9,12 +11,14 @@
 //!   then opened with `O_NONBLOCK | O_NOCTTY`, so that even if it was swapped for a FIFO
 //!   in between the open returns at once, and checked again with `fstat` on the open file,
 //!   which is the check that counts.
-//! - **Bounded.** At most [`MAX_FILE_BYTES`] + 1 bytes are ever read (`Read::take`), so a
-//!   huge file costs that much and no more.
+//! - **Bounded.** At most the limit + 1 bytes are ever read (`Read::take`), so a huge file
+//!   costs that much and no more: [`MAX_FILE_BYTES`] for hsm's own formats, more for
+//!   project files such as uv.lock.
 //! - **UTF-8.** A UTF-8 byte order mark is accepted (and dropped by [`super::SourceFile`]);
 //!   anything else that is not UTF-8 is refused with the line and column of the first bad
 //!   byte, and UTF-16 (what some Windows editors save) is recognised and named.
 
+use std::fmt;
 use std::fs::{File, FileType};
 use std::io::Read;
 use std::path::Path;
@@ -33,45 +37,101 @@ pub(crate) const BOM: char = '\u{feff}';
 /// when there is no file there. The text is returned as it is on disk, including a byte
 /// order mark if the file has one.
 pub fn read_text(path: &Path, display: &str) -> Result<Option<String>, Error> {
+    read_text_within(path, display, MAX_FILE_BYTES)
+}
+
+/// [`read_text`] with a limit of its own (project files hsm does not parse as YAML).
+pub fn read_text_within(path: &Path, display: &str, limit: usize) -> Result<Option<String>, Error> {
+    match read_bytes(path, display, limit)? {
+        Some(bytes) => decode(display, path, bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The bytes of the regular file at `path` (at most `limit`), named `display` in messages;
+/// `Ok(None)` when there is no file there.
+pub fn read_bytes(path: &Path, display: &str, limit: usize) -> Result<Option<Vec<u8>>, Error> {
+    read_regular(path, limit).map_err(|refused| match refused {
+        Refused::NotRegular(what) => not_regular(display, what),
+        Refused::TooLarge(limit) => too_large(display, limit),
+        Refused::Io(e) => Error::io(path, &e),
+    })
+}
+
+/// Why [`read_regular`] read nothing.
+#[derive(Debug)]
+pub enum Refused {
+    /// Not a regular file: what it is instead ("a FIFO (named pipe)").
+    NotRegular(&'static str),
+    /// Larger than the limit (this many bytes).
+    TooLarge(usize),
+    Io(std::io::Error),
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::NotRegular(what) => write!(f, "it is {what}, not a regular file"),
+            Refused::TooLarge(limit) => write!(f, "it is larger than {limit} bytes"),
+            Refused::Io(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<Refused> for std::io::Error {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Io(e) => e,
+            other => std::io::Error::other(other.to_string()),
+        }
+    }
+}
+
+/// At most `limit` bytes of the regular file at `path`; `Ok(None)` when there is none.
+/// Anything else (a FIFO, a device, a directory, a larger file) is refused, never waited
+/// for or read.
+pub fn read_regular(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, Refused> {
     // `stat` first: a FIFO or device is refused without being opened at all.
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, &e)),
+        Err(e) => return Err(Refused::Io(e)),
     };
     if !meta.is_file() {
-        return Err(not_regular(display, meta.file_type()));
+        return Err(Refused::NotRegular(kind_of(meta.file_type())));
     }
     let mut file = match open_nonblocking(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, &e)),
+        Err(e) => return Err(Refused::Io(e)),
     };
     // The open file is what is read: check it, not the path (it may have been replaced).
-    let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
+    let meta = file.metadata().map_err(Refused::Io)?;
     if !meta.is_file() {
-        return Err(not_regular(display, meta.file_type()));
+        return Err(Refused::NotRegular(kind_of(meta.file_type())));
     }
     let expected = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-    let mut bytes = Vec::with_capacity(expected.min(MAX_FILE_BYTES + 1));
+    let mut bytes = Vec::with_capacity(expected.min(limit.saturating_add(1)));
     (&mut file)
-        .take(MAX_FILE_BYTES as u64 + 1)
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, &e))?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(too_large(display));
+        .map_err(Refused::Io)?;
+    if bytes.len() > limit {
+        return Err(Refused::TooLarge(limit));
     }
-    decode(display, path, bytes).map(Some)
+    Ok(Some(bytes))
 }
 
 #[cfg(unix)]
 fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    use rustix::fs::OFlags;
     use std::os::unix::fs::OpenOptionsExt;
     // O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting (reads
     // of a regular file are unaffected). O_NOCTTY: a terminal never becomes ours.
+    let flags = (OFlags::NONBLOCK | OFlags::NOCTTY).bits();
     std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(i32::try_from(flags).unwrap_or_default())
         .open(path)
 }
 
@@ -105,10 +165,10 @@ fn kind_of(ft: FileType) -> &'static str {
     }
 }
 
-fn not_regular(display: &str, ft: FileType) -> Error {
+fn not_regular(display: &str, what: &str) -> Error {
     Error::new(
         ErrorKind::Io,
-        format!("{display} is {}, not a regular file", kind_of(ft)),
+        format!("{display} is {what}, not a regular file"),
     )
     .with_help(format!(
         "hsm reads {display} only from a regular file (or a symlink to one); replace it with \
@@ -116,13 +176,13 @@ fn not_regular(display: &str, ft: FileType) -> Error {
     ))
 }
 
-/// The error for a file over [`MAX_FILE_BYTES`].
-pub(crate) fn too_large(display: &str) -> Error {
+/// The error for a file over `limit` bytes.
+pub(crate) fn too_large(display: &str, limit: usize) -> Error {
     Error::new(
         ErrorKind::Limit,
         format!(
-            "{display} is too large (more than {MAX_FILE_BYTES} bytes; the limit is {} MiB)",
-            MAX_FILE_BYTES / (1024 * 1024)
+            "{display} is too large (more than {limit} bytes; the limit is {} MiB)",
+            limit / (1024 * 1024)
         ),
     )
     .with_help(format!(

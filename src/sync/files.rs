@@ -8,7 +8,7 @@
 //!   new contents, never a torn file.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::journal::STATE_DIR;
@@ -119,27 +119,8 @@ pub fn check_state_dir(root: &Path) -> Result<(), Error> {
 /// Read a regular file of at most `limit` bytes; `None` if it does not exist. Anything
 /// else (a FIFO, a device, a directory, a larger file) is an error, never a wait.
 pub fn read_regular_bytes(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other("it is not a regular file"));
-    }
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(std::io::Error::other(format!(
-            "it is larger than {limit} bytes"
-        )));
-    }
-    Ok(Some(bytes))
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    crate::source::read_regular(path, limit).map_err(std::io::Error::from)
 }
 
 /// [`read_regular_bytes`] for a UTF-8 text file.

@@ -32,7 +32,7 @@ pub use transaction::{Recovery, Transaction, recover};
 /// uv's lock file: not rendered by hsm, but rewritten by `uv lock` inside the transaction.
 pub const UV_LOCK: &str = "uv.lock";
 /// Largest project file hsm reads to compare or digest.
-const MAX_PROJECT_FILE: u64 = 64 * 1024 * 1024;
+const MAX_PROJECT_FILE: usize = 64 * 1024 * 1024;
 
 /// What the user asked `hsm sync` to do.
 #[derive(Debug, Clone, Copy, Default)]
@@ -90,12 +90,11 @@ pub struct Prepared {
 
 /// Read a project file; `None` if it does not exist.
 pub fn read_project_file(root: &Path, rel: &str) -> Result<Option<String>, Error> {
-    crate::source::read_text(&root.join(rel), rel)
+    crate::source::read_text_within(&root.join(rel), rel, MAX_PROJECT_FILE)
 }
 
 fn read_project_bytes(root: &Path, rel: &str) -> Result<Option<Vec<u8>>, Error> {
-    let path = root.join(rel);
-    files::read_regular_bytes(&path, MAX_PROJECT_FILE).map_err(|e| Error::io(&path, &e))
+    crate::source::read_bytes(&root.join(rel), rel, MAX_PROJECT_FILE)
 }
 
 /// Everything before the first write: solve (or read hsm.lock), plan, and check that the
