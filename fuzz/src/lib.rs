@@ -260,12 +260,19 @@ pub fn strict() -> bool {
 /// Texts of the shapes behind known, reported editor bugs (`fuzz/crashes-found/edit_*`),
 /// which the editor targets skip unless [`strict`]: a root mapping written with explicit
 /// keys (`? key`), a block scalar at column 0 (`key:` then `|`), flow collections that
-/// span lines, and the line breaks only YAML 1.1 readers know (U+0085, U+2028, U+2029).
+/// span lines, tags with a named handle (`!x$y!z`), and the line breaks only YAML 1.1
+/// readers know (U+0085, U+2028, U+2029).
 pub fn known_editor_trap(text: &str) -> bool {
     if strict() {
         return false;
     }
     if text.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+        return true;
+    }
+    if text
+        .split_whitespace()
+        .any(|w| w.starts_with('!') && !w.starts_with("!!") && w[1..].contains('!'))
+    {
         return true;
     }
     let mut depth: i64 = 0;
