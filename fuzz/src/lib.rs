@@ -308,15 +308,8 @@ pub fn known_editor_trap(text: &str) -> bool {
     false
 }
 
-/// A comment for a new group: free text, without the control characters and line breaks
-/// of a known, reported bug (`fuzz/crashes-found/README.md`) unless [`strict`].
+/// A comment for a new group: any text (the editor keeps every character of it inside
+/// `#` lines; see `block_entry` in `src/yamledit/`).
 pub fn comment(s: String) -> String {
-    if strict() {
-        return s;
-    }
-    s.chars()
-        .filter(|c| {
-            !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}' | '\u{feff}')
-        })
-        .collect()
+    s
 }

@@ -443,6 +443,25 @@ mod tests {
         );
     }
 
+    /// A group's registry `comment` can hold any character; none of it may become YAML.
+    #[test]
+    fn a_comment_with_line_breaks_and_controls_stays_a_comment() {
+        for comment in [
+            "x\r    extra: {strategy: 1-of-N, selection: redis}",
+            "a\u{2028}b: 1\u{85}c: 2\u{2029}d: 3",
+            "nul\0bell\u{7}",
+            "crlf\r\nnext",
+        ] {
+            let (text, _) = edit("libraries:\n  groups: {}\n", |e| {
+                e.group_select(LIB, "g", Strategy::OneOfN, "o", Some(comment))
+            });
+            let m = model(&text);
+            assert!(!text.contains("extra:\n") && !text.contains('\0'), "{text}");
+            let groups = &m.data.libraries.groups;
+            assert_eq!(groups.len(), 1, "{comment:?} added a group:\n{text}");
+        }
+    }
+
     #[test]
     fn sections_are_created_in_an_empty_document() {
         let (text, _) = edit("", |e| {

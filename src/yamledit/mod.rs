@@ -902,7 +902,15 @@ impl Document {
     /// and the value's lines.
     fn block_entry(&self, out: &mut String, entry: &NewEntry, col: usize) {
         if let Some(comment) = &entry.comment {
-            for line in comment.lines() {
+            // A comment comes from a registry string and may hold anything: every line
+            // break YAML knows (`\r`, NEL, U+2028, U+2029 too) starts a new `#` line, and
+            // other control characters are dropped, so no text of it can become YAML.
+            let breaks = |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
+            for line in comment.replace("\r\n", "\n").split(breaks) {
+                let line: String = line
+                    .chars()
+                    .filter(|c| !c.is_control() || *c == '\t')
+                    .collect();
                 let line = line.trim_end();
                 out.push_str(&Self::pad(col));
                 out.push('#');
