@@ -44,7 +44,7 @@ pub fn render(root: &Path, selection: &Selection) -> Result<ComposeOutput, Error
         .filter(|c| is_rendered(c))
         .collect();
     for s in &rendered {
-        let (node, env) = service(root, s, selection, &rendered, &mut named_volumes)?;
+        let (node, env) = service(root, s, selection, &mut named_volumes)?;
         if !env.is_empty() {
             env_files.push((format!(".env.{}", s.name), env.to_file()));
         }
@@ -81,7 +81,6 @@ fn service(
     root: &Path,
     s: &Selected,
     selection: &Selection,
-    rendered: &[&Selected],
     named_volumes: &mut Vec<String>,
 ) -> Result<(Node, Env), Error> {
     let Definition::Service(def) = &s.component.definition else {
@@ -261,7 +260,7 @@ fn service(
     let depends: Vec<(String, Node)> = selection
         .implied_services(&s.name)
         .into_iter()
-        .filter_map(|t| rendered.iter().find(|r| r.name == t))
+        .filter(|t| is_rendered(t))
         .map(|target| {
             let healthy = matches!(&target.component.definition, Definition::Service(d) if d.healthcheck.is_some());
             let condition = if healthy { "service_healthy" } else { "service_started" };
