@@ -23,7 +23,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use semver::Version;
@@ -284,18 +284,32 @@ impl Selection {
     /// Params from every active `implies` of this service, merged per key: values in the
     /// order of their sources (sorted by name), duplicates dropped.
     fn merged_params(&self, pkg: &Pkg) -> IndexMap<String, Vec<String>> {
-        let mut merged: IndexMap<String, Vec<String>> = IndexMap::new();
-        for (_, _, because) in self.incoming(pkg) {
-            if let Because::Implies { params, .. } = because {
-                for (k, v) in params.iter() {
-                    let values = merged.entry(k.clone()).or_default();
-                    if !values.contains(v) {
-                        values.push(v.clone());
-                    }
+        let Some(&ix) = self.nodes.get(pkg) else {
+            return IndexMap::new();
+        };
+        // The order of `incoming`, without copying every rule of every component.
+        let mut sources: Vec<_> = self
+            .graph
+            .edges_directed(ix, petgraph::Direction::Incoming)
+            .filter_map(|e| match &e.weight().1 {
+                Because::Implies { params, .. } if !params.is_empty() => {
+                    Some((&self.graph[e.source()], e.id(), params))
                 }
+                _ => None,
+            })
+            .collect();
+        sources.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        // Sets, not lists: a service that thousands of components pass a value to.
+        let mut merged: IndexMap<&String, IndexSet<&String>> = IndexMap::new();
+        for (_, _, params) in sources {
+            for (k, v) in params.iter() {
+                merged.entry(k).or_default().insert(v);
             }
         }
         merged
+            .into_iter()
+            .map(|(k, values)| (k.clone(), values.into_iter().cloned().collect()))
+            .collect()
     }
 
     /// The rule on `edge`, in words.
