@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, format: GraphFormat, registry_wide: bool) -> Result<Ex
         let registry = ctx.registry(Some(&manifest))?;
         let compiler = Compiler::new(&manifest, &registry);
         match solve_with(&compiler)? {
-            Outcome::Solved(selection) => Diagram::from_stack(&selection.stack_graph(&compiler)),
+            Outcome::Solved(selection) => Diagram::from_stack(&selection.stack_graph()),
             Outcome::Conflict(conflict) => {
                 eprint!("{}", conflict.render());
                 return Ok(ExitCode::from(1));

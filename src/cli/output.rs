@@ -123,6 +123,7 @@ pub fn selection_table(selection: &Selection, explain: bool) -> String {
         }
     }
     let mut out = String::new();
+    let mut chains = selection.chains();
     for (r, c) in rows.iter().zip(&selection.components) {
         let mut line = String::from(" ");
         for (cell, w) in r.iter().zip(widths) {
@@ -130,7 +131,11 @@ pub fn selection_table(selection: &Selection, explain: bool) -> String {
         }
         let _ = writeln!(out, "{}", line.trim_end());
         if explain {
-            for reason in &c.chain {
+            let chain = chains.of(c);
+            if let Some(above) = chain.above_text() {
+                let _ = writeln!(out, "      ← {above}");
+            }
+            for reason in &chain.steps {
                 let _ = writeln!(out, "      ← {} ({})", reason.text, reason.at());
             }
         }
@@ -166,19 +171,25 @@ fn serde_plain<T: serde::Serialize>(v: &T) -> String {
 }
 
 pub fn selection_json(selection: &Selection, registry: &str) -> serde_json::Value {
+    let mut chains = selection.chains();
     let components: Vec<serde_json::Value> = selection
         .components
         .iter()
         .map(|c| {
-            serde_json::json!({
+            let chain = chains.of(c);
+            let mut item = serde_json::json!({
                 "kind": c.kind,
                 "name": c.name,
                 "version": c.version.as_ref().map(ToString::to_string),
                 "mode": c.mode,
                 "profile": c.profile.as_ref().map(|p| serde_json::json!({"name": p.name, "mode": p.mode, "runtime": p.runtime})),
                 "params": c.params,
-                "reasons": c.chain,
-            })
+                "reasons": chain.steps,
+            });
+            if let Some(above) = chain.above {
+                item["reasons_above"] = serde_json::json!(above);
+            }
+            item
         })
         .collect();
     serde_json::json!({

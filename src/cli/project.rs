@@ -6,6 +6,7 @@
 //! the stack unsolvable — like `uv add` — unless `--force`. The write is one atomic rename
 //! under the project lock, so a concurrent `hsm sync` sees the old file or the new one.
 
+use std::collections::HashSet;
 use std::process::ExitCode;
 
 use super::output::outln;
@@ -440,7 +441,7 @@ pub fn list(ctx: &Context, format: Format) -> Result<ExitCode, Error> {
         .clone()
         .unwrap_or_else(|| "(unnamed)".into());
     outln!("{project}");
-    let mut listed: Vec<String> = Vec::new();
+    let mut listed: HashSet<String> = HashSet::new();
     for s in [Section::Libraries, Section::Services] {
         outln!("├── {}", s.key());
         let groups = manifest.groups(s);

@@ -51,12 +51,19 @@ pub fn run(ctx: &Context, name: &str, format: Format) -> Result<ExitCode, Error>
         )
         .with_help(help));
     };
-    let reasons = selection.why(name, &compiler);
+    let reasons = selection.why(name);
     match format {
         Format::Json => {
             let items: Vec<serde_json::Value> = reasons
                 .iter()
-                .map(|(r, chain)| serde_json::json!({"text": r.text, "at": r.at(), "because": chain}))
+                .map(|(r, chain)| {
+                    let mut item =
+                        serde_json::json!({"text": r.text, "at": r.at(), "because": chain.steps});
+                    if let Some(above) = &chain.above {
+                        item["because_above"] = serde_json::json!(above);
+                    }
+                    item
+                })
                 .collect();
             outln!(
                 "{:#}",
@@ -84,8 +91,11 @@ pub fn run(ctx: &Context, name: &str, format: Format) -> Result<ExitCode, Error>
             );
             for (reason, chain) in &reasons {
                 outln!("  - {} ({})", reason.text, reason.at());
-                for step in chain.iter().rev() {
+                for step in chain.steps.iter().rev() {
                     outln!("      because {} ({})", step.text, step.at());
+                }
+                if let Some(above) = chain.above_text() {
+                    outln!("      because {above}");
                 }
             }
         }

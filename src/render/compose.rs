@@ -48,7 +48,7 @@ pub fn render(root: &Path, selection: &Selection) -> Result<ComposeOutput, Error
         network.claim(&s.name, NetworkName::Service, &s.name, s.component.origin())?;
     }
     for s in &rendered {
-        let out = service(root, s, selection, &rendered, &mut named_volumes)?;
+        let out = service(root, s, selection, &mut named_volumes)?;
         for (name, what, origin) in out.names {
             network.claim(&s.name, what, &name, origin)?;
         }
@@ -171,7 +171,6 @@ fn service(
     root: &Path,
     s: &Selected,
     selection: &Selection,
-    rendered: &[&Selected],
     named_volumes: &mut Vec<String>,
 ) -> Result<Rendered, Error> {
     let Definition::Service(def) = &s.component.definition else {
@@ -367,7 +366,7 @@ fn service(
     let depends: Vec<(String, Node)> = selection
         .implied_services(&s.name)
         .into_iter()
-        .filter_map(|t| rendered.iter().find(|r| r.name == t))
+        .filter(|t| is_rendered(t))
         .map(|target| {
             let healthy = matches!(&target.component.definition, Definition::Service(d) if d.healthcheck.is_some());
             let condition = if healthy { "service_healthy" } else { "service_started" };

@@ -153,8 +153,8 @@ pub fn render(
         if let Some(source) = describe_source(c) {
             let _ = writeln!(out, "source = {}", q(&source));
         }
-        if let Some(first) = c.chain.last() {
-            let _ = writeln!(out, "reason = {}", q(&first.text));
+        if let Some(reason) = selection.reason(c) {
+            let _ = writeln!(out, "reason = {}", q(&reason.text));
         }
     }
     out

@@ -38,7 +38,9 @@ pub mod words;
 
 pub use compile::{ActiveProfile, Compiler};
 pub use report::{Clash, Conflict};
-pub use selection::{GroupChoice, Reason, Selected, Selection, StackEdge, StackGraph, StackNode};
+pub use selection::{
+    Chain, Chains, GroupChoice, Reason, Selected, Selection, StackEdge, StackGraph, StackNode,
+};
 
 use pubgrub::PubGrubError;
 

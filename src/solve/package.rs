@@ -16,6 +16,7 @@
 //! and numbered from 1, so "newest" is simply "highest".
 
 use std::fmt;
+use std::ops::Bound;
 use std::sync::Arc;
 
 use pubgrub::Ranges;
@@ -90,10 +91,20 @@ pub fn absent() -> Range {
 }
 
 /// The versions with these 0-based indices.
+///
+/// Built from sorted singletons in one pass: a group implied without an option admits all
+/// of its options, and a union per option would be quadratic in the size of the group.
+/// The result is the same set of segments the unions would give.
 pub fn indices(iter: impl IntoIterator<Item = usize>) -> Range {
-    iter.into_iter().fold(Ranges::empty(), |acc, i| {
-        acc.union(&Ranges::singleton(Ver::from_index(i)))
-    })
+    let mut all: Vec<usize> = iter.into_iter().collect();
+    all.sort_unstable();
+    all.dedup();
+    all.into_iter()
+        .map(|i| {
+            let v = Ver::from_index(i);
+            (Bound::Included(v), Bound::Included(v))
+        })
+        .collect()
 }
 
 /// Why a dependency exists: the rule that created it, with its place in a file.
@@ -178,5 +189,31 @@ pub fn add_dep(deps: &mut Deps, pkg: Pkg, range: Range, because: Because) {
                 },
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indices_are_the_union_of_their_singletons() {
+        let union = |items: &[usize]| {
+            items.iter().fold(Ranges::empty(), |acc, &i| {
+                acc.union(&Ranges::singleton(Ver::from_index(i)))
+            })
+        };
+        for items in [
+            &[][..],
+            &[0],
+            &[3, 1, 2],
+            &[5, 0, 5, 9, 1],
+            &[7, 6, 5, 4, 3, 2, 1, 0],
+        ] {
+            assert_eq!(indices(items.iter().copied()), union(items), "{items:?}");
+        }
+        // A group of 100 000 options implied without an option: one pass, not 100 000 unions.
+        let all = indices(0..100_000);
+        assert!(all.contains(&Ver::from_index(99_999)) && !all.contains(&Ver::ABSENT));
     }
 }

@@ -159,6 +159,18 @@ pub(super) fn explain(
 /// Leaves of the tree in depth-first order, without duplicates.
 fn collect_facts(tree: &DerivationTree<Pkg, Range, String>, compiler: &Compiler<'_>) -> Vec<Fact> {
     let mut out: Vec<Fact> = Vec::new();
+    // Facts by (from, to): every duplicate test below compares both, and a proof along a
+    // chain of N implications has N facts, so scanning them all for each would be N².
+    let mut by_ends: HashMap<(Pkg, Pkg), Vec<usize>> = HashMap::new();
+    let mut push = |out: &mut Vec<Fact>, fact: Fact, same: &dyn Fn(&Fact, &Fact) -> bool| {
+        let bucket = by_ends
+            .entry((fact.from.clone(), fact.to.clone()))
+            .or_default();
+        if !bucket.iter().any(|&k| same(&out[k], &fact)) {
+            bucket.push(out.len());
+            out.push(fact);
+        }
+    };
     let mut stack = vec![tree];
     while let Some(node) = stack.pop() {
         match node {
@@ -176,14 +188,9 @@ fn collect_facts(tree: &DerivationTree<Pkg, Range, String>, compiler: &Compiler<
                     range: range.clone(),
                     because,
                 };
-                if !out.iter().any(|f| {
-                    f.from == fact.from
-                        && f.from_range == fact.from_range
-                        && f.to == fact.to
-                        && f.range == fact.range
-                }) {
-                    out.push(fact);
-                }
+                push(&mut out, fact, &|f, fact| {
+                    f.from_range == fact.from_range && f.range == fact.range
+                });
             }
             DerivationTree::External(External::NoVersions(pkg, range)) => {
                 // Represented as a fact from the package to itself with no rules; only its
@@ -195,14 +202,9 @@ fn collect_facts(tree: &DerivationTree<Pkg, Range, String>, compiler: &Compiler<
                     range: range.clone(),
                     because: Vec::new(),
                 };
-                if !out.iter().any(|f| {
-                    f.from == fact.from
-                        && f.to == fact.to
-                        && f.range == fact.range
-                        && f.because.is_empty()
-                }) {
-                    out.push(fact);
-                }
+                push(&mut out, fact, &|f, fact| {
+                    f.range == fact.range && f.because.is_empty()
+                });
             }
             DerivationTree::External(External::Custom(pkg, range, _)) => {
                 // A version excluded by a rule about itself: find the rule.
@@ -219,11 +221,7 @@ fn collect_facts(tree: &DerivationTree<Pkg, Range, String>, compiler: &Compiler<
                     range: Range::empty(),
                     because,
                 };
-                if !out.iter().any(|f| {
-                    f.from == fact.from && f.from_range == fact.from_range && f.to == fact.to
-                }) {
-                    out.push(fact);
-                }
+                push(&mut out, fact, &|f, fact| f.from_range == fact.from_range);
             }
             DerivationTree::External(External::NotRoot(..)) => {}
         }
@@ -322,29 +320,35 @@ fn find_clash(facts: &[Fact], compiler: &Compiler<'_>) -> (Clash, Vec<Vec<usize>
             vec![vec![i]],
         );
     }
+    // Facts by target, in order: a clash is two facts about one package, and comparing
+    // every pair of a long proof would be quadratic.
+    let mut by_target: HashMap<&Pkg, Vec<usize>> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        by_target.entry(&f.to).or_default().push(i);
+    }
     for (i, a) in facts.iter().enumerate() {
         if a.because.is_empty() {
             continue;
         }
-        for (j, b) in facts.iter().enumerate().skip(i + 1) {
+        let same_target = &by_target[&a.to];
+        for &j in same_target.iter().filter(|&&j| j > i) {
+            let b = &facts[j];
             if b.because.is_empty()
-                || a.to != b.to
                 || a.from == b.from
                 || a.range.intersection(&b.range) != Range::empty()
             {
                 continue;
             }
             // Side b: every fact from b's owner about the same package that also excludes a.
-            let side_b: Vec<usize> = facts
+            let side_b: Vec<usize> = same_target
                 .iter()
-                .enumerate()
-                .filter(|(_, f)| {
+                .copied()
+                .filter(|&k| {
+                    let f = &facts[k];
                     f.from == b.from
-                        && f.to == a.to
                         && !f.because.is_empty()
                         && f.range.intersection(&a.range) == Range::empty()
                 })
-                .map(|(k, _)| k)
                 .collect();
             let sides = vec![vec![i], if side_b.is_empty() { vec![j] } else { side_b }];
             let clash = match &a.to {
@@ -418,11 +422,23 @@ fn find_clash(facts: &[Fact], compiler: &Compiler<'_>) -> (Clash, Vec<Vec<usize>
 /// Which facts bring which packages, to explain why a rule's owner is active.
 struct ReachGraph<'f> {
     facts: &'f [Fact],
+    /// Indices of the facts that bring their target, by source package, in order.
+    brought_from: HashMap<&'f Pkg, Vec<usize>>,
 }
 
 impl<'f> ReachGraph<'f> {
     fn new(facts: &'f [Fact]) -> Self {
-        ReachGraph { facts }
+        let mut brought_from: HashMap<&Pkg, Vec<usize>> = HashMap::new();
+        for (i, f) in facts.iter().enumerate() {
+            let brings = f.because.iter().any(Because::brings) && !f.range.contains(&Ver::ABSENT);
+            if brings && f.to != Pkg::Root {
+                brought_from.entry(&f.from).or_default().push(i);
+            }
+        }
+        ReachGraph {
+            facts,
+            brought_from,
+        }
     }
 
     /// Indices of the facts on a shortest chain from hsm.yaml to `target`.
@@ -436,10 +452,9 @@ impl<'f> ReachGraph<'f> {
             if &p == target {
                 break;
             }
-            for (i, f) in self.facts.iter().enumerate() {
-                let brings =
-                    f.because.iter().any(Because::brings) && !f.range.contains(&Ver::ABSENT);
-                if f.from == p && brings && f.to != Pkg::Root && !prev.contains_key(&f.to) {
+            for &i in self.brought_from.get(&p).into_iter().flatten() {
+                let f = &self.facts[i];
+                if !prev.contains_key(&f.to) {
                     prev.insert(f.to.clone(), i);
                     queue.push_back(f.to.clone());
                 }

@@ -1,15 +1,29 @@
-//! A solved stack: every selected component with its version, mode, profile and the chain
-//! of reasons that brought it in.
+//! A solved stack: every selected component with its version, mode, profile and the rules
+//! that brought it in.
 //!
 //! The reasons come from the *active implication graph*: a petgraph graph whose nodes are
 //! the packages in the solution and whose edges are the rules that brought one from another
 //! (only rules that bring something: constraints and conflicts restrict, they never bring).
 //! "Why is X here?" is a shortest path from hsm.yaml to X in that graph.
+//!
+//! # Cost
+//!
+//! Everything here is linear in the size of the solution, because a stack can be a chain
+//! of thousands of implications (`c1` implies `c2` implies … `cN`), and a chain is where
+//! per-component work turns quadratic. So:
+//! - one breadth-first search keeps, per node, the edge it was first reached by (a
+//!   shortest-path tree); a component's chain is a walk up that tree, done only when the
+//!   chain is printed, never stored per component;
+//! - reasons are put into words when they are printed: the selection keeps the group and
+//!   component definitions sentences need ([`Names`]), not the sentences;
+//! - a listing of every component's chain ([`Chains`]) prints at most [`CHAIN_STEPS`] rules
+//!   of a chain before it stops at a package whose chain it already printed, so the
+//!   listing is linear too (printing N full chains of a deep stack would be quadratic).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use semver::Version;
@@ -17,9 +31,13 @@ use serde::Serialize;
 
 use super::compile::{ActiveProfile, Compiler};
 use super::package::{Because, Pkg, Ver};
-use super::words;
+use super::words::{self, Names};
 use crate::manifest::{Mode, Strategy};
-use crate::registry::{Component, Kind};
+use crate::registry::{Component, Group, Kind};
+
+/// How many rules of a chain a listing of chains always prints; past that, it stops at the
+/// first package whose chain is already printed above (see [`Chains`]).
+pub const CHAIN_STEPS: usize = 8;
 
 /// One rule on a reason chain, already in words.
 #[derive(Debug, Clone)]
@@ -46,6 +64,26 @@ impl Serialize for Reason {
     }
 }
 
+/// The rules from hsm.yaml to a package, hsm.yaml's first.
+#[derive(Debug, Clone, Default)]
+pub struct Chain {
+    /// The rules, nearest last. When the chain is cut short, the first rule starts at
+    /// [`Chain::above`] instead of at hsm.yaml.
+    pub steps: Vec<Reason>,
+    /// Set when the chain is cut short: the package, in words ("`c7`", "choice group `g`"),
+    /// whose own chain was printed earlier in the same listing.
+    pub above: Option<String>,
+}
+
+impl Chain {
+    /// The line that stands for the part of a cut chain printed earlier.
+    pub fn above_text(&self) -> Option<String> {
+        self.above
+            .as_ref()
+            .map(|who| format!("… (the chain to {who} is shown above)"))
+    }
+}
+
 /// A component in the stack.
 #[derive(Debug, Clone)]
 pub struct Selected {
@@ -59,9 +97,9 @@ pub struct Selected {
     pub profile: Option<ActiveProfile>,
     /// For services: params merged from every active implication of it (key → values).
     pub params: IndexMap<String, Vec<String>>,
-    /// The shortest chain of reasons from hsm.yaml to this component.
-    pub chain: Vec<Reason>,
     pub component: Arc<Component>,
+    /// Its node in the selection's graph: where its chain of reasons starts.
+    node: NodeIndex,
 }
 
 /// Which option a group holds.
@@ -72,17 +110,25 @@ pub struct GroupChoice {
     pub options: Vec<String>,
 }
 
+type Graph = DiGraph<Pkg, (Option<Ver>, Because)>;
+
 /// The result of a successful solve.
 #[derive(Debug, Clone)]
 pub struct Selection {
     /// Libraries then services, each sorted by name.
     pub components: Vec<Selected>,
     pub groups: Vec<GroupChoice>,
-    graph: DiGraph<Pkg, (Option<Ver>, Because)>,
+    graph: Graph,
     nodes: HashMap<Pkg, NodeIndex>,
     versions: HashMap<Pkg, Ver>,
     /// Breadth-first tree from hsm.yaml: for each node, the edge it was first reached by.
     tree: Vec<Option<EdgeIndex>>,
+    /// For each node, how many rules its chain prints.
+    depth: Vec<usize>,
+    /// For each node that is a component, its index in `components`.
+    component_at: Vec<Option<usize>>,
+    /// The definitions of the groups in the stack, for putting reasons into words.
+    group_defs: HashMap<(Kind, String), Arc<Group>>,
 }
 
 impl Selection {
@@ -98,7 +144,7 @@ impl Selection {
             .filter(|(_, v)| *v != Ver::ABSENT)
             .collect();
         present.sort();
-        let mut graph: DiGraph<Pkg, (Option<Ver>, Because)> = DiGraph::new();
+        let mut graph: Graph = DiGraph::new();
         let mut nodes = HashMap::new();
         for (pkg, ver) in &present {
             versions.insert(pkg.clone(), *ver);
@@ -116,7 +162,8 @@ impl Selection {
             }
         }
 
-        let tree = bfs_tree(&graph, nodes.get(&Pkg::Root).copied());
+        let (tree, depth) = bfs_tree(&graph, nodes.get(&Pkg::Root).copied());
+        let node_count = graph.node_count();
         let mut selection = Selection {
             components: Vec::new(),
             groups: Vec::new(),
@@ -124,7 +171,13 @@ impl Selection {
             nodes,
             versions,
             tree,
+            depth,
+            component_at: vec![None; node_count],
+            group_defs: HashMap::new(),
         };
+        // Where each group's choice is in `groups`: an M-of-N group is one entry however
+        // many of its options are packages.
+        let mut group_at: HashMap<(Kind, Arc<str>), usize> = HashMap::new();
         for (pkg, ver) in &present {
             match pkg {
                 Pkg::Component(kind, name) => {
@@ -142,33 +195,33 @@ impl Selection {
                         mode: compiler.manifest.mode_of(name),
                         profile,
                         params: selection.merged_params(pkg),
-                        chain: selection.chain(pkg, compiler),
                         component,
+                        node: selection.nodes[pkg],
                     });
                 }
-                Pkg::Group(kind, name) => selection.groups.push(GroupChoice {
-                    kind: *kind,
-                    group: name.to_string(),
-                    options: vec![words::option_name(
-                        compiler,
-                        *kind,
-                        name,
-                        ver.index().unwrap_or_default(),
-                    )],
-                }),
-                Pkg::Option(kind, name, i) => {
-                    let option = words::option_name(compiler, *kind, name, *i as usize);
-                    match selection
-                        .groups
-                        .iter_mut()
-                        .find(|g| g.kind == *kind && g.group == **name)
-                    {
-                        Some(g) => g.options.push(option),
-                        None => selection.groups.push(GroupChoice {
-                            kind: *kind,
-                            group: name.to_string(),
-                            options: vec![option],
-                        }),
+                Pkg::Group(kind, name) | Pkg::Option(kind, name, _) => {
+                    let group = compiler.group(*kind, name)?;
+                    let index = match pkg {
+                        Pkg::Option(_, _, i) => *i as usize,
+                        _ => ver.index().unwrap_or_default(),
+                    };
+                    let option = group
+                        .options
+                        .get(index)
+                        .map_or_else(|| format!("#{index}"), |o| o.name.clone());
+                    match group_at.get(&(*kind, name.clone())) {
+                        Some(&at) => selection.groups[at].options.push(option),
+                        None => {
+                            group_at.insert((*kind, name.clone()), selection.groups.len());
+                            selection.groups.push(GroupChoice {
+                                kind: *kind,
+                                group: name.to_string(),
+                                options: vec![option],
+                            });
+                            selection
+                                .group_defs
+                                .insert((*kind, name.to_string()), group);
+                        }
                     }
                 }
                 Pkg::Root => {}
@@ -180,11 +233,24 @@ impl Selection {
         selection
             .groups
             .sort_by(|a, b| (a.kind, &a.group).cmp(&(b.kind, &b.group)));
+        for (i, c) in selection.components.iter().enumerate() {
+            selection.component_at[c.node.index()] = Some(i);
+        }
         Ok(selection)
     }
 
+    /// The component called `name` (the library, if a library and a service share it).
     pub fn get(&self, name: &str) -> Option<&Selected> {
-        self.components.iter().find(|c| c.name == name)
+        self.get_kind(Kind::Library, name)
+            .or_else(|| self.get_kind(Kind::Service, name))
+    }
+
+    /// The component of this kind and name (components are sorted, so this is a search).
+    pub fn get_kind(&self, kind: Kind, name: &str) -> Option<&Selected> {
+        self.components
+            .binary_search_by(|c| (c.kind, c.name.as_str()).cmp(&(kind, name)))
+            .ok()
+            .map(|i| &self.components[i])
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -218,57 +284,73 @@ impl Selection {
     /// Params from every active `implies` of this service, merged per key: values in the
     /// order of their sources (sorted by name), duplicates dropped.
     fn merged_params(&self, pkg: &Pkg) -> IndexMap<String, Vec<String>> {
-        let mut merged: IndexMap<String, Vec<String>> = IndexMap::new();
-        for (_, _, because) in self.incoming(pkg) {
-            if let Because::Implies { params, .. } = because {
-                for (k, v) in params.iter() {
-                    let values = merged.entry(k.clone()).or_default();
-                    if !values.contains(v) {
-                        values.push(v.clone());
-                    }
+        let Some(&ix) = self.nodes.get(pkg) else {
+            return IndexMap::new();
+        };
+        // The order of `incoming`, without copying every rule of every component.
+        let mut sources: Vec<_> = self
+            .graph
+            .edges_directed(ix, petgraph::Direction::Incoming)
+            .filter_map(|e| match &e.weight().1 {
+                Because::Implies { params, .. } if !params.is_empty() => {
+                    Some((&self.graph[e.source()], e.id(), params))
                 }
+                _ => None,
+            })
+            .collect();
+        sources.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        // Sets, not lists: a service that thousands of components pass a value to.
+        let mut merged: IndexMap<&String, IndexSet<&String>> = IndexMap::new();
+        for (_, _, params) in sources {
+            for (k, v) in params.iter() {
+                merged.entry(k).or_default().insert(v);
             }
         }
         merged
+            .into_iter()
+            .map(|(k, values)| (k.clone(), values.into_iter().cloned().collect()))
+            .collect()
     }
 
-    /// The shortest chain of rules from hsm.yaml to `target`, skipping structural steps.
-    fn chain(&self, target: &Pkg, compiler: &Compiler<'_>) -> Vec<Reason> {
-        let Some(&goal) = self.nodes.get(target) else {
-            return Vec::new();
-        };
-        let mut steps = Vec::new();
-        let mut at = goal;
+    /// The rule on `edge`, in words.
+    fn step(&self, edge: EdgeIndex) -> Option<Reason> {
+        let (from, to) = self.graph.edge_endpoints(edge)?;
+        let (ver, because) = &self.graph[edge];
+        Some(Reason {
+            text: words::sentence(&self.graph[from], *ver, &self.graph[to], because, self),
+            because: because.clone(),
+        })
+    }
+
+    /// The rule that brought `c` in: the last rule of its chain (hsm.lock records it).
+    pub fn reason(&self, c: &Selected) -> Option<Reason> {
+        let mut at = c.node;
         while let Some(edge) = self.tree[at.index()] {
-            let Some((from, to)) = self.graph.edge_endpoints(edge) else {
-                break;
-            };
-            let (ver, because) = &self.graph[edge];
-            if !matches!(because, Because::IsOption { .. }) {
-                steps.push(Reason {
-                    text: words::sentence(
-                        &self.graph[from],
-                        *ver,
-                        &self.graph[to],
-                        because,
-                        compiler,
-                    ),
-                    because: because.clone(),
-                });
+            if !matches!(self.graph[edge].1, Because::IsOption { .. }) {
+                return self.step(edge);
             }
-            at = from;
+            at = self.graph.edge_endpoints(edge)?.0;
         }
-        steps.reverse();
-        steps
+        None
+    }
+
+    /// A printer of chains for one listing (see [`Chains`]).
+    pub fn chains(&self) -> Chains<'_> {
+        Chains {
+            selection: self,
+            shown: vec![false; self.graph.node_count()],
+        }
     }
 
     /// Every rule that brings `name` into the stack, each with the chain that activated
-    /// its source (for `hsm why`).
-    pub fn why(&self, name: &str, compiler: &Compiler<'_>) -> Vec<(Reason, Vec<Reason>)> {
+    /// its source (for `hsm why`). The chains are one listing: a long one stops where an
+    /// earlier reason's chain already went.
+    pub fn why(&self, name: &str) -> Vec<(Reason, Chain)> {
         let Some(sel) = self.get(name) else {
             return Vec::new();
         };
         let pkg = Pkg::Component(sel.kind, sel.name.as_str().into());
+        let mut chains = self.chains();
         let mut out = Vec::new();
         for (from, ver, because) in self.incoming(&pkg) {
             // Selecting an option means selecting the component; show the selection itself.
@@ -282,13 +364,12 @@ impl Selection {
                 _ => (from, ver, because),
             };
             let reason = Reason {
-                text: words::sentence(&from, ver, &pkg, &because, compiler),
+                text: words::sentence(&from, ver, &pkg, &because, self),
                 because: because.clone(),
             };
-            let source_chain = if from == Pkg::Root {
-                Vec::new()
-            } else {
-                self.chain(&from, compiler)
+            let source_chain = match self.nodes.get(&from) {
+                Some(&node) if from != Pkg::Root => chains.walk(node),
+                _ => Chain::default(),
             };
             out.push((reason, source_chain));
         }
@@ -297,47 +378,51 @@ impl Selection {
 
     /// Services that service `name` implies, directly or by selecting an option of a service
     /// group, sorted by name (compose `depends_on`).
-    pub fn implied_services(&self, name: &str) -> Vec<String> {
+    pub fn implied_services(&self, name: &str) -> Vec<&Selected> {
         let Some(&ix) = self.nodes.get(&Pkg::Component(Kind::Service, name.into())) else {
             return Vec::new();
         };
-        let mut out: Vec<String> = Vec::new();
+        let mut out: Vec<usize> = Vec::new();
         for e in self.graph.edges(ix) {
             match (&self.graph[e.target()], &e.weight().1) {
-                (Pkg::Component(Kind::Service, target), Because::Implies { .. }) => {
-                    out.push(target.to_string())
+                (Pkg::Component(Kind::Service, _), Because::Implies { .. }) => {
+                    out.extend(self.component_at[e.target().index()]);
                 }
                 (
                     Pkg::Group(Kind::Service, _) | Pkg::Option(Kind::Service, _, _),
                     Because::ImpliesGroup { .. },
                 ) => {
                     for inner in self.graph.edges(e.target()) {
-                        if let (Pkg::Component(Kind::Service, target), Because::IsOption { .. }) =
+                        if let (Pkg::Component(Kind::Service, _), Because::IsOption { .. }) =
                             (&self.graph[inner.target()], &inner.weight().1)
                         {
-                            out.push(target.to_string());
+                            out.extend(self.component_at[inner.target().index()]);
                         }
                     }
                 }
                 _ => {}
             }
         }
-        out.retain(|t| t != name);
-        out.sort();
+        // Components are sorted by kind and name, so their indices sort services by name.
+        out.sort_unstable();
         out.dedup();
-        out
+        out.into_iter()
+            .map(|i| &self.components[i])
+            .filter(|c| c.name != name)
+            .collect()
     }
 
     /// The stack as a graph: hsm.yaml, every group that holds an option, every component,
     /// and every rule that brought one from another (for `hsm graph`). Nodes come in a
     /// stable order (hsm.yaml, groups, then components as in [`Selection::components`]);
     /// an M-of-N group is one node however many options it holds.
-    pub fn stack_graph(&self, compiler: &Compiler<'_>) -> StackGraph {
+    pub fn stack_graph(&self) -> StackGraph {
         let mut nodes = vec![StackNode::Manifest];
         let mut index: HashMap<Pkg, usize> = HashMap::from([(Pkg::Root, 0)]);
         for g in &self.groups {
-            let strategy = compiler
-                .group(g.kind, &g.group)
+            let strategy = self
+                .group_defs
+                .get(&(g.kind, g.group.clone()))
                 .map_or(Strategy::OneOfN, |group| group.strategy);
             index.insert(Pkg::Group(g.kind, g.group.as_str().into()), nodes.len());
             nodes.push(StackNode::Group {
@@ -362,24 +447,25 @@ impl Selection {
             other => index.get(other).copied(),
         };
         let mut edges: Vec<StackEdge> = Vec::new();
+        // The options of an M-of-N group are one node, so their rules can coincide.
+        let mut seen: HashSet<(usize, usize, String, String)> = HashSet::new();
         for e in self.graph.edge_references() {
             let (from_pkg, to_pkg) = (&self.graph[e.source()], &self.graph[e.target()]);
             let (Some(from), Some(to)) = (node_of(from_pkg), node_of(to_pkg)) else {
                 continue;
             };
             let (ver, because) = e.weight();
-            let edge = StackEdge {
+            let (rule, at) = (rule_words(because), because.origin().short());
+            if !seen.insert((from, to, rule.clone(), at.clone())) {
+                continue;
+            }
+            edges.push(StackEdge {
                 from,
                 to,
-                rule: rule_words(because),
-                sentence: words::sentence(from_pkg, *ver, to_pkg, because, compiler),
-                at: because.origin().short(),
-            };
-            if !edges.iter().any(|x| {
-                (x.from, x.to, &x.rule, &x.at) == (edge.from, edge.to, &edge.rule, &edge.at)
-            }) {
-                edges.push(edge);
-            }
+                rule,
+                sentence: words::sentence(from_pkg, *ver, to_pkg, because, self),
+                at,
+            });
         }
         edges.sort_by(|a, b| (a.from, a.to, &a.at, &a.rule).cmp(&(b.from, b.to, &b.at, &b.rule)));
         StackGraph { nodes, edges }
@@ -388,6 +474,73 @@ impl Selection {
     /// The solver version of a package (for the scenario runner and tests).
     pub fn version_of(&self, pkg: &Pkg) -> Option<Ver> {
         self.versions.get(pkg).copied()
+    }
+}
+
+impl Names for Selection {
+    fn option_name(&self, kind: Kind, group: &str, index: usize) -> String {
+        self.group_defs
+            .get(&(kind, group.to_string()))
+            .and_then(|g| g.options.get(index))
+            .map_or_else(|| format!("#{index}"), |o| o.name.clone())
+    }
+
+    fn version_label(&self, kind: Kind, name: &str, v: Ver) -> Option<String> {
+        self.get_kind(kind, name)?
+            .component
+            .versions
+            .get(v.index()?)?
+            .version
+            .as_ref()
+            .map(ToString::to_string)
+    }
+}
+
+/// Chains of reasons for one listing (`resolve --explain`, `why`), linear in the size of
+/// the stack however deep it is.
+///
+/// Each chain is walked from its package up the shortest-path tree towards hsm.yaml. The
+/// first [`CHAIN_STEPS`] rules are always printed, so a chain of realistic length reads in
+/// full; past that the walk stops at the first package whose chain this listing already
+/// printed (as a chain of its own or as part of another), and says so. Every package's
+/// rule is then printed past the first [`CHAIN_STEPS`] of a chain at most once, and the
+/// whole listing is at most `CHAIN_STEPS + 1` rules per package.
+#[derive(Debug)]
+pub struct Chains<'s> {
+    selection: &'s Selection,
+    /// Nodes whose rule, and so whose chain, has been printed.
+    shown: Vec<bool>,
+}
+
+impl Chains<'_> {
+    /// The chain of reasons from hsm.yaml to `c`.
+    pub fn of(&mut self, c: &Selected) -> Chain {
+        self.walk(c.node)
+    }
+
+    fn walk(&mut self, node: NodeIndex) -> Chain {
+        let s = self.selection;
+        let mut chain = Chain::default();
+        let mut at = node;
+        while let Some(edge) = s.tree[at.index()] {
+            // Cut only where it saves lines: a pointer for a single rule saves none.
+            if chain.steps.len() >= CHAIN_STEPS && self.shown[at.index()] && s.depth[at.index()] > 1
+            {
+                chain.above = Some(words::subject(&s.graph[at], s));
+                break;
+            }
+            self.shown[at.index()] = true;
+            let Some((from, _)) = s.graph.edge_endpoints(edge) else {
+                break;
+            };
+            // An option *is* its component: no rule to print.
+            if !matches!(s.graph[edge].1, Because::IsOption { .. }) {
+                chain.steps.extend(s.step(edge));
+            }
+            at = from;
+        }
+        chain.steps.reverse();
+        chain
     }
 }
 
@@ -452,13 +605,14 @@ fn rule_words(because: &Because) -> String {
 
 /// One breadth-first search from hsm.yaml, visiting edges in a stable order (by target
 /// package, then rule order) so that ties break the same way on every run. Every node's
-/// shortest chain is then a walk up this tree.
-fn bfs_tree(
-    graph: &DiGraph<Pkg, (Option<Ver>, Because)>,
-    root: Option<NodeIndex>,
-) -> Vec<Option<EdgeIndex>> {
+/// shortest chain is then a walk up this tree. Also returns each node's depth in printed
+/// rules (an option's structural step to its component prints nothing).
+fn bfs_tree(graph: &Graph, root: Option<NodeIndex>) -> (Vec<Option<EdgeIndex>>, Vec<usize>) {
     let mut tree = vec![None; graph.node_count()];
-    let Some(root) = root else { return tree };
+    let mut depth = vec![0; graph.node_count()];
+    let Some(root) = root else {
+        return (tree, depth);
+    };
     let mut seen = vec![false; graph.node_count()];
     seen[root.index()] = true;
     let mut queue = VecDeque::from([root]);
@@ -470,9 +624,11 @@ fn bfs_tree(
             if !seen[t.index()] {
                 seen[t.index()] = true;
                 tree[t.index()] = Some(id);
+                let structural = matches!(graph[id].1, Because::IsOption { .. });
+                depth[t.index()] = depth[n.index()] + usize::from(!structural);
                 queue.push_back(t);
             }
         }
     }
-    tree
+    (tree, depth)
 }

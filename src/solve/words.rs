@@ -8,14 +8,36 @@ use super::compile::Compiler;
 use super::package::{Because, Pkg, Range, Ver};
 use crate::registry::Kind;
 
+/// What a sentence needs besides the rule itself: the names of options and versions.
+///
+/// The compiler answers from the registry. A [`Selection`](super::Selection) answers from
+/// the definitions it holds, so it can put its reasons into words when they are printed,
+/// long after the solve, instead of rendering every reason up front.
+pub trait Names {
+    /// The name of option `index` of a group ("#3" if there is no such option).
+    fn option_name(&self, kind: Kind, group: &str, index: usize) -> String;
+    /// The version a component has at solver version `v`, if it declares one.
+    fn version_label(&self, kind: Kind, name: &str, v: Ver) -> Option<String>;
+}
+
+impl Names for Compiler<'_> {
+    fn option_name(&self, kind: Kind, group: &str, index: usize) -> String {
+        option_name(self, kind, group, index)
+    }
+
+    fn version_label(&self, kind: Kind, name: &str, v: Ver) -> Option<String> {
+        version_label(self, kind, name, v)
+    }
+}
+
 /// How a package is named as the subject of a sentence.
-pub fn subject(pkg: &Pkg, compiler: &Compiler<'_>) -> String {
+pub fn subject(pkg: &Pkg, names: &(impl Names + ?Sized)) -> String {
     match pkg {
         Pkg::Root => "hsm.yaml".to_string(),
         Pkg::Component(_, name) => format!("`{name}`"),
         Pkg::Group(kind, name) => format!("{} group `{name}`", group_word(*kind)),
         Pkg::Option(kind, group, i) => {
-            let option = option_name(compiler, *kind, group, *i as usize);
+            let option = names.option_name(*kind, group, *i as usize);
             format!("option `{option}` of {} group `{group}`", group_word(*kind))
         }
     }
@@ -23,17 +45,17 @@ pub fn subject(pkg: &Pkg, compiler: &Compiler<'_>) -> String {
 
 /// The subject of a rule held by a specific package version ("option `x` of group `g`",
 /// "`qdrant-adapter` 1.12.1").
-pub fn subject_at(pkg: &Pkg, ver: Option<Ver>, compiler: &Compiler<'_>) -> String {
+pub fn subject_at(pkg: &Pkg, ver: Option<Ver>, names: &(impl Names + ?Sized)) -> String {
     match (pkg, ver) {
         (Pkg::Group(kind, group), Some(v)) => {
-            let option = option_name(compiler, *kind, group, v.index().unwrap_or_default());
+            let option = names.option_name(*kind, group, v.index().unwrap_or_default());
             format!("option `{option}` of {} group `{group}`", group_word(*kind))
         }
-        (Pkg::Component(kind, name), Some(v)) => match version_label(compiler, *kind, name, v) {
+        (Pkg::Component(kind, name), Some(v)) => match names.version_label(*kind, name, v) {
             Some(label) => format!("`{name}` {label}"),
             None => format!("`{name}`"),
         },
-        _ => subject(pkg, compiler),
+        _ => subject(pkg, names),
     }
 }
 
@@ -65,11 +87,11 @@ pub fn sentence(
     ver: Option<Ver>,
     to: &Pkg,
     because: &Because,
-    compiler: &Compiler<'_>,
+    names: &(impl Names + ?Sized),
 ) -> String {
     let target = match to {
         Pkg::Component(_, n) => format!("`{n}`"),
-        other => subject(other, compiler),
+        other => subject(other, names),
     };
     match because {
         Because::Selects {
@@ -90,9 +112,9 @@ pub fn sentence(
         Because::IsOption { group, option, .. } => {
             format!("option `{option}` of group `{group}` is {target}")
         }
-        Because::Implies { .. } => format!("{} implies {target}", subject_at(from, ver, compiler)),
+        Because::Implies { .. } => format!("{} implies {target}", subject_at(from, ver, names)),
         Because::ImpliesGroup { group, options, .. } => {
-            let who = subject_at(from, ver, compiler);
+            let who = subject_at(from, ver, names);
             let kind = match to {
                 Pkg::Group(k, _) | Pkg::Option(k, _, _) | Pkg::Component(k, _) => *k,
                 Pkg::Root => Kind::Service,
@@ -118,12 +140,11 @@ pub fn sentence(
         }
         Because::Requires { text, .. } => format!(
             "{} requires {target} `{text}`",
-            subject_at(from, ver, compiler)
+            subject_at(from, ver, names)
         ),
-        Because::Conflicts { .. } => format!(
-            "{} conflicts with {target}",
-            subject_at(from, ver, compiler)
-        ),
+        Because::Conflicts { .. } => {
+            format!("{} conflicts with {target}", subject_at(from, ver, names))
+        }
     }
 }
 

@@ -99,6 +99,23 @@ impl Test {
             None => self.command(args).output().unwrap(),
             Some(limit) => self.output_within(args, limit),
         };
+        self.output(out)
+    }
+
+    /// Run `hsm ARGS` with its address space limited to `mib` MiB (`ulimit -v` in a
+    /// shell that then execs hsm): a command whose memory grows out of proportion to its
+    /// input fails, instead of slowing the machine down until the test times out.
+    pub fn hsm_within(&self, mib: u64, args: &[&str]) -> Output {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mib * 1024))
+            .arg(env!("CARGO_BIN_EXE_hsm"))
+            .args(args);
+        let out = self.configure(cmd).output().unwrap();
+        self.output(out)
+    }
+
+    fn output(&self, out: std::process::Output) -> Output {
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).unwrap(),
@@ -147,8 +164,13 @@ impl Test {
     /// The `hsm ARGS` command, not started (for tests that kill or race it).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hsm"));
-        cmd.args(args)
-            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
+        cmd.args(args);
+        self.configure(cmd)
+    }
+
+    /// The working directory and environment every run gets.
+    fn configure(&self, mut cmd: Command) -> Command {
+        cmd.current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env_remove("HSM_REGISTRY_PATH")
             .env_remove("COLUMNS")
             .env("NO_COLOR", "1");
