@@ -14,7 +14,12 @@
 //!   reason per component), on a solved stack.
 //!
 //! Outside the timed loops every benchmark checks that the stack holds all `n` components.
-//! Compare sizes: the time per component should stay flat from 1k to 100k.
+//! Compare sizes: the time per component should stay flat from 1k to 100k. It grows a little
+//! (about 30 µs at 1k, 60 µs at 100k for `solve_chain`) with the heap: the profile at 100k
+//! is the allocator, YAML parsing and pubgrub, with no step that depends on `n`.
+//! `solve_fan` at 100k spends a third of its time in pubgrub's unit propagation, which
+//! keeps the packages to revisit in a list it scans linearly (a component that implies
+//! 100 000 others puts them all there at once); at 10k that is negligible.
 
 use std::path::Path;
 
