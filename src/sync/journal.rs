@@ -205,11 +205,6 @@ pub fn check_project_path(root: &Path, rel: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The journal directory, for error messages.
-pub fn journal_dir(root: &Path) -> std::path::PathBuf {
-    root.join(STATE_DIR).join(JOURNAL)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
