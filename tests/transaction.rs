@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -636,7 +637,10 @@ impl Holder {
         let _ = std::fs::remove_file(&held);
         let child = Command::new("flock")
             .arg(t.path())
-            .args(["-c", &format!("touch {}; sleep 30", held.display())])
+            .args(["-c", &format!("touch {}; exec sleep 30", held.display())])
+            // Its own process group, so that drop can end flock, the shell and
+            // the sleep together: any of them left alive keeps the lock.
+            .process_group(0)
             .spawn()
             .expect("util-linux flock");
         for _ in 0..500 {
@@ -653,9 +657,10 @@ impl Holder {
 
 impl Drop for Holder {
     fn drop(&mut self) {
-        // `flock -c` runs the command in a child shell: kill the whole tree.
-        let _ = Command::new("pkill")
-            .args(["-P", &self.0.id().to_string()])
+        // `flock -c` runs the command in a child shell, which may fork the
+        // sleep: kill the whole process group, not just flock's children.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
             .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
