@@ -21,12 +21,14 @@ pub mod cli;
 pub mod error;
 pub mod lint;
 pub mod manifest;
+pub mod ops;
 pub mod registry;
 pub mod render;
 pub mod scenario;
 pub mod solve;
 pub mod source;
 pub mod sync;
+pub mod vocab;
 pub(crate) mod yamledit;
 
 pub use error::{Error, ErrorKind};

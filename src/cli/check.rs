@@ -4,13 +4,14 @@
 
 use std::process::ExitCode;
 
+use super::Format;
 use super::output::outln;
 use super::output::{conflict_json, count_summary};
-use super::{Context, Format};
 use crate::error::Error;
+use crate::ops::Workspace;
 use crate::sync::Prepared;
 
-pub fn run(ctx: &Context, format: Format, locked: bool) -> Result<ExitCode, Error> {
+pub fn run(ctx: &Workspace, format: Format, locked: bool) -> Result<ExitCode, Error> {
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
     // Every check a sync makes before writing, so that a passing check means

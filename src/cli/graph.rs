@@ -2,14 +2,15 @@
 
 use std::process::ExitCode;
 
+use super::GraphFormat;
 use super::output::out;
-use super::{Context, GraphFormat};
 use crate::error::{Error, ErrorKind};
+use crate::ops::Workspace;
 use crate::solve::diagram::Diagram;
 use crate::solve::graph::ImplicationGraph;
 use crate::solve::{Compiler, Outcome, solve_with};
 
-pub fn run(ctx: &Context, format: GraphFormat, registry_wide: bool) -> Result<ExitCode, Error> {
+pub fn run(ctx: &Workspace, format: GraphFormat, registry_wide: bool) -> Result<ExitCode, Error> {
     let diagram = if registry_wide {
         let manifest = ctx.manifest().ok();
         let registry = ctx.registry(manifest.as_ref())?;

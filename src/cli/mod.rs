@@ -20,10 +20,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, ErrorKind};
-use crate::manifest::{MANIFEST_FILE, Manifest, Mode};
+use crate::manifest::Mode;
+use crate::ops::Workspace;
 use crate::registry::Kind;
-use crate::registry::{Registry, location};
-use crate::sync::{ProjectLock, Recovery, Waiting};
 
 use output::outln;
 pub use output::render_error;
@@ -113,7 +112,7 @@ pub enum Command {
     /// Set the mode (dev or prod) of the named components, or of every component in hsm.yaml.
     Mode {
         #[arg(value_enum)]
-        mode: ModeArg,
+        mode: Mode,
         names: Vec<String>,
         /// Write hsm.yaml even if the stack would not solve.
         #[arg(long)]
@@ -217,7 +216,7 @@ pub enum ComponentCommand {
     Mode {
         name: String,
         #[arg(value_enum)]
-        mode: ModeArg,
+        mode: Mode,
         #[arg(long)]
         force: bool,
     },
@@ -252,8 +251,8 @@ pub enum ServiceCommand {
         /// The service's name.
         name: String,
         /// docker/podman: a directory with a Dockerfile; uv: a uv project.
-        #[arg(long, value_enum, default_value_t = scaffold::RuntimeArg::Docker)]
-        runtime: scaffold::RuntimeArg,
+        #[arg(long, value_enum, default_value_t = crate::vocab::Runtime::Docker)]
+        runtime: crate::vocab::Runtime,
         /// The directory to create, inside the project (default: services/NAME).
         #[arg(long, short = 'p', value_name = "PATH")]
         path: Option<PathBuf>,
@@ -310,137 +309,27 @@ pub enum RegistryCommand {
     Group(registry_edit::GroupCommand),
 }
 
-/// `dev` or `prod` on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModeArg {
-    Dev,
-    Prod,
-}
-
-impl From<ModeArg> for Mode {
-    fn from(m: ModeArg) -> Mode {
-        match m {
-            ModeArg::Dev => Mode::Dev,
-            ModeArg::Prod => Mode::Prod,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
 }
 
-/// What every handler needs: where we are and which registry to use.
-#[derive(Debug)]
-pub struct Context {
-    pub cwd: PathBuf,
-    pub root: PathBuf,
-    pub registry_flag: Option<PathBuf>,
-    pub registry_env: Option<PathBuf>,
-    pub lock_timeout: std::time::Duration,
-}
-
-impl Context {
-    fn from_cli(cli: &Cli) -> Result<Context, Error> {
-        let cwd = std::env::current_dir().map_err(|e| Error::io(Path::new("."), &e))?;
-        let root = match &cli.directory {
-            Some(d) => cwd.join(d),
-            None => cwd.clone(),
-        };
-        Ok(Context {
-            root,
-            cwd,
-            registry_flag: cli.registry.clone(),
-            registry_env: std::env::var_os("HSM_REGISTRY_PATH").map(PathBuf::from),
-            lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
-        })
-    }
-
-    pub fn manifest(&self) -> Result<Manifest, Error> {
-        let path = self.root.join(MANIFEST_FILE);
-        let display = location::relative_display(&path, &self.cwd);
-        let Some(text) = crate::source::read_text(&path, &display)? else {
-            let place = match location::relative_display(&self.root, &self.cwd).as_str() {
-                "." => "the current directory".to_string(),
-                other => other.to_string(),
-            };
-            return Err(Error::new(
-                ErrorKind::NoManifest,
-                format!("no {MANIFEST_FILE} in {place}"),
-            )
-            .with_help(
-                "run `hsm init` to create one, or pass `--directory` to point at the project",
-            ));
-        };
-        Manifest::from_text(&display, &self.root, text)
-    }
-
-    /// Take the project lock for a command that changes the project: wait for another hsm
-    /// (saying so once), then roll back a sync that was interrupted.
-    pub fn lock(&self) -> Result<ProjectLock, Error> {
-        let root = &self.root;
-        let lock = ProjectLock::acquire(
-            root,
-            self.lock_timeout,
-            &mut |waiting| eprintln!("hsm: {}", waiting_words(waiting, self.lock_timeout)),
-            &mut || crate::sync::transaction::stop_orphans(root),
-        )?;
-        self.recover(&lock)?;
-        Ok(lock)
-    }
-
-    /// Lock a directory other than the project (a registry being edited), waiting like
-    /// [`Context::lock`].
-    pub fn lock_dir(&self, dir: &Path) -> Result<ProjectLock, Error> {
-        ProjectLock::acquire(
-            dir,
-            self.lock_timeout,
-            &mut |waiting| eprintln!("hsm: {}", waiting_words(waiting, self.lock_timeout)),
-            &mut || None,
-        )
-    }
-
-    /// Roll back a sync that was interrupted (crash, kill), with the project lock held.
-    fn recover(&self, lock: &ProjectLock) -> Result<(), Error> {
-        match crate::sync::recover(lock)? {
-            Recovery::Nothing => {}
-            Recovery::RolledBack => {
-                eprintln!("hsm: rolled back an interrupted sync; every file is as it was before it")
-            }
-            Recovery::Cleared(why) => eprintln!(
-                "hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust ({why}); no file was restored"
-            ),
-        }
-        Ok(())
-    }
-
-    /// Before a read-only command: if a sync was interrupted, undo it first — unless a
-    /// sync is in progress right now, which a read-only command never waits for.
-    fn recover_if_interrupted(&self) -> Result<(), Error> {
-        use crate::sync::transaction;
-        if !transaction::interrupted(&self.root) {
-            return Ok(());
-        }
-        match ProjectLock::try_acquire(&self.root)? {
-            Some(lock) => self.recover(&lock),
-            None if transaction::owner_alive(&self.root) => Ok(()),
-            // The sync was killed, and the tool it ran holds the lock: stop it and recover.
-            None => self.lock().map(drop),
-        }
-    }
-
-    pub fn registry(&self, manifest: Option<&Manifest>) -> Result<Registry, Error> {
-        let (store, _) = location::locate(
-            self.registry_flag.as_deref(),
-            self.registry_env.as_deref(),
-            manifest,
-            &self.root,
-            &self.cwd,
-        )?;
-        Ok(Registry::new(store))
-    }
+/// The workspace the command line describes.
+fn workspace(cli: &Cli) -> Result<Workspace, Error> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(Path::new("."), &e))?;
+    let root = match &cli.directory {
+        Some(d) => cwd.join(d),
+        None => cwd.clone(),
+    };
+    Ok(Workspace {
+        root,
+        cwd,
+        registry_flag: cli.registry.clone(),
+        registry_env: std::env::var_os("HSM_REGISTRY_PATH").map(PathBuf::from),
+        lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
+        notify: |notice| eprintln!("hsm: {notice}"),
+    })
 }
 
 /// Entry point of the binary.
@@ -475,7 +364,7 @@ pub fn main() -> ExitCode {
             }
         )
     );
-    let result = Context::from_cli(&cli).and_then(|ctx| {
+    let result = workspace(&cli).and_then(|ctx| {
         // Commands that change the project recover under the lock they take themselves.
         if !changes_project(&cli.command) {
             ctx.recover_if_interrupted()?;
@@ -521,24 +410,6 @@ fn changes_project(command: &Command) -> bool {
     }
 }
 
-/// The line a command prints when it has to wait for the project lock.
-fn waiting_words(waiting: Waiting, timeout: std::time::Duration) -> String {
-    match waiting {
-        Waiting::Hsm(Some(pid)) => format!(
-            "waiting for another hsm (pid {pid}) to finish with this project (up to {} s; see --lock-timeout)",
-            timeout.as_secs()
-        ),
-        Waiting::Hsm(None) => format!(
-            "waiting for another hsm to finish with this project (up to {} s; see --lock-timeout)",
-            timeout.as_secs()
-        ),
-        Waiting::Orphan(p) => format!(
-            "stopping a tool (pid {}) that a killed sync left running",
-            p.pid
-        ),
-    }
-}
-
 /// Commands that only print something fixed: they need no project and run no recovery.
 fn print_only(command: &Command) -> Option<ExitCode> {
     match command {
@@ -554,7 +425,7 @@ fn print_only(command: &Command) -> Option<ExitCode> {
     Some(ExitCode::SUCCESS)
 }
 
-fn component(ctx: &Context, kind: Kind, command: &ComponentCommand) -> Result<ExitCode, Error> {
+fn component(ctx: &Workspace, kind: Kind, command: &ComponentCommand) -> Result<ExitCode, Error> {
     match command {
         ComponentCommand::Add {
             name,
@@ -581,17 +452,13 @@ fn component(ctx: &Context, kind: Kind, command: &ComponentCommand) -> Result<Ex
         ComponentCommand::Remove { name, group, force } => {
             project::component_remove(ctx, kind, name, group.as_deref(), *force)
         }
-        ComponentCommand::Mode { name, mode, force } => project::mode(
-            ctx,
-            (*mode).into(),
-            std::slice::from_ref(name),
-            Some(kind),
-            *force,
-        ),
+        ComponentCommand::Mode { name, mode, force } => {
+            project::mode(ctx, *mode, std::slice::from_ref(name), Some(kind), *force)
+        }
     }
 }
 
-fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
+fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
     match command {
         Command::Resolve { explain, format } => resolve::run(ctx, *explain, *format),
         Command::Why { name, format } => why::run(ctx, name, *format),
@@ -653,9 +520,7 @@ fn run(ctx: &Context, command: &Command) -> Result<ExitCode, Error> {
             *git_init,
             !*no_register,
         ),
-        Command::Mode { mode, names, force } => {
-            project::mode(ctx, (*mode).into(), names, None, *force)
-        }
+        Command::Mode { mode, names, force } => project::mode(ctx, *mode, names, None, *force),
         Command::List { format } => project::list(ctx, *format),
         Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
         Command::Registry(RegistryCommand::Lint {

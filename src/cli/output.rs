@@ -7,6 +7,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use crate::error::{Error, ErrorKind};
 use crate::solve::{Conflict, Selected, Selection};
+use crate::vocab::count;
 
 /// Write to stdout. A closed pipe (`hsm resolve | head`) ends the process quietly instead
 /// of panicking like `print!` would.
@@ -219,17 +220,10 @@ pub fn count_summary(selection: &Selection) -> String {
         .count();
     let svcs = selection.components.len() - libs;
     format!(
-        "{} component{} ({} librar{}, {} service{})",
-        selection.components.len(),
-        if selection.components.len() == 1 {
-            ""
-        } else {
-            "s"
-        },
-        libs,
-        if libs == 1 { "y" } else { "ies" },
-        svcs,
-        if svcs == 1 { "" } else { "s" }
+        "{} ({}, {})",
+        count(selection.components.len(), "component"),
+        count(libs, "library"),
+        count(svcs, "service")
     )
 }
 

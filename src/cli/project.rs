@@ -9,11 +9,12 @@
 use std::collections::HashSet;
 use std::process::ExitCode;
 
+use super::Format;
 use super::output::outln;
-use super::{Context, Format};
 use crate::error::{Error, ErrorKind};
 use crate::manifest::edit::{Editor, initial_document};
 use crate::manifest::{MANIFEST_FILE, Manifest, Mode, Section, Strategy};
+use crate::ops::Workspace;
 use crate::registry::{Group, Kind, Registry};
 use crate::solve::{Outcome, solve};
 use crate::source::did_you_mean_hint;
@@ -21,7 +22,7 @@ use crate::sync::files::replace_file;
 
 /// Edit hsm.yaml under the project lock: read, apply `edit`, check, write.
 fn edit(
-    ctx: &Context,
+    ctx: &Workspace,
     force: bool,
     edit: impl FnOnce(&mut Editor, &Registry) -> Result<String, Error>,
 ) -> Result<ExitCode, Error> {
@@ -179,7 +180,7 @@ fn section(kind: Kind) -> Section {
     }
 }
 
-pub fn init(ctx: &Context, name: Option<&str>) -> Result<ExitCode, Error> {
+pub fn init(ctx: &Workspace, name: Option<&str>) -> Result<ExitCode, Error> {
     let _lock = ctx.lock()?;
     let path = ctx.root.join(MANIFEST_FILE);
     if path.exists() {
@@ -220,7 +221,7 @@ pub fn init(ctx: &Context, name: Option<&str>) -> Result<ExitCode, Error> {
 }
 
 pub fn group_add(
-    ctx: &Context,
+    ctx: &Workspace,
     group: &str,
     option: &str,
     force: bool,
@@ -254,7 +255,7 @@ pub fn group_add(
 }
 
 pub fn group_remove_option(
-    ctx: &Context,
+    ctx: &Workspace,
     group: &str,
     option: &str,
     force: bool,
@@ -272,7 +273,7 @@ pub fn group_remove_option(
     })
 }
 
-pub fn group_remove(ctx: &Context, group: &str, force: bool) -> Result<ExitCode, Error> {
+pub fn group_remove(ctx: &Workspace, group: &str, force: bool) -> Result<ExitCode, Error> {
     edit(ctx, force, |ed, _| {
         let removed = ed.group_remove(Section::Libraries, group)?
             || ed.group_remove(Section::Services, group)?;
@@ -288,7 +289,7 @@ pub fn group_remove(ctx: &Context, group: &str, force: bool) -> Result<ExitCode,
 }
 
 pub fn component_add(
-    ctx: &Context,
+    ctx: &Workspace,
     kind: Kind,
     name: &str,
     group: Option<&str>,
@@ -306,7 +307,7 @@ pub fn component_add(
 }
 
 pub fn component_remove(
-    ctx: &Context,
+    ctx: &Workspace,
     kind: Kind,
     name: &str,
     group: Option<&str>,
@@ -345,7 +346,7 @@ pub fn component_remove(
 
 /// `hsm mode M [NAME...]`: no names means every component hsm.yaml names.
 pub fn mode(
-    ctx: &Context,
+    ctx: &Workspace,
     mode: Mode,
     names: &[String],
     kind: Option<Kind>,
@@ -399,7 +400,7 @@ pub fn mode(
 }
 
 /// `hsm list`: the stack as a tree, with versions and modes.
-pub fn list(ctx: &Context, format: Format) -> Result<ExitCode, Error> {
+pub fn list(ctx: &Workspace, format: Format) -> Result<ExitCode, Error> {
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
     let outcome = solve(&manifest, &registry)?;

@@ -5,13 +5,14 @@ use std::process::ExitCode;
 
 use std::io::IsTerminal;
 
+use super::Format;
 use super::output::{color, out, outln, render_error, render_report};
-use super::{Context, Format};
 use crate::error::Error;
+use crate::ops::Workspace;
 use crate::registry::{Registry, location};
 use crate::scenario::{Suite, collect};
 
-pub fn test(ctx: &Context, paths: &[PathBuf]) -> Result<ExitCode, Error> {
+pub fn test(ctx: &Workspace, paths: &[PathBuf]) -> Result<ExitCode, Error> {
     let paths: Vec<PathBuf> = if paths.is_empty() {
         vec![ctx.root.join("rules")]
     } else {
@@ -62,7 +63,7 @@ pub fn test(ctx: &Context, paths: &[PathBuf]) -> Result<ExitCode, Error> {
 
 /// Every check of the whole registry (see [`crate::lint`]); exit 1 on errors, or on
 /// warnings with `--deny-warnings`.
-pub fn lint(ctx: &Context, deny_warnings: bool, format: Format) -> Result<ExitCode, Error> {
+pub fn lint(ctx: &Workspace, deny_warnings: bool, format: Format) -> Result<ExitCode, Error> {
     let manifest = ctx.manifest().ok();
     let registry = ctx.registry(manifest.as_ref())?;
     let report = crate::lint::lint(&registry, &ctx.root);
@@ -101,9 +102,9 @@ pub fn lint(ctx: &Context, deny_warnings: bool, format: Format) -> Result<ExitCo
             }
             outln!(
                 "{} checked in {root}: {}, {}",
-                plural(report.files, "file"),
-                plural(report.errors(), "error"),
-                plural(report.warnings(), "warning")
+                crate::vocab::count(report.files, "file"),
+                crate::vocab::count(report.errors(), "error"),
+                crate::vocab::count(report.warnings(), "warning")
             );
         }
     }
@@ -113,12 +114,4 @@ pub fn lint(ctx: &Context, deny_warnings: bool, format: Format) -> Result<ExitCo
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

@@ -13,16 +13,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::vocab::Runtime;
 use clap::{Args, Subcommand, ValueEnum};
 use indexmap::IndexMap;
 
-use super::Context;
 use super::output::outln;
 use crate::error::{Error, ErrorKind};
 use crate::manifest::{MANIFEST_FILE, Manifest, Strategy};
+use crate::ops::Workspace;
 use crate::registry::edit::{
     FileEditor, ImpliedValue, ImpliesOf, LibrarySource, NewGroup, NewLibrary, NewService, check,
-    group_type, new_group, new_library, new_service,
+    new_group, new_library, new_service,
 };
 use crate::registry::location::{self, RegistryChoice};
 use crate::registry::model::{GroupFile, LibraryFile, ServiceFile};
@@ -161,41 +162,20 @@ pub struct Remove {
 #[derive(Debug, Args)]
 pub struct WhichGroup {
     /// library_group or service_group (needed only when both exist with that name).
-    #[arg(long = "type", short = 't', value_enum, value_name = "TYPE")]
-    kind: Option<GroupTypeArg>,
+    #[arg(long = "type", short = 't', value_parser = group_type_arg(), value_name = "TYPE")]
+    kind: Option<Kind>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum GroupTypeArg {
-    LibraryGroup,
-    ServiceGroup,
-}
-
-impl From<GroupTypeArg> for Kind {
-    fn from(t: GroupTypeArg) -> Kind {
-        match t {
-            GroupTypeArg::LibraryGroup => Kind::Library,
-            GroupTypeArg::ServiceGroup => Kind::Service,
+/// `--type library_group|service_group` (the original hsm's words): a kind of group.
+fn group_type_arg() -> impl clap::builder::TypedValueParser<Value = Kind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Kind::ALL.map(Kind::group_type)).map(|t| {
+        if t == Kind::Library.group_type() {
+            Kind::Library
+        } else {
+            Kind::Service
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StrategyArg {
-    #[value(name = "1-of-N")]
-    OneOfN,
-    #[value(name = "M-of-N")]
-    ManyOfN,
-}
-
-impl From<StrategyArg> for Strategy {
-    fn from(s: StrategyArg) -> Strategy {
-        match s {
-            StrategyArg::OneOfN => Strategy::OneOfN,
-            StrategyArg::ManyOfN => Strategy::ManyOfN,
-        }
-    }
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -203,13 +183,6 @@ pub enum ProdType {
     Pypi,
     Git,
     Local,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RuntimeArg {
-    Docker,
-    Podman,
-    Uv,
 }
 
 #[derive(Debug, Args)]
@@ -282,8 +255,8 @@ pub struct ServiceAdd {
     #[arg(long = "dev-env-file", value_name = "PATH", requires = "build_path")]
     dev_env_files: Vec<String>,
     /// Runtime of the `default` deployment profile.
-    #[arg(long, value_enum, default_value_t = RuntimeArg::Docker)]
-    runtime: RuntimeArg,
+    #[arg(long, value_enum, default_value_t = Runtime::Docker)]
+    runtime: Runtime,
     /// Never prompt (accepted for scripts; hsm's add commands do not prompt).
     #[arg(long)]
     no_input: bool,
@@ -296,11 +269,11 @@ pub struct ServiceAdd {
 pub struct GroupAdd {
     name: String,
     /// library_group (options are libraries) or service_group (options are services).
-    #[arg(long = "type", short = 't', value_enum, value_name = "TYPE")]
-    kind: GroupTypeArg,
+    #[arg(long = "type", short = 't', value_parser = group_type_arg(), value_name = "TYPE")]
+    kind: Kind,
     /// 1-of-N (exactly one option) or M-of-N (any number).
     #[arg(long, short = 's', value_enum)]
-    strategy: StrategyArg,
+    strategy: Strategy,
     /// An option (a library or service of the registry); repeat for more.
     #[arg(long = "option", short = 'o', value_name = "OPTION")]
     options: Vec<String>,
@@ -323,7 +296,7 @@ pub struct GroupAdd {
 
 /// Run `hsm registry library ...` / `service ...`.
 pub fn component(
-    ctx: &Context,
+    ctx: &Workspace,
     kind: Kind,
     command: ComponentCommand<'_>,
 ) -> Result<ExitCode, Error> {
@@ -357,12 +330,12 @@ pub enum ComponentCommand<'a> {
 }
 
 /// Run `hsm registry group ...`.
-pub fn group(ctx: &Context, command: &GroupCommand) -> Result<ExitCode, Error> {
+pub fn group(ctx: &Workspace, command: &GroupCommand) -> Result<ExitCode, Error> {
     match command {
         GroupCommand::Add(a) => group_add(ctx, a),
         GroupCommand::Remove { name, which, yes } => {
             let edit = Editable::open(ctx, false)?;
-            let g = find_group_file(&edit.registry, name, which.kind.map(Kind::from))?;
+            let g = find_group_file(&edit.registry, name, which.kind)?;
             drop(edit);
             remove(ctx, Target::Group(g.0, name.clone()), *yes)
         }
@@ -390,7 +363,7 @@ pub fn group(ctx: &Context, command: &GroupCommand) -> Result<ExitCode, Error> {
                 Owner::Option {
                     group,
                     option,
-                    kind: which.kind.map(Kind::from),
+                    kind: which.kind,
                 },
                 target,
                 values,
@@ -406,7 +379,7 @@ pub fn group(ctx: &Context, command: &GroupCommand) -> Result<ExitCode, Error> {
                 Owner::Option {
                     group,
                     option,
-                    kind: which.kind.map(Kind::from),
+                    kind: which.kind,
                 },
                 target,
             ),
@@ -431,7 +404,7 @@ impl Editable {
     /// The registry the usual order picks, which must be a directory. `create`: it may be
     /// new — missing, if `--registry`, `HSM_REGISTRY_PATH` or hsm.yaml names it (the write
     /// creates it, as the original's `add` commands did), or an empty directory.
-    fn open(ctx: &Context, create: bool) -> Result<Editable, Error> {
+    fn open(ctx: &Workspace, create: bool) -> Result<Editable, Error> {
         let manifest = location_manifest(ctx)?;
         let chosen = location::choose(
             ctx.registry_flag.as_deref(),
@@ -470,7 +443,7 @@ impl Editable {
     }
 
     /// How `<category>/<name>.yaml` is shown.
-    fn file_display(&self, ctx: &Context, path: &Path) -> String {
+    fn file_display(&self, ctx: &Workspace, path: &Path) -> String {
         location::relative_display(path, &ctx.cwd)
     }
 
@@ -487,7 +460,7 @@ impl Editable {
 
 /// hsm.yaml, when it can choose the registry (no flag, no variable). A broken hsm.yaml is
 /// an error: guessing past it could edit the wrong registry.
-fn location_manifest(ctx: &Context) -> Result<Option<Manifest>, Error> {
+fn location_manifest(ctx: &Workspace) -> Result<Option<Manifest>, Error> {
     let env_set = ctx
         .registry_env
         .as_ref()
@@ -531,20 +504,6 @@ fn check_cli_name(name: &str) -> Result<(), Error> {
     })
 }
 
-fn plural(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Library => "libraries",
-        Kind::Service => "services",
-    }
-}
-
-fn other(kind: Kind) -> Kind {
-    match kind {
-        Kind::Library => Kind::Service,
-        Kind::Service => Kind::Library,
-    }
-}
-
 /// "no library `x` in the registry", with a did-you-mean, or the command for the other
 /// kind when the name is one (`command` has `{kind}` where the noun goes).
 fn unknown_component(registry: &Registry, kind: Kind, name: &str, command: &str) -> Error {
@@ -556,7 +515,7 @@ fn unknown_component(registry: &Registry, kind: Kind, name: &str, command: &str)
             registry.store().display()
         ),
     );
-    let other = other(kind);
+    let other = kind.other();
     err = if registry
         .store()
         .list(other.category())
@@ -682,7 +641,7 @@ fn existing(
 }
 
 fn same_name_warning(edit: &Editable, kind: Kind, name: &str) {
-    let other = other(kind);
+    let other = kind.other();
     if edit
         .registry
         .store()
@@ -708,7 +667,7 @@ fn check_version(version: &str) -> Result<(), Error> {
         })
 }
 
-fn library_add(ctx: &Context, a: &LibraryAdd) -> Result<ExitCode, Error> {
+fn library_add(ctx: &Workspace, a: &LibraryAdd) -> Result<ExitCode, Error> {
     check_cli_name(&a.name)?;
     let version = a.version.clone().unwrap_or_else(|| "0.1.0".to_string());
     check_version(&version)?;
@@ -797,7 +756,7 @@ fn usage_exit(path: &[&str], message: &str) -> ! {
         .exit()
 }
 
-fn service_add(ctx: &Context, a: &ServiceAdd) -> Result<ExitCode, Error> {
+fn service_add(ctx: &Workspace, a: &ServiceAdd) -> Result<ExitCode, Error> {
     check_cli_name(&a.name)?;
     if let Some(v) = &a.version {
         check_version(v)?;
@@ -815,11 +774,7 @@ fn service_add(ctx: &Context, a: &ServiceAdd) -> Result<ExitCode, Error> {
             }
         }
     }
-    let runtime = match a.runtime {
-        RuntimeArg::Docker => "docker",
-        RuntimeArg::Podman => "podman",
-        RuntimeArg::Uv => "uv",
-    };
+    let runtime = a.runtime.to_string();
     let spec = NewService {
         name: a.name.clone(),
         version: a.version.clone(),
@@ -846,7 +801,7 @@ fn service_add(ctx: &Context, a: &ServiceAdd) -> Result<ExitCode, Error> {
 /// Write a new library or service file (or replace it with `--force`), after checking
 /// it loads, and say what was done.
 fn add_entry(
-    ctx: &Context,
+    ctx: &Workspace,
     kind: Kind,
     name: &str,
     force: bool,
@@ -880,14 +835,14 @@ fn check_option_component(registry: &Registry, kind: Kind, option: &str) -> Resu
         return Ok(());
     }
     let mut err = unknown_component(registry, kind, option, "");
-    let other = other(kind);
+    let other = kind.other();
     err.help = Some(
         if registry.store().read(other.category(), option)?.is_some() {
             format!(
                 "`{option}` is a {other}; the options of a {kind} group are {} (`--type {}` makes a group of {})",
-                plural(kind),
-                group_type(other),
-                plural(other)
+                kind.plural(),
+                other.group_type(),
+                other.plural()
             )
         } else {
             let hint = err.help.take().unwrap_or_default();
@@ -897,10 +852,10 @@ fn check_option_component(registry: &Registry, kind: Kind, option: &str) -> Resu
     Err(err)
 }
 
-fn group_add(ctx: &Context, a: &GroupAdd) -> Result<ExitCode, Error> {
+fn group_add(ctx: &Workspace, a: &GroupAdd) -> Result<ExitCode, Error> {
     check_cli_name(&a.name)?;
-    let kind = Kind::from(a.kind);
-    let strategy = Strategy::from(a.strategy);
+    let kind = a.kind;
+    let strategy = a.strategy;
     let edit = Editable::open(ctx, true)?;
     let mut options: Vec<String> = Vec::new();
     for o in &a.options {
@@ -933,12 +888,12 @@ fn group_add(ctx: &Context, a: &GroupAdd) -> Result<ExitCode, Error> {
     if edit
         .registry
         .store()
-        .read(other(kind).group_category(), &a.name)?
+        .read(kind.other().group_category(), &a.name)?
         .is_some()
     {
         return Err(Error::new(
             ErrorKind::InvalidValue,
-            format!("a {} group is already named `{}`", other(kind), a.name),
+            format!("a {} group is already named `{}`", kind.other(), a.name),
         )
         .with_help("group names are shared by hsm.yaml's libraries and services sections; pick another name"));
     }
@@ -1006,7 +961,7 @@ fn confirm(question: &str, yes: bool, command: &str) -> Result<bool, Error> {
     ))
 }
 
-fn remove(ctx: &Context, target: Target, yes: bool) -> Result<ExitCode, Error> {
+fn remove(ctx: &Workspace, target: Target, yes: bool) -> Result<ExitCode, Error> {
     let edit = Editable::open(ctx, false)?;
     let name = target.name().to_string();
     check_cli_name(&name)?;
@@ -1084,14 +1039,14 @@ fn remove(ctx: &Context, target: Target, yes: bool) -> Result<ExitCode, Error> {
 // options
 
 fn option_add(
-    ctx: &Context,
+    ctx: &Workspace,
     group: &str,
     option: &str,
     description: Option<&str>,
     which: &WhichGroup,
 ) -> Result<ExitCode, Error> {
     let edit = Editable::open(ctx, false)?;
-    let (g, _) = find_group(&edit.registry, group, which.kind.map(Kind::from))?;
+    let (g, _) = find_group(&edit.registry, group, which.kind)?;
     check_cli_name(option)?;
     if let Some(existing) = g.options.iter().find(|o| o.name == option) {
         return Err(Error::new(
@@ -1143,13 +1098,13 @@ fn not_an_option(g: &Group, option: &str) -> Error {
 }
 
 fn option_remove(
-    ctx: &Context,
+    ctx: &Workspace,
     group: &str,
     option: &str,
     which: &WhichGroup,
 ) -> Result<ExitCode, Error> {
     let edit = Editable::open(ctx, false)?;
-    let (g, _) = find_group(&edit.registry, group, which.kind.map(Kind::from))?;
+    let (g, _) = find_group(&edit.registry, group, which.kind)?;
     let mut editor = FileEditor::parse(g.file.display(), g.file.text())?;
     if !editor.option_remove(option)? {
         return Err(not_an_option(&g, option));
@@ -1368,7 +1323,7 @@ fn implication(
             };
             if registry.store().read(kind.category(), name)?.is_none() {
                 let mut err = unknown_component(registry, kind, name, "");
-                let other = other(kind);
+                let other = kind.other();
                 if registry.store().read(other.category(), name)?.is_some() {
                     err.help = Some(format!("`{name}` is a {other}: write `{other}:{name}`"));
                 }
@@ -1434,7 +1389,7 @@ fn find_key<'k>(keys: &'k [String], target: &str) -> Option<&'k String> {
 }
 
 fn implies_add(
-    ctx: &Context,
+    ctx: &Workspace,
     owner: Owner<'_>,
     target: &str,
     values: &[String],
@@ -1484,7 +1439,7 @@ fn implies_add(
     Ok(ExitCode::SUCCESS)
 }
 
-fn implies_remove(ctx: &Context, owner: Owner<'_>, target: &str) -> Result<ExitCode, Error> {
+fn implies_remove(ctx: &Workspace, owner: Owner<'_>, target: &str) -> Result<ExitCode, Error> {
     let edit = Editable::open(ctx, false)?;
     let retry = match owner {
         Owner::Component(_, name) => {

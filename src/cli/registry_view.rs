@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::Format;
 use super::output::outln;
-use super::{Context, Format};
 use crate::error::{Error, ErrorKind};
+use crate::ops::Workspace;
 use crate::registry::model::{Source, SourceType};
 use crate::registry::refs::{Reference, Target, references};
 use crate::registry::rules::{Component, Definition, Implication, ImplyTarget, Ref};
@@ -19,7 +20,7 @@ use crate::source::did_you_mean_hint;
 
 /// The registry for reading: like every command's, but a broken hsm.yaml does not stop a
 /// browse (`hsm registry lint` does the same).
-fn registry(ctx: &Context) -> Result<Registry, Error> {
+fn registry(ctx: &Workspace) -> Result<Registry, Error> {
     let manifest = ctx.manifest().ok();
     ctx.registry(manifest.as_ref())
 }
@@ -125,7 +126,7 @@ fn entry_json(e: &Entry) -> Value {
 }
 
 /// `hsm registry list`: every entry, by kind.
-pub fn list(ctx: &Context, format: Format) -> Result<ExitCode, Error> {
+pub fn list(ctx: &Workspace, format: Format) -> Result<ExitCode, Error> {
     let registry = registry(ctx)?;
     let sections: Vec<(&str, &str, Vec<Entry>)> = SECTIONS
         .iter()
@@ -184,7 +185,7 @@ fn title(registry: &Registry) -> String {
 type Found = (Entry, Vec<String>);
 
 /// `hsm registry search QUERY`: names and descriptions containing QUERY (any case).
-pub fn search(ctx: &Context, query: &str, format: Format) -> Result<ExitCode, Error> {
+pub fn search(ctx: &Workspace, query: &str, format: Format) -> Result<ExitCode, Error> {
     let registry = registry(ctx)?;
     let q = query.to_lowercase();
     let hit = |s: &str| s.to_lowercase().contains(&q);
@@ -641,7 +642,7 @@ fn show_group(registry: &Registry, g: &Group, json_out: &mut Vec<Value>, text: b
 
 /// `hsm registry show NAME`: every entry named NAME, its rules in words, and the rules
 /// elsewhere that point at it.
-pub fn show(ctx: &Context, name: &str, format: Format) -> Result<ExitCode, Error> {
+pub fn show(ctx: &Workspace, name: &str, format: Format) -> Result<ExitCode, Error> {
     let registry = registry(ctx)?;
     if !crate::manifest::is_valid_name(name) {
         return Err(not_found(&registry, name));

@@ -2,13 +2,14 @@
 
 use std::process::ExitCode;
 
+use super::Format;
 use super::output::{conflict_json, count_summary, selection_json, selection_table};
 use super::output::{out, outln};
-use super::{Context, Format};
 use crate::error::Error;
+use crate::ops::Workspace;
 use crate::solve::{Compiler, Outcome, solve_with};
 
-pub fn run(ctx: &Context, explain: bool, format: Format) -> Result<ExitCode, Error> {
+pub fn run(ctx: &Workspace, explain: bool, format: Format) -> Result<ExitCode, Error> {
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
     let compiler = Compiler::new(&manifest, &registry);

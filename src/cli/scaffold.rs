@@ -10,48 +10,29 @@
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use clap::ValueEnum;
-
-use super::Context;
 use super::output::outln;
 use super::project::check_cli_name;
 use crate::error::{Error, ErrorKind};
+use crate::ops::Workspace;
 use crate::registry::location::{normalize, relative_display};
 use crate::registry::{Category, Kind, Registry, Store};
 use crate::render::yaml::{self, Node};
 use crate::sync::files::replace_file;
-
-/// `--runtime` of `hsm service init`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RuntimeArg {
-    Docker,
-    Podman,
-    Uv,
-}
-
-impl RuntimeArg {
-    fn word(self) -> &'static str {
-        match self {
-            RuntimeArg::Docker => "docker",
-            RuntimeArg::Podman => "podman",
-            RuntimeArg::Uv => "uv",
-        }
-    }
-}
+use crate::vocab::Runtime;
 
 /// What to create.
 struct Plan<'a> {
     kind: Kind,
     name: &'a str,
     /// `None` for libraries.
-    runtime: Option<RuntimeArg>,
+    runtime: Option<Runtime>,
     path: Option<&'a Path>,
     git_init: bool,
     register: bool,
 }
 
 pub fn library(
-    ctx: &Context,
+    ctx: &Workspace,
     name: &str,
     path: Option<&Path>,
     git_init: bool,
@@ -71,9 +52,9 @@ pub fn library(
 }
 
 pub fn service(
-    ctx: &Context,
+    ctx: &Workspace,
     name: &str,
-    runtime: RuntimeArg,
+    runtime: Runtime,
     path: Option<&Path>,
     git_init: bool,
     register: bool,
@@ -91,7 +72,7 @@ pub fn service(
     )
 }
 
-fn scaffold(ctx: &Context, plan: &Plan<'_>) -> Result<ExitCode, Error> {
+fn scaffold(ctx: &Workspace, plan: &Plan<'_>) -> Result<ExitCode, Error> {
     let name = plan.name;
     check_cli_name(name)?;
     let _lock = ctx.lock()?;
@@ -138,11 +119,12 @@ fn scaffold(ctx: &Context, plan: &Plan<'_>) -> Result<ExitCode, Error> {
             uv_init(true)?;
             "uv init --lib"
         }
-        Some(RuntimeArg::Uv) => {
+        Some(Runtime::Uv) => {
             uv_init(false)?;
             "uv init"
         }
-        Some(RuntimeArg::Docker | RuntimeArg::Podman) => {
+        // `--runtime` offers docker, podman and uv only (pixi and venv are skipped).
+        Some(_) => {
             let dockerfile = dir.join("Dockerfile");
             replace_file(&dockerfile, dockerfile_text(name, &rel).as_bytes())?;
             "a Dockerfile"
@@ -187,8 +169,8 @@ fn scaffold(ctx: &Context, plan: &Plan<'_>) -> Result<ExitCode, Error> {
         }
         let sources = match plan.runtime {
             None => format!("prod and dev from {rel} (dev editable)"),
-            Some(RuntimeArg::Uv) => format!("prod and dev from {rel}, runtime uv"),
-            Some(r) => format!("built from {rel}/Dockerfile, runtime {}", r.word()),
+            Some(Runtime::Uv) => format!("prod and dev from {rel}, runtime uv"),
+            Some(r) => format!("built from {rel}/Dockerfile, runtime {}", r),
         };
         report.push(format!(
             "Registered `{name}` in {}: {sources}",
@@ -198,7 +180,7 @@ fn scaffold(ctx: &Context, plan: &Plan<'_>) -> Result<ExitCode, Error> {
             "hint: `hsm {} add {name}` puts it in the stack",
             plan.kind
         ));
-        if plan.runtime == Some(RuntimeArg::Uv) {
+        if plan.runtime == Some(Runtime::Uv) {
             report.push(format!(
                 "note: `hsm sync --up` starts docker and podman services only; run this one with `uv run` in {rel}"
             ));
@@ -301,7 +283,7 @@ struct RegistryTarget {
 }
 
 fn registry_target(
-    ctx: &Context,
+    ctx: &Workspace,
     manifest: &crate::manifest::Manifest,
     kind: Kind,
     name: &str,
@@ -403,7 +385,7 @@ fn entry_yaml(plan: &Plan<'_>, rel: &str, version: &str) -> String {
     let source = |editable: bool| {
         let mut s = Node::map();
         match plan.runtime {
-            Some(RuntimeArg::Docker | RuntimeArg::Podman) => {
+            Some(Runtime::Docker | Runtime::Podman) => {
                 s.push("type", Node::str("build"));
                 s.push("path", Node::str(rel));
                 s.push("dockerfile", Node::str("Dockerfile"));
@@ -425,7 +407,7 @@ fn entry_yaml(plan: &Plan<'_>, rel: &str, version: &str) -> String {
     if let Some(runtime) = plan.runtime {
         let mut profile = Node::map();
         profile.push("mode", Node::str("managed"));
-        profile.push("runtime", Node::str(runtime.word()));
+        profile.push("runtime", Node::str(runtime.to_string()));
         let mut profiles = Node::map();
         profiles.push("default", profile);
         doc.push("deployment_profiles", profiles);

@@ -2,13 +2,13 @@
 
 use std::process::ExitCode;
 
-use super::Context;
 use super::output::{count_summary, outln};
 use crate::error::Error;
+use crate::ops::Workspace;
 use crate::render::compose::COMPOSE_FILE;
 use crate::sync::{Options, Report, dry_run, runner, sync};
 
-pub fn run(ctx: &Context, opts: Options, up: bool) -> Result<ExitCode, Error> {
+pub fn run(ctx: &Workspace, opts: Options, up: bool) -> Result<ExitCode, Error> {
     // A dry run writes nothing, so it never waits for the lock.
     let lock = if opts.dry_run {
         None
@@ -77,7 +77,7 @@ pub fn run(ctx: &Context, opts: Options, up: bool) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn down(ctx: &Context) -> Result<ExitCode, Error> {
+pub fn down(ctx: &Workspace) -> Result<ExitCode, Error> {
     let _lock = ctx.lock()?;
     if !ctx.root.join(COMPOSE_FILE).exists() {
         outln!("No {COMPOSE_FILE}: nothing to stop");

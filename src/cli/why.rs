@@ -2,14 +2,15 @@
 
 use std::process::ExitCode;
 
+use super::Format;
 use super::output::conflict_json;
 use super::output::outln;
-use super::{Context, Format};
 use crate::error::{Error, ErrorKind};
+use crate::ops::Workspace;
 use crate::solve::{Compiler, Outcome, solve_with};
 use crate::source::did_you_mean_hint;
 
-pub fn run(ctx: &Context, name: &str, format: Format) -> Result<ExitCode, Error> {
+pub fn run(ctx: &Workspace, name: &str, format: Format) -> Result<ExitCode, Error> {
     let manifest = ctx.manifest()?;
     let registry = ctx.registry(Some(&manifest))?;
     let compiler = Compiler::new(&manifest, &registry);

@@ -8,9 +8,10 @@ use std::fmt;
 
 use indexmap::IndexMap;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
 use crate::source::null_as_default;
+pub use crate::vocab::{Mode, Strategy};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -186,42 +187,5 @@ impl<'de> Deserialize<'de> for Standalone {
             }
         }
         d.deserialize_any(V)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
-pub enum Strategy {
-    #[serde(rename = "1-of-N")]
-    OneOfN,
-    #[serde(rename = "M-of-N")]
-    ManyOfN,
-}
-
-impl fmt::Display for Strategy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Strategy::OneOfN => "1-of-N",
-            Strategy::ManyOfN => "M-of-N",
-        })
-    }
-}
-
-/// dev: local sources, editable installs, build contexts. prod: pinned releases and images.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Deserialize, Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Dev,
-    #[default]
-    Prod,
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::Dev => "dev",
-            Mode::Prod => "prod",
-        })
     }
 }

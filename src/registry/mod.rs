@@ -15,11 +15,9 @@ pub mod syntax;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::vocab::Kind;
 pub use location::{RegistryChoice, locate};
 pub use rules::{Component, ComponentVersion, Group, GroupOption, Implication, ImplyTarget, Ref};
 pub use store::{Category, Store};
@@ -46,14 +44,6 @@ pub fn known(what: &str, names: &[String]) -> String {
     format!("known {plural}: {}{more}", shown.join(", "))
 }
 
-/// Libraries are Python packages; services are containers (or external endpoints).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Library,
-    Service,
-}
-
 impl Kind {
     pub fn category(self) -> Category {
         match self {
@@ -67,15 +57,6 @@ impl Kind {
             Kind::Library => Category::LibraryGroups,
             Kind::Service => Category::ServiceGroups,
         }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Kind::Library => "library",
-            Kind::Service => "service",
-        })
     }
 }
 

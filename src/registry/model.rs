@@ -15,6 +15,7 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::source::null_as_default;
+pub use crate::vocab::Runtime;
 
 /// A YAML scalar read as text: `1.10` stays `1.10`, `8080` becomes `"8080"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -276,17 +277,6 @@ pub enum ProfileMode {
     #[default]
     Managed,
     External,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Runtime {
-    #[default]
-    Docker,
-    Podman,
-    Uv,
-    Pixi,
-    Venv,
 }
 
 /// `library_groups/<name>.yaml` and `service_groups/<name>.yaml`.

@@ -1,0 +1,10 @@
+//! The use cases of hsm, one per file: an options value in, an outcome value out.
+//!
+//! An op never parses arguments and never prints: `cli/` turns arguments into the
+//! options, calls one op, and renders its outcome as text or JSON. What an op has to say
+//! while it works (waiting for the lock, a rollback) goes through
+//! [`Workspace::notify`]. Ops and `sync/` are the only code that writes to disk.
+
+mod workspace;
+
+pub use workspace::{Notice, Workspace};

@@ -1,0 +1,235 @@
+//! The domain's words: the one place the kinds, strategies, modes and runtimes of hsm are
+//! defined and put into words.
+//!
+//! Each enum here is at once the value in the files (serde), the value on the command
+//! line (clap) and the word in messages (`Display`), so the three cannot drift apart and
+//! no layer needs a mirror enum of its own. Counts ("2 libraries") are spelled by
+//! [`count`]. Nothing here knows about files, the registry or the solver.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Libraries are Python packages; services are containers (or external endpoints).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Library,
+    Service,
+}
+
+impl Kind {
+    /// Both kinds, libraries first (the order of hsm.yaml's sections).
+    pub const ALL: [Kind; 2] = [Kind::Library, Kind::Service];
+
+    /// "library", "service".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Library => "library",
+            Kind::Service => "service",
+        }
+    }
+
+    /// "libraries", "services": also the hsm.yaml section and the registry folder.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Library => "libraries",
+            Kind::Service => "services",
+        }
+    }
+
+    /// The registry folder of this kind's groups: "library_groups", "service_groups"
+    /// (also the original hsm's `--type` value).
+    pub fn groups_dir(self) -> &'static str {
+        match self {
+            Kind::Library => "library_groups",
+            Kind::Service => "service_groups",
+        }
+    }
+
+    /// "library_group", "service_group": a group's kind as the original hsm's `--type`
+    /// spelled it.
+    pub fn group_type(self) -> &'static str {
+        match self {
+            Kind::Library => "library_group",
+            Kind::Service => "service_group",
+        }
+    }
+
+    /// The other kind.
+    pub fn other(self) -> Kind {
+        match self {
+            Kind::Library => Kind::Service,
+            Kind::Service => Kind::Library,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.noun())
+    }
+}
+
+/// How many options of a choice group a project may select.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Deserialize,
+    Serialize,
+    clap::ValueEnum,
+)]
+pub enum Strategy {
+    // Exactly one: selecting an option replaces the selection.
+    #[serde(rename = "1-of-N")]
+    #[value(name = "1-of-N")]
+    OneOfN,
+    // Any number: selecting an option adds to the selection.
+    #[serde(rename = "M-of-N")]
+    #[value(name = "M-of-N")]
+    ManyOfN,
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Strategy::OneOfN => "1-of-N",
+            Strategy::ManyOfN => "M-of-N",
+        })
+    }
+}
+
+/// dev: local sources, editable installs, build contexts. prod: pinned releases and images.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Deserialize,
+    Serialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Dev,
+    #[default]
+    Prod,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Dev => "dev",
+            Mode::Prod => "prod",
+        })
+    }
+}
+
+/// What runs a service: a container engine, or a Python environment on the host.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    // A directory with a Dockerfile, run by docker compose.
+    #[default]
+    Docker,
+    // The same, run by podman compose.
+    Podman,
+    // A uv project, run with `uv run`.
+    Uv,
+    #[value(skip)]
+    Pixi,
+    #[value(skip)]
+    Venv,
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Runtime::Docker => "docker",
+            Runtime::Podman => "podman",
+            Runtime::Uv => "uv",
+            Runtime::Pixi => "pixi",
+            Runtime::Venv => "venv",
+        })
+    }
+}
+
+/// "1 library", "2 libraries", "0 services": `noun` is the singular.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        return format!("1 {noun}");
+    }
+    format!("{n} {}", plural(noun))
+}
+
+/// The plural of an English noun as hsm uses them ("library" → "libraries").
+pub fn plural(noun: &str) -> String {
+    match noun.strip_suffix('y') {
+        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{stem}ies"),
+        _ if noun.ends_with('s') || noun.ends_with("sh") || noun.ends_with("ch") => {
+            format!("{noun}es")
+        }
+        _ => format!("{noun}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(count(1, "library"), "1 library");
+        assert_eq!(count(2, "library"), "2 libraries");
+        assert_eq!(count(0, "service"), "0 services");
+        assert_eq!(count(3, "key"), "3 keys");
+        assert_eq!(count(2, "case"), "2 cases");
+        assert_eq!(count(2, "match"), "2 matches");
+        assert_eq!(count(2, "entry"), "2 entries");
+    }
+
+    #[test]
+    fn the_cli_values_are_the_file_values() {
+        use clap::ValueEnum;
+        for m in [Mode::Dev, Mode::Prod] {
+            let cli = m.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(cli, Some(m.to_string()));
+            assert_eq!(serde_json::to_value(m).ok(), Some(m.to_string().into()));
+        }
+        for s in [Strategy::OneOfN, Strategy::ManyOfN] {
+            let cli = s.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(cli, Some(s.to_string()));
+            assert_eq!(serde_json::to_value(s).ok(), Some(s.to_string().into()));
+        }
+        for k in Kind::ALL {
+            assert_eq!(serde_json::to_value(k).ok(), Some(k.to_string().into()));
+        }
+        for r in [Runtime::Docker, Runtime::Podman, Runtime::Uv] {
+            let cli = r.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(cli, Some(r.to_string()));
+        }
+    }
+}
