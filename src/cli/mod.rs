@@ -19,9 +19,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::manifest::Mode;
 use crate::ops::Workspace;
+use crate::ops::edit_manifest::ManifestEdit;
 use crate::registry::Kind;
 
 use output::outln;
@@ -425,36 +426,107 @@ fn print_only(command: &Command) -> Option<ExitCode> {
     Some(ExitCode::SUCCESS)
 }
 
-fn component(ctx: &Workspace, kind: Kind, command: &ComponentCommand) -> Result<ExitCode, Error> {
+/// The hsm.yaml edit of `hsm library|service add|remove|mode`.
+fn component(kind: Kind, command: &ComponentCommand) -> (ManifestEdit, bool) {
     match command {
         ComponentCommand::Add {
             name,
-            group,
+            group: Some(group),
             profile,
             force,
-        } => {
-            if profile.is_some() && kind == Kind::Library {
-                return Err(Error::new(
-                    ErrorKind::InvalidValue,
-                    "--profile applies to services only",
-                )
-                .with_help("deployment profiles belong to services; drop --profile"));
-            }
-            project::component_add(
-                ctx,
+        } => (
+            ManifestEdit::Select {
+                group: group.clone(),
+                option: name.clone(),
+                kind: Some(kind),
+                profile: profile.clone(),
+            },
+            *force,
+        ),
+        ComponentCommand::Add {
+            name,
+            group: None,
+            profile,
+            force,
+        } => (
+            ManifestEdit::Add {
                 kind,
-                name,
-                group.as_deref(),
-                profile.as_deref(),
-                *force,
-            )
+                name: name.clone(),
+                profile: profile.clone(),
+            },
+            *force,
+        ),
+        ComponentCommand::Remove {
+            name,
+            group: Some(group),
+            force,
+        } => (
+            ManifestEdit::Unselect {
+                group: group.clone(),
+                option: name.clone(),
+            },
+            *force,
+        ),
+        ComponentCommand::Remove {
+            name,
+            group: None,
+            force,
+        } => (
+            ManifestEdit::Remove {
+                kind,
+                name: name.clone(),
+            },
+            *force,
+        ),
+        ComponentCommand::Mode { name, mode, force } => (
+            ManifestEdit::SetMode {
+                mode: *mode,
+                names: vec![name.clone()],
+                kind: Some(kind),
+            },
+            *force,
+        ),
+    }
+}
+
+/// The hsm.yaml edit of `hsm group ...`.
+fn group(command: &GroupCommand) -> (ManifestEdit, bool) {
+    match command {
+        GroupCommand::Add {
+            group,
+            option,
+            force,
         }
-        ComponentCommand::Remove { name, group, force } => {
-            project::component_remove(ctx, kind, name, group.as_deref(), *force)
-        }
-        ComponentCommand::Mode { name, mode, force } => {
-            project::mode(ctx, *mode, std::slice::from_ref(name), Some(kind), *force)
-        }
+        | GroupCommand::AddOption {
+            group,
+            option,
+            force,
+        } => (
+            ManifestEdit::Select {
+                group: group.clone(),
+                option: option.clone(),
+                kind: None,
+                profile: None,
+            },
+            *force,
+        ),
+        GroupCommand::RemoveOption {
+            group,
+            option,
+            force,
+        } => (
+            ManifestEdit::Unselect {
+                group: group.clone(),
+                option: option.clone(),
+            },
+            *force,
+        ),
+        GroupCommand::Remove { group, force } => (
+            ManifestEdit::RemoveGroup {
+                group: group.clone(),
+            },
+            *force,
+        ),
     }
 }
 
@@ -480,26 +552,18 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
         }
         Command::Down => sync::down(ctx),
         Command::Init { name } => project::init(ctx, name.as_deref()),
-        Command::Group(g) => match g {
-            GroupCommand::Add {
-                group,
-                option,
-                force,
-            }
-            | GroupCommand::AddOption {
-                group,
-                option,
-                force,
-            } => project::group_add(ctx, group, option, *force, None, None),
-            GroupCommand::RemoveOption {
-                group,
-                option,
-                force,
-            } => project::group_remove_option(ctx, group, option, *force),
-            GroupCommand::Remove { group, force } => project::group_remove(ctx, group, *force),
-        },
-        Command::Library(LibraryCommand::Project(c)) => component(ctx, Kind::Library, c),
-        Command::Service(ServiceCommand::Project(c)) => component(ctx, Kind::Service, c),
+        Command::Group(g) => {
+            let (edit, force) = group(g);
+            project::edit(ctx, edit, force)
+        }
+        Command::Library(LibraryCommand::Project(c)) => {
+            let (edit, force) = component(Kind::Library, c);
+            project::edit(ctx, edit, force)
+        }
+        Command::Service(ServiceCommand::Project(c)) => {
+            let (edit, force) = component(Kind::Service, c);
+            project::edit(ctx, edit, force)
+        }
         Command::Library(LibraryCommand::Init {
             name,
             path,
@@ -520,7 +584,15 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             *git_init,
             !*no_register,
         ),
-        Command::Mode { mode, names, force } => project::mode(ctx, *mode, names, None, *force),
+        Command::Mode { mode, names, force } => project::edit(
+            ctx,
+            ManifestEdit::SetMode {
+                mode: *mode,
+                names: names.clone(),
+                kind: None,
+            },
+            *force,
+        ),
         Command::List { format } => project::list(ctx, *format),
         Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
         Command::Registry(RegistryCommand::Lint {

@@ -11,9 +11,9 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use super::output::outln;
-use super::project::check_cli_name;
 use crate::error::{Error, ErrorKind};
 use crate::ops::Workspace;
+use crate::ops::names::check_name as check_cli_name;
 use crate::registry::location::{normalize, relative_display};
 use crate::registry::{Category, Kind, Registry, Store};
 use crate::render::yaml::{self, Node};

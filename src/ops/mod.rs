@@ -5,6 +5,8 @@
 //! while it works (waiting for the lock, a rollback) goes through
 //! [`Workspace::notify`]. Ops and `sync/` are the only code that writes to disk.
 
+pub mod edit_manifest;
+pub mod names;
 mod workspace;
 
 pub use workspace::{Notice, Workspace};

@@ -233,10 +233,7 @@ impl Registry {
         .with_label(format!("unknown {kind} group"))
         .add_help(did_you_mean_hint(name, &candidates));
         // A group of the other kind with that name is a likely mix-up of sections.
-        let other = match kind {
-            Kind::Library => Kind::Service,
-            Kind::Service => Kind::Library,
-        };
+        let other = kind.other();
         if self
             .store
             .read(other.group_category(), name)
@@ -244,12 +241,9 @@ impl Registry {
             .flatten()
             .is_some()
         {
-            let section = match other {
-                Kind::Library => "libraries",
-                Kind::Service => "services",
-            };
             err = err.add_help(Some(format!(
-                "`{name}` is a {other} group: move it under `{section}.groups`"
+                "`{name}` is a {other} group: move it under `{}.groups`",
+                other.plural()
             )));
         } else if err.help.is_none() {
             err = err.with_help(known(&format!("{kind} group"), &candidates));

@@ -608,8 +608,15 @@ fn root_entry(facts: &[Fact], side: &[usize], compiler: &Compiler<'_>) -> Option
 impl Conflict {
     /// The report as text: summary, the clash with citations, the chains, then hints.
     pub fn render(&self) -> String {
+        format!(
+            "error: no stack satisfies hsm.yaml and the registry\n{}",
+            self.explanation()
+        )
+    }
+
+    /// The report without its first line: for a caller that says what failed itself.
+    pub fn explanation(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "error: no stack satisfies hsm.yaml and the registry");
         let _ = writeln!(out, "  {}:", self.summary);
         for side in &self.sides {
             let _ = writeln!(out);

@@ -1,0 +1,322 @@
+//! Edit hsm.yaml: select and unselect group options, add and remove standalone
+//! components, set modes (`hsm group|library|service|mode ...`).
+//!
+//! Every edit is lossless (see [`crate::manifest::edit`]), checked against the registry
+//! (names, with a did-you-mean), and refused with the conflict explanation if it would
+//! make the stack unsolvable — like `uv add` — unless forced. The write is one atomic
+//! rename under the project lock, so a concurrent `hsm sync` sees the old file or the new
+//! one.
+
+use std::fmt;
+
+use super::Workspace;
+use super::names::{check_component, check_name, check_option, find_group, unknown_component};
+use crate::error::{Error, ErrorKind};
+use crate::manifest::edit::Editor;
+use crate::manifest::{MANIFEST_FILE, Manifest, Mode, Section, Strategy};
+use crate::registry::{Kind, Registry};
+use crate::solve::{Conflict, Outcome, solve};
+use crate::sync::files::replace_file;
+
+/// One change to hsm.yaml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestEdit {
+    /// Select `option` in `group` (1-of-N: replaces the selection; M-of-N: adds to it);
+    /// `kind` narrows the group to libraries or services; `profile` is a service
+    /// group's deployment profile.
+    Select {
+        group: String,
+        option: String,
+        kind: Option<Kind>,
+        profile: Option<String>,
+    },
+    /// Remove `option` from `group`'s selection.
+    Unselect { group: String, option: String },
+    /// Remove `group` from hsm.yaml.
+    RemoveGroup { group: String },
+    /// Add a standalone component (a service may have a deployment profile).
+    Add {
+        kind: Kind,
+        name: String,
+        profile: Option<String>,
+    },
+    /// Remove a standalone component.
+    Remove { kind: Kind, name: String },
+    /// Set the mode of the named components (of `kind`, if given), or of every component
+    /// hsm.yaml names.
+    SetMode {
+        mode: Mode,
+        names: Vec<String>,
+        kind: Option<Kind>,
+    },
+}
+
+/// What an edit changed, for the line that confirms it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Selected {
+        group: String,
+        option: String,
+        strategy: Strategy,
+    },
+    Unselected {
+        group: String,
+        option: String,
+    },
+    GroupRemoved {
+        group: String,
+    },
+    Added {
+        kind: Kind,
+        name: String,
+    },
+    Removed {
+        kind: Kind,
+        name: String,
+    },
+    ModeSet {
+        mode: Mode,
+        names: Vec<String>,
+    },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Selected {
+                group,
+                option,
+                strategy: Strategy::OneOfN,
+            } => write!(f, "Selected `{option}` in group `{group}` (1-of-N)"),
+            Change::Selected {
+                group,
+                option,
+                strategy: Strategy::ManyOfN,
+            } => write!(f, "Added `{option}` to group `{group}` (M-of-N)"),
+            Change::Unselected { group, option } => {
+                write!(f, "Removed `{option}` from group `{group}`")
+            }
+            Change::GroupRemoved { group } => write!(f, "Removed group `{group}`"),
+            Change::Added { kind, name } => write!(f, "Added {kind} `{name}`"),
+            Change::Removed { kind, name } => write!(f, "Removed {kind} `{name}`"),
+            Change::ModeSet { mode, names } => match names.as_slice() {
+                [] => f.write_str("hsm.yaml names no components yet"),
+                [one] => write!(f, "`{one}` is now in {mode} mode"),
+                many => write!(f, "{} components are now in {mode} mode", many.len()),
+            },
+        }
+    }
+}
+
+/// What [`edit`] did.
+#[derive(Debug)]
+pub enum EditOutcome {
+    /// hsm.yaml already said that; nothing written.
+    Unchanged,
+    /// hsm.yaml was written. `unsolvable`: the stack no longer solves (only with force).
+    Written { change: Change, unsolvable: bool },
+    /// Not written: the edit would leave no consistent stack.
+    Refused(Box<Conflict>),
+}
+
+/// Apply `edit` to hsm.yaml under the project lock: read, edit, check, write.
+pub fn edit(ws: &Workspace, edit: &ManifestEdit, force: bool) -> Result<EditOutcome, Error> {
+    let _lock = ws.lock()?;
+    let manifest = ws.manifest()?;
+    let registry = ws.registry(Some(&manifest))?;
+    let mut editor = Editor::parse(manifest.file.text())?;
+    let change = apply(ws, &mut editor, &registry, edit)?;
+    let text = editor.to_text();
+    if text == **manifest.file.text() {
+        return Ok(EditOutcome::Unchanged);
+    }
+    // Problems found in the edited text cite it as such: those lines are not on disk.
+    let display = format!("{} (as edited)", manifest.file.display());
+    let edited = Manifest::from_text(&display, &ws.root, text.as_str())?;
+    let unsolvable = match solve(&edited, &registry)? {
+        Outcome::Solved(_) => false,
+        Outcome::Conflict(conflict) if !force => return Ok(EditOutcome::Refused(conflict)),
+        Outcome::Conflict(_) => true,
+    };
+    let text = manifest.file.on_disk(&text);
+    replace_file(&ws.root.join(MANIFEST_FILE), text.as_bytes())?;
+    Ok(EditOutcome::Written { change, unsolvable })
+}
+
+fn section(kind: Kind) -> Section {
+    match kind {
+        Kind::Library => Section::Libraries,
+        Kind::Service => Section::Services,
+    }
+}
+
+fn profile_for_services_only() -> Error {
+    Error::new(
+        ErrorKind::InvalidValue,
+        "--profile applies to services only",
+    )
+    .with_help("deployment profiles belong to services; drop --profile")
+}
+
+fn apply(
+    ws: &Workspace,
+    ed: &mut Editor,
+    registry: &Registry,
+    edit: &ManifestEdit,
+) -> Result<Change, Error> {
+    match edit {
+        ManifestEdit::Select {
+            group,
+            option,
+            kind,
+            profile,
+        } => {
+            if profile.is_some() && *kind == Some(Kind::Library) {
+                return Err(profile_for_services_only());
+            }
+            let g = find_group(registry, group, *kind)?;
+            check_option(&g, option)?;
+            ed.group_select(
+                section(g.kind),
+                group,
+                g.strategy,
+                option,
+                g.comment.as_deref(),
+            )?;
+            if let Some(p) = profile {
+                if g.kind != Kind::Service {
+                    return Err(profile_for_services_only());
+                }
+                ed.group_set_profile(section(g.kind), group, p)?;
+            }
+            Ok(Change::Selected {
+                group: group.clone(),
+                option: option.clone(),
+                strategy: g.strategy,
+            })
+        }
+        ManifestEdit::Unselect { group, option } => {
+            let g = find_group(registry, group, None)?;
+            if !ed.group_unselect(section(g.kind), group, option)? {
+                return Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    format!("`{option}` is not selected in group `{group}` in hsm.yaml"),
+                )
+                .with_help("`hsm list` shows what hsm.yaml selects"));
+            }
+            Ok(Change::Unselected {
+                group: group.clone(),
+                option: option.clone(),
+            })
+        }
+        ManifestEdit::RemoveGroup { group } => {
+            let removed = ed.group_remove(Section::Libraries, group)?
+                || ed.group_remove(Section::Services, group)?;
+            if !removed {
+                return Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    format!("hsm.yaml has no group `{group}`"),
+                )
+                .with_help("`hsm list` shows the groups hsm.yaml uses"));
+            }
+            Ok(Change::GroupRemoved {
+                group: group.clone(),
+            })
+        }
+        ManifestEdit::Add {
+            kind,
+            name,
+            profile,
+        } => {
+            if profile.is_some() && *kind == Kind::Library {
+                return Err(profile_for_services_only());
+            }
+            check_component(registry, *kind, name, &format!("hsm {{kind}} add {name}"))?;
+            ed.standalone_add(section(*kind), name, profile.as_deref())?;
+            Ok(Change::Added {
+                kind: *kind,
+                name: name.clone(),
+            })
+        }
+        ManifestEdit::Remove { kind, name } => {
+            if !ed.standalone_remove(section(*kind), name)? {
+                return Err(not_standalone(ws, ed, *kind, name)?);
+            }
+            Ok(Change::Removed {
+                kind: *kind,
+                name: name.clone(),
+            })
+        }
+        ManifestEdit::SetMode { mode, names, kind } => {
+            let targets = if names.is_empty() {
+                named_components(ws, ed)?
+            } else {
+                names.clone()
+            };
+            for name in &targets {
+                match kind {
+                    Some(k) => check_component(
+                        registry,
+                        *k,
+                        name,
+                        &format!("hsm {{kind}} mode {name} {mode}"),
+                    )?,
+                    None => {
+                        check_name(name)?;
+                        if registry.components_named(name)?.is_empty() {
+                            return Err(unknown_component(registry, None, name));
+                        }
+                    }
+                }
+                ed.set_mode(name, *mode)?;
+            }
+            Ok(Change::ModeSet {
+                mode: *mode,
+                names: targets,
+            })
+        }
+    }
+}
+
+/// Every component hsm.yaml names, standalone or selected in a group.
+fn named_components(ws: &Workspace, ed: &Editor) -> Result<Vec<String>, Error> {
+    let manifest = Manifest::from_text(MANIFEST_FILE, &ws.root, ed.to_text().as_str())?;
+    let mut all = Vec::new();
+    for s in [Section::Libraries, Section::Services] {
+        all.extend(manifest.standalone(s).iter().map(|e| e.name.clone()));
+        for entry in manifest.groups(s).values() {
+            all.extend(
+                entry
+                    .selection
+                    .items()
+                    .into_iter()
+                    .map(|(_, o)| o.to_string()),
+            );
+        }
+    }
+    all.dedup();
+    Ok(all)
+}
+
+/// "hsm.yaml does not list library `x` in `libraries.standalone`", naming the group that
+/// selects it, if one does.
+fn not_standalone(ws: &Workspace, ed: &Editor, kind: Kind, name: &str) -> Result<Error, Error> {
+    let current = Manifest::from_text(MANIFEST_FILE, &ws.root, ed.to_text().as_str())?;
+    let selecting = current
+        .groups(section(kind))
+        .iter()
+        .find(|(_, e)| e.selection.items().iter().any(|(_, o)| *o == name))
+        .map(|(g, _)| g.clone());
+    let help = match selecting {
+        Some(g) => format!("group `{g}` selects it: `hsm {kind} remove {name} --group {g}`"),
+        None => "`hsm list` shows what hsm.yaml names".to_string(),
+    };
+    Ok(Error::new(
+        ErrorKind::InvalidValue,
+        format!(
+            "hsm.yaml does not list {kind} `{name}` in `{}.standalone`",
+            kind.plural()
+        ),
+    )
+    .with_help(help))
+}
