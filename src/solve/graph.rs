@@ -14,7 +14,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use crate::error::Error;
-use crate::manifest::Strategy;
+use crate::vocab::Strategy;
 use crate::registry::{Implication, ImplyTarget, Kind, Registry};
 use crate::source::Origin;
 

@@ -32,7 +32,7 @@ use serde::Serialize;
 use super::compile::{ActiveProfile, Compiler};
 use super::package::{Because, Pkg, Ver};
 use super::words::{self, Names};
-use crate::manifest::{Mode, Strategy};
+use crate::vocab::{Mode, Strategy};
 use crate::registry::{Component, Group, Kind};
 
 /// How many rules of a chain a listing of chains always prints; past that, it stops at the
