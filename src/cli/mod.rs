@@ -339,32 +339,7 @@ pub fn main() -> ExitCode {
     if let Some(code) = print_only(&cli.command) {
         return code;
     }
-    let json = matches!(
-        cli.command,
-        Command::Resolve {
-            format: Format::Json,
-            ..
-        } | Command::Why {
-            format: Format::Json,
-            ..
-        } | Command::Check {
-            format: Format::Json,
-            ..
-        } | Command::Registry(
-            RegistryCommand::Lint {
-                format: Format::Json,
-                ..
-            } | RegistryCommand::List {
-                format: Format::Json
-            } | RegistryCommand::Search {
-                format: Format::Json,
-                ..
-            } | RegistryCommand::Show {
-                format: Format::Json,
-                ..
-            }
-        )
-    );
+    let json = cli.command.format() == Format::Json;
     let result = workspace(&cli).and_then(|ctx| {
         // Commands that change the project recover under the lock they take themselves.
         if !changes_project(&cli.command) {
@@ -384,6 +359,26 @@ pub fn main() -> ExitCode {
                 eprint!("{}", render_error(&err));
             }
             ExitCode::from(1)
+        }
+    }
+}
+
+impl Command {
+    /// The `--format` the command was given (text for commands without one): an error
+    /// is reported in that format too.
+    fn format(&self) -> Format {
+        match self {
+            Command::Resolve { format, .. }
+            | Command::Why { format, .. }
+            | Command::Check { format, .. }
+            | Command::List { format }
+            | Command::Registry(
+                RegistryCommand::Lint { format, .. }
+                | RegistryCommand::List { format }
+                | RegistryCommand::Search { format, .. }
+                | RegistryCommand::Show { format, .. },
+            ) => *format,
+            _ => Format::Text,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! is read. A 100k-component registry therefore costs a solve what the selected stack
 //! costs. Only suggestions and `registry lint` list directories.
 
+mod checks;
 pub mod edit;
 pub mod location;
 pub mod model;

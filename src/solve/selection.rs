@@ -32,8 +32,8 @@ use serde::Serialize;
 use super::compile::{ActiveProfile, Compiler};
 use super::package::{Because, Pkg, Ver};
 use super::words::{self, Names};
-use crate::vocab::{Mode, Strategy};
 use crate::registry::{Component, Group, Kind};
+use crate::vocab::{Mode, Strategy};
 
 /// How many rules of a chain a listing of chains always prints; past that, it stops at the
 /// first package whose chain is already printed above (see [`Chains`]).
