@@ -7,13 +7,12 @@
 //! been written before hsm checked it. The rest (a port above 65535, an image name with a
 //! space, a relative mount target, two containers of one name) pass `docker-compose config`
 //! and fail only at `docker compose up`: hsm refuses them for the same reason.
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
 use std::process::Command;
 
-use common::{Test, assert_valid_compose, assert_valid_pyproject, ok, refused, tool};
+use common::{Test, assert_valid_compose, assert_valid_pyproject, ok, refused};
 use insta::assert_snapshot;
 
 const IMAGE: &str = "sources:\n  prod: {type: docker-image, image: \"nginx:1.27\"}\n";
@@ -26,10 +25,10 @@ fn services(web: &str, api: Option<&str>) -> Test {
         t = t.registry_file("services/api.yaml", api);
         selected.push("api");
     }
-    t.file(
-        "hsm.yaml",
-        &format!("services:\n  standalone: [{}]\n", selected.join(", ")),
-    )
+    t.manifest(&format!(
+        "services:\n  standalone: [{}]\n",
+        selected.join(", ")
+    ))
 }
 
 fn web(extra: &str) -> Test {
@@ -49,7 +48,7 @@ fn sync_refused(t: &Test) -> String {
 }
 
 /// docker-compose or the compose-spec schema refuses a compose file whose service `web`
-/// has these lines (indented under it).
+/// has these lines (indented under it). A missing tool skips this check (`common::require`).
 #[track_caller]
 fn compose_refuses(service_lines: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -60,13 +59,19 @@ fn compose_refuses(service_lines: &str) {
     let text = format!("services:\n  web:\n    image: nginx:1.27\n{body}");
     let path = dir.path().join("docker-compose.yml");
     std::fs::write(&path, &text).unwrap();
-    let compose = Command::new(tool("docker-compose"))
+    let (Some(compose), Some(check_jsonschema)) = (
+        common::require("docker-compose"),
+        common::require("check-jsonschema"),
+    ) else {
+        return;
+    };
+    let compose = Command::new(compose)
         .arg("-f")
         .arg(&path)
         .args(["config", "-q"])
         .output()
         .unwrap();
-    let schema = Command::new(tool("check-jsonschema"))
+    let schema = Command::new(check_jsonschema)
         .args(["--builtin-schema", "vendor.compose-spec"])
         .arg(&path)
         .output()
@@ -77,7 +82,7 @@ fn compose_refuses(service_lines: &str) {
     );
 }
 
-/// validate-pyproject refuses a pyproject.toml with this dependency.
+/// validate-pyproject refuses a pyproject.toml with this dependency (a missing one skips this check).
 #[track_caller]
 fn pyproject_refuses(requirement: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -88,7 +93,10 @@ fn pyproject_refuses(requirement: &str) {
         format!("[project]\nname = \"x\"\nversion = \"0.1.0\"\ndependencies = [{dep}]\n"),
     )
     .unwrap();
-    let out = Command::new(tool("validate-pyproject"))
+    let Some(validate_pyproject) = common::require("validate-pyproject") else {
+        return;
+    };
+    let out = Command::new(validate_pyproject)
         .arg(&path)
         .output()
         .unwrap();
@@ -241,7 +249,7 @@ fn env_names_and_line_breaks() {
                 &format!("name: client\nsources:\n  prod: {{type: pypi}}\nimplies:\n  service:web:\n    params: {params}\n"),
             )
             .registry_file("services/web.yaml", &format!("name: web\n{IMAGE}"))
-            .file("hsm.yaml", "libraries:\n  standalone: [client]\n")
+            .manifest("libraries:\n  standalone: [client]\n")
     };
     let err = check_refused(&lib("{db_name: \"auth\\nEVIL=1\"}"));
     assert_snapshot!("param_value_line_break", err);
@@ -277,7 +285,7 @@ fn build_sources() {
 fn library(yaml: &str) -> Test {
     Test::new()
         .registry_file("libraries/client.yaml", yaml)
-        .file("hsm.yaml", "libraries:\n  standalone: [client]\n")
+        .manifest("libraries:\n  standalone: [client]\n")
 }
 
 #[test]
@@ -323,7 +331,7 @@ fn library_sources_uv_can_install() {
     let t = library(
         "name: client\nsources:\n  prod: {type: pypi}\n  dev: {type: local, path: packages/client, editable: true}\n",
     )
-    .file("hsm.yaml", "libraries:\n  standalone: [{name: client, mode: dev}]\n");
+    .manifest("libraries:\n  standalone: [{name: client, mode: dev}]\n");
     assert_snapshot!("local_path_missing", sync_refused(&t));
     let t = t.file("packages/client/README.md", "not yet a package\n");
     assert_snapshot!("local_path_not_a_project", sync_refused(&t));
@@ -338,7 +346,7 @@ fn library_sources_uv_can_install() {
 
 fn with_pyproject(pyproject: &str) -> Test {
     library("name: client\nsources:\n  prod: {type: git, url: \"https://example.com/client.git\", ref: v1}\n")
-        .file("pyproject.toml", pyproject)
+        .pyproject(pyproject)
 }
 
 #[test]
@@ -378,28 +386,13 @@ fn pyproject_shapes_hsm_cannot_write_into() {
 /// uv itself refuses the file hsm used to write for a project with dynamic dependencies.
 #[test]
 fn uv_refuses_static_dependencies_that_are_declared_dynamic() {
-    let t = Test::new().offline_uv().file(
-        "pyproject.toml",
+    require!("uv");
+    let t = Test::new().offline_uv().pyproject(
         "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndynamic = [\"dependencies\"]\ndependencies = [\"client\"]\n\n[build-system]\nrequires = [\"uv_build>=0.8,<1\"]\nbuild-backend = \"uv_build\"\n",
     )
     .file("src/app/__init__.py", "");
-    let mut cmd = Command::new(tool("uv"));
-    cmd.args(["lock"]).current_dir(t.path());
-    for (k, v) in [
-        ("UV_OFFLINE", "1"),
-        ("UV_NO_INDEX", "1"),
-        ("UV_PYTHON_DOWNLOADS", "never"),
-        ("UV_NO_PROGRESS", "1"),
-    ] {
-        cmd.env(k, v);
-    }
-    cmd.env(
-        "UV_FIND_LINKS",
-        std::env::var("HSM_TEST_WHEELS")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-wheels").into()),
-    );
-    cmd.env("UV_CACHE_DIR", t.path().join(".uv-cache"));
-    let out = cmd.output().unwrap();
+    // Offline, with the uv_build wheel: the environment `offline_uv` gives hsm's runs.
+    let out = t.tool_command("uv").arg("lock").output().unwrap();
     assert!(
         !out.status.success(),
         "uv accepts it:\n{}",

@@ -1,6 +1,5 @@
 //! Bad input is a feature: every mistake exits 1 with what, where (file:line:column) and
 //! how to fix it, writes nothing, and its wording is pinned by a snapshot.
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
@@ -33,10 +32,9 @@ fn check_fails(t: Test) -> String {
 
 #[test]
 fn malformed_manifest_yaml() {
-    let err = check_fails(project().file(
-        "hsm.yaml",
-        "libraries:\n  groups:\n    db-client: {selection: pg-client\n",
-    ));
+    let err = check_fails(
+        project().manifest("libraries:\n  groups:\n    db-client: {selection: pg-client\n"),
+    );
     assert_snapshot!(err);
     assert!(err.contains("hsm.yaml:"), "{err}");
 }
@@ -49,14 +47,14 @@ fn malformed_registry_yaml() {
                 "libraries/pg-client.yaml",
                 "name: pg-client\nversion: [1.0.0\n",
             )
-            .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n"),
+            .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
     assert_snapshot!(err);
 }
 
 #[test]
 fn unknown_key_in_manifest() {
-    let err = check_fails(project().file("hsm.yaml", "libraries:\n  groups:\n    db-client:\n      strategy: 1-of-N\n      selction: pg-client\n"));
+    let err = check_fails(project().manifest("libraries:\n  groups:\n    db-client:\n      strategy: 1-of-N\n      selction: pg-client\n"));
     assert_snapshot!(err);
     assert!(err.contains("did you mean `selection`?"), "{err}");
 }
@@ -69,7 +67,7 @@ fn unknown_key_in_registry() {
                 "libraries/pg-client.yaml",
                 "name: pg-client\nversion: 1.0.0\nrequirs: {postgres: \">=16\"}\n",
             )
-            .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n"),
+            .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
     assert_snapshot!(err);
     assert!(
@@ -80,15 +78,14 @@ fn unknown_key_in_registry() {
 
 #[test]
 fn unknown_component() {
-    let err = check_fails(project().file("hsm.yaml", "libraries:\n  standalone: [pg-clinet]\n"));
+    let err = check_fails(project().manifest("libraries:\n  standalone: [pg-clinet]\n"));
     assert_snapshot!(err);
     assert!(err.contains("did you mean `pg-client`?"), "{err}");
 }
 
 #[test]
 fn unknown_group() {
-    let err = check_fails(project().file(
-        "hsm.yaml",
+    let err = check_fails(project().manifest(
         "libraries:\n  groups:\n    db-clients: {strategy: 1-of-N, selection: pg-client}\n",
     ));
     assert_snapshot!(err);
@@ -97,8 +94,7 @@ fn unknown_group() {
 
 #[test]
 fn group_in_the_wrong_section() {
-    let err = check_fails(project().file(
-        "hsm.yaml",
+    let err = check_fails(project().manifest(
         "services:\n  groups:\n    db-client: {strategy: 1-of-N, selection: pg-client}\n",
     ));
     assert_snapshot!(err);
@@ -106,8 +102,7 @@ fn group_in_the_wrong_section() {
 
 #[test]
 fn selection_that_is_not_an_option() {
-    let err = check_fails(project().file(
-        "hsm.yaml",
+    let err = check_fails(project().manifest(
         "libraries:\n  groups:\n    db-client: {strategy: 1-of-N, selection: pg-clients}\n",
     ));
     assert_snapshot!(err);
@@ -116,14 +111,13 @@ fn selection_that_is_not_an_option() {
 
 #[test]
 fn list_selection_for_a_one_of_n_group() {
-    let err = check_fails(project().file("hsm.yaml", "libraries:\n  groups:\n    db-client:\n      strategy: 1-of-N\n      selection: [pg-client, sqlite-client]\n"));
+    let err = check_fails(project().manifest("libraries:\n  groups:\n    db-client:\n      strategy: 1-of-N\n      selection: [pg-client, sqlite-client]\n"));
     assert_snapshot!(err);
 }
 
 #[test]
 fn strategy_that_disagrees_with_the_registry() {
-    let err = check_fails(project().file(
-        "hsm.yaml",
+    let err = check_fails(project().manifest(
         "libraries:\n  groups:\n    db-client: {strategy: M-of-N, selection: [pg-client]}\n",
     ));
     assert_snapshot!(err);
@@ -131,8 +125,7 @@ fn strategy_that_disagrees_with_the_registry() {
 
 #[test]
 fn invalid_semver_range_in_manifest() {
-    let err = check_fails(project().file(
-        "hsm.yaml",
+    let err = check_fails(project().manifest(
         "libraries:\n  standalone: [pg-client]\nconstraints:\n  postgres: \">=16 <<17\"\n",
     ));
     assert_snapshot!(err);
@@ -147,7 +140,7 @@ fn invalid_semver_range_in_registry() {
                 "libraries/pg-client.yaml",
                 "name: pg-client\nversion: 1.0.0\nrequires:\n  postgres: \"at least 16\"\n",
             )
-            .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n"),
+            .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
     assert_snapshot!(err);
 }
@@ -160,7 +153,7 @@ fn invalid_version_in_registry() {
                 "services/postgres.yaml",
                 "name: postgres\nversion: latest\n",
             )
-            .file("hsm.yaml", "services:\n  standalone: [postgres]\n"),
+            .manifest("services:\n  standalone: [postgres]\n"),
     );
     assert_snapshot!(err);
 }
@@ -173,7 +166,7 @@ fn implication_to_a_missing_target() {
                 "libraries/pg-client.yaml",
                 "name: pg-client\nversion: 1.0.0\nimplies:\n  service:postgress: {}\n",
             )
-            .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n"),
+            .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
     assert_snapshot!(err);
     assert!(err.contains("did you mean `postgres`?"), "{err}");
@@ -187,7 +180,7 @@ fn implication_of_an_unknown_kind() {
                 "libraries/pg-client.yaml",
                 "name: pg-client\nversion: 1.0.0\nimplies:\n  servce:postgres: {}\n",
             )
-            .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n"),
+            .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
     assert_snapshot!(err);
 }
@@ -200,7 +193,7 @@ fn group_option_without_a_registry_file() {
                 "library_groups/db-client.yaml",
                 "name: db-client\ntype: library_group\nstrategy: 1-of-N\noptions:\n  - name: pg-client\n  - name: mysql-client\n",
             )
-            .file("hsm.yaml", "libraries:\n  groups:\n    db-client: {selection: mysql-client}\n"),
+            .manifest("libraries:\n  groups:\n    db-client: {selection: mysql-client}\n"),
     );
     assert_snapshot!(err);
 }
@@ -213,17 +206,15 @@ fn registry_file_name_differs_from_its_name() {
                 "libraries/pg-client.yaml",
                 "name: postgres-client\nversion: 1.0.0\n",
             )
-            .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n"),
+            .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
     assert_snapshot!(err);
 }
 
 #[test]
 fn hostile_names_never_become_paths() {
-    let err = check_fails(project().file(
-        "hsm.yaml",
-        "libraries:\n  standalone: [\"../../../etc/passwd\"]\n",
-    ));
+    let err =
+        check_fails(project().manifest("libraries:\n  standalone: [\"../../../etc/passwd\"]\n"));
     assert_snapshot!(err);
     let err = check_fails(
         project()
@@ -231,41 +222,40 @@ fn hostile_names_never_become_paths() {
                 "libraries/pg-client.yaml",
                 "name: pg-client\nimplies:\n  service:../../x: {}\n",
             )
-            .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n"),
+            .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
     assert!(err.contains("not a valid component or group name"), "{err}");
 }
 
 #[test]
 fn unknown_profile() {
-    let err = check_fails(project().file(
-        "hsm.yaml",
-        "services:\n  standalone:\n    - {name: postgres, profile: extrenal}\n",
-    ));
+    let err = check_fails(
+        project().manifest("services:\n  standalone:\n    - {name: postgres, profile: extrenal}\n"),
+    );
     assert_snapshot!(err);
 }
 
 #[test]
 fn wrong_mode_value() {
-    let err = check_fails(project().file("hsm.yaml", "modes:\n  pg-client: develop\n"));
+    let err = check_fails(project().manifest("modes:\n  pg-client: develop\n"));
     assert_snapshot!(err);
 }
 
 #[test]
 fn unknown_name_in_modes() {
-    let err = check_fails(project().file("hsm.yaml", "modes:\n  pg-clinet: dev\n"));
+    let err = check_fails(project().manifest("modes:\n  pg-clinet: dev\n"));
     assert_snapshot!(err);
 }
 
 #[test]
 fn empty_and_huge_files() {
-    let err = check_fails(project().file("hsm.yaml", "# nothing yet\n"));
+    let err = check_fails(project().manifest("# nothing yet\n"));
     assert_snapshot!("empty_manifest", err);
     let huge = format!(
         "libraries:\n  standalone:\n{}",
         "    - pg-client\n".repeat(600_000)
     );
-    let err = check_fails(project().file("hsm.yaml", &huge));
+    let err = check_fails(project().manifest(&huge));
     assert!(err.contains("too large"), "{}", &err[..err.len().min(500)]);
 }
 
@@ -278,7 +268,7 @@ fn no_manifest() {
 #[test]
 fn a_registry_path_that_does_not_exist() {
     let out = Test::new()
-        .file("hsm.yaml", "project: {name: x}\n")
+        .manifest("project: {name: x}\n")
         .args(["check", "--registry", "nowhere"])
         .run();
     out.failure();
@@ -303,18 +293,6 @@ fn refused_in(t: &Test, args: &[&str]) -> String {
     common::refused(t, args).replace(&t.path().display().to_string(), "[TMP]")
 }
 
-/// A FIFO at `rel` in the project: reading one used to block hsm forever.
-fn fifo(t: Test, rel: &str) -> Test {
-    let path = t.path().join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let made = std::process::Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    t
-}
-
 /// A service with an env file, selected in hsm.yaml (its env file is read by the plan, which
 /// `check --locked` renders).
 fn with_env_service(t: Test) -> Test {
@@ -322,41 +300,37 @@ fn with_env_service(t: Test) -> Test {
         "services/web.yaml",
         "name: web\nenv_file: [web.env]\nsources:\n  prod: {type: docker-image, image: nginx:1}\n",
     )
-    .file("hsm.yaml", "services:\n  standalone: [web]\n")
+    .manifest("services:\n  standalone: [web]\n")
 }
 
 #[test]
 fn a_fifo_is_refused_wherever_hsm_reads_a_file() {
-    let t = fifo(project().timeout(30), "hsm.yaml");
+    let t = project().timeout(30).fifo("hsm.yaml");
     assert_snapshot!("fifo_manifest", refused_in(&t, &["check"]));
 
-    let t = fifo(
-        project()
-            .timeout(30)
-            .file("hsm.yaml", "libraries:\n  standalone: [fifo-client]\n"),
-        "hsm-registry/libraries/fifo-client.yaml",
-    );
+    let t = project()
+        .timeout(30)
+        .manifest("libraries:\n  standalone: [fifo-client]\n")
+        .fifo("hsm-registry/libraries/fifo-client.yaml");
     assert_snapshot!("fifo_registry_file", refused_in(&t, &["check"]));
 
-    let t = fifo(with_env_service(project().timeout(30)), "web.env");
+    let t = with_env_service(project().timeout(30)).fifo("web.env");
     assert_snapshot!("fifo_env_file", refused_in(&t, &["check", "--locked"]));
 
     let t = project()
         .timeout(30)
-        .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n");
-    let t = fifo(t, "pyproject.toml");
+        .manifest("libraries:\n  standalone: [pg-client]\n")
+        .fifo("pyproject.toml");
     assert_snapshot!("fifo_pyproject", refused_in(&t, &["check", "--locked"]));
 
-    let t = fifo(
-        project()
-            .timeout(30)
-            .file("hsm.yaml", "services:\n  standalone: [postgres]\n"),
-        "hsm.lock",
-    );
+    let t = project()
+        .timeout(30)
+        .manifest("services:\n  standalone: [postgres]\n")
+        .fifo("hsm.lock");
     assert_snapshot!("fifo_lock", refused_in(&t, &["check", "--locked"]));
 
     // A scenario file, given by name or found in a directory.
-    let t = fifo(project().timeout(30), "rules/a.yaml");
+    let t = project().timeout(30).fifo("rules/a.yaml");
     assert_snapshot!(
         "fifo_scenario",
         refused_in(&t, &["registry", "test", "rules/a.yaml"])
@@ -398,7 +372,7 @@ fn deep_nesting_is_refused_at_once() {
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
-    let t = project().timeout(30).file("hsm.yaml", &deep);
+    let t = project().timeout(30).manifest(&deep);
     assert_snapshot!("deep_flow_nesting", refused_in(&t, &["check"]));
 
     // Block nesting, by indentation, in a registry file.
@@ -409,18 +383,15 @@ fn deep_nesting_is_refused_at_once() {
     let t = project()
         .timeout(30)
         .registry_file("libraries/pg-client.yaml", &deep)
-        .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n");
+        .manifest("libraries:\n  standalone: [pg-client]\n");
     assert_snapshot!("deep_block_nesting", refused_in(&t, &["check"]));
 
     // The editor refuses it too, before its own parser sees it.
-    let t = project().timeout(30).file(
-        "hsm.yaml",
-        &format!(
-            "project:\n  name: {}{}\n",
-            "{a: ".repeat(100),
-            "}".repeat(100)
-        ),
-    );
+    let t = project().timeout(30).manifest(&format!(
+        "project:\n  name: {}{}\n",
+        "{a: ".repeat(100),
+        "}".repeat(100)
+    ));
     assert!(
         refused_in(&t, &["group", "add", "db-client", "--option", "pg-client"])
             .contains("more than 64 levels deep")
@@ -440,7 +411,7 @@ fn aliases_may_not_repeat_a_billion_laughs() {
     let t = project()
         .timeout(30)
         .registry_file("libraries/pg-client.yaml", &laughs)
-        .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n");
+        .manifest("libraries:\n  standalone: [pg-client]\n");
     assert_snapshot!("billion_laughs", refused_in(&t, &["check"]));
 
     // A shared value used a few times is fine.
@@ -450,7 +421,7 @@ fn aliases_may_not_repeat_a_billion_laughs() {
             "libraries/pg-client.yaml",
             "name: pg-client\nversion: 1.0.0\ndependencies:\n  - &common {a: b}\n  - *common\n  - *common\n",
         )
-        .file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n");
+        .manifest("libraries:\n  standalone: [pg-client]\n");
     common::ok(&t, &["check"]);
 }
 
@@ -461,22 +432,13 @@ fn a_byte_order_mark_is_accepted_and_kept() {
             "libraries/pg-client.yaml",
             "\u{feff}name: pg-client\nversion: 1.0.0\n",
         )
-        .file(
-            "hsm.yaml",
-            "\u{feff}libraries:\n  standalone: [pg-client]\n",
-        );
+        .manifest("\u{feff}libraries:\n  standalone: [pg-client]\n");
     common::ok(&t, &["check"]);
     // Positions count from after it.
-    let t = t.file(
-        "hsm.yaml",
-        "\u{feff}libraries:\n  standalone: [pg-clinet]\n",
-    );
+    let t = t.manifest("\u{feff}libraries:\n  standalone: [pg-clinet]\n");
     assert!(refused_in(&t, &["check"]).contains("hsm.yaml:2:16"));
     // An edit keeps it.
-    let t = t.file(
-        "hsm.yaml",
-        "\u{feff}libraries:\n  standalone: [pg-client]\n",
-    );
+    let t = t.manifest("\u{feff}libraries:\n  standalone: [pg-client]\n");
     common::ok(
         &t,
         &["group", "add", "db-client", "--option", "sqlite-client"],
@@ -511,7 +473,7 @@ fn encoding_errors_say_where_and_how_to_fix_them() {
     assert_snapshot!("latin1_manifest", refused_in(&t, &["check"]));
 
     // UTF-16, as some Windows editors save.
-    let t = project().file("hsm.yaml", "libraries:\n  standalone: [pg-client]\n");
+    let t = project().manifest("libraries:\n  standalone: [pg-client]\n");
     let utf16: Vec<u8> = "\u{feff}name: pg-client\nversion: 1.0.0\n"
         .encode_utf16()
         .flat_map(u16::to_le_bytes)
@@ -540,7 +502,7 @@ fn editing_a_file_that_ends_in_a_multi_byte_character() {
             "libraries/pg-client.yaml",
             "name: pg-client\nversion: 1.0.0\ndescription: café",
         )
-        .file("hsm.yaml", "project:\n  name: café");
+        .manifest("project:\n  name: café");
     common::ok(
         &t,
         &[
@@ -567,12 +529,12 @@ fn editing_a_file_that_ends_in_a_multi_byte_character() {
 
 #[test]
 fn edits_hsm_cannot_make_as_written_are_refused() {
-    let t = project().file("hsm.yaml", "libraries: !custom {}\n");
+    let t = project().manifest("libraries: !custom {}\n");
     assert_snapshot!(
         "edit_custom_tag",
         refused_in(&t, &["group", "add", "db-client", "--option", "pg-client"])
     );
-    let t = project().file("hsm.yaml", "services: &shared {}\nlibraries: *shared\n");
+    let t = project().manifest("services: &shared {}\nlibraries: *shared\n");
     assert_snapshot!(
         "edit_through_alias",
         refused_in(&t, &["group", "add", "db-client", "--option", "pg-client"])

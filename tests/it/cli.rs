@@ -1,6 +1,5 @@
 //! The command line itself: `--help` of every command (snapshots), `--version`, shell
 //! completions, colour only on a terminal without NO_COLOR.
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
@@ -82,6 +81,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn bash_completions_load_and_complete() {
+    require!("bash");
     let t = Test::new();
     let out = t.hsm(&["completions", "bash"]);
     out.success();
@@ -195,6 +195,7 @@ fn on_terminal(t: &Test, args: &str, no_color: bool) -> String {
 
 #[test]
 fn colour_only_on_a_terminal_and_never_with_no_color() {
+    require!("script");
     let t = Test::new();
     // No hsm.yaml: an error.
     let coloured = on_terminal(&t, "check", false);

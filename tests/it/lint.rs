@@ -1,7 +1,6 @@
 //! `hsm registry lint`: one snapshot per kind of finding, a registry with every defect
 //! planted at once, exit statuses, JSON, the built-in registry, and the original hsm's
 //! own registry files.
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
@@ -10,15 +9,11 @@ use std::collections::BTreeSet;
 use common::Test;
 use insta::assert_snapshot;
 
-/// A project whose `hsm-registry/` holds `files`.
-fn registry(files: &[(&str, &str)]) -> Test {
-    files
-        .iter()
-        .fold(Test::new(), |t, (path, text)| t.registry_file(path, text))
-}
-
 fn lint(files: &[(&str, &str)]) -> common::Output {
-    registry(files).args(["registry", "lint"]).run()
+    Test::new()
+        .registry_files(files)
+        .args(["registry", "lint"])
+        .run()
 }
 
 const SVC_A: &str = "name: a\nsources:\n  prod: {type: docker-image, image: \"a:1\"}\n";
@@ -59,20 +54,21 @@ fn bad_default() {
 #[test]
 fn duplicate_name() {
     let group = |ty: &str| format!("name: cache\ntype: {ty}\nstrategy: 1-of-N\noptions: [redis]\n");
-    let t = registry(&[
-        ("libraries/redis.yaml", "name: redis\n"),
-        (
-            "services/redis.yaml",
-            "name: redis\nsources:\n  prod: {type: docker-image, image: \"redis:7\"}\n",
-        ),
-        ("libraries/twin.yaml", "name: twin\n"),
-        (
-            "libraries/twin.yml",
-            "name: twin\ndescription: the copy nobody reads\n",
-        ),
-    ])
-    .registry_file("library_groups/cache.yaml", &group("library_group"))
-    .registry_file("service_groups/cache.yaml", &group("service_group"));
+    let t = Test::new()
+        .registry_files(&[
+            ("libraries/redis.yaml", "name: redis\n"),
+            (
+                "services/redis.yaml",
+                "name: redis\nsources:\n  prod: {type: docker-image, image: \"redis:7\"}\n",
+            ),
+            ("libraries/twin.yaml", "name: twin\n"),
+            (
+                "libraries/twin.yml",
+                "name: twin\ndescription: the copy nobody reads\n",
+            ),
+        ])
+        .registry_file("library_groups/cache.yaml", &group("library_group"))
+        .registry_file("service_groups/cache.yaml", &group("service_group"));
     let out = t.args(["registry", "lint"]).run();
     // Warnings only.
     out.success();
@@ -349,7 +345,7 @@ const PLANTED: &[(&str, &str)] = &[
 
 #[test]
 fn a_broken_registry_reports_every_planted_defect_with_file_and_line() {
-    let t = registry(PLANTED);
+    let t = Test::new().registry_files(PLANTED);
     let out = t.hsm(&["registry", "lint", "--format", "json"]);
     out.failure();
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -429,7 +425,8 @@ fn warnings_fail_only_with_deny_warnings() {
         ),
     ];
     lint(&files).success();
-    let out = registry(&files)
+    let out = Test::new()
+        .registry_files(&files)
         .args(["registry", "lint", "--deny-warnings"])
         .run();
     out.failure();
@@ -438,7 +435,8 @@ fn warnings_fail_only_with_deny_warnings() {
         "{}",
         out.stdout
     );
-    let out = registry(&files)
+    let out = Test::new()
+        .registry_files(&files)
         .args(["registry", "lint", "--format", "json"])
         .run();
     out.success();
@@ -448,15 +446,16 @@ fn warnings_fail_only_with_deny_warnings() {
 
 #[test]
 fn json_findings() {
-    let out = registry(&[
-        ("services/a.yaml", SVC_A),
-        (
-            "libraries/app.yaml",
-            "name: app\nimplies: {service:b: {}}\n",
-        ),
-    ])
-    .args(["registry", "lint", "--format", "json"])
-    .run();
+    let out = Test::new()
+        .registry_files(&[
+            ("services/a.yaml", SVC_A),
+            (
+                "libraries/app.yaml",
+                "name: app\nimplies: {service:b: {}}\n",
+            ),
+        ])
+        .args(["registry", "lint", "--format", "json"])
+        .run();
     out.failure();
     assert_snapshot!(out.stdout);
 }
@@ -556,8 +555,7 @@ const ORIGINAL: &[(&str, &str)] = &[
 
 #[test]
 fn the_original_hsm_registry_files_load_lint_and_resolve() {
-    let t = registry(ORIGINAL).file(
-        "hsm.yaml",
+    let t = Test::new().registry_files(ORIGINAL).manifest(
         "project:\n  name: sandbox-project\n  version: 0.1.0\nlibraries:\n  package_manager: uv\n  groups:\n    test-group:\n      strategy: 1-of-N\n      selection: opt2\n  standalone:\n  - test-pkg\n  - name: neo4j-client\n    mode: dev\n  - my-lib\n  - auth-service\nservices:\n  groups: {}\n  standalone:\n  - web-server\n  - env-svc\n  - my-service\n",
     );
     let out = t.hsm(&["registry", "lint", "--deny-warnings"]);

@@ -6,6 +6,10 @@
 //! docker-compose, dot, check-jsonschema, validate-pyproject, strace, …): `scripts/test`
 //! installs them; without one a test says it is skipped (and fails in CI).
 
+// Tests may panic on any unexpected error: that is how they fail.
+#![allow(clippy::unwrap_used)]
+
+#[macro_use]
 mod common;
 
 mod artifacts;

@@ -1,5 +1,4 @@
 //! The remaining user-visible messages of `sync`, `down` and recovery, pinned by snapshots.
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
@@ -12,7 +11,7 @@ const QDRANT: &str =
 #[test]
 fn frozen_without_a_lock() {
     let out = Test::new()
-        .file("hsm.yaml", QDRANT)
+        .manifest(QDRANT)
         .hsm(&["sync", "--no-install", "--frozen"]);
     out.failure();
     assert_snapshot!(out.stderr);
@@ -22,7 +21,7 @@ fn frozen_without_a_lock() {
 fn frozen_with_a_lock_the_registry_no_longer_matches() {
     let t = Test::new()
         .registry_file("libraries/tiny.yaml", "name: tiny\nversion: 1.0.0\n")
-        .file("hsm.yaml", "libraries:\n  standalone: [tiny]\n");
+        .manifest("libraries:\n  standalone: [tiny]\n");
     t.hsm(&["sync", "--no-install"]).success();
     std::fs::write(
         t.path().join("hsm-registry/libraries/tiny.yaml"),
@@ -36,7 +35,7 @@ fn frozen_with_a_lock_the_registry_no_longer_matches() {
 
 #[test]
 fn locked_with_a_stale_lock() {
-    let t = Test::new().file("hsm.yaml", QDRANT);
+    let t = Test::new().manifest(QDRANT);
     t.hsm(&["sync", "--no-install"]).success();
     std::fs::write(
         t.path().join("hsm.yaml"),
@@ -55,7 +54,7 @@ fn up_and_down_without_services() {
             "libraries/tiny.yaml",
             "name: tiny\nversion: 1.0.0\nsources:\n  prod: {type: pypi}\n",
         )
-        .file("hsm.yaml", "libraries:\n  standalone: [tiny]\n");
+        .manifest("libraries:\n  standalone: [tiny]\n");
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.success();
     assert_snapshot!("up_without_services", out.stdout);
@@ -67,8 +66,8 @@ fn up_and_down_without_services() {
 #[test]
 fn a_user_dependency_hsm_would_also_manage() {
     let t = Test::new()
-        .file("pyproject.toml", "[project]\nname = \"x\"\nversion = \"0.1.0\"\ndependencies = [\"qdrant-client==1.7\"]\n")
-        .file("hsm.yaml", QDRANT);
+        .pyproject("[project]\nname = \"x\"\nversion = \"0.1.0\"\ndependencies = [\"qdrant-client==1.7\"]\n")
+        .manifest(QDRANT);
     let before = t.tree();
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
@@ -83,7 +82,7 @@ fn a_service_without_an_image() {
             "services/api.yaml",
             "name: api\nsources:\n  prod: {type: git, url: \"https://example.com/api.git\"}\n",
         )
-        .file("hsm.yaml", "services:\n  standalone: [api]\n");
+        .manifest("services:\n  standalone: [api]\n");
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
     assert_snapshot!(out.stderr);
@@ -92,8 +91,8 @@ fn a_service_without_an_image() {
 #[test]
 fn an_invalid_pyproject() {
     let t = Test::new()
-        .file("pyproject.toml", "[project\nname = 1\n")
-        .file("hsm.yaml", QDRANT);
+        .pyproject("[project\nname = 1\n")
+        .manifest(QDRANT);
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
     assert_snapshot!(out.stderr);
@@ -101,7 +100,7 @@ fn an_invalid_pyproject() {
 
 #[test]
 fn the_next_command_rolls_back_an_interrupted_sync() {
-    let t = Test::new().file("hsm.yaml", QDRANT);
+    let t = Test::new().manifest(QDRANT);
     let out = t
         .command(&["sync", "--no-install"])
         .env("HSM_FAULT", "after-write-2")
@@ -117,10 +116,9 @@ fn the_next_command_rolls_back_an_interrupted_sync() {
 
 #[test]
 fn an_unknown_container_engine_is_refused() {
-    let t = Test::new().file(
-        "hsm.yaml",
-        &format!("project:\n  name: x\n  container_engine: rm\n{QDRANT}"),
-    );
+    let t = Test::new().manifest(&format!(
+        "project:\n  name: x\n  container_engine: rm\n{QDRANT}"
+    ));
     let before = t.tree();
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.failure();

@@ -1,7 +1,6 @@
 //! The project commands — `init`, `group`, `library`, `service`, `mode`, `list` — as a user
 //! runs them: whole CLI runs in temp projects, hsm.yaml compared byte for byte, artifacts
 //! checked with the real tools (docker-compose, check-jsonschema, validate-pyproject, uv).
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
@@ -215,7 +214,7 @@ fn init_never_writes_an_invalid_pyproject_name() {
 
 #[test]
 fn init_refuses_to_overwrite_hsm_yaml() {
-    let t = Test::new().file("hsm.yaml", HAND_WRITTEN);
+    let t = Test::new().manifest(HAND_WRITTEN);
     let stderr = refused(&t, &["init", "--name", "demo"]);
     assert_snapshot!("init_refuses_to_overwrite", stderr);
     assert!(
@@ -226,7 +225,7 @@ fn init_refuses_to_overwrite_hsm_yaml() {
 
 #[test]
 fn init_leaves_an_existing_pyproject_byte_identical() {
-    let t = Test::new().file("pyproject.toml", USER_PYPROJECT);
+    let t = Test::new().pyproject(USER_PYPROJECT);
     let out = ok(&t, &["init", "--name", "demo"]);
     assert_eq!(out.stdout, "Initialized project `demo`: wrote hsm.yaml\n");
     assert_eq!(t.read("pyproject.toml"), USER_PYPROJECT);
@@ -238,7 +237,7 @@ fn init_leaves_an_existing_pyproject_byte_identical() {
 /// commands, starting from a directory holding only the user's own pyproject.toml.
 #[test]
 fn quick_start_through_commands_on_the_built_in_registry() {
-    let t = Test::new().file("pyproject.toml", USER_PYPROJECT);
+    let t = Test::new().pyproject(USER_PYPROJECT);
     ok(&t, &["init", "--name", "demo"]);
     let out = ok(
         &t,
@@ -310,7 +309,7 @@ fn a_comment_after_the_last_user_dependency_stays_on_its_line() {
         "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = [\n    \"httpx>=0.27\",  # pinned by hand\n]\n",
         "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = [\n    \"httpx>=0.27\"  # pinned by hand\n]\n",
     ] {
-        let t = Test::new().file("pyproject.toml", user);
+        let t = Test::new().pyproject(user);
         ok(&t, &["init", "--name", "demo"]);
         ok(
             &t,
@@ -349,7 +348,7 @@ fn a_comment_after_the_last_user_dependency_stays_on_its_line() {
 #[test]
 fn every_edit_keeps_the_rest_of_a_hand_written_file() {
     // uvicorn is in dev mode: its working copy must exist for the stack to render.
-    let t = Test::new().file("hsm.yaml", HAND_WRITTEN).file(
+    let t = Test::new().manifest(HAND_WRITTEN).file(
         "packages/uvicorn/pyproject.toml",
         "[project]\nname = \"uvicorn\"\n",
     );
@@ -810,6 +809,7 @@ fn list_prints_the_stack_as_a_tree_with_versions_and_modes() {
 /// working copy, or the tagged release in git.
 #[test]
 fn mode_dev_and_prod_flip_the_source_uv_installs() {
+    require!("uv", "git");
     let t = python_package(Test::new().offline_uv(), "packages/alpha", "alpha");
     let t = python_package(t, "remotes/alpha", "alpha");
     let remote = t.path().join("remotes/alpha");

@@ -35,8 +35,6 @@
 //! registry files and hsm.yaml (shrunk), ready to paste into a directory and run
 //! `hsm resolve --registry hsm-registry`.
 
-#![allow(clippy::unwrap_used)]
-
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt::Write as _;
 use std::path::Path;

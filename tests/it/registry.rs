@@ -1,5 +1,4 @@
 //! Where the registry comes from, and the maintainer commands `registry test` / `lint`.
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
@@ -22,13 +21,13 @@ fn version_of(out: &common::Output) -> String {
 
 #[test]
 fn registry_flag_before_or_after_the_subcommand() {
-    let t = tiny_registry(Test::new(), "reg", "1.0.0").file("hsm.yaml", MANIFEST);
+    let t = tiny_registry(Test::new(), "reg", "1.0.0").manifest(MANIFEST);
     let before = t
         .args(["--registry", "reg", "resolve", "--format", "json"])
         .run();
     before.success();
     assert_eq!(version_of(&before), "1.0.0");
-    let t = tiny_registry(Test::new(), "reg", "1.0.0").file("hsm.yaml", MANIFEST);
+    let t = tiny_registry(Test::new(), "reg", "1.0.0").manifest(MANIFEST);
     let after = t
         .args(["resolve", "--format", "json", "--registry", "reg"])
         .run();
@@ -53,21 +52,21 @@ fn registry_location_order() {
     };
     assert_eq!(
         run(base()
-            .file("hsm.yaml", &with_manifest_key)
+            .manifest(&with_manifest_key)
             .env("HSM_REGISTRY_PATH", "env")
             .args(["--registry", "flag"])),
         "1.0.0"
     );
     assert_eq!(
         run(base()
-            .file("hsm.yaml", &with_manifest_key)
+            .manifest(&with_manifest_key)
             .env("HSM_REGISTRY_PATH", "env")),
         "2.0.0"
     );
-    assert_eq!(run(base().file("hsm.yaml", &with_manifest_key)), "3.0.0");
-    assert_eq!(run(base().file("hsm.yaml", MANIFEST)), "4.0.0");
+    assert_eq!(run(base().manifest(&with_manifest_key)), "3.0.0");
+    assert_eq!(run(base().manifest(MANIFEST)), "4.0.0");
     // No registry anywhere: the built-in one (which has no `tiny`).
-    let out = Test::new().file("hsm.yaml", MANIFEST).arg("check").run();
+    let out = Test::new().manifest(MANIFEST).arg("check").run();
     out.failure();
     assert!(
         out.stderr
@@ -174,7 +173,7 @@ fn implication_cycles_are_legal_in_a_solve() {
     let t = Test::new()
         .registry_file("services/a.yaml", "name: a\nimplies: {service:b: {}}\n")
         .registry_file("services/b.yaml", "name: b\nimplies: {service:a: {}}\n")
-        .file("hsm.yaml", "services:\n  standalone: [a]\n");
+        .manifest("services:\n  standalone: [a]\n");
     let out = t.args(["resolve", "--explain"]).run();
     out.success();
     assert_snapshot!(out.stdout);

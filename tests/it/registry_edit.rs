@@ -2,7 +2,6 @@
 //! commands under `hsm registry library|service|group` — as a maintainer runs them: whole
 //! CLI runs in temp directories, files compared byte for byte, every message and error
 //! pinned by a snapshot, and `hsm registry lint` run on everything written.
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
@@ -404,10 +403,7 @@ fn library_add_writes_the_originals_shapes() {
     }
     lint_ok(&t, &reg);
     // What was written also solves and renders: pyproject gets the pinned requirement.
-    let t2 = t.file(
-        "hsm.yaml",
-        "registry: reg\nlibraries:\n  standalone: [qdrant-adapter, httpx, tiny]\n",
-    );
+    let t2 = t.manifest("registry: reg\nlibraries:\n  standalone: [qdrant-adapter, httpx, tiny]\n");
     let out = ok(&t2, &["resolve"]);
     assert!(out.stdout.contains("qdrant-adapter"), "{}", out.stdout);
 }
@@ -438,10 +434,7 @@ fn service_add_writes_the_originals_shapes() {
     assert_snapshot!("service_add_worker", t.read("reg/services/worker.yaml"));
     lint_ok(&t, &["-r", "reg"]);
     // The service renders: a compose file with its image, ports, env and volume.
-    let t = t.file(
-        "hsm.yaml",
-        "registry: reg\nservices:\n  standalone: [postgres]\n",
-    );
+    let t = t.manifest("registry: reg\nservices:\n  standalone: [postgres]\n");
     ok(&t, &["sync", "--no-install"]);
     let compose = t.read("docker-compose.hsm.yml");
     assert!(compose.contains("image: postgres:16.2"), "{compose}");
@@ -484,7 +477,7 @@ fn group_add_writes_the_originals_shapes() {
     );
     lint_ok(&t, &[]);
     // The project side uses the new group, with its comment.
-    let t = t.file("hsm.yaml", "services:\n  groups: {}\n");
+    let t = t.manifest("services:\n  groups: {}\n");
     ok(&t, &["group", "add", "vector-db", "--option", "milvus"]);
     assert!(
         t.read("hsm.yaml").contains("# Vector database server\n"),
@@ -544,7 +537,7 @@ fn adds_refuse_to_overwrite_unless_forced() {
 fn the_registry_edited_is_the_one_every_command_uses() {
     // --registry, then HSM_REGISTRY_PATH, then hsm.yaml's `registry:`, then ./hsm-registry.
     let t = Test::new()
-        .file("hsm.yaml", "registry: from-manifest\n")
+        .manifest("registry: from-manifest\n")
         .file("hsm-registry/libraries/.keep", "");
     ok(
         &t,
@@ -555,7 +548,7 @@ fn the_registry_edited_is_the_one_every_command_uses() {
     ok(&t, &["registry", "library", "add", "b"]);
     assert!(t.exists("from-env/libraries/b.yaml"));
     let t = Test::new()
-        .file("hsm.yaml", "registry: from-manifest\n")
+        .manifest("registry: from-manifest\n")
         .file("hsm-registry/libraries/.keep", "");
     ok(&t, &["registry", "library", "add", "c"]);
     assert!(t.exists("from-manifest/libraries/c.yaml"));
@@ -696,7 +689,7 @@ fn implication_values_take_the_targets_shape() {
     );
     lint_ok(&t, &[]);
     // The solver reads them back as written.
-    let t = t.file("hsm.yaml", "libraries:\n  standalone: [app]\n");
+    let t = t.manifest("libraries:\n  standalone: [app]\n");
     let out = ok(&t, &["resolve"]);
     for name in ["db", "orm", "x", "y"] {
         assert!(

@@ -1,6 +1,5 @@
 //! `hsm resolve`, `hsm why` and `hsm check` on the built-in registry and small registries:
 //! the stories from the rule-engine issue, as whole CLI runs with snapshots.
-#![allow(clippy::unwrap_used)]
 
 #[path = "../../benches/synth/chain.rs"]
 mod chain;
@@ -22,9 +21,7 @@ libraries:
 
 #[test]
 fn qdrant_adapter_brings_the_qdrant_server_with_reasons() {
-    let t = Test::new()
-        .file("hsm.yaml", QDRANT)
-        .args(["resolve", "--explain"]);
+    let t = Test::new().manifest(QDRANT).args(["resolve", "--explain"]);
     let out = t.run();
     out.success();
     assert_snapshot!("qdrant_explain", out.stdout);
@@ -34,26 +31,17 @@ fn qdrant_adapter_brings_the_qdrant_server_with_reasons() {
 
 #[test]
 fn why_names_every_rule_that_brings_a_component() {
-    let out = Test::new()
-        .file("hsm.yaml", QDRANT)
-        .args(["why", "qdrant"])
-        .run();
+    let out = Test::new().manifest(QDRANT).args(["why", "qdrant"]).run();
     out.success();
     assert_snapshot!("why_qdrant", out.stdout);
 }
 
 #[test]
 fn why_a_component_outside_the_stack() {
-    let out = Test::new()
-        .file("hsm.yaml", QDRANT)
-        .args(["why", "milvus"])
-        .run();
+    let out = Test::new().manifest(QDRANT).args(["why", "milvus"]).run();
     out.failure();
     assert_snapshot!("why_not_in_stack", out.stderr);
-    let out = Test::new()
-        .file("hsm.yaml", QDRANT)
-        .args(["why", "qdrnt"])
-        .run();
+    let out = Test::new().manifest(QDRANT).args(["why", "qdrnt"]).run();
     out.failure();
     assert_snapshot!("why_unknown", out.stderr);
 }
@@ -61,10 +49,7 @@ fn why_a_component_outside_the_stack() {
 #[test]
 fn constraints_ruling_out_the_newest_version_backtrack_to_an_older_one() {
     let manifest = format!("{QDRANT}constraints:\n  qdrant: \"<1.10\"\n");
-    let out = Test::new()
-        .file("hsm.yaml", &manifest)
-        .args(["resolve"])
-        .run();
+    let out = Test::new().manifest(&manifest).args(["resolve"]).run();
     out.success();
     assert_snapshot!("backtracking", out.stdout);
     // The newest adapter (1.12.1) needs qdrant >=1.10, so the older 1.9.0 is chosen.
@@ -92,7 +77,7 @@ libraries:
 
 #[test]
 fn two_paths_demanding_different_options_of_one_group_is_a_conflict() {
-    let t = Test::new().file("hsm.yaml", TWO_PATHS).args(["resolve"]);
+    let t = Test::new().manifest(TWO_PATHS).args(["resolve"]);
     let out = t.run();
     out.failure();
     assert!(out.stdout.is_empty());
@@ -137,10 +122,7 @@ fn two_paths_demanding_different_options_of_one_group_is_a_conflict() {
 #[test]
 fn a_hsm_yaml_selection_against_an_implied_option() {
     let manifest = "libraries:\n  groups:\n    vector-db-adapter: {strategy: 1-of-N, selection: qdrant-adapter}\nservices:\n  groups:\n    vector-db: {strategy: 1-of-N, selection: milvus}\n";
-    let out = Test::new()
-        .file("hsm.yaml", manifest)
-        .args(["resolve"])
-        .run();
+    let out = Test::new().manifest(manifest).args(["resolve"]).run();
     out.failure();
     assert_snapshot!("group_conflict_with_selection", out.stderr);
     assert!(
@@ -152,10 +134,7 @@ fn a_hsm_yaml_selection_against_an_implied_option() {
 #[test]
 fn a_version_conflict_cites_the_constraint_line() {
     let manifest = format!("{QDRANT}constraints:\n  qdrant: \">=1.13\"\n");
-    let out = Test::new()
-        .file("hsm.yaml", &manifest)
-        .args(["resolve"])
-        .run();
+    let out = Test::new().manifest(&manifest).args(["resolve"]).run();
     out.failure();
     assert_snapshot!("version_conflict", out.stderr);
     assert!(
@@ -169,10 +148,7 @@ fn a_version_conflict_cites_the_constraint_line() {
 #[test]
 fn a_conflicts_rule() {
     let out = Test::new()
-        .file(
-            "hsm.yaml",
-            "libraries:\n  standalone:\n    - faiss-cpu\n    - faiss-gpu\n",
-        )
+        .manifest("libraries:\n  standalone:\n    - faiss-cpu\n    - faiss-gpu\n")
         .args(["resolve"])
         .run();
     out.failure();
@@ -182,7 +158,7 @@ fn a_conflicts_rule() {
 #[test]
 fn json_output_for_a_stack_and_a_conflict() {
     let out = Test::new()
-        .file("hsm.yaml", QDRANT)
+        .manifest(QDRANT)
         .args(["resolve", "--format", "json"])
         .run();
     out.success();
@@ -198,7 +174,7 @@ fn json_output_for_a_stack_and_a_conflict() {
     assert_eq!(v["components"][1]["version"], "1.12.4");
 
     let out = Test::new()
-        .file("hsm.yaml", TWO_PATHS)
+        .manifest(TWO_PATHS)
         .args(["resolve", "--format", "json"])
         .run();
     out.failure();
@@ -211,14 +187,14 @@ fn json_output_for_a_stack_and_a_conflict() {
 
 #[test]
 fn check_validates_and_writes_nothing() {
-    let t = Test::new().file("hsm.yaml", QDRANT).arg("check");
+    let t = Test::new().manifest(QDRANT).arg("check");
     let before = t.tree();
     let out = t.run();
     out.success();
     assert_snapshot!("check_ok", out.stdout);
     assert_eq!(t.tree(), before);
 
-    let t = Test::new().file("hsm.yaml", TWO_PATHS).arg("check");
+    let t = Test::new().manifest(TWO_PATHS).arg("check");
     let before = t.tree();
     t.run().failure();
     assert_eq!(t.tree(), before);
@@ -236,7 +212,7 @@ services:
     - {name: qdrant, profile: external}
 ";
     let out = Test::new()
-        .file("hsm.yaml", manifest)
+        .manifest(manifest)
         .args(["resolve", "--format", "json"])
         .run();
     out.success();
@@ -260,7 +236,7 @@ services:
 
 #[test]
 fn check_locked_needs_a_current_lock() {
-    let t = Test::new().file("hsm.yaml", QDRANT);
+    let t = Test::new().manifest(QDRANT);
     let out = t.hsm(&["check", "--locked"]);
     out.failure();
     assert_snapshot!("check_locked_no_lock", out.stderr);
@@ -282,7 +258,7 @@ fn a_requirement_no_version_satisfies_blames_the_target() {
             "name: a\nversion: 1.0.0\nrequires: {b: \">=5\"}\n",
         )
         .registry_file("libraries/b.yaml", "name: b\nversion: 1.0.0\n")
-        .file("hsm.yaml", "libraries:\n  standalone: [a]\n");
+        .manifest("libraries:\n  standalone: [a]\n");
     let out = t.hsm(&["resolve"]);
     out.failure();
     assert!(
@@ -306,10 +282,12 @@ const DEEP_STACK_MIB: u64 = 1024;
 const CHAIN_STEPS: usize = 8;
 
 fn deep_project(shape: Shape, n: usize) -> Test {
-    shape.files(n).into_iter().fold(
-        Test::new().file("hsm.yaml", &shape.manifest()),
-        |t, (rel, text)| t.registry_file(&rel, &text),
-    )
+    shape
+        .files(n)
+        .into_iter()
+        .fold(Test::new().manifest(&shape.manifest()), |t, (rel, text)| {
+            t.registry_file(&rel, &text)
+        })
 }
 
 /// `resolve --explain` as `(component, chain lines)`, in the order printed.

@@ -1,10 +1,9 @@
 //! `hsm library init` and `hsm service init`, with real uv (offline) and real git: what
 //! they create, what they register, and that a failure leaves nothing behind.
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
-use common::{Output, Test, assert_valid_compose, git, tool};
+use common::{Test, assert_valid_compose, git, ok};
 use insta::assert_snapshot;
 
 /// A new project (`hsm init`) on the built-in registry, with uv offline.
@@ -22,14 +21,8 @@ fn files(t: &Test) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-#[track_caller]
-fn ok(t: &Test, args: &[&str]) -> Output {
-    let out = t.hsm(args);
-    out.success();
-    out
-}
-
-/// Run `hsm ARGS`, expect exit 1 and that nothing in the project changed; the stderr.
+/// Run `hsm ARGS`, expect exit 1 and that nothing in the project changed (uv's cache aside;
+/// `common::refused` compares every file); the stderr.
 #[track_caller]
 fn refused(t: &Test, args: &[&str]) -> String {
     let before = files(t);
@@ -69,12 +62,16 @@ fn lint_ok(t: &Test) {
     );
 }
 
-/// Validate a registry file with its JSON Schema (printed by `hsm schema KIND`).
+/// Validate a registry file with its JSON Schema (printed by `hsm schema KIND`; a missing
+/// check-jsonschema skips this check: see `common::require`).
 #[track_caller]
 fn schema_ok(t: &Test, kind: &str, rel: &str) {
+    let Some(check_jsonschema) = common::require("check-jsonschema") else {
+        return;
+    };
     let schema = t.path().join(format!(".{kind}.schema.json"));
     std::fs::write(&schema, ok(t, &["schema", kind]).stdout).unwrap();
-    let out = std::process::Command::new(tool("check-jsonschema"))
+    let out = std::process::Command::new(check_jsonschema)
         .arg("--schemafile")
         .arg(&schema)
         .arg(t.path().join(rel))
@@ -91,6 +88,7 @@ fn schema_ok(t: &Test, kind: &str, rel: &str) {
 
 #[test]
 fn library_init_creates_a_uv_library_and_registers_it() {
+    require!("uv");
     let t = project();
     let out = ok(&t, &["library", "init", "my-lib"]);
     assert_snapshot!("library_init_stdout", out.stdout);
@@ -127,15 +125,8 @@ fn library_init_creates_a_uv_library_and_registers_it() {
         root.contains("my-lib = { path = \"packages/my-lib\", editable = true }"),
         "{root}"
     );
-    let lock = std::process::Command::new(tool("uv"))
-        .arg("lock")
-        .current_dir(t.path())
-        .env("UV_OFFLINE", "1")
-        .env("UV_NO_INDEX", "1")
-        .env("UV_CACHE_DIR", t.path().join(".uv-cache"))
-        .env("UV_PYTHON_DOWNLOADS", "never")
-        .output()
-        .unwrap();
+    // Offline, like hsm's own uv runs (`Test::offline_uv`).
+    let lock = t.tool_command("uv").arg("lock").output().unwrap();
     assert!(
         lock.status.success(),
         "uv lock: {}",
@@ -145,6 +136,7 @@ fn library_init_creates_a_uv_library_and_registers_it() {
 
 #[test]
 fn a_project_that_used_the_builtin_registry_keeps_working() {
+    require!("uv");
     let t = project();
     ok(
         &t,
@@ -176,6 +168,7 @@ fn a_project_that_used_the_builtin_registry_keeps_working() {
 
 #[test]
 fn library_init_with_git_init_makes_its_own_repository() {
+    require!("uv", "git");
     // GIT-HF-001
     let t = project();
     let out = ok(&t, &["library", "init", "git-lib", "--git-init"]);
@@ -189,6 +182,7 @@ fn library_init_with_git_init_makes_its_own_repository() {
 
 #[test]
 fn inside_a_git_project_no_nested_repository_is_made() {
+    require!("uv", "git");
     // GIT-HF-003, where the project itself is a git repository.
     let t = project();
     git(t.path(), &["init", "-q"]);
@@ -200,6 +194,7 @@ fn inside_a_git_project_no_nested_repository_is_made() {
 
 #[test]
 fn no_register_writes_no_registry() {
+    require!("uv");
     let t = project();
     let out = ok(&t, &["library", "init", "loose", "--no-register"]);
     assert_snapshot!("no_register_stdout", out.stdout);
@@ -209,9 +204,10 @@ fn no_register_writes_no_registry() {
 
 #[test]
 fn path_option_and_the_registry_the_project_names() {
+    require!("uv");
     let t = project()
         .file("reg/libraries/.keep", "")
-        .file("hsm.yaml", "project:\n  name: demo\nregistry: reg\n");
+        .manifest("project:\n  name: demo\nregistry: reg\n");
     let out = ok(&t, &["library", "init", "tools", "--path", "libs/./tools"]);
     assert_snapshot!("path_option_stdout", out.stdout);
     assert!(t.exists("libs/tools/pyproject.toml"));
@@ -223,6 +219,7 @@ fn path_option_and_the_registry_the_project_names() {
 
 #[test]
 fn an_absolute_path_inside_the_project_is_made_relative() {
+    require!("uv");
     let t = project();
     let abs = t.path().join("pkgs/abs-lib").display().to_string();
     ok(&t, &["library", "init", "abs-lib", "--path", &abs]);
@@ -232,6 +229,7 @@ fn an_absolute_path_inside_the_project_is_made_relative() {
 
 #[test]
 fn the_registry_flag_and_variable_choose_where_to_register() {
+    require!("uv");
     let t = project().file("shared-reg/services/.keep", "");
     ok(&t, &["--registry", "shared-reg", "library", "init", "a"]);
     assert!(t.exists("shared-reg/libraries/a.yaml"));
@@ -243,6 +241,7 @@ fn the_registry_flag_and_variable_choose_where_to_register() {
 
 #[test]
 fn an_empty_target_directory_is_used() {
+    require!("uv");
     let t = project();
     std::fs::create_dir_all(t.path().join("packages/empty")).unwrap();
     ok(&t, &["library", "init", "empty", "--no-register"]);
@@ -253,6 +252,7 @@ fn an_empty_target_directory_is_used() {
 
 #[test]
 fn service_init_docker_is_a_dockerfile_that_sync_builds() {
+    require!("uv");
     let t = project();
     let out = ok(&t, &["service", "init", "web"]);
     assert_snapshot!("service_init_docker_stdout", out.stdout);
@@ -275,6 +275,7 @@ fn service_init_docker_is_a_dockerfile_that_sync_builds() {
 
 #[test]
 fn service_init_podman() {
+    require!("uv");
     let t = project();
     ok(&t, &["service", "init", "pod", "--runtime", "podman"]);
     let entry = t.read("hsm-registry/services/pod.yaml");
@@ -284,6 +285,7 @@ fn service_init_podman() {
 
 #[test]
 fn service_init_uv_is_a_uv_project() {
+    require!("uv");
     let t = project();
     let out = ok(&t, &["service", "init", "worker", "--runtime", "uv"]);
     assert_snapshot!("service_init_uv_stdout", out.stdout);
@@ -300,6 +302,7 @@ fn service_init_uv_is_a_uv_project() {
 
 #[test]
 fn service_init_with_git_init() {
+    require!("uv", "git");
     // GIT-HF-002
     let t = project();
     ok(
@@ -320,6 +323,7 @@ fn service_init_with_git_init() {
 
 #[test]
 fn missing_git_is_a_clear_error_and_nothing_is_created() {
+    require!("uv", "git");
     // GIT-FAIL-001
     let t = project().path_without(&["git"]);
     let err = refused(&t, &["library", "init", "broken-lib", "--git-init"]);
@@ -330,6 +334,7 @@ fn missing_git_is_a_clear_error_and_nothing_is_created() {
 
 #[test]
 fn a_failing_git_init_is_reported_and_undone() {
+    require!("uv", "git");
     // GIT-FAIL-002
     let t = project().fake_tool("git", "echo 'fatal: simulated failure' >&2; exit 1");
     let err = refused(
@@ -374,6 +379,7 @@ fn a_failing_uv_init_is_reported_and_undone() {
 
 #[test]
 fn from_another_directory() {
+    require!("uv");
     let t = project();
     std::fs::create_dir_all(t.path().join("elsewhere")).unwrap();
     let t = t.cwd("elsewhere");
@@ -404,6 +410,7 @@ fn from_another_directory() {
 
 #[test]
 fn an_empty_target_directory_is_emptied_again_on_failure() {
+    require!("uv", "git");
     let t = project().path_without(&["git"]);
     std::fs::create_dir_all(t.path().join("packages/kept")).unwrap();
     refused(&t, &["library", "init", "kept", "--git-init"]);
@@ -418,6 +425,7 @@ fn an_empty_target_directory_is_emptied_again_on_failure() {
 
 #[test]
 fn refusals() {
+    require!("uv");
     let t = project()
         .file("packages/taken/README.md", "mine\n")
         .file("a-file", "x\n");
@@ -453,6 +461,7 @@ fn refusals() {
 
 #[test]
 fn an_existing_registry_entry_is_never_overwritten() {
+    require!("uv");
     let t = project().registry_file(
         "services/cache.yaml",
         "name: cache\nsources: {prod: {type: docker-image, image: \"redis:7\"}}\n",
@@ -474,6 +483,7 @@ fn an_existing_registry_entry_is_never_overwritten() {
 
 #[test]
 fn a_symlink_out_of_the_project_is_refused() {
+    require!("uv");
     let outside = tempfile::tempdir().unwrap();
     let t = project();
     std::os::unix::fs::symlink(outside.path(), t.path().join("packages")).unwrap();

@@ -6,7 +6,6 @@
 //! examples, what `hsm init` / `library init` / `service init` write, the files the original
 //! hsm wrote and documented (reference §3.5, §3.6, §10), and a battery of small documents
 //! probing each key (unknown keys, wrong types, nulls, legacy keys).
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
@@ -118,6 +117,7 @@ fn write_docs(dir: &Path, prefix: &str, docs: &[&str]) -> Vec<PathBuf> {
 
 #[test]
 fn the_schemas_are_valid_draft_07_and_what_hsm_prints() {
+    require!("check-jsonschema");
     let schemas = Schemas::new();
     for kind in KINDS {
         let out = Command::new(tool("check-jsonschema"))
@@ -141,6 +141,7 @@ fn the_schemas_are_valid_draft_07_and_what_hsm_prints() {
 
 #[test]
 fn the_builtin_registry_matches() {
+    require!("check-jsonschema");
     let schemas = Schemas::new();
     let reg = Path::new(ROOT).join("registry");
     schemas.assert_valid("library", &yaml_files(&reg.join("libraries")));
@@ -162,6 +163,7 @@ fn readme_block(first_line: &str) -> String {
 
 #[test]
 fn every_example_hsm_yaml_matches() {
+    require!("check-jsonschema");
     let schemas = Schemas::new();
     let dir = tempfile::tempdir().unwrap();
     let mut files = vec![Path::new(ROOT).join("examples/rag/hsm.yaml")];
@@ -206,6 +208,7 @@ fn every_example_hsm_yaml_matches() {
 
 #[test]
 fn readme_registry_examples_match() {
+    require!("check-jsonschema");
     let schemas = Schemas::new();
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("lib.yaml");
@@ -222,6 +225,7 @@ fn readme_registry_examples_match() {
 
 #[test]
 fn files_the_original_hsm_wrote_match() {
+    require!("check-jsonschema");
     let schemas = Schemas::new();
     let dir = tempfile::tempdir().unwrap();
     for (kind, docs) in [
@@ -790,6 +794,7 @@ const BATTERY: &[(&str, bool, &str)] = &[
 
 #[test]
 fn schemas_and_hsm_agree_on_every_key() {
+    require!("check-jsonschema");
     let schemas = Schemas::new();
     let dir = tempfile::tempdir().unwrap();
     for kind in KINDS {
@@ -828,6 +833,7 @@ fn schemas_and_hsm_agree_on_every_key() {
 /// at every level of every kind.
 #[test]
 fn unknown_keys_are_rejected_everywhere() {
+    require!("check-jsonschema");
     let schemas = Schemas::new();
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str)] = &[
@@ -926,6 +932,7 @@ const ORIGINAL_MANIFESTS: &[&str] = &[
 
 #[test]
 fn what_init_commands_write_matches() {
+    require!("check-jsonschema", "uv");
     let t = Test::new().offline_uv();
     t.hsm(&["init", "--name", "demo"]).success();
     t.hsm(&["library", "init", "lib"]).success();

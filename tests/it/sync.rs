@@ -1,11 +1,12 @@
 //! `hsm sync`: artifacts, modes, and one atomic transaction — whole CLI runs in temp
 //! projects, checked with the real tools (docker-compose, check-jsonschema,
 //! validate-pyproject, uv).
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
-use common::{Test, assert_valid_compose, assert_valid_pyproject, git, python_package};
+use common::{
+    Test, assert_valid_compose, assert_valid_pyproject, git, python_package, quick_start,
+};
 use insta::assert_snapshot;
 
 const USER_PYPROJECT: &str = "\
@@ -22,12 +23,6 @@ dependencies = [
 [tool.ruff]
 line-length = 100  # wide screens
 ";
-
-fn manifest(adapter: &str) -> String {
-    format!(
-        "project:\n  name: demo\n  version: 0.1.0\nlibraries:\n  package_manager: uv\n  groups:\n    vector-db-adapter:\n      strategy: 1-of-N\n      selection: {adapter}\n  standalone: []\nservices:\n  groups: {{}}\n  standalone: []\n"
-    )
-}
 
 /// The user's pyproject with hsm's additions taken out again.
 fn without_hsm(text: &str, dep_prefix: &str) -> String {
@@ -68,8 +63,8 @@ fn snapshot_files(t: &Test) -> Vec<(String, Option<String>)> {
 #[test]
 fn quick_start_swap_qdrant_for_milvus() {
     let t = Test::new()
-        .file("pyproject.toml", USER_PYPROJECT)
-        .file("hsm.yaml", &manifest("qdrant-adapter"));
+        .pyproject(USER_PYPROJECT)
+        .manifest(&quick_start("qdrant-adapter"));
     let out = t.hsm(&["sync", "--no-install"]);
     out.success();
     assert_snapshot!("quick_start_first_sync", out.stdout);
@@ -84,7 +79,7 @@ fn quick_start_swap_qdrant_for_milvus() {
     assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
     assert_valid_pyproject(&t.path().join("pyproject.toml"));
 
-    std::fs::write(t.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
+    std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
     let out = t.hsm(&["sync", "--no-install"]);
     out.success();
     let py = t.read("pyproject.toml");
@@ -111,7 +106,7 @@ fn quick_start_swap_qdrant_for_milvus() {
 
 #[test]
 fn a_second_sync_writes_nothing() {
-    let t = Test::new().file("hsm.yaml", &manifest("milvus-adapter"));
+    let t = Test::new().manifest(&quick_start("milvus-adapter"));
     t.hsm(&["sync", "--no-install"]).success();
     let before = snapshot_files(&t);
     let mtimes: Vec<_> = ARTIFACTS
@@ -144,8 +139,8 @@ fn a_second_sync_writes_nothing() {
 #[test]
 fn dry_run_prints_a_diff_and_writes_nothing() {
     let t = Test::new()
-        .file("pyproject.toml", USER_PYPROJECT)
-        .file("hsm.yaml", &manifest("qdrant-adapter"));
+        .pyproject(USER_PYPROJECT)
+        .manifest(&quick_start("qdrant-adapter"));
     let before = t.tree();
     let out = t.hsm(&["sync", "--dry-run"]);
     out.success();
@@ -155,14 +150,14 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
 
 #[test]
 fn locked_and_frozen() {
-    let t = Test::new().file("hsm.yaml", &manifest("qdrant-adapter"));
+    let t = Test::new().manifest(&quick_start("qdrant-adapter"));
     let out = t.hsm(&["sync", "--no-install", "--locked"]);
     out.failure();
     assert_snapshot!("locked_without_lock", out.stderr);
     t.hsm(&["sync", "--no-install"]).success();
     t.hsm(&["sync", "--no-install", "--locked"]).success();
     // Change intent: --locked refuses, --frozen renders what the lock says.
-    std::fs::write(t.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
+    std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
     let before = snapshot_files(&t);
     t.hsm(&["sync", "--no-install", "--locked"]).failure();
     assert_eq!(snapshot_files(&t), before);
@@ -188,10 +183,8 @@ fn original_registry(t: Test) -> Test {
 
 #[test]
 fn shared_service_params_are_merged_from_two_libraries() {
-    let t = original_registry(Test::new()).file(
-        "hsm.yaml",
-        "libraries:\n  standalone:\n    - auth-service\n    - billing-service\n",
-    );
+    let t = original_registry(Test::new())
+        .manifest("libraries:\n  standalone:\n    - auth-service\n    - billing-service\n");
     t.hsm(&["sync", "--no-install"]).success();
     let compose = t.read("docker-compose.hsm.yml");
     assert!(
@@ -225,8 +218,7 @@ fn a_service_on_an_external_profile_is_not_rendered() {
         )
         .registry_file("service_groups/chunker-service.yaml", "name: chunker-service\ntype: service_group\nstrategy: 1-of-N\noptions: [local-chunker]\n")
         .registry_file("service_groups/vector-db-service.yaml", "name: vector-db-service\ntype: service_group\nstrategy: 1-of-N\noptions: [qdrant]\n")
-        .file(
-            "hsm.yaml",
+        .manifest(
             "services:\n  groups:\n    chunker-service: {strategy: 1-of-N, selection: local-chunker}\n    vector-db-service:\n      strategy: 1-of-N\n      selection: qdrant\n      profile: external-prod\n",
         );
     t.hsm(&["sync", "--no-install"]).success();
@@ -252,8 +244,7 @@ fn an_editable_stack() {
             "name: graph-builder-service\ndescription: null\ntype: service\ncontainer_name: null\nnetwork_aliases: []\nports: []\nvolumes: []\nenv: {}\nenv_file: []\nsources:\n  prod: null\n  dev:\n    type: build\n    path: services/graph-builder\n    dockerfile: Dockerfile.dev\ndependencies: []\ndeployment_profiles:\n  default:\n    mode: managed\n    runtime: docker\n",
         )
         .registry_file("service_groups/graph-services.yaml", "name: graph-services\ntype: service_group\nstrategy: 1-of-N\noptions:\n- name: graph-builder-service\n")
-        .file(
-            "hsm.yaml",
+        .manifest(
             "project:\n  name: editable-project\n  version: 0.1.0\nlibraries:\n  package_manager: uv\n  groups: {}\n  standalone:\n    - name: neo4j-client\n      mode: dev\nservices:\n  groups:\n    graph-services:\n      strategy: 1-of-N\n      selection: graph-builder-service\n  standalone: []\nmodes:\n  graph-builder-service: dev\n",
         );
     t.hsm(&["sync", "--no-install"]).success();
@@ -286,7 +277,7 @@ fn secrets_stay_literal() {
             "services/graph-builder-service.yaml",
             "name: graph-builder-service\nports: [\"${NEO4J_PROD_PORT}:7474\"]\nenv:\n  DB_PASSWORD: \"${NEO4J_PROD_PASSWORD}\"\nsources:\n  prod: {type: docker-image, image: \"graph-builder:latest\"}\n",
         )
-        .file("hsm.yaml", "services:\n  standalone: [graph-builder-service]\n")
+        .manifest("services:\n  standalone: [graph-builder-service]\n")
         .env("NEO4J_PROD_PASSWORD", "secret123")
         .env("NEO4J_PROD_PORT", "7687");
     t.hsm(&["sync", "--no-install"]).success();
@@ -310,6 +301,7 @@ fn secrets_stay_literal() {
 /// secret, typically) is ever copied into docker-compose.hsm.yml.
 #[test]
 fn every_env_value_is_written_once_and_env_files_stay_out_of_compose() {
+    require!("docker-compose");
     let service = "name: api\nenv_file: secrets/api.env\nenv:\n  LOG_LEVEL: info\n  DB_PASSWORD: \"${DB_PASSWORD}\"\n  TENANTS: \"${HSM_MERGED_PARAMS.tenant}\"\nsources:\n  prod:\n    type: docker-image\n    image: \"nginx:1.27\"\n    env_file: [secrets/prod.env]\n    env: {MODE: prod}\n";
     let t = Test::new()
         .file(
@@ -322,7 +314,7 @@ fn every_env_value_is_written_once_and_env_files_stay_out_of_compose() {
             "name: client\nsources:\n  prod: {type: pypi}\nimplies:\n  service:api: {params: {tenant: acme}}\n",
         )
         .registry_file("services/api.yaml", service)
-        .file("hsm.yaml", "libraries:\n  standalone: [client]\n");
+        .manifest("libraries:\n  standalone: [client]\n");
     let out = t.hsm(&["sync", "--no-install"]);
     out.success();
     assert!(out.stdout.contains(".env.api"), "{}", out.stdout);
@@ -392,7 +384,7 @@ fn a_param_that_refers_to_itself_is_expanded_once() {
             "services/api.yaml",
             "name: api\nenv: {X: \"${HSM_MERGED_PARAMS.x}\"}\nsources:\n  prod: {type: docker-image, image: \"nginx:1.27\"}\n",
         )
-        .file("hsm.yaml", "libraries:\n  standalone: [client]\n");
+        .manifest("libraries:\n  standalone: [client]\n");
     let mut child = t.command(&["sync", "--no-install"]).spawn().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let status = loop {
@@ -419,7 +411,7 @@ fn an_env_key_defined_twice_fails_and_names_both_origins() {
         .file("implies_conflict.env", "DB_NAME=file_db\n")
         .registry_file("libraries/imply-lib.yaml", "name: imply-lib\nversion: 0.1.0\nsources:\n  prod: {type: pypi}\nimplies:\n  service:fail-service:\n    params:\n      DB_NAME: implied_db\n")
         .registry_file("services/fail-service.yaml", "name: fail-service\nenv_file: implies_conflict.env\nsources:\n  prod: {type: docker-image, image: \"nginx:latest\"}\n")
-        .file("hsm.yaml", "libraries:\n  standalone: [imply-lib]\n");
+        .manifest("libraries:\n  standalone: [imply-lib]\n");
     let before = t.tree();
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
@@ -436,7 +428,7 @@ fn an_env_key_defined_twice_fails_and_names_both_origins() {
     let t = Test::new()
         .file("service.env", "CONFLICT_KEY=value1\n")
         .registry_file("services/fail-service.yaml", "name: fail-service\nenv_file: service.env\nenv: {CONFLICT_KEY: value2}\nsources:\n  prod: {type: docker-image, image: \"nginx:latest\"}\n")
-        .file("hsm.yaml", "services:\n  standalone: [fail-service]\n");
+        .manifest("services:\n  standalone: [fail-service]\n");
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
     assert_snapshot!("env_conflict_file_and_manifest", out.stderr);
@@ -444,30 +436,14 @@ fn an_env_key_defined_twice_fails_and_names_both_origins() {
 
 // ---------------------------------------------------------------- atomicity
 
-/// A `uv` stand-in: `script` runs as its body (for failures and slow runs).
-fn fake_uv(t: Test, script: &str) -> Test {
-    let bin = t.path().join("fake-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let uv = bin.join("uv");
-    std::fs::write(&uv, format!("#!/bin/sh\n{script}\n")).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&uv, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    t.env("PATH", &path)
-}
-
 /// A project synced to the qdrant stack, with hsm.yaml then switched to milvus.
 fn synced_then_changed(t: Test) -> (Test, Vec<(String, Option<String>)>) {
     let t = t
-        .file("pyproject.toml", USER_PYPROJECT)
-        .file("hsm.yaml", &manifest("qdrant-adapter"));
+        .pyproject(USER_PYPROJECT)
+        .manifest(&quick_start("qdrant-adapter"));
     t.hsm(&["sync"]).success();
     let before = snapshot_files(&t);
-    std::fs::write(t.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
+    std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
     (t, before)
 }
 
@@ -484,10 +460,9 @@ fn an_abort_at_any_step_is_rolled_back_by_the_next_invocation() {
         "before-commit",
     ];
     for point in points {
-        let (t, before) = synced_then_changed(fake_uv(
-            Test::new(),
-            "echo fake uv \"$@\"; echo lock-$1 >> uv.lock",
-        ));
+        let (t, before) = synced_then_changed(
+            Test::new().fake_tool("uv", "echo fake uv \"$@\"; echo lock-$1 >> uv.lock"),
+        );
         let mut cmd = t.command(&["sync"]);
         let out = cmd.env("HSM_FAULT", point).output().unwrap();
         assert!(
@@ -521,14 +496,14 @@ fn an_abort_at_any_step_is_rolled_back_by_the_next_invocation() {
 #[test]
 fn uv_failure_rolls_back() {
     let t = Test::new()
-        .file("pyproject.toml", USER_PYPROJECT)
-        .file("hsm.yaml", &manifest("qdrant-adapter"));
-    let ok = fake_uv(t, "exit 0");
+        .pyproject(USER_PYPROJECT)
+        .manifest(&quick_start("qdrant-adapter"));
+    let ok = t.fake_tool("uv", "exit 0");
     ok.hsm(&["sync"]).success();
     let before = snapshot_files(&ok);
-    std::fs::write(ok.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
-    let failing = fake_uv(
-        ok,
+    std::fs::write(ok.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
+    let failing = ok.fake_tool(
+        "uv",
         "if [ \"$1\" = lock ]; then echo 'error: No solution found when resolving dependencies' >&2; exit 1; fi",
     );
     let out = failing.hsm(&["sync"]);
@@ -546,7 +521,7 @@ fn uv_failure_rolls_back() {
 
 #[test]
 fn a_kill_while_uv_runs_is_rolled_back() {
-    let (t, before) = synced_then_changed(fake_uv(Test::new(), "exit 0"));
+    let (t, before) = synced_then_changed(Test::new().fake_tool("uv", "exit 0"));
     // This run's uv announces itself, then hangs until killed.
     let slow = t.path().join("slow-bin");
     std::fs::create_dir_all(&slow).unwrap();
@@ -589,7 +564,7 @@ fn a_kill_while_uv_runs_is_rolled_back() {
 #[test]
 fn uv_missing_is_a_clear_error() {
     let t = Test::new()
-        .file("hsm.yaml", &manifest("qdrant-adapter"))
+        .manifest(&quick_start("qdrant-adapter"))
         .env("PATH", "/nonexistent");
     let out = t.hsm(&["sync"]);
     out.failure();
@@ -604,6 +579,7 @@ fn uv_missing_is_a_clear_error() {
 
 #[test]
 fn real_uv_installs_dev_and_prod_sources_and_modes_flip_them() {
+    require!("uv", "git");
     // Two libraries, each with a dev source (editable path) and a prod source (a tag in a
     // local git repository).
     let t = Test::new().offline_uv();
@@ -631,8 +607,7 @@ fn real_uv_installs_dev_and_prod_sources_and_modes_flip_them() {
         )
     };
     let (a, b) = (lib("alpha"), lib("beta"));
-    let t = t.registry_file("libraries/alpha.yaml", &a).registry_file("libraries/beta.yaml", &b).file(
-        "hsm.yaml",
+    let t = t.registry_file("libraries/alpha.yaml", &a).registry_file("libraries/beta.yaml", &b).manifest(
         "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone:\n    - alpha\n    - beta\nmodes:\n  alpha: dev\n",
     );
     let out = t.hsm(&["sync"]);
@@ -693,7 +668,7 @@ fn fake_engine(t: Test, name: &str) -> Test {
 
 #[test]
 fn up_and_down_drive_the_configured_engine() {
-    let t = fake_engine(Test::new(), "docker").file("hsm.yaml", &manifest("qdrant-adapter"));
+    let t = fake_engine(Test::new(), "docker").manifest(&quick_start("qdrant-adapter"));
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.success();
     assert_snapshot!("sync_up", out.stdout);
@@ -703,11 +678,11 @@ fn up_and_down_drive_the_configured_engine() {
         "docker compose -f docker-compose.hsm.yml up -d --remove-orphans\ndocker compose -f docker-compose.hsm.yml down\n"
     );
 
-    let podman = manifest("qdrant-adapter").replace(
+    let podman = quick_start("qdrant-adapter").replace(
         "  version: 0.1.0\n",
         "  version: 0.1.0\n  container_engine: podman\n",
     );
-    let t = fake_engine(Test::new(), "podman").file("hsm.yaml", &podman);
+    let t = fake_engine(Test::new(), "podman").manifest(&podman);
     t.hsm(&["sync", "--no-install", "--up"]).success();
     assert_eq!(
         t.read("engine.log"),

@@ -6,7 +6,6 @@
 //! its old or its new state, all of them together — nothing torn, nothing mixed, nothing
 //! left to wedge later commands, nothing written late by an orphaned tool, nothing
 //! written outside the project.
-#![allow(clippy::unwrap_used)]
 
 use crate::common;
 
@@ -15,14 +14,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Test;
+use common::{Test, quick_start};
 use insta::assert_snapshot;
-
-fn manifest(adapter: &str) -> String {
-    format!(
-        "project:\n  name: demo\n  version: 0.1.0\nlibraries:\n  package_manager: uv\n  groups:\n    vector-db-adapter:\n      strategy: 1-of-N\n      selection: {adapter}\n  standalone: []\nservices:\n  groups: {{}}\n  standalone: []\n"
-    )
-}
 
 const PYPROJECT: &str = "[project]\nname = \"demo\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"httpx>=0.27\"]\n";
 
@@ -61,7 +54,7 @@ fn states(uv: Option<&str>) -> States {
     let t = project(uv);
     t.hsm(&sync_args(uv)).success();
     let old = state(t.path());
-    std::fs::write(t.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
+    std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
     t.hsm(&sync_args(uv)).success();
     let new = state(t.path());
     assert_ne!(old, new);
@@ -78,8 +71,8 @@ fn sync_args(uv: Option<&str>) -> Vec<&'static str> {
 
 fn project(uv: Option<&str>) -> Test {
     let t = Test::new()
-        .file("pyproject.toml", PYPROJECT)
-        .file("hsm.yaml", &manifest("qdrant-adapter"))
+        .pyproject(PYPROJECT)
+        .manifest(&quick_start("qdrant-adapter"))
         // Every wait in these tests is short: a wedged project fails fast.
         .env("HSM_LOCK_TIMEOUT", "20");
     match uv {
@@ -94,7 +87,7 @@ fn about_to_sync(uv: Option<&str>, old: &[(String, Vec<u8>)]) -> Test {
     for (name, bytes) in old {
         std::fs::write(t.path().join(name), bytes).unwrap();
     }
-    std::fs::write(t.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
+    std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
     t
 }
 
@@ -307,23 +300,11 @@ fn kill_loop_recovery() {
     tally.assert_clean("recovery");
 }
 
-fn strace() -> &'static str {
-    let found = Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "this test needs strace (Debian: apt-get install strace; scripts/test installs it)"
-    );
-    "strace"
-}
-
 /// `args` under strace: with `inject`, killed at a chosen call; `trace` writes every
 /// file-system call to that file.
 fn under_strace(t: &Test, args: &[&str], extra: &[String]) -> std::process::ExitStatus {
     let hsm = t.command(args);
-    let mut cmd = Command::new(strace());
+    let mut cmd = Command::new(common::tool("strace"));
     cmd.args(["-f", "-qq", "-e", "trace=%file,%desc"])
         .args(extra)
         .arg("--")
@@ -423,6 +404,7 @@ fn kill_before_every_call(
 
 #[test]
 fn a_kill_before_every_file_system_call_of_sync_and_of_recovery() {
+    require!("strace");
     let s = states(None);
     let sync = kill_before_every_call(
         &|| about_to_sync(None, &s.old),
@@ -598,15 +580,7 @@ fn a_state_directory_that_is_a_link_is_refused() {
 
 #[test]
 fn an_artifact_that_is_not_a_regular_file_is_refused_before_anything_is_written() {
-    let t = project(None);
-    let fifo = t.path().join("uv.lock");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let t = project(None).fifo("uv.lock");
     let tree_before = std::fs::read_dir(t.path()).unwrap().count();
     let start = Instant::now();
     let out = t.hsm(&["sync", "--no-install"]);
@@ -635,7 +609,7 @@ impl Holder {
             .join("..")
             .join(format!("held-{}", std::process::id()));
         let _ = std::fs::remove_file(&held);
-        let child = Command::new("flock")
+        let child = Command::new(common::tool("flock"))
             .arg(t.path())
             .args(["-c", &format!("touch {}; exec sleep 30", held.display())])
             // Its own process group, so that drop can end flock, the shell and
@@ -659,7 +633,7 @@ impl Drop for Holder {
     fn drop(&mut self) {
         // `flock -c` runs the command in a child shell, which may fork the
         // sleep: kill the whole process group, not just flock's children.
-        let _ = Command::new("kill")
+        let _ = Command::new(common::tool("kill"))
             .args(["-KILL", "--", &format!("-{}", self.0.id())])
             .status();
         let _ = self.0.kill();
@@ -669,6 +643,7 @@ impl Drop for Holder {
 
 #[test]
 fn a_writer_waits_says_so_once_and_gives_up() {
+    require!("flock", "kill");
     let t = project(None);
     let holder = Holder::new(&t);
     let start = Instant::now();
@@ -742,6 +717,7 @@ fn read_only_commands_never_wait_for_a_sync_in_progress() {
 
 #[test]
 fn an_interrupt_while_uv_runs_stops_uv_and_rolls_back() {
+    require!("kill");
     let t = project(Some(
         "echo $$ > ../uv-pid-$PPID; touch uv-started; exec sleep 30",
     ));
@@ -752,7 +728,7 @@ fn an_interrupt_while_uv_runs_stops_uv_and_rolls_back() {
         for (name, bytes) in state(ok.path()) {
             std::fs::write(t.path().join(name), bytes).unwrap();
         }
-        std::fs::write(t.path().join("hsm.yaml"), manifest("milvus-adapter")).unwrap();
+        std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
         t
     };
     let before = state(t.path());
@@ -771,7 +747,7 @@ fn an_interrupt_while_uv_runs_stops_uv_and_rolls_back() {
     let _ = std::fs::remove_file(&pid_file);
     std::fs::remove_file(t.path().join("uv-started")).unwrap();
     assert!(
-        Command::new("kill")
+        Command::new(common::tool("kill"))
             .args(["-INT", &sync.id().to_string()])
             .status()
             .unwrap()
@@ -900,15 +876,14 @@ fn two_mode_registry(t: Test) -> Test {
         "name: alpha\nversion: 1.0.0\nsources:\n  prod: {type: pypi, version: \">=1,<2\"}\n  dev: {type: local, path: packages/alpha, editable: true}\n",
     )
     .file("packages/alpha/pyproject.toml", "[project]\nname = \"alpha\"\nversion = \"1.0.0\"\n")
-    .file(
-        "hsm.yaml",
+    .manifest(
         "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone: [alpha]\n",
     )
 }
 
 #[test]
 fn frozen_renders_what_hsm_lock_says_and_never_rewrites_it() {
-    let t = two_mode_registry(Test::new().file("pyproject.toml", PYPROJECT));
+    let t = two_mode_registry(Test::new().pyproject(PYPROJECT));
     t.hsm(&["sync", "--no-install"]).success();
     let lock = t.read("hsm.lock");
     let pyproject = t.read("pyproject.toml");
@@ -957,14 +932,14 @@ fn frozen_renders_what_hsm_lock_says_and_never_rewrites_it() {
 
 #[test]
 fn real_uv_with_locked_never_writes_a_missing_uv_lock() {
+    require!("uv");
     let t = common::python_package(Test::new().offline_uv(), "packages/alpha", "alpha")
         .registry_file(
             "libraries/alpha.yaml",
             "name: alpha\nversion: 1.0.0\nsources:\n  prod: {type: local, path: packages/alpha}\n",
         )
-        .file("pyproject.toml", "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = []\n")
-        .file(
-            "hsm.yaml",
+        .pyproject("[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = []\n")
+        .manifest(
             "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone: [alpha]\n",
         );
     t.hsm(&["sync"]).success();
@@ -1004,23 +979,22 @@ fn fixtures() -> Vec<(&'static str, Fixture)> {
     let with_service = move |extra: &str| {
         Test::new()
             .registry_file("services/svc.yaml", &service(extra))
-            .file("hsm.yaml", "services:\n  standalone: [svc]\n")
+            .manifest("services:\n  standalone: [svc]\n")
     };
     vec![
         ("the qdrant stack", Box::new(|| project(None))),
         (
             "the milvus stack",
-            Box::new(|| project(None).file("hsm.yaml", &manifest("milvus-adapter"))),
+            Box::new(|| project(None).manifest(&quick_start("milvus-adapter"))),
         ),
         (
             "an unknown option",
-            Box::new(|| project(None).file("hsm.yaml", &manifest("qdrant-adaptr"))),
+            Box::new(|| project(None).manifest(&quick_start("qdrant-adaptr"))),
         ),
         (
             "a conflict",
             Box::new(|| {
-                project(None).file(
-                    "hsm.yaml",
+                project(None).manifest(
                     "libraries:\n  standalone: [qdrant-adapter, milvus-adapter]\n  groups:\n    vector-db-adapter:\n      strategy: 1-of-N\n      selection: qdrant-adapter\nconstraints:\n  qdrant-adapter: \">=99\"\n",
                 )
             }),
@@ -1043,17 +1017,13 @@ fn fixtures() -> Vec<(&'static str, Fixture)> {
         (
             "a dev service without its build context",
             Box::new(move || {
-                with_service("").file(
-                    "hsm.yaml",
-                    "services:\n  standalone: [svc]\nmodes:\n  svc: dev\n",
-                )
+                with_service("").manifest("services:\n  standalone: [svc]\nmodes:\n  svc: dev\n")
             }),
         ),
         (
             "a dev library without its path",
             Box::new(|| {
-                two_mode_registry(Test::new()).file(
-                    "hsm.yaml",
+                two_mode_registry(Test::new()).manifest(
                     "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone: [alpha]\nmodes:\n  alpha: dev\n",
                 )
             }),
@@ -1061,15 +1031,14 @@ fn fixtures() -> Vec<(&'static str, Fixture)> {
         (
             "a dynamic dependency list",
             Box::new(|| {
-                project(None).file(
-                    "pyproject.toml",
+                project(None).pyproject(
                     "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndynamic = [\"dependencies\"]\n",
                 )
             }),
         ),
         (
             "a broken pyproject.toml",
-            Box::new(|| project(None).file("pyproject.toml", "[project\n")),
+            Box::new(|| project(None).pyproject("[project\n")),
         ),
         (
             "a broken hsm.lock",
@@ -1089,17 +1058,7 @@ fn fixtures() -> Vec<(&'static str, Fixture)> {
         ),
         (
             "a FIFO where an env file goes",
-            Box::new(move || {
-                let t = with_service("env: {A: \"1\"}\n");
-                assert!(
-                    Command::new("mkfifo")
-                        .arg(t.path().join(".env.svc"))
-                        .status()
-                        .unwrap()
-                        .success()
-                );
-                t
-            }),
+            Box::new(move || with_service("env: {A: \"1\"}\n").fifo(".env.svc")),
         ),
         (
             "a directory where hsm.lock goes",

@@ -1,10 +1,20 @@
-//! A small builder for running the real `hsm` binary in a temporary project:
+//! The builder every integration test uses: a temporary project, files written into it,
+//! the real `hsm` binary run in it, and what it printed checked.
 //!
 //! ```ignore
-//! let out = Test::new().file("hsm.yaml", "...").args(["resolve"]).run();
-//! out.success().stdout_eq("...");
+//! let t = Test::new()
+//!     .manifest("libraries:\n  standalone: [tiny]\n")
+//!     .registry_file("libraries/tiny.yaml", "name: tiny\nversion: 1.0.0\n");
+//! let out = ok(&t, &["resolve"]);        // or t.hsm(&[..]).success() / .failure() / .code(2)
+//! assert_snapshot!("resolve_tiny", out.stdout);
+//! let stderr = refused(&t, &["sync", "--bogus-stack"]); // exit 1, not a byte written
 //! ```
-#![allow(dead_code, clippy::unwrap_used)]
+//!
+//! External tools (uv, docker-compose, dot, check-jsonschema, validate-pyproject, strace,
+//! flock, script) go through [`require`] (the `require!` macro in a test body): missing on a
+//! developer's machine, the test says `skipped: <test> needs <tool>; install it with <how>`
+//! and passes; missing in CI (`CI` set), the same words fail it. `scripts/test` installs
+//! all of them.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -63,6 +73,32 @@ impl Test {
     /// Write a registry file under `hsm-registry/`.
     pub fn registry_file(self, rel: &str, contents: &str) -> Self {
         self.file(&format!("hsm-registry/{rel}"), contents)
+    }
+
+    /// Write several registry files under `hsm-registry/`, as `(path, contents)`.
+    pub fn registry_files<S: AsRef<str>>(self, files: &[(S, S)]) -> Self {
+        files.iter().fold(self, |t, (rel, contents)| {
+            t.registry_file(rel.as_ref(), contents.as_ref())
+        })
+    }
+
+    /// Write the project's `hsm.yaml`.
+    pub fn manifest(self, contents: &str) -> Self {
+        self.file("hsm.yaml", contents)
+    }
+
+    /// Write the project's `pyproject.toml`.
+    pub fn pyproject(self, contents: &str) -> Self {
+        self.file("pyproject.toml", contents)
+    }
+
+    /// Make a FIFO (named pipe) at `rel` in the project: reading one would block forever.
+    pub fn fifo(self, rel: &str) -> Self {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let made = Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success(), "mkfifo {}", path.display());
+        self
     }
 
     pub fn arg(mut self, arg: &str) -> Self {
@@ -166,6 +202,12 @@ impl Test {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hsm"));
         cmd.args(args);
         self.configure(cmd)
+    }
+
+    /// The external `tool` (found with [`tool`]), run in the project with the environment
+    /// hsm's runs get (so `Test::offline_uv` makes a direct `uv` run offline too).
+    pub fn tool_command(&self, tool_name: &str) -> Command {
+        self.configure(Command::new(tool(tool_name)))
     }
 
     /// The working directory and environment every run gets.
@@ -313,22 +355,106 @@ impl Output {
     }
 }
 
-/// The path of an external tool the tests need; scripts/test installs them.
-pub fn tool(name: &str) -> PathBuf {
+// ---------------------------------------------------------------- external tools
+
+/// How to install each external tool the tests run (scripts/test installs them all).
+const INSTALL: &[(&str, &str)] = &[
+    (
+        "uv",
+        "`python3 -m pip install uv` (scripts/test pins the version)",
+    ),
+    (
+        "check-jsonschema",
+        "`python3 -m pip install check-jsonschema` (scripts/test pins the version)",
+    ),
+    (
+        "validate-pyproject",
+        "`python3 -m pip install validate-pyproject packaging` (scripts/test pins the version)",
+    ),
+    ("docker-compose", "`apt-get install docker-compose`"),
+    ("dot", "`apt-get install graphviz`"),
+    ("strace", "`apt-get install strace`"),
+    ("pkill", "`apt-get install procps`"),
+    ("kill", "`apt-get install procps`"),
+    ("flock", "`apt-get install util-linux`"),
+    ("script", "`apt-get install util-linux`"),
+    ("bash", "`apt-get install bash`"),
+    ("git", "`apt-get install git`"),
+];
+
+/// Skip the running test (return from it, after [`require`] said why) unless every tool
+/// named is installed; in CI a missing one fails the test.
+macro_rules! require {
+    ($($tool:expr),+ $(,)?) => {
+        $(
+            if $crate::common::require($tool).is_none() {
+                return;
+            }
+        )+
+    };
+}
+/// Where `name` is on PATH, if anywhere.
+fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        let p = dir.join(name);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("`{name}` is not installed: run scripts/test, which installs what the tests need")
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
 }
 
-/// Validate a compose file with Debian's docker-compose and the compose-spec JSON schema.
+/// The name of the running test (the test harness names each test's thread after it).
+fn test_name() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_string()
+}
+
+/// `skipped: <test> needs <tool>; install it with <how>`.
+fn missing_message(name: &str) -> String {
+    let how = INSTALL
+        .iter()
+        .find(|(tool, _)| *tool == name)
+        .map_or("your package manager", |(_, how)| how);
+    format!(
+        "skipped: {} needs {name}; install it with {how} (or run scripts/test, which installs every tool the tests need)",
+        test_name()
+    )
+}
+
+/// The path of the external tool `name`, or `None` when it is missing: then, on a
+/// developer's machine, say so on stderr (`skipped: <test> needs <tool>; install it with
+/// <how>`) so that the caller can skip; in CI (env `CI` set) fail the test with those words.
+/// A test body uses the `require!` macro, which returns from the test.
+pub fn require(name: &str) -> Option<PathBuf> {
+    if let Some(path) = find_on_path(name) {
+        return Some(path);
+    }
+    let message = missing_message(name);
+    if std::env::var_os("CI").is_some() {
+        panic!("{message}");
+    }
+    eprintln!("{message}");
+    None
+}
+
+/// The path of the external tool `name`, for a helper that cannot skip its test: a test
+/// that runs a tool says so first with `require!`, so a missing one is caught there; this
+/// panics with the same words if one was forgotten.
+#[track_caller]
+pub fn tool(name: &str) -> PathBuf {
+    find_on_path(name).unwrap_or_else(|| panic!("{}", missing_message(name)))
+}
+
+/// Validate a compose file with Debian's docker-compose and the compose-spec JSON schema
+/// (a missing tool skips this check: see [`require`]).
 #[track_caller]
 pub fn assert_valid_compose(path: &Path) {
-    let out = Command::new(tool("docker-compose"))
+    let (Some(compose), Some(check_jsonschema)) =
+        (require("docker-compose"), require("check-jsonschema"))
+    else {
+        return;
+    };
+    let out = Command::new(compose)
         .arg("-f")
         .arg(path)
         .args(["config", "-q"])
@@ -341,7 +467,7 @@ pub fn assert_valid_compose(path: &Path) {
         String::from_utf8_lossy(&out.stderr),
         std::fs::read_to_string(path).unwrap()
     );
-    let out = Command::new(tool("check-jsonschema"))
+    let out = Command::new(check_jsonschema)
         .args(["--builtin-schema", "vendor.compose-spec"])
         .arg(path)
         .output()
@@ -354,13 +480,13 @@ pub fn assert_valid_compose(path: &Path) {
     );
 }
 
-/// Validate a pyproject.toml with validate-pyproject.
+/// Validate a pyproject.toml with validate-pyproject (a missing one skips this check).
 #[track_caller]
 pub fn assert_valid_pyproject(path: &Path) {
-    let out = Command::new(tool("validate-pyproject"))
-        .arg(path)
-        .output()
-        .unwrap();
+    let Some(validate_pyproject) = require("validate-pyproject") else {
+        return;
+    };
+    let out = Command::new(validate_pyproject).arg(path).output().unwrap();
     assert!(
         out.status.success(),
         "validate-pyproject rejects {}:\n{}{}",
@@ -368,6 +494,14 @@ pub fn assert_valid_pyproject(path: &Path) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The quick start's hsm.yaml (built-in registry) with `adapter` chosen for the
+/// `vector-db-adapter` group.
+pub fn quick_start(adapter: &str) -> String {
+    format!(
+        "project:\n  name: demo\n  version: 0.1.0\nlibraries:\n  package_manager: uv\n  groups:\n    vector-db-adapter:\n      strategy: 1-of-N\n      selection: {adapter}\n  standalone: []\nservices:\n  groups: {{}}\n  standalone: []\n"
+    )
 }
 
 /// A Python package `name` at `dir` in the project, built with uv_build (offline).
