@@ -16,7 +16,7 @@
 //! and passes; missing in CI (`CI` set), the same words fail it. `scripts/test` installs
 //! all of them.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -359,17 +359,14 @@ impl Output {
 
 /// How to install each external tool the tests run (scripts/test installs them all).
 const INSTALL: &[(&str, &str)] = &[
-    (
-        "uv",
-        "`python3 -m pip install uv` (scripts/test pins the version)",
-    ),
+    ("uv", "`python3 -m pip install uv`"),
     (
         "check-jsonschema",
-        "`python3 -m pip install check-jsonschema` (scripts/test pins the version)",
+        "`python3 -m pip install check-jsonschema`",
     ),
     (
         "validate-pyproject",
-        "`python3 -m pip install validate-pyproject packaging` (scripts/test pins the version)",
+        "`python3 -m pip install validate-pyproject packaging`",
     ),
     ("docker-compose", "`apt-get install docker-compose`"),
     ("dot", "`apt-get install graphviz`"),
@@ -416,7 +413,7 @@ fn missing_message(name: &str) -> String {
         .find(|(tool, _)| *tool == name)
         .map_or("your package manager", |(_, how)| how);
     format!(
-        "skipped: {} needs {name}; install it with {how} (or run scripts/test, which installs every tool the tests need)",
+        "skipped: {} needs {name}; install it with {how} (scripts/test installs every tool the tests need, at pinned versions)",
         test_name()
     )
 }
@@ -433,7 +430,8 @@ pub fn require(name: &str) -> Option<PathBuf> {
     if std::env::var_os("CI").is_some() {
         panic!("{message}");
     }
-    eprintln!("{message}");
+    // Straight to stderr: the test harness captures `eprintln!` of a passing test.
+    let _ = writeln!(std::io::stderr(), "{message}");
     None
 }
 
