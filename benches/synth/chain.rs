@@ -1,6 +1,6 @@
 //! Deep and wide stacks: registries whose whole content is one stack of `n` components,
 //! for the scaling benchmark (`benches/chain.rs`) and the regression test in
-//! `tests/resolve.rs`, which includes this file by path.
+//! `tests/it/resolve.rs`, which includes this file by path.
 //!
 //! A stack is a chain when every component brings the next one, which is where per-component
 //! work turns quadratic (every component's chain is as long as the stack). The shapes:

@@ -1,0 +1,691 @@
+//! `hsm sync`: artifacts, modes, and one atomic transaction — whole CLI runs in temp
+//! projects, checked with the real tools (docker-compose, check-jsonschema,
+//! validate-pyproject, uv).
+
+use crate::common;
+
+use common::{
+    Test, assert_valid_compose, assert_valid_pyproject, git, python_package, quick_start,
+};
+use insta::assert_snapshot;
+
+const USER_PYPROJECT: &str = "\
+# The user's own project file: hsm must not touch any of this.
+[project]
+name = \"demo\"
+version = \"0.1.0\"
+requires-python = \">=3.9\"
+dependencies = [
+    # pinned by hand
+    \"httpx>=0.27\",
+]
+
+[tool.ruff]
+line-length = 100  # wide screens
+";
+
+/// The user's pyproject with hsm's additions taken out again.
+fn without_hsm(text: &str, dep_prefix: &str) -> String {
+    let body = text.split("\n[tool.hsm]").next().unwrap();
+    body.lines()
+        .filter(|l| !l.trim_start().starts_with(&format!("\"{dep_prefix}")))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+const ARTIFACTS: [&str; 4] = [
+    "pyproject.toml",
+    "docker-compose.hsm.yml",
+    "hsm.lock",
+    "uv.lock",
+];
+
+/// Contents of every artifact (and `.env.*`), `None` for absent files.
+fn snapshot_files(t: &Test) -> Vec<(String, Option<String>)> {
+    let mut names: Vec<String> = ARTIFACTS.iter().map(|s| s.to_string()).collect();
+    for e in std::fs::read_dir(t.path()).unwrap() {
+        let n = e.unwrap().file_name().to_string_lossy().to_string();
+        if n.starts_with(".env.") {
+            names.push(n);
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|n| {
+            let c = std::fs::read_to_string(t.path().join(&n)).ok();
+            (n, c)
+        })
+        .collect()
+}
+
+#[test]
+fn quick_start_swap_qdrant_for_milvus() {
+    let t = Test::new()
+        .pyproject(USER_PYPROJECT)
+        .manifest(&quick_start("qdrant-adapter"));
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.success();
+    assert_snapshot!("quick_start_first_sync", out.stdout);
+    let py = t.read("pyproject.toml");
+    assert!(py.contains("\"qdrant-client>=1.12,<1.13\""), "{py}");
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(
+        compose.contains("image: qdrant/qdrant:v1.12.4"),
+        "{compose}"
+    );
+    assert_eq!(without_hsm(&py, "qdrant-client"), USER_PYPROJECT);
+    assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+    assert_valid_pyproject(&t.path().join("pyproject.toml"));
+
+    std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.success();
+    let py = t.read("pyproject.toml");
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(py.contains("\"pymilvus>=2.5,<2.6\""), "{py}");
+    for service in ["milvus:", "etcd:", "minio:"] {
+        assert!(compose.contains(service), "{service} missing:\n{compose}");
+    }
+    assert_snapshot!("quick_start_milvus_compose", compose);
+    // Nothing of Qdrant remains anywhere.
+    for (name, contents) in snapshot_files(&t) {
+        if let Some(c) = contents {
+            assert!(
+                !c.to_lowercase().contains("qdrant"),
+                "{name} still mentions qdrant:\n{c}"
+            );
+        }
+    }
+    assert!(!t.exists(".env.qdrant"));
+    assert_eq!(without_hsm(&py, "pymilvus"), USER_PYPROJECT);
+    assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+    assert_valid_pyproject(&t.path().join("pyproject.toml"));
+}
+
+#[test]
+fn a_second_sync_writes_nothing() {
+    let t = Test::new().manifest(&quick_start("milvus-adapter"));
+    t.hsm(&["sync", "--no-install"]).success();
+    let before = snapshot_files(&t);
+    let mtimes: Vec<_> = ARTIFACTS
+        .iter()
+        .filter(|a| t.exists(a))
+        .map(|a| {
+            std::fs::metadata(t.path().join(a))
+                .unwrap()
+                .modified()
+                .unwrap()
+        })
+        .collect();
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.success();
+    assert_snapshot!("up_to_date", out.stdout);
+    assert_eq!(snapshot_files(&t), before);
+    let after: Vec<_> = ARTIFACTS
+        .iter()
+        .filter(|a| t.exists(a))
+        .map(|a| {
+            std::fs::metadata(t.path().join(a))
+                .unwrap()
+                .modified()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(after, mtimes);
+}
+
+#[test]
+fn dry_run_prints_a_diff_and_writes_nothing() {
+    let t = Test::new()
+        .pyproject(USER_PYPROJECT)
+        .manifest(&quick_start("qdrant-adapter"));
+    let before = t.tree();
+    let out = t.hsm(&["sync", "--dry-run"]);
+    out.success();
+    assert_eq!(t.tree(), before);
+    assert_snapshot!("dry_run", out.stdout);
+}
+
+#[test]
+fn locked_and_frozen() {
+    let t = Test::new().manifest(&quick_start("qdrant-adapter"));
+    let out = t.hsm(&["sync", "--no-install", "--locked"]);
+    out.failure();
+    assert_snapshot!("locked_without_lock", out.stderr);
+    t.hsm(&["sync", "--no-install"]).success();
+    t.hsm(&["sync", "--no-install", "--locked"]).success();
+    // Change intent: --locked refuses, --frozen renders what the lock says.
+    std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
+    let before = snapshot_files(&t);
+    t.hsm(&["sync", "--no-install", "--locked"]).failure();
+    assert_eq!(snapshot_files(&t), before);
+    std::fs::remove_file(t.path().join("docker-compose.hsm.yml")).unwrap();
+    let out = t.hsm(&["sync", "--no-install", "--frozen"]);
+    out.success();
+    assert!(
+        t.read("docker-compose.hsm.yml").contains("qdrant"),
+        "--frozen must render the locked stack"
+    );
+}
+
+// ---------------------------------------------------------------- the original's scenarios
+
+fn original_registry(t: Test) -> Test {
+    t.registry_file("libraries/auth-service.yaml", "name: auth-service\nversion: 1.0.0\nsources:\n  prod: {type: pypi, version: \">=1,<2\"}\nimplies:\n  service:postgres:\n    params:\n      db_name: \"auth_db\"\n")
+        .registry_file("libraries/billing-service.yaml", "name: billing-service\nversion: 1.0.0\nsources:\n  prod: {type: pypi}\nimplies:\n  service:postgres:\n    params:\n      db_name: \"billing_db\"\n")
+        .registry_file(
+            "services/postgres.yaml",
+            "name: postgres\nsources:\n  prod: {type: docker-image, image: \"postgres:16-alpine\"}\nenv:\n  POSTGRES_MULTIPLE_DATABASES: \"${HSM_MERGED_PARAMS.db_name}\"\n  POSTGRES_PASSWORD: \"${PG_PASSWORD}\"\n",
+        )
+}
+
+#[test]
+fn shared_service_params_are_merged_from_two_libraries() {
+    let t = original_registry(Test::new())
+        .manifest("libraries:\n  standalone:\n    - auth-service\n    - billing-service\n");
+    t.hsm(&["sync", "--no-install"]).success();
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(
+        compose.contains("POSTGRES_MULTIPLE_DATABASES: \"auth_db,billing_db\""),
+        "{compose}"
+    );
+    // Secrets stay references for compose to fill in.
+    assert!(
+        compose.contains("POSTGRES_PASSWORD: \"${PG_PASSWORD}\""),
+        "{compose}"
+    );
+    assert!(
+        !t.read("hsm.yaml").contains("postgres"),
+        "hsm.yaml is intent; implied services stay out of it"
+    );
+    assert_snapshot!("merged_params_compose", compose);
+    // Everything here is declared by the registry: it is in compose's `environment:` once,
+    // and there is no env file to repeat it in.
+    assert!(!t.exists(".env.postgres"));
+    assert!(!compose.contains("env_file"), "{compose}");
+    assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+}
+
+#[test]
+fn a_service_on_an_external_profile_is_not_rendered() {
+    let t = Test::new()
+        .registry_file("services/local-chunker.yaml", "name: local-chunker\nsources:\n  prod: {type: docker-image, image: \"my-chunker:latest\"}\n")
+        .registry_file(
+            "services/qdrant.yaml",
+            "name: qdrant\nsources:\n  prod: {type: docker-image, image: \"qdrant/qdrant:latest\"}\ndeployment_profiles:\n  external-prod:\n    mode: external\n    external: {host: 10.0.0.50, port: 6333}\n",
+        )
+        .registry_file("service_groups/chunker-service.yaml", "name: chunker-service\ntype: service_group\nstrategy: 1-of-N\noptions: [local-chunker]\n")
+        .registry_file("service_groups/vector-db-service.yaml", "name: vector-db-service\ntype: service_group\nstrategy: 1-of-N\noptions: [qdrant]\n")
+        .manifest(
+            "services:\n  groups:\n    chunker-service: {strategy: 1-of-N, selection: local-chunker}\n    vector-db-service:\n      strategy: 1-of-N\n      selection: qdrant\n      profile: external-prod\n",
+        );
+    t.hsm(&["sync", "--no-install"]).success();
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(
+        compose.contains("local-chunker:") && !compose.contains("qdrant"),
+        "{compose}"
+    );
+    assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+}
+
+#[test]
+fn an_editable_stack() {
+    let t = Test::new()
+        .file("libs/neo4j-client/pyproject.toml", "[project]\nname = \"neo4j-client\"\nversion = \"0.1.0\"\n")
+        .file("services/graph-builder/Dockerfile.dev", "FROM alpine\n")
+        .registry_file(
+            "libraries/neo4j-client.yaml",
+            "name: neo4j-client\nversion: 0.1.0\ndescription: null\ntype: library\nsources:\n  prod:\n    type: local\n    path: libs/neo4j-client\n  dev:\n    type: local\n    path: libs/neo4j-client\n    editable: true\n",
+        )
+        .registry_file(
+            "services/graph-builder-service.yaml",
+            "name: graph-builder-service\ndescription: null\ntype: service\ncontainer_name: null\nnetwork_aliases: []\nports: []\nvolumes: []\nenv: {}\nenv_file: []\nsources:\n  prod: null\n  dev:\n    type: build\n    path: services/graph-builder\n    dockerfile: Dockerfile.dev\ndependencies: []\ndeployment_profiles:\n  default:\n    mode: managed\n    runtime: docker\n",
+        )
+        .registry_file("service_groups/graph-services.yaml", "name: graph-services\ntype: service_group\nstrategy: 1-of-N\noptions:\n- name: graph-builder-service\n")
+        .manifest(
+            "project:\n  name: editable-project\n  version: 0.1.0\nlibraries:\n  package_manager: uv\n  groups: {}\n  standalone:\n    - name: neo4j-client\n      mode: dev\nservices:\n  groups:\n    graph-services:\n      strategy: 1-of-N\n      selection: graph-builder-service\n  standalone: []\nmodes:\n  graph-builder-service: dev\n",
+        );
+    t.hsm(&["sync", "--no-install"]).success();
+    let py = t.read("pyproject.toml");
+    assert!(
+        py.contains("neo4j-client = { path = \"libs/neo4j-client\", editable = true }"),
+        "{py}"
+    );
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(
+        compose.contains(
+            "build:\n      context: ./services/graph-builder\n      dockerfile: Dockerfile.dev"
+        ),
+        "{compose}"
+    );
+    assert!(
+        !py.contains(&t.path().display().to_string())
+            && !compose.contains(&t.path().display().to_string()),
+        "absolute paths leaked"
+    );
+    assert_snapshot!("editable_pyproject", py);
+    assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+    assert_valid_pyproject(&t.path().join("pyproject.toml"));
+}
+
+#[test]
+fn secrets_stay_literal() {
+    let t = Test::new()
+        .registry_file(
+            "services/graph-builder-service.yaml",
+            "name: graph-builder-service\nports: [\"${NEO4J_PROD_PORT}:7474\"]\nenv:\n  DB_PASSWORD: \"${NEO4J_PROD_PASSWORD}\"\nsources:\n  prod: {type: docker-image, image: \"graph-builder:latest\"}\n",
+        )
+        .manifest("services:\n  standalone: [graph-builder-service]\n")
+        .env("NEO4J_PROD_PASSWORD", "secret123")
+        .env("NEO4J_PROD_PORT", "7687");
+    t.hsm(&["sync", "--no-install"]).success();
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(
+        compose.contains("DB_PASSWORD: \"${NEO4J_PROD_PASSWORD}\""),
+        "{compose}"
+    );
+    assert!(compose.contains("\"${NEO4J_PROD_PORT}:7474\""), "{compose}");
+    for (name, contents) in snapshot_files(&t) {
+        assert!(
+            !contents.unwrap_or_default().contains("secret123"),
+            "{name} leaks the secret"
+        );
+    }
+}
+
+/// DESIGN §6 "Env": values read from env files (the service's and its source's) go only to
+/// `.env.<service>`, which compose reads through `env_file:`; what the registry declares goes
+/// only to compose's `environment:`. No value is written twice, and no env-file value (a
+/// secret, typically) is ever copied into docker-compose.hsm.yml.
+#[test]
+fn every_env_value_is_written_once_and_env_files_stay_out_of_compose() {
+    require!("docker-compose");
+    let service = "name: api\nenv_file: secrets/api.env\nenv:\n  LOG_LEVEL: info\n  DB_PASSWORD: \"${DB_PASSWORD}\"\n  TENANTS: \"${HSM_MERGED_PARAMS.tenant}\"\nsources:\n  prod:\n    type: docker-image\n    image: \"nginx:1.27\"\n    env_file: [secrets/prod.env]\n    env: {MODE: prod}\n";
+    let t = Test::new()
+        .file(
+            "secrets/api.env",
+            "# the user's secrets\nSECRET=hunter2\nexport API_TOKEN=\"tok en\"\n",
+        )
+        .file("secrets/prod.env", "PROD_ONLY=1\n")
+        .registry_file(
+            "libraries/client.yaml",
+            "name: client\nsources:\n  prod: {type: pypi}\nimplies:\n  service:api: {params: {tenant: acme}}\n",
+        )
+        .registry_file("services/api.yaml", service)
+        .manifest("libraries:\n  standalone: [client]\n");
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.success();
+    assert!(out.stdout.contains(".env.api"), "{}", out.stdout);
+    let compose = t.read("docker-compose.hsm.yml");
+    for secret in ["hunter2", "tok en", "SECRET", "API_TOKEN", "PROD_ONLY"] {
+        assert!(!compose.contains(secret), "{secret} in compose:\n{compose}");
+    }
+    let env = t.read(".env.api");
+    assert_eq!(env, "API_TOKEN=\"tok en\"\nPROD_ONLY=1\nSECRET=hunter2\n");
+    assert_snapshot!("env_written_once_compose", compose);
+    assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+    assert!(t.read("hsm.lock").contains("env_files = [\".env.api\"]"));
+
+    // What compose makes of it, run from another directory: `env_file` is found relative to
+    // the compose file, and the service gets every variable exactly once (no key is in both
+    // `environment:` and the env file, so compose's precedence never decides anything).
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = std::process::Command::new(common::tool("docker-compose"))
+        .arg("-f")
+        .arg(t.path().join("docker-compose.hsm.yml"))
+        .arg("config")
+        .current_dir(elsewhere.path())
+        .env("DB_PASSWORD", "from-the-shell")
+        .output()
+        .unwrap();
+    let config = String::from_utf8_lossy(&config.stdout);
+    for line in [
+        "API_TOKEN: tok en",
+        "DB_PASSWORD: from-the-shell",
+        "LOG_LEVEL: info",
+        "MODE: prod",
+        "PROD_ONLY: '1'",
+        "SECRET: hunter2",
+        "TENANTS: acme",
+        "tenant: acme",
+    ] {
+        assert!(config.contains(line), "{line} missing:\n{config}");
+    }
+
+    // Without env files the service has no `.env.api`: the stale one is removed.
+    std::fs::write(
+        t.path().join("hsm-registry/services/api.yaml"),
+        service
+            .replace("env_file: secrets/api.env\n", "")
+            .replace("    env_file: [secrets/prod.env]\n", ""),
+    )
+    .unwrap();
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.success();
+    assert!(!t.exists(".env.api"));
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(!compose.contains("env_file"), "{compose}");
+    assert!(t.read("hsm.lock").contains("env_files = []"));
+    assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+}
+
+/// `${HSM_MERGED_PARAMS.x}` inside the value of param `x` is inserted as written, once:
+/// expansion is one pass, so a self-reference cannot loop.
+#[test]
+fn a_param_that_refers_to_itself_is_expanded_once() {
+    let t = Test::new()
+        .registry_file(
+            "libraries/client.yaml",
+            "name: client\nsources:\n  prod: {type: pypi}\nimplies:\n  service:api: {params: {x: \"<${HSM_MERGED_PARAMS.x}>\"}}\n",
+        )
+        .registry_file(
+            "services/api.yaml",
+            "name: api\nenv: {X: \"${HSM_MERGED_PARAMS.x}\"}\nsources:\n  prod: {type: docker-image, image: \"nginx:1.27\"}\n",
+        )
+        .manifest("libraries:\n  standalone: [client]\n");
+    let mut child = t.command(&["sync", "--no-install"]).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("sync never finished: the expansion loops");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success());
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(
+        compose.contains("X: \"<${HSM_MERGED_PARAMS.x}>\""),
+        "{compose}"
+    );
+}
+
+#[test]
+fn an_env_key_defined_twice_fails_and_names_both_origins() {
+    let t = Test::new()
+        .file("implies_conflict.env", "DB_NAME=file_db\n")
+        .registry_file("libraries/imply-lib.yaml", "name: imply-lib\nversion: 0.1.0\nsources:\n  prod: {type: pypi}\nimplies:\n  service:fail-service:\n    params:\n      DB_NAME: implied_db\n")
+        .registry_file("services/fail-service.yaml", "name: fail-service\nenv_file: implies_conflict.env\nsources:\n  prod: {type: docker-image, image: \"nginx:latest\"}\n")
+        .manifest("libraries:\n  standalone: [imply-lib]\n");
+    let before = t.tree();
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.failure();
+    assert_eq!(t.tree(), before, "a failed sync wrote something");
+    assert!(
+        out.stderr.contains("DB_NAME")
+            && out.stderr.contains("implies_conflict.env:1")
+            && out.stderr.contains("params implied"),
+        "{}",
+        out.stderr
+    );
+    assert_snapshot!("env_conflict", out.stderr);
+
+    let t = Test::new()
+        .file("service.env", "CONFLICT_KEY=value1\n")
+        .registry_file("services/fail-service.yaml", "name: fail-service\nenv_file: service.env\nenv: {CONFLICT_KEY: value2}\nsources:\n  prod: {type: docker-image, image: \"nginx:latest\"}\n")
+        .manifest("services:\n  standalone: [fail-service]\n");
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.failure();
+    assert_snapshot!("env_conflict_file_and_manifest", out.stderr);
+}
+
+// ---------------------------------------------------------------- atomicity
+
+/// A project synced to the qdrant stack, with hsm.yaml then switched to milvus.
+fn synced_then_changed(t: Test) -> (Test, Vec<(String, Option<String>)>) {
+    let t = t
+        .pyproject(USER_PYPROJECT)
+        .manifest(&quick_start("qdrant-adapter"));
+    t.hsm(&["sync"]).success();
+    let before = snapshot_files(&t);
+    std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
+    (t, before)
+}
+
+#[test]
+fn an_abort_at_any_step_is_rolled_back_by_the_next_invocation() {
+    // Three files change: pyproject.toml, docker-compose.hsm.yml, hsm.lock.
+    let points = [
+        "after-journal",
+        "after-write-1",
+        "after-write-2",
+        "after-write-3",
+        "before-uv",
+        "after-uv",
+        "before-commit",
+    ];
+    for point in points {
+        let (t, before) = synced_then_changed(
+            Test::new().fake_tool("uv", "echo fake uv \"$@\"; echo lock-$1 >> uv.lock"),
+        );
+        let mut cmd = t.command(&["sync"]);
+        let out = cmd.env("HSM_FAULT", point).output().unwrap();
+        assert!(
+            !out.status.success(),
+            "{point}: the injected fault did not fire"
+        );
+        assert!(
+            t.exists(".hsm/journal/journal.json"),
+            "{point}: no journal left behind"
+        );
+        // Any command recovers first.
+        let out = t.hsm(&["resolve"]);
+        out.success();
+        assert!(
+            out.stderr.contains("rolled back an interrupted sync"),
+            "{point}: {}",
+            out.stderr
+        );
+        assert_eq!(
+            snapshot_files(&t),
+            before,
+            "{point}: files differ after recovery"
+        );
+        assert!(!t.exists(".hsm/journal"));
+        // And the next sync completes.
+        t.hsm(&["sync"]).success();
+        assert!(t.read("pyproject.toml").contains("pymilvus"));
+    }
+}
+
+#[test]
+fn uv_failure_rolls_back() {
+    let t = Test::new()
+        .pyproject(USER_PYPROJECT)
+        .manifest(&quick_start("qdrant-adapter"));
+    let ok = t.fake_tool("uv", "exit 0");
+    ok.hsm(&["sync"]).success();
+    let before = snapshot_files(&ok);
+    std::fs::write(ok.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
+    let failing = ok.fake_tool(
+        "uv",
+        "if [ \"$1\" = lock ]; then echo 'error: No solution found when resolving dependencies' >&2; exit 1; fi",
+    );
+    let out = failing.hsm(&["sync"]);
+    out.failure();
+    assert!(
+        out.stderr
+            .contains("No solution found when resolving dependencies"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(snapshot_files(&failing), before);
+    assert!(!failing.exists(".hsm/journal"));
+    assert_snapshot!("uv_failure", out.stderr);
+}
+
+#[test]
+fn a_kill_while_uv_runs_is_rolled_back() {
+    let (t, before) = synced_then_changed(Test::new().fake_tool("uv", "exit 0"));
+    // This run's uv announces itself, then hangs until killed.
+    let slow = t.path().join("slow-bin");
+    std::fs::create_dir_all(&slow).unwrap();
+    std::fs::write(
+        slow.join("uv"),
+        "#!/bin/sh\ntouch uv-started\nexec sleep 30\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(slow.join("uv"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        slow.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = t.command(&["sync"]).env("PATH", path).spawn().unwrap();
+    let started = t.path().join("uv-started");
+    for _ in 0..1000 {
+        if started.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        started.exists() && t.exists(".hsm/journal/journal.json"),
+        "sync never reached uv"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = t.hsm(&["check"]);
+    out.success();
+    assert!(
+        out.stderr.contains("rolled back an interrupted sync"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(snapshot_files(&t), before);
+}
+
+#[test]
+fn uv_missing_is_a_clear_error() {
+    let t = Test::new()
+        .manifest(&quick_start("qdrant-adapter"))
+        .env("PATH", "/nonexistent");
+    let out = t.hsm(&["sync"]);
+    out.failure();
+    assert_snapshot!("uv_missing", out.stderr);
+    assert!(
+        !t.exists("pyproject.toml"),
+        "files were left after the failure"
+    );
+}
+
+// ---------------------------------------------------------------- real uv
+
+#[test]
+fn real_uv_installs_dev_and_prod_sources_and_modes_flip_them() {
+    require!("uv", "git");
+    // Two libraries, each with a dev source (editable path) and a prod source (a tag in a
+    // local git repository).
+    let t = Test::new().offline_uv();
+    let t = python_package(
+        python_package(t, "packages/alpha", "alpha"),
+        "packages/beta",
+        "beta",
+    );
+    let t = python_package(
+        python_package(t, "remotes/alpha", "alpha"),
+        "remotes/beta",
+        "beta",
+    );
+    for r in ["remotes/alpha", "remotes/beta"] {
+        let d = t.path().join(r);
+        git(&d, &["init", "-q"]);
+        git(&d, &["add", "."]);
+        git(&d, &["commit", "-qm", "release"]);
+        git(&d, &["tag", "v1.0.0"]);
+    }
+    let lib = |name: &str| {
+        format!(
+            "name: {name}\nversion: 1.0.0\nsources:\n  prod: {{type: git, url: \"git+file://{}/remotes/{name}\", ref: v1.0.0}}\n  dev: {{type: local, path: packages/{name}, editable: true}}\n",
+            t.path().display()
+        )
+    };
+    let (a, b) = (lib("alpha"), lib("beta"));
+    let t = t.registry_file("libraries/alpha.yaml", &a).registry_file("libraries/beta.yaml", &b).manifest(
+        "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone:\n    - alpha\n    - beta\nmodes:\n  alpha: dev\n",
+    );
+    let out = t.hsm(&["sync"]);
+    out.success();
+    assert!(
+        out.stdout.contains("Ran uv lock, uv sync"),
+        "{}",
+        out.stdout
+    );
+    // Hybrid: alpha from its working copy (editable), beta from the tagged release.
+    let lock = t.read("uv.lock");
+    assert!(lock.contains("editable = \"packages/alpha\""), "{lock}");
+    assert!(lock.contains("remotes/beta?tag=v1.0.0"), "{lock}");
+    assert_valid_pyproject(&t.path().join("pyproject.toml"));
+    let site = std::fs::read_dir(t.path().join(".venv/lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    assert!(site.join("beta").is_dir(), "beta is installed from git");
+    assert!(
+        !site.join("alpha").is_dir(),
+        "alpha is an editable install (a .pth, not a copy)"
+    );
+
+    // Flip both.
+    std::fs::write(t.path().join("hsm.yaml"), "project: {name: app, version: 0.1.0}\nlibraries:\n  standalone:\n    - alpha\n    - beta\nmodes:\n  beta: dev\n").unwrap();
+    t.hsm(&["sync"]).success();
+    let lock = t.read("uv.lock");
+    assert!(lock.contains("editable = \"packages/beta\""), "{lock}");
+    assert!(lock.contains("remotes/alpha?tag=v1.0.0"), "{lock}");
+    assert!(site.join("alpha").is_dir() && !site.join("beta").is_dir());
+}
+
+// ---------------------------------------------------------------- compose runners
+
+/// A fake container engine that records its arguments (no docker engine runs here).
+fn fake_engine(t: Test, name: &str) -> Test {
+    let bin = t.path().join("engine-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join(name);
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"{name} $*\" >> engine.log\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    t.env("PATH", &path)
+}
+
+#[test]
+fn up_and_down_drive_the_configured_engine() {
+    let t = fake_engine(Test::new(), "docker").manifest(&quick_start("qdrant-adapter"));
+    let out = t.hsm(&["sync", "--no-install", "--up"]);
+    out.success();
+    assert_snapshot!("sync_up", out.stdout);
+    t.hsm(&["down"]).success();
+    assert_eq!(
+        t.read("engine.log"),
+        "docker compose -f docker-compose.hsm.yml up -d --remove-orphans\ndocker compose -f docker-compose.hsm.yml down\n"
+    );
+
+    let podman = quick_start("qdrant-adapter").replace(
+        "  version: 0.1.0\n",
+        "  version: 0.1.0\n  container_engine: podman\n",
+    );
+    let t = fake_engine(Test::new(), "podman").manifest(&podman);
+    t.hsm(&["sync", "--no-install", "--up"]).success();
+    assert_eq!(
+        t.read("engine.log"),
+        "podman compose -f docker-compose.hsm.yml up -d --remove-orphans\n"
+    );
+}
