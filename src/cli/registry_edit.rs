@@ -1113,7 +1113,7 @@ fn option_add(
         &g.file,
         g.kind.group_category(),
         group,
-        editor.text(),
+        &editor.text(),
     )?;
     outln!(
         "Added option `{option}` to {} group `{group}`: {}",
@@ -1160,7 +1160,7 @@ fn option_remove(
         &g.file,
         g.kind.group_category(),
         group,
-        editor.text(),
+        &editor.text(),
     )?;
     outln!(
         "Removed option `{option}` from {} group `{group}`{}: {}",
@@ -1468,7 +1468,7 @@ fn implies_add(
     }
     let mut editor = FileEditor::parse(of.file.display(), of.file.text())?;
     editor.implies_set(of.of, existing.as_deref().unwrap_or(&key), &value)?;
-    rewrite(&edit, &of.file, of.category, &of.name, editor.text())?;
+    rewrite(&edit, &of.file, of.category, &of.name, &editor.text())?;
     outln!(
         "{} `{key}` {} {}: {}",
         if existing.is_some() {
@@ -1515,7 +1515,7 @@ fn implies_remove(ctx: &Context, owner: Owner<'_>, target: &str) -> Result<ExitC
     if !editor.implies_remove(of.of, &key)? {
         return Err(editor_bug(&of.file));
     }
-    rewrite(&edit, &of.file, of.category, &of.name, editor.text())?;
+    rewrite(&edit, &of.file, of.category, &of.name, &editor.text())?;
     outln!(
         "Removed the implication `{key}` from {}: {}",
         of.describe,
