@@ -125,8 +125,11 @@ pub fn free(u: &mut Unstructured, words: &[String]) -> arbitrary::Result<String>
 pub use serde_yaml::Value;
 
 /// Parse with the loader's YAML parser; `None` if it refuses the text. Tags are looked
-/// through (`!` on the root, `!!map`), as hsm's models look through them.
+/// through (`!` on the root, `!!map`), as hsm's models look through them. A byte order mark
+/// is no part of the text, as for hsm's loader (`SourceFile` sets it aside; yaml_serde given
+/// one reads a second key as a second document).
 pub fn load(text: &str) -> Option<Value> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_yaml::from_str::<Value>(text).ok().map(untag)
 }
 

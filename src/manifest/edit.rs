@@ -526,25 +526,25 @@ mod tests {
     /// an item, then a later step failed, and the removal stayed. An edit is one step now.
     #[test]
     fn a_failed_edit_changes_nothing() {
-        let text = "libraries:\n  standalone: [a, b]\n  groups:\n    g: {selection: [o, p]}\n";
+        let text = "libraries:\n  standalone: [a, b]\n  groups:\n    g: {selection: [o, p]}\nservices: [x]\n";
         let mut e = Editor::parse(text).unwrap();
         let err = e
             .atomic(|e| {
                 assert!(e.group_unselect_inner(LIB, "g", "o")?);
                 assert!(e.standalone_remove_inner(LIB, "a")?);
-                e.group_select_inner(LIB, "standalone", Strategy::OneOfN, "x", None)
+                e.group_select_inner(SVC, "g", Strategy::OneOfN, "x", None)
             })
             .unwrap_err();
         assert_eq!(
             err.message,
-            "cannot edit hsm.yaml: `libraries.standalone` is a list, expected a mapping"
+            "cannot edit hsm.yaml: `services` is a list, expected a mapping"
         );
         assert_eq!(e.to_text(), text);
         // The editor goes on from the text as it was.
         assert!(e.group_unselect(LIB, "g", "p").unwrap());
         assert_eq!(
             e.to_text(),
-            "libraries:\n  standalone: [a, b]\n  groups:\n    g: {selection: [o]}\n"
+            "libraries:\n  standalone: [a, b]\n  groups:\n    g: {selection: [o]}\nservices: [x]\n"
         );
     }
 

@@ -98,12 +98,19 @@ fn find_key(m: &Mapping, name: &str) -> Option<Value> {
     m.keys().find(|k| key_is(k, name)).cloned()
 }
 
-/// The child of `v` at `step`; with `create`, a null becomes a mapping and a missing key is
-/// added (null). `None` where the loader's document has another shape.
+/// Whether the editor may write a collection in place of `v`: a null, or the empty string
+/// the loader reads for a core tag with nothing after it (`key: !!map`, which the editor
+/// takes for null).
+fn is_empty(v: &Value) -> bool {
+    v.is_null() || v.as_str() == Some("")
+}
+
+/// The child of `v` at `step`; with `create`, an empty value becomes a mapping and a
+/// missing key is added (null). `None` where the loader's document has another shape.
 fn child<'v>(v: &'v mut Value, step: &Step, create: bool) -> Option<&'v mut Value> {
     match step {
         Step::Key(k) => {
-            if create && v.is_null() {
+            if create && is_empty(v) {
                 *v = Value::Mapping(Mapping::new());
             }
             let m = v.as_mapping_mut()?;
@@ -139,7 +146,7 @@ pub(crate) fn apply(before: &Value, intent: &Intent) -> Option<Value> {
         }
         Intent::Push(path, item) => {
             let slot = at_path(&mut v, path, true)?;
-            if slot.is_null() {
+            if is_empty(slot) {
                 *slot = Value::Sequence(Vec::new());
             }
             slot.as_sequence_mut()?.push(value_of(item));
