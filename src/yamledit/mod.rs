@@ -593,7 +593,7 @@ fn not_lossless(name: &str, source: &std::sync::Arc<SourceFile>, c: &verify::Con
              which is a bug in hsm worth reporting"
         )
     } else {
-        format!("edit {name} by hand, or {} and run the command again", c.fix)
+        format!("edit {name} by hand, or {}; then run the command again", c.fix)
     };
     Error::new(
         ErrorKind::InvalidValue,
@@ -700,31 +700,36 @@ impl Document {
                 _ => None,
             };
             if let Some(problem) = problem {
-                let changed_at = before
-                    .text
-                    .bytes()
-                    .zip(self.text.bytes())
-                    .take_while(|(a, b)| a == b)
-                    .count();
-                let source = SourceFile::new(self.name.as_str(), None, before.text.clone());
-                let construct = verify::odd_construct(&before.text).unwrap_or_else(|| {
-                    let mut offset = changed_at.min(before.text.len());
-                    while !before.text.is_char_boundary(offset) {
-                        offset -= 1;
-                    }
-                    verify::Construct {
-                        offset,
-                        len: 0,
-                        what: problem.to_string(),
-                        label: "the edit goes here",
-                        fix: "",
-                    }
-                });
-                return Err(not_lossless(&self.name, &source, &construct));
+                return Err(self.refusal(&before.text, &self.text, problem));
             }
         }
         self.loaded = after;
         Ok(())
+    }
+
+    /// The refusal of an edit of `before` that came out as `after`, which does not mean what
+    /// the edit means: it names the construct of `before` that hsm's editor and its loader
+    /// read differently, or else says `problem` where the texts start to differ.
+    fn refusal(&self, before: &str, after: &str, problem: &str) -> Error {
+        let source = SourceFile::new(self.name.as_str(), None, before.to_string());
+        let construct = verify::odd_construct(before).unwrap_or_else(|| {
+            let mut offset = before
+                .bytes()
+                .zip(after.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            while !before.is_char_boundary(offset) {
+                offset -= 1;
+            }
+            verify::Construct {
+                offset,
+                len: 0,
+                what: problem.to_string(),
+                label: "the edit goes here",
+                fix: "",
+            }
+        });
+        not_lossless(&self.name, &source, &construct)
     }
 
     /// Replace byte ranges of the text (non-overlapping) and parse the result again.
@@ -742,11 +747,15 @@ impl Document {
             limit = range.start;
             text.replace_range(range, &with);
         }
-        self.file = YamlFile::from_str(&text)
-            .map_err(|e| self.bug(&format!("an edit produced invalid YAML ({e})")))?;
-        if self.file.to_string() != text {
+        // The editor's own parser refusing the edited text means a splice went where the
+        // loader's parser would not have put it (the text before parsed).
+        let file = YamlFile::from_str(&text).map_err(|_| {
+            self.refusal(&self.text, &text, "the edited text would not be valid YAML")
+        })?;
+        if file.to_string() != text {
             return Err(self.bug("the YAML parser did not keep the edited text"));
         }
+        self.file = file;
         self.text = text;
         Ok(())
     }
@@ -1965,8 +1974,8 @@ mod tests {
         assert_eq!(
             err.help.as_deref(),
             Some(
-                "edit x.yaml by hand, or write the entry as `key: value` in a block mapping \
-                 and run the command again"
+                "edit x.yaml by hand, or write the entry as `key: value` in a block mapping; \
+                 then run the command again"
             )
         );
         // fuzz/corpus/edit_registry/multiline-flow-mapping.yaml: `implies:` went inside the

@@ -307,7 +307,7 @@ pub(crate) fn odd_construct(text: &str) -> Option<Construct> {
                 len: 1,
                 what: "a flow collection over several lines".to_string(),
                 label: "this collection does not end on its line",
-                fix: "write the collection on one line, or as a block mapping or list",
+                fix: "write the collection on one line or as a block mapping or list",
             });
         }
         line_start += line.len();
