@@ -303,7 +303,14 @@ impl Editor {
     /// out.
     ///
     /// One step: an error leaves the text as it was.
-    pub fn group_select(&mut self, section: Section, group: &str, strategy: Strategy, option: &str, comment: Option<&str>) -> Result<(), Error> {
+    pub fn group_select(
+        &mut self,
+        section: Section,
+        group: &str,
+        strategy: Strategy,
+        option: &str,
+        comment: Option<&str>,
+    ) -> Result<(), Error> {
         self.atomic(|e| e.group_select_inner(section, group, strategy, option, comment))
     }
 
@@ -312,7 +319,12 @@ impl Editor {
     /// `option` removes the whole group entry. Returns false if nothing changed.
     ///
     /// One step: an error leaves the text as it was.
-    pub fn group_unselect(&mut self, section: Section, group: &str, option: &str) -> Result<bool, Error> {
+    pub fn group_unselect(
+        &mut self,
+        section: Section,
+        group: &str,
+        option: &str,
+    ) -> Result<bool, Error> {
         self.atomic(|e| e.group_unselect_inner(section, group, option))
     }
 
@@ -328,7 +340,12 @@ impl Editor {
     /// group's other keys; a missing group is created holding only the profile.
     ///
     /// One step: an error leaves the text as it was.
-    pub fn group_set_profile(&mut self, section: Section, group: &str, profile: &str) -> Result<(), Error> {
+    pub fn group_set_profile(
+        &mut self,
+        section: Section,
+        group: &str,
+        profile: &str,
+    ) -> Result<(), Error> {
         self.atomic(|e| e.group_set_profile_inner(section, group, profile))
     }
 
@@ -337,7 +354,12 @@ impl Editor {
     /// in either form.
     ///
     /// One step: an error leaves the text as it was.
-    pub fn standalone_add(&mut self, section: Section, name: &str, profile: Option<&str>) -> Result<bool, Error> {
+    pub fn standalone_add(
+        &mut self,
+        section: Section,
+        name: &str,
+        profile: Option<&str>,
+    ) -> Result<bool, Error> {
         self.atomic(|e| e.standalone_add_inner(section, name, profile))
     }
 

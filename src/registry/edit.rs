@@ -471,7 +471,12 @@ impl FileEditor {
     /// Set `implies.<key>` (creating `implies`), replacing any value it had.
     ///
     /// One step: an error leaves the text as it was.
-    pub fn implies_set(&mut self, of: ImpliesOf, key: &str, value: &ImpliedValue) -> Result<(), Error> {
+    pub fn implies_set(
+        &mut self,
+        of: ImpliesOf,
+        key: &str,
+        value: &ImpliedValue,
+    ) -> Result<(), Error> {
         self.atomic(|e| e.implies_set_inner(of, key, value))
     }
 

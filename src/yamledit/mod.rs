@@ -593,11 +593,17 @@ fn not_lossless(name: &str, source: &std::sync::Arc<SourceFile>, c: &verify::Con
              which is a bug in hsm worth reporting"
         )
     } else {
-        format!("edit {name} by hand, or {}; then run the command again", c.fix)
+        format!(
+            "edit {name} by hand, or {}; then run the command again",
+            c.fix
+        )
     };
     Error::new(
         ErrorKind::InvalidValue,
-        format!("hsm cannot edit {name} losslessly: {} at {line}:{col}", c.what),
+        format!(
+            "hsm cannot edit {name} losslessly: {} at {line}:{col}",
+            c.what
+        ),
     )
     .at(Origin::at_span(
         source,
@@ -1950,7 +1956,11 @@ mod tests {
         for (text, what, at) in [
             ("#\u{2028} a: 1\n", "a line separator (U+2028)", "1:2"),
             ("a: b\u{85}c\n", "a next-line character (U+0085)", "1:5"),
-            ("a: 1\nb: \"\u{2029}\"\n", "a paragraph separator (U+2029)", "2:5"),
+            (
+                "a: 1\nb: \"\u{2029}\"\n",
+                "a paragraph separator (U+2029)",
+                "2:5",
+            ),
         ] {
             let err = Editor::parse(text).unwrap_err();
             assert_eq!(

@@ -249,8 +249,7 @@ pub(crate) fn odd_construct(text: &str) -> Option<Construct> {
         let body = line.trim_end_matches(['\n', '\r']);
         let trimmed = body.trim_start_matches([' ', '\t']);
         let indent = body.len() - trimmed.len();
-        if depth == 0
-            && (trimmed == "?" || trimmed.starts_with("? ") || trimmed.starts_with("?\t"))
+        if depth == 0 && (trimmed == "?" || trimmed.starts_with("? ") || trimmed.starts_with("?\t"))
         {
             return Some(Construct {
                 offset: line_start + indent,
@@ -333,7 +332,10 @@ mod tests {
     #[test]
     fn constructs_are_found_where_they_are() {
         let found = |t: &str| odd_construct(t).map(|c| (c.offset, c.what));
-        assert_eq!(found("a: 1\n? b\n: c\n"), Some((5, "an explicit key (`?`)".into())));
+        assert_eq!(
+            found("a: 1\n? b\n: c\n"),
+            Some((5, "an explicit key (`?`)".into()))
+        );
         assert_eq!(
             found("t:\n u: {\n}"),
             Some((7, "a flow collection over several lines".into()))
@@ -364,16 +366,25 @@ mod tests {
             New::Str("1.10".into()),
         );
         let out = apply(&v, &set).unwrap();
-        assert!(matches(&out, &load("a: 1\n1.10: x\nl: [p, q]\nb: {c: '1.10'}\n").unwrap()));
+        assert!(matches(
+            &out,
+            &load("a: 1\n1.10: x\nl: [p, q]\nb: {c: '1.10'}\n").unwrap()
+        ));
         let out = apply(&v, &Intent::RemoveKey(vec![Step::Key("1.10".into())])).unwrap();
         assert!(matches(&out, &load("a: 1\nl: [p, q]\n").unwrap()));
         let path = vec![Step::Key("l".into()), Step::Index(0)];
         let out = apply(&v, &Intent::ItemToMapping(path, "name".into())).unwrap();
-        assert!(matches(&out, &load("a: 1\n1.10: x\nl: [{name: p}, q]\n").unwrap()));
+        assert!(matches(
+            &out,
+            &load("a: 1\n1.10: x\nl: [{name: p}, q]\n").unwrap()
+        ));
         // The loader's document has not got the shape the editor saw.
         assert!(apply(&v, &Intent::RemoveItem(vec![Step::Key("a".into())], 0)).is_none());
         // Order counts.
-        assert!(!matches(&load("{a: 1, b: 2}").unwrap(), &load("{b: 2, a: 1}").unwrap()));
+        assert!(!matches(
+            &load("{a: 1, b: 2}").unwrap(),
+            &load("{b: 2, a: 1}").unwrap()
+        ));
         assert!(matches(&anything(), &load("[x]").unwrap()));
     }
 }
