@@ -199,9 +199,11 @@ pub fn unwind_created(before: &Value, after: &mut Value, path: &[&str]) {
             Some(_) => {}
         }
     }
-    // An empty document that got its first key.
-    if before.is_null() && after.as_mapping().is_some_and(|m| m.is_empty()) {
-        *after = Value::Null;
+    // An empty document that got its first key (`!!map` alone reads as "").
+    if (before.is_null() || before.as_str() == Some(""))
+        && after.as_mapping().is_some_and(|m| m.is_empty())
+    {
+        *after = before.clone();
     }
 }
 

@@ -894,8 +894,12 @@ impl Document {
                 help: "an edit through an alias would change every place its anchor is used: \
                        write the value out in place of the alias",
             },
-            // A core tag with nothing after it (`key: !!map`) is an empty value.
-            YamlNode::TaggedNode(t) if is_core(t) => Shape::Null,
+            // `!!map` or `!!null` with nothing after it (`key: !!map`) is an empty value;
+            // another core tag with nothing after it (`!!binary`, `!!str`) an empty string.
+            YamlNode::TaggedNode(t) if is_core(t) => match t.resolved_tag().as_deref() {
+                Some("!!map" | "!!null") => Shape::Null,
+                _ => Shape::Scalar(String::new()),
+            },
             YamlNode::TaggedNode(t) => Shape::Other {
                 what: format!("tagged `{}`", t.tag().unwrap_or_default()),
                 help: "hsm cannot edit a value with a tag of its own without losing the tag: \
@@ -1795,6 +1799,15 @@ mod tests {
             };
             assert_eq!(out, format!("{kept}{SELECTED}"), "{text:?}");
         }
+        // `!!binary` with nothing after it is an empty string to the loader, not an empty
+        // mapping. (At the root, fuzz/corpus/edit_manifest/binary-tag-root.yaml, the editor
+        // sees no node and writes the first keys under the tag, which the loader reads as
+        // a mapping: no file hsm loads as a manifest.)
+        let err = select("libraries: !!binary\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "cannot edit hsm.yaml: `libraries` is the value ``, expected a mapping"
+        );
         for (text, head) in [
             ("--- {}\n", "---\n"),
             ("!!map {}\n", "!!map\n"),
