@@ -317,9 +317,6 @@ fuzz_target!(|data: &[u8]| {
         Ok(ed) => ed,
         Err(e) => return hsm_fuzz::render(&e),
     };
-    if hsm_fuzz::known_editor_trap(&text) {
-        return;
-    }
     let words = hsm_fuzz::words(&text);
     let mut u = Unstructured::new(if ops.is_empty() {
         hsm_fuzz::DEFAULT_OPS

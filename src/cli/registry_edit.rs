@@ -1068,7 +1068,7 @@ fn option_add(
         &g.file,
         g.kind.group_category(),
         group,
-        editor.text(),
+        &editor.text(),
     )?;
     outln!(
         "Added option `{option}` to {} group `{group}`: {}",
@@ -1115,7 +1115,7 @@ fn option_remove(
         &g.file,
         g.kind.group_category(),
         group,
-        editor.text(),
+        &editor.text(),
     )?;
     outln!(
         "Removed option `{option}` from {} group `{group}`{}: {}",
@@ -1423,7 +1423,7 @@ fn implies_add(
     }
     let mut editor = FileEditor::parse(of.file.display(), of.file.text())?;
     editor.implies_set(of.of, existing.as_deref().unwrap_or(&key), &value)?;
-    rewrite(&edit, &of.file, of.category, &of.name, editor.text())?;
+    rewrite(&edit, &of.file, of.category, &of.name, &editor.text())?;
     outln!(
         "{} `{key}` {} {}: {}",
         if existing.is_some() {
@@ -1470,7 +1470,7 @@ fn implies_remove(ctx: &Workspace, owner: Owner<'_>, target: &str) -> Result<Exi
     if !editor.implies_remove(of.of, &key)? {
         return Err(editor_bug(&of.file));
     }
-    rewrite(&edit, &of.file, of.category, &of.name, editor.text())?;
+    rewrite(&edit, &of.file, of.category, &of.name, &editor.text())?;
     outln!(
         "Removed the implication `{key}` from {}: {}",
         of.describe,

@@ -36,20 +36,23 @@ impl Editor {
         })
     }
 
+    /// The text, with the byte order mark the file started with (if it had one).
     pub fn to_text(&self) -> String {
-        self.doc.text().to_string()
+        self.doc.output().into_owned()
     }
 
-    /// Select `option` in `<section>.groups.<group>`.
-    ///
-    /// 1-of-N: `selection: option`, replacing what was there. M-of-N: `option` is added to
-    /// the list (a missing or null selection becomes a one-item list, a string selection a
-    /// list of the string and `option`). A missing group is created as
-    /// `{strategy, selection}`, with `comment` (if any) as a comment line above its key; an
-    /// existing group keeps its other keys (`mode`, `profile`, its `strategy`). A comment
-    /// cannot be written inside a one-line flow mapping (`groups: {a: ...}`) and is then left
-    /// out.
-    pub fn group_select(
+    /// Run `edit` as one step: if it fails, the document is left as it was, whatever the
+    /// edit had changed before it failed.
+    fn atomic<T>(&mut self, edit: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        let saved = self.doc.save();
+        let result = edit(self);
+        if result.is_err() {
+            self.doc.restore(saved);
+        }
+        result
+    }
+
+    fn group_select_inner(
         &mut self,
         section: Section,
         group: &str,
@@ -136,10 +139,7 @@ impl Editor {
         }
     }
 
-    /// Deselect `option` in `<section>.groups.<group>`, as the original's `remove-option`:
-    /// a list selection loses the item (and may become `[]`); a string selection equal to
-    /// `option` removes the whole group entry. Returns false if nothing changed.
-    pub fn group_unselect(
+    fn group_unselect_inner(
         &mut self,
         section: Section,
         group: &str,
@@ -156,7 +156,7 @@ impl Editor {
             Resolved::Found(slot) => slot,
         };
         match self.doc.shape(slot.value.as_ref()) {
-            Shape::Scalar(s) if s == option => self.group_remove(section, group),
+            Shape::Scalar(s) if s == option => self.group_remove_inner(section, group),
             Shape::Seq { .. } => {
                 let mut changed = false;
                 while let Some(index) = self
@@ -177,16 +177,12 @@ impl Editor {
         }
     }
 
-    /// Remove `<section>.groups.<group>` (and the comment lines directly above its key).
-    /// Returns false if there was no such group.
-    pub fn group_remove(&mut self, section: Section, group: &str) -> Result<bool, Error> {
+    fn group_remove_inner(&mut self, section: Section, group: &str) -> Result<bool, Error> {
         self.doc
             .remove_key(&[Seg::Key(section.key()), Seg::Key("groups"), Seg::Key(group)])
     }
 
-    /// Set the deployment profile of `<section>.groups.<group>` (`profile: P`), keeping the
-    /// group's other keys; a missing group is created holding only the profile.
-    pub fn group_set_profile(
+    fn group_set_profile_inner(
         &mut self,
         section: Section,
         group: &str,
@@ -204,10 +200,7 @@ impl Editor {
         )
     }
 
-    /// Append `name` to `<section>.standalone`: a plain string, or `{name, profile}` with a
-    /// profile. Returns false (and changes nothing) if an entry of that name exists already,
-    /// in either form.
-    pub fn standalone_add(
+    fn standalone_add_inner(
         &mut self,
         section: Section,
         name: &str,
@@ -232,9 +225,7 @@ impl Editor {
         Ok(true)
     }
 
-    /// Remove every `<section>.standalone` entry named `name`, in either form (a string or a
-    /// `{name: ...}` mapping). Returns false if there was none.
-    pub fn standalone_remove(&mut self, section: Section, name: &str) -> Result<bool, Error> {
+    fn standalone_remove_inner(&mut self, section: Section, name: &str) -> Result<bool, Error> {
         let path = [Seg::Key(section.key()), Seg::Key("standalone")];
         let mut changed = false;
         while let Some(index) = self
@@ -247,10 +238,7 @@ impl Editor {
         Ok(changed)
     }
 
-    /// Set a component's mode, as the original's `set_mode` for a component: the first
-    /// standalone entry of that name (libraries, then services) gets it (a plain string
-    /// entry becomes `{name: X, mode: M}`); otherwise `modes.<name>: M`.
-    pub fn set_mode(&mut self, name: &str, mode: Mode) -> Result<(), Error> {
+    fn set_mode_inner(&mut self, name: &str, mode: Mode) -> Result<(), Error> {
         for section in [Section::Libraries, Section::Services] {
             let path = [Seg::Key(section.key()), Seg::Key("standalone")];
             let Some(index) = self
@@ -296,13 +284,107 @@ impl Editor {
         )
     }
 
-    /// Set `project.name`.
-    pub fn set_project_name(&mut self, name: &str) -> Result<(), Error> {
+    fn set_project_name_inner(&mut self, name: &str) -> Result<(), Error> {
         self.doc.set(
             &[Seg::Key("project"), Seg::Key("name")],
             New::Str(name.to_string()),
             None,
         )
+    }
+
+    /// Select `option` in `<section>.groups.<group>`.
+    ///
+    /// 1-of-N: `selection: option`, replacing what was there. M-of-N: `option` is added to
+    /// the list (a missing or null selection becomes a one-item list, a string selection a
+    /// list of the string and `option`). A missing group is created as
+    /// `{strategy, selection}`, with `comment` (if any) as a comment line above its key; an
+    /// existing group keeps its other keys (`mode`, `profile`, its `strategy`). A comment
+    /// cannot be written inside a one-line flow mapping (`groups: {a: ...}`) and is then left
+    /// out.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn group_select(
+        &mut self,
+        section: Section,
+        group: &str,
+        strategy: Strategy,
+        option: &str,
+        comment: Option<&str>,
+    ) -> Result<(), Error> {
+        self.atomic(|e| e.group_select_inner(section, group, strategy, option, comment))
+    }
+
+    /// Deselect `option` in `<section>.groups.<group>`, as the original's `remove-option`:
+    /// a list selection loses the item (and may become `[]`); a string selection equal to
+    /// `option` removes the whole group entry. Returns false if nothing changed.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn group_unselect(
+        &mut self,
+        section: Section,
+        group: &str,
+        option: &str,
+    ) -> Result<bool, Error> {
+        self.atomic(|e| e.group_unselect_inner(section, group, option))
+    }
+
+    /// Remove `<section>.groups.<group>` (and the comment lines directly above its key).
+    /// Returns false if there was no such group.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn group_remove(&mut self, section: Section, group: &str) -> Result<bool, Error> {
+        self.atomic(|e| e.group_remove_inner(section, group))
+    }
+
+    /// Set the deployment profile of `<section>.groups.<group>` (`profile: P`), keeping the
+    /// group's other keys; a missing group is created holding only the profile.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn group_set_profile(
+        &mut self,
+        section: Section,
+        group: &str,
+        profile: &str,
+    ) -> Result<(), Error> {
+        self.atomic(|e| e.group_set_profile_inner(section, group, profile))
+    }
+
+    /// Append `name` to `<section>.standalone`: a plain string, or `{name, profile}` with a
+    /// profile. Returns false (and changes nothing) if an entry of that name exists already,
+    /// in either form.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn standalone_add(
+        &mut self,
+        section: Section,
+        name: &str,
+        profile: Option<&str>,
+    ) -> Result<bool, Error> {
+        self.atomic(|e| e.standalone_add_inner(section, name, profile))
+    }
+
+    /// Remove every `<section>.standalone` entry named `name`, in either form (a string or a
+    /// `{name: ...}` mapping). Returns false if there was none.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn standalone_remove(&mut self, section: Section, name: &str) -> Result<bool, Error> {
+        self.atomic(|e| e.standalone_remove_inner(section, name))
+    }
+
+    /// Set a component's mode, as the original's `set_mode` for a component: the first
+    /// standalone entry of that name (libraries, then services) gets it (a plain string
+    /// entry becomes `{name: X, mode: M}`); otherwise `modes.<name>: M`.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn set_mode(&mut self, name: &str, mode: Mode) -> Result<(), Error> {
+        self.atomic(|e| e.set_mode_inner(name, mode))
+    }
+
+    /// Set `project.name`.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn set_project_name(&mut self, name: &str) -> Result<(), Error> {
+        self.atomic(|e| e.set_project_name_inner(name))
     }
 }
 
@@ -460,6 +542,32 @@ mod tests {
             let groups = &m.data.libraries.groups;
             assert_eq!(groups.len(), 1, "{comment:?} added a group:\n{text}");
         }
+    }
+
+    /// fuzz/corpus/edit_manifest/block-scalar-at-key-indent.yaml: `group_unselect` removed
+    /// an item, then a later step failed, and the removal stayed. An edit is one step now.
+    #[test]
+    fn a_failed_edit_changes_nothing() {
+        let text = "libraries:\n  standalone: [a, b]\n  groups:\n    g: {selection: [o, p]}\nservices: [x]\n";
+        let mut e = Editor::parse(text).unwrap();
+        let err = e
+            .atomic(|e| {
+                assert!(e.group_unselect_inner(LIB, "g", "o")?);
+                assert!(e.standalone_remove_inner(LIB, "a")?);
+                e.group_select_inner(SVC, "g", Strategy::OneOfN, "x", None)
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "cannot edit hsm.yaml: `services` is a list, expected a mapping"
+        );
+        assert_eq!(e.to_text(), text);
+        // The editor goes on from the text as it was.
+        assert!(e.group_unselect(LIB, "g", "p").unwrap());
+        assert_eq!(
+            e.to_text(),
+            "libraries:\n  standalone: [a, b]\n  groups:\n    g: {selection: [o]}\nservices: [x]\n"
+        );
     }
 
     #[test]

@@ -364,12 +364,22 @@ impl FileEditor {
         })
     }
 
-    pub fn text(&self) -> &str {
-        self.doc.text()
+    /// The text, with the byte order mark the file started with (if it had one).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        self.doc.output()
     }
 
-    /// Set `implies.<key>` (creating `implies`), replacing any value it had.
-    pub fn implies_set(
+    /// Run `edit` as one step: if it fails, the document is left as it was.
+    fn atomic<T>(&mut self, edit: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        let saved = self.doc.save();
+        let result = edit(self);
+        if result.is_err() {
+            self.doc.restore(saved);
+        }
+        result
+    }
+
+    fn implies_set_inner(
         &mut self,
         of: ImpliesOf,
         key: &str,
@@ -383,8 +393,7 @@ impl FileEditor {
         self.doc.set(&path, value.to_new(), None)
     }
 
-    /// Remove `implies.<key>`; false if it is not there.
-    pub fn implies_remove(&mut self, of: ImpliesOf, key: &str) -> Result<bool, Error> {
+    fn implies_remove_inner(&mut self, of: ImpliesOf, key: &str) -> Result<bool, Error> {
         if let ImpliesOf::Option(i) = of {
             let option = [Seg::Key("options"), Seg::Index(i)];
             let Resolved::Found(slot) = self.doc.resolve(&option)? else {
@@ -404,9 +413,7 @@ impl FileEditor {
         })
     }
 
-    /// Append option `name` to `options`: a plain name in a list of plain names, else
-    /// `{name, description}` (block style in a block list).
-    pub fn option_add(&mut self, name: &str, description: Option<&str>) -> Result<(), Error> {
+    fn option_add_inner(&mut self, name: &str, description: Option<&str>) -> Result<(), Error> {
         let path = [Seg::Key("options")];
         let all_plain = match self.doc.resolve(&path)? {
             Resolved::Found(slot) => match self.doc.shape(slot.value.as_ref()) {
@@ -429,8 +436,7 @@ impl FileEditor {
         self.doc.push(&path, item)
     }
 
-    /// Remove option `name`; false if there is none.
-    pub fn option_remove(&mut self, name: &str) -> Result<bool, Error> {
+    fn option_remove_inner(&mut self, name: &str) -> Result<bool, Error> {
         let path = [Seg::Key("options")];
         match self.option_index(name)? {
             Some(i) => {
@@ -441,9 +447,7 @@ impl FileEditor {
         }
     }
 
-    /// Take `name` out of the group's `default`: a string default equal to it loses the
-    /// key, a list loses the item. False if it was not a default.
-    pub fn default_remove(&mut self, name: &str) -> Result<bool, Error> {
+    fn default_remove_inner(&mut self, name: &str) -> Result<bool, Error> {
         let path = [Seg::Key("default")];
         let Resolved::Found(slot) = self.doc.resolve(&path)? else {
             return Ok(false);
@@ -462,6 +466,48 @@ impl FileEditor {
             }
             _ => Ok(false),
         }
+    }
+
+    /// Set `implies.<key>` (creating `implies`), replacing any value it had.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn implies_set(
+        &mut self,
+        of: ImpliesOf,
+        key: &str,
+        value: &ImpliedValue,
+    ) -> Result<(), Error> {
+        self.atomic(|e| e.implies_set_inner(of, key, value))
+    }
+
+    /// Remove `implies.<key>`; false if it is not there.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn implies_remove(&mut self, of: ImpliesOf, key: &str) -> Result<bool, Error> {
+        self.atomic(|e| e.implies_remove_inner(of, key))
+    }
+
+    /// Append option `name` to `options`: a plain name in a list of plain names, else
+    /// `{name, description}` (block style in a block list).
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn option_add(&mut self, name: &str, description: Option<&str>) -> Result<(), Error> {
+        self.atomic(|e| e.option_add_inner(name, description))
+    }
+
+    /// Remove option `name`; false if there is none.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn option_remove(&mut self, name: &str) -> Result<bool, Error> {
+        self.atomic(|e| e.option_remove_inner(name))
+    }
+
+    /// Take `name` out of the group's `default`: a string default equal to it loses the
+    /// key, a list loses the item. False if it was not a default.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn default_remove(&mut self, name: &str) -> Result<bool, Error> {
+        self.atomic(|e| e.default_remove_inner(name))
     }
 }
 

@@ -27,6 +27,9 @@
 //! - scalars are quoted only when YAML would read them as something other than the string
 //!   (`'1.10'`, `'yes'`, `'on'`, `'~'`); a key `kind:name` (`service:qdrant`) stays plain.
 
+mod verify;
+
+use std::borrow::Cow;
 use std::ops::Range;
 use std::str::FromStr;
 
@@ -34,6 +37,7 @@ use yaml_edit::{YamlError, YamlFile, YamlNode};
 
 use crate::error::{Error, ErrorKind};
 use crate::source::{Origin, SourceFile, Span};
+use verify::{Intent, Step};
 
 /// A YAML document being edited. Every method leaves the text valid YAML.
 #[derive(Debug)]
@@ -51,11 +55,36 @@ pub(crate) struct Document {
     seq_offset: usize,
     /// Write mapping items of block lists in block style.
     block_items: bool,
+    /// The file starts with a byte order mark, which `text` leaves out (as the loader
+    /// does) and [`Document::output`] puts back.
+    bom: bool,
+    /// `text` as the loader's YAML parser reads it (`None`: it refuses the text); every
+    /// edit is checked against it (see [`verify`]).
+    loaded: Option<serde_yaml::Value>,
+    /// Inside a checked edit: the edits it is made of are not checked on their own.
+    in_edit: bool,
+}
+
+/// A document as it was, to go back to.
+#[derive(Debug)]
+pub(crate) struct Saved {
+    file: YamlFile,
+    text: String,
+    loaded: Option<serde_yaml::Value>,
 }
 
 impl Document {
     /// Parse `text`; `name` is how the file is named in errors.
     pub(crate) fn parse(name: &str, text: &str) -> Result<Document, Error> {
+        // A byte order mark is no part of the text, for the loader as for the editor.
+        let (text, bom) = match text.strip_prefix('\u{feff}') {
+            Some(rest) => (rest, true),
+            None => (text, false),
+        };
+        if let Some(c) = verify::unicode_line_break(text) {
+            let source = SourceFile::new(name, None, text.to_string());
+            return Err(not_lossless(name, &source, &c));
+        }
         let file = parse_file(name, text)?;
         let mut doc = Document {
             name: name.to_string(),
@@ -65,6 +94,9 @@ impl Document {
             unit: 2,
             seq_offset: 2,
             block_items: false,
+            bom,
+            loaded: verify::load(text),
+            in_edit: false,
         };
         doc.root_slot()?;
         let (unit, seq_offset) = doc.detect_indentation();
@@ -81,8 +113,34 @@ impl Document {
         self
     }
 
+    /// The text being edited (without a byte order mark; positions are in it).
     pub(crate) fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The text as it is written back: with the byte order mark the file started with.
+    pub(crate) fn output(&self) -> Cow<'_, str> {
+        if self.bom {
+            Cow::Owned(format!("\u{feff}{}", self.text))
+        } else {
+            Cow::Borrowed(&self.text)
+        }
+    }
+
+    /// The document as it is now, for [`Document::restore`].
+    pub(crate) fn save(&self) -> Saved {
+        Saved {
+            file: self.file.clone(),
+            text: self.text.clone(),
+            loaded: self.loaded.clone(),
+        }
+    }
+
+    /// Go back to a saved state: an edit that fails leaves the document as it was.
+    pub(crate) fn restore(&mut self, saved: Saved) {
+        self.file = saved.file;
+        self.text = saved.text;
+        self.loaded = saved.loaded;
     }
 }
 
@@ -270,6 +328,15 @@ pub(crate) enum Seg<'a> {
     Index(usize),
 }
 
+fn steps(path: &[Seg]) -> Vec<Step> {
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(k) => Step::Key((*k).to_string()),
+            Seg::Index(i) => Step::Index(*i),
+        })
+        .collect()
+}
+
 fn display_path(path: &[Seg]) -> String {
     let mut out = String::new();
     for seg in path {
@@ -296,6 +363,8 @@ pub(crate) struct Slot {
     /// `None` for an empty document or an entry without a value node.
     pub(crate) value: Option<YamlNode>,
     ctx: Ctx,
+    /// Where the slot is, from the root.
+    path: Vec<Step>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -513,6 +582,40 @@ fn internal(name: &str, what: &str) -> Error {
     ))
 }
 
+/// An edit refused because hsm could not make it without changing what the file means:
+/// `construct` (in `source`, the text before the edit) is what hsm's editor and its loader
+/// read differently, or, without a `fix`, where the edit went wrong.
+fn not_lossless(name: &str, source: &std::sync::Arc<SourceFile>, c: &verify::Construct) -> Error {
+    let (line, col) = source.line_col(c.offset);
+    let help = if c.fix.is_empty() {
+        format!(
+            "edit {name} by hand; hsm's editor and its YAML reader disagree about this file, \
+             which is a bug in hsm worth reporting"
+        )
+    } else {
+        format!(
+            "edit {name} by hand, or {}; then run the command again",
+            c.fix
+        )
+    };
+    Error::new(
+        ErrorKind::InvalidValue,
+        format!(
+            "hsm cannot edit {name} losslessly: {} at {line}:{col}",
+            c.what
+        ),
+    )
+    .at(Origin::at_span(
+        source,
+        Span {
+            offset: c.offset,
+            len: c.len,
+        },
+    ))
+    .with_label(c.label)
+    .with_help(help)
+}
+
 fn parse_file(name: &str, text: &str) -> Result<YamlFile, Error> {
     crate::source::check_limits(&SourceFile::new(name, None, text.to_string()))?;
     let file = YamlFile::from_str(text).map_err(|e| {
@@ -564,6 +667,77 @@ impl Document {
         internal(&self.name, what)
     }
 
+    /// Run `edit`, which means `intent`: check the text it leaves against the loader's
+    /// parser (see [`verify`]), and go back to the text before if it fails or the check
+    /// does. The edits it is made of (`set` calls `set_value`) are checked as a whole.
+    fn checked<T>(
+        &mut self,
+        intent: impl FnOnce() -> Intent,
+        edit: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if self.in_edit {
+            return edit(self);
+        }
+        let saved = self.save();
+        self.in_edit = true;
+        let result = edit(self);
+        self.in_edit = false;
+        let result = result.and_then(|t| self.verify(&saved, &intent()).map(|()| t));
+        if result.is_err() {
+            self.restore(saved);
+        }
+        result
+    }
+
+    /// The text as the loader reads it must be the document before with `intent` applied.
+    /// A text the loader refused before is not compared (hsm edits only files it loaded).
+    fn verify(&mut self, before: &Saved, intent: &Intent) -> Result<(), Error> {
+        if self.text == before.text {
+            return Ok(());
+        }
+        let after = verify::load(&self.text);
+        if let Some(old) = &before.loaded {
+            let problem = match (verify::apply(old, intent), &after) {
+                (_, None) => Some("the edited text would not be valid YAML"),
+                (None, _) => Some("hsm's editor and its YAML reader see different structures"),
+                (Some(expected), Some(actual)) if !verify::matches(&expected, actual) => {
+                    Some("the edited file would not read back as the edit means")
+                }
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                return Err(self.refusal(&before.text, &self.text, problem));
+            }
+        }
+        self.loaded = after;
+        Ok(())
+    }
+
+    /// The refusal of an edit of `before` that came out as `after`, which does not mean what
+    /// the edit means: it names the construct of `before` that hsm's editor and its loader
+    /// read differently, or else says `problem` where the texts start to differ.
+    fn refusal(&self, before: &str, after: &str, problem: &str) -> Error {
+        let source = SourceFile::new(self.name.as_str(), None, before.to_string());
+        let construct = verify::odd_construct(before).unwrap_or_else(|| {
+            let mut offset = before
+                .bytes()
+                .zip(after.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            while !before.is_char_boundary(offset) {
+                offset -= 1;
+            }
+            verify::Construct {
+                offset,
+                len: 0,
+                what: problem.to_string(),
+                label: "the edit goes here",
+                fix: "",
+            }
+        });
+        not_lossless(&self.name, &source, &construct)
+    }
+
     /// Replace byte ranges of the text (non-overlapping) and parse the result again.
     fn splice(&mut self, mut edits: Vec<(Range<usize>, String)>) -> Result<(), Error> {
         edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
@@ -579,11 +753,15 @@ impl Document {
             limit = range.start;
             text.replace_range(range, &with);
         }
-        self.file = YamlFile::from_str(&text)
-            .map_err(|e| self.bug(&format!("an edit produced invalid YAML ({e})")))?;
-        if self.file.to_string() != text {
+        // The editor's own parser refusing the edited text means a splice went where the
+        // loader's parser would not have put it (the text before parsed).
+        let file = YamlFile::from_str(&text).map_err(|_| {
+            self.refusal(&self.text, &text, "the edited text would not be valid YAML")
+        })?;
+        if file.to_string() != text {
             return Err(self.bug("the YAML parser did not keep the edited text"));
         }
+        self.file = file;
         self.text = text;
         Ok(())
     }
@@ -626,6 +804,7 @@ impl Document {
         Ok(Slot {
             value: value.map(untag),
             ctx: Ctx::Root,
+            path: Vec::new(),
         })
     }
 
@@ -715,8 +894,12 @@ impl Document {
                 help: "an edit through an alias would change every place its anchor is used: \
                        write the value out in place of the alias",
             },
-            // A core tag with nothing after it (`key: !!map`) is an empty value.
-            YamlNode::TaggedNode(t) if is_core(t) => Shape::Null,
+            // `!!map` or `!!null` with nothing after it (`key: !!map`) is an empty value;
+            // another core tag with nothing after it (`!!binary`, `!!str`) an empty string.
+            YamlNode::TaggedNode(t) if is_core(t) => match t.resolved_tag().as_deref() {
+                Some("!!map" | "!!null") => Shape::Null,
+                _ => Shape::Scalar(String::new()),
+            },
             YamlNode::TaggedNode(t) => Shape::Other {
                 what: format!("tagged `{}`", t.tag().unwrap_or_default()),
                 help: "hsm cannot edit a value with a tag of its own without losing the tag: \
@@ -749,6 +932,8 @@ impl Document {
                 (Seg::Key(k), Shape::Map { flow, entries }) => {
                     match entries.into_iter().find(|e| e.key == k) {
                         Some(e) => {
+                            let mut path = slot.path;
+                            path.push(Step::Key(k.to_string()));
                             slot = Slot {
                                 value: e.value,
                                 ctx: Ctx::Entry {
@@ -756,6 +941,7 @@ impl Document {
                                     key: (e.key_range.start, e.key_range.end),
                                     colon_end: e.colon_end,
                                 },
+                                path,
                             }
                         }
                         None => {
@@ -777,9 +963,12 @@ impl Document {
                         .into_iter()
                         .nth(i)
                         .ok_or_else(|| self.bug("a list item vanished"))?;
+                    let mut path = slot.path;
+                    path.push(Step::Index(i));
                     slot = Slot {
                         value: Some(item),
                         ctx: Ctx::Item,
+                        path,
                     };
                 }
                 (seg, shape) => {
@@ -978,7 +1167,7 @@ impl Document {
     /// Turn the scalar list item at `path` into a one-entry mapping `key: <the scalar>`,
     /// keeping the scalar as written: `- x` becomes `- name: x` in a block list, and
     /// `{name: x}` in a flow list. A mapping is left as it is.
-    pub(crate) fn item_to_mapping(&mut self, path: &[Seg], key: &str) -> Result<(), Error> {
+    fn item_to_mapping_inner(&mut self, path: &[Seg], key: &str) -> Result<(), Error> {
         let Some((Seg::Index(_), list_path)) = path.split_last() else {
             return Err(self.bug("a list item path that does not end in an index"));
         };
@@ -1017,7 +1206,7 @@ impl Document {
 
     /// Replace the list item in `slot`, with its anchor or tag, by `value` (in flow style):
     /// with [`Document::item_text`] in `value`, the anchor stays with what it was on.
-    pub(crate) fn replace_item(&mut self, slot: &Slot, value: &New) -> Result<(), Error> {
+    fn replace_item_inner(&mut self, slot: &Slot, value: &New) -> Result<(), Error> {
         let range = self.value_range(slot);
         if !matches!(slot.ctx, Ctx::Item) || range.is_empty() {
             return Err(self.bug("replacing something that is not a list item"));
@@ -1036,7 +1225,7 @@ impl Document {
 
     /// Set the value at `path` (a path of keys below the last existing node), creating
     /// missing mappings on the way. `comment` goes above the last key if it is created.
-    pub(crate) fn set(
+    fn set_inner(
         &mut self,
         path: &[Seg],
         value: New,
@@ -1107,7 +1296,7 @@ impl Document {
     }
 
     /// Replace the value in `slot` with `value`.
-    pub(crate) fn set_value(&mut self, slot: &Slot, value: New) -> Result<(), Error> {
+    fn set_value_inner(&mut self, slot: &Slot, value: New) -> Result<(), Error> {
         let range = self.value_range(slot);
         match slot.ctx {
             Ctx::Root => {
@@ -1215,7 +1404,7 @@ impl Document {
     }
 
     /// Append an item to the list at `path`, creating it (and missing mappings) if needed.
-    pub(crate) fn push(&mut self, path: &[Seg], item: New) -> Result<(), Error> {
+    fn push_inner(&mut self, path: &[Seg], item: New) -> Result<(), Error> {
         let slot = match self.resolve(path)? {
             Resolved::Missing { .. } => return self.set(path, New::Seq(vec![item]), None),
             Resolved::Found(slot) => slot,
@@ -1245,7 +1434,7 @@ impl Document {
     }
 
     /// Remove the mapping entry at `path`; false if it is not there.
-    pub(crate) fn remove_key(&mut self, path: &[Seg]) -> Result<bool, Error> {
+    fn remove_key_inner(&mut self, path: &[Seg]) -> Result<bool, Error> {
         let Some((Seg::Key(key), parent_path)) = path.split_last() else {
             return Err(self.bug("removing something that is not a key"));
         };
@@ -1284,7 +1473,7 @@ impl Document {
     }
 
     /// Remove item `index` of the list at `path`.
-    pub(crate) fn remove_item(&mut self, path: &[Seg], index: usize) -> Result<(), Error> {
+    fn remove_item_inner(&mut self, path: &[Seg], index: usize) -> Result<(), Error> {
         let Resolved::Found(slot) = self.resolve(path)? else {
             return Err(self.bug("a list vanished"));
         };
@@ -1386,6 +1575,65 @@ impl Document {
             edits.push((colon_end..colon_end, format!(" {empty}")));
         }
         self.splice(edits)
+    }
+
+    /// Turn the scalar list item at `path` into a one-entry mapping `key: <the scalar>`,
+    /// keeping the scalar as written: `- x` becomes `- name: x` in a block list, and
+    /// `{name: x}` in a flow list. A mapping is left as it is.
+    pub(crate) fn item_to_mapping(&mut self, path: &[Seg], key: &str) -> Result<(), Error> {
+        self.checked(
+            || Intent::ItemToMapping(steps(path), key.to_string()),
+            |d| d.item_to_mapping_inner(path, key),
+        )
+    }
+
+    /// Replace the list item in `slot`, with its anchor or tag, by `value` (in flow style):
+    /// with [`Document::item_text`] in `value`, the anchor stays with what it was on.
+    pub(crate) fn replace_item(&mut self, slot: &Slot, value: &New) -> Result<(), Error> {
+        self.checked(
+            || Intent::Set(slot.path.clone(), value.clone()),
+            |d| d.replace_item_inner(slot, value),
+        )
+    }
+
+    /// Set the value at `path` (a path of keys below the last existing node), creating
+    /// missing mappings on the way. `comment` goes above the last key if it is created.
+    pub(crate) fn set(
+        &mut self,
+        path: &[Seg],
+        value: New,
+        comment: Option<String>,
+    ) -> Result<(), Error> {
+        let intent = Intent::Set(steps(path), value.clone());
+        self.checked(|| intent, |d| d.set_inner(path, value, comment))
+    }
+
+    /// Replace the value in `slot` with `value`.
+    pub(crate) fn set_value(&mut self, slot: &Slot, value: New) -> Result<(), Error> {
+        let intent = Intent::Set(slot.path.clone(), value.clone());
+        self.checked(|| intent, |d| d.set_value_inner(slot, value))
+    }
+
+    /// Append an item to the list at `path`, creating it (and missing mappings) if needed.
+    pub(crate) fn push(&mut self, path: &[Seg], item: New) -> Result<(), Error> {
+        let intent = Intent::Push(steps(path), item.clone());
+        self.checked(|| intent, |d| d.push_inner(path, item))
+    }
+
+    /// Remove the mapping entry at `path`; false if it is not there.
+    pub(crate) fn remove_key(&mut self, path: &[Seg]) -> Result<bool, Error> {
+        self.checked(
+            || Intent::RemoveKey(steps(path)),
+            |d| d.remove_key_inner(path),
+        )
+    }
+
+    /// Remove item `index` of the list at `path`.
+    pub(crate) fn remove_item(&mut self, path: &[Seg], index: usize) -> Result<(), Error> {
+        self.checked(
+            || Intent::RemoveItem(steps(path), index),
+            |d| d.remove_item_inner(path, index),
+        )
     }
 
     /// The file's indentation: (nested mapping, list dashes), each relative to the key
@@ -1551,6 +1799,15 @@ mod tests {
             };
             assert_eq!(out, format!("{kept}{SELECTED}"), "{text:?}");
         }
+        // `!!binary` with nothing after it is an empty string to the loader, not an empty
+        // mapping. (At the root, fuzz/corpus/edit_manifest/binary-tag-root.yaml, the editor
+        // sees no node and writes the first keys under the tag, which the loader reads as
+        // a mapping: no file hsm loads as a manifest.)
+        let err = select("libraries: !!binary\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "cannot edit hsm.yaml: `libraries` is the value ``, expected a mapping"
+        );
         for (text, head) in [
             ("--- {}\n", "---\n"),
             ("!!map {}\n", "!!map\n"),
@@ -1652,6 +1909,126 @@ mod tests {
         );
         assert_eq!(line_break("a\r\nb\n"), "\r\n");
         assert_eq!(line_break("a"), "\n");
+    }
+
+    /// `implies add service:s` on registry file `text`.
+    fn implies(text: &str) -> Result<String, Error> {
+        let mut e = FileEditor::parse("x.yaml", text)?;
+        let value = ImpliedValue::Params(indexmap::IndexMap::new());
+        let result = e.implies_set(ImpliesOf::Component, "service:s", &value);
+        // A refused edit leaves the text as it was.
+        if result.is_err() {
+            assert_eq!(e.text(), text);
+        }
+        result.map(|()| e.text().into_owned())
+    }
+
+    #[test]
+    fn a_byte_order_mark_stays_at_the_start() {
+        // fuzz/corpus/edit_manifest/bom-then-edit.yaml: the editor read the mark as part of
+        // the first key, the loader as no part of the text.
+        let text = "\u{feff}raries:\n  groups:\n    llm-client:\n      strategy: 1-of-N\n";
+        let mut e = Editor::parse(text).unwrap();
+        e.group_select(Section::Libraries, "g", Strategy::OneOfN, "o", None)
+            .unwrap();
+        e.set_project_name("p").unwrap();
+        assert!(e.group_remove(Section::Libraries, "g").unwrap());
+        e.standalone_add(Section::Services, "s", None).unwrap();
+        let out = e.to_text();
+        assert_eq!(
+            out,
+            format!(
+                "{text}libraries:\n  groups: {{}}\nproject:\n  name: p\nservices:\n  standalone:\n    - s\n"
+            )
+        );
+        // hsm's loader reads the mark as no part of the text, as the editor does now (and
+        // yaml_serde, given the mark, reads a second key as a second document).
+        let body = out.strip_prefix('\u{feff}').unwrap();
+        assert!(serde_yaml::from_str::<serde_yaml::Value>(body).is_ok());
+        assert!(
+            crate::source::parse_yaml::<serde_yaml::Value>(
+                &SourceFile::new("hsm.yaml", None, out.as_str()),
+                "manifest"
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            select("\u{feff}libraries: {}\n").unwrap(),
+            format!("\u{feff}{SELECTED}")
+        );
+        assert_eq!(
+            implies("\u{feff}name: x\n").unwrap(),
+            "\u{feff}name: x\nimplies:\n  service:s: {}\n"
+        );
+    }
+
+    #[test]
+    fn yaml_1_1_line_breaks_are_refused() {
+        // fuzz/corpus/edit_manifest/line-separator-in-comment.yaml: `#<U+2028> a: 1` is a
+        // comment to the editor, and `{a: 1}` to the loader.
+        for (text, what, at) in [
+            ("#\u{2028} a: 1\n", "a line separator (U+2028)", "1:2"),
+            ("a: b\u{85}c\n", "a next-line character (U+0085)", "1:5"),
+            (
+                "a: 1\nb: \"\u{2029}\"\n",
+                "a paragraph separator (U+2029)",
+                "2:5",
+            ),
+        ] {
+            let err = Editor::parse(text).unwrap_err();
+            assert_eq!(
+                err.message,
+                format!("hsm cannot edit hsm.yaml losslessly: {what} at {at}")
+            );
+            assert_eq!(err.location(), Some(format!("hsm.yaml:{at}")));
+            assert!(err.help.unwrap().contains("ordinary line break"));
+            assert!(FileEditor::parse("x.yaml", text).is_err());
+        }
+    }
+
+    #[test]
+    fn what_the_loader_reads_otherwise_is_refused() {
+        // fuzz/corpus/edit_registry/explicit-key-root.yaml: `implies:` went inside the key.
+        let err = implies("?").unwrap_err();
+        assert_eq!(
+            err.message,
+            "hsm cannot edit x.yaml losslessly: an explicit key (`?`) at 1:1"
+        );
+        assert_eq!(
+            err.help.as_deref(),
+            Some(
+                "edit x.yaml by hand, or write the entry as `key: value` in a block mapping; \
+                 then run the command again"
+            )
+        );
+        // fuzz/corpus/edit_registry/multiline-flow-mapping.yaml: `implies:` went inside the
+        // braces.
+        let err = implies("t:\n u: {\n}").unwrap_err();
+        assert_eq!(
+            err.message,
+            "hsm cannot edit x.yaml losslessly: a flow collection over several lines at 2:5"
+        );
+        // fuzz/corpus/edit_registry/tag-with-odd-handle.yaml: the editor did not see the
+        // `implies` key and added a second one.
+        let err = implies("a: !x$y!z\nimplies:\n  service:a: a\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "hsm cannot edit x.yaml losslessly: the tag `!x$y!z` at 1:4"
+        );
+        assert_eq!(err.location().as_deref(), Some("x.yaml:1:4"));
+        // The same constructs where the edit comes out right are edited.
+        assert_eq!(
+            implies("? a\n: b\nimplies: {}\n").unwrap(),
+            "? a\n: b\nimplies:\n  service:s: {}\n"
+        );
+        assert_eq!(
+            implies("a: {\n  b: c}\n").unwrap(),
+            "a: {\n  b: c}\nimplies:\n  service:s: {}\n"
+        );
+        assert_eq!(
+            implies("a: !x!z b\n").unwrap(),
+            "a: !x!z b\nimplies:\n  service:s: {}\n"
+        );
     }
 
     #[test]

@@ -540,3 +540,50 @@ fn edits_hsm_cannot_make_as_written_are_refused() {
         refused_in(&t, &["group", "add", "db-client", "--option", "pg-client"])
     );
 }
+
+/// What hsm's editor would read unlike its loader (found by the fuzzer): refused, nothing
+/// written, with where it is and how to rewrite it.
+#[test]
+fn edits_hsm_cannot_make_losslessly_are_refused() {
+    let add = ["group", "add", "db-client", "--option", "pg-client"];
+    // A line break to the loader (YAML 1.1), a character to the editor.
+    let t = project().file(
+        "hsm.yaml",
+        "# notes\u{2028}\nlibraries:\n  standalone: [pg-client]\n",
+    );
+    assert_snapshot!("edit_line_separator", refused_in(&t, &add));
+    let t = project().file("hsm.yaml", "? libraries\n: {standalone: [pg-client]}\n");
+    assert_snapshot!(
+        "edit_explicit_key",
+        refused_in(&t, &["service", "add", "postgres"])
+    );
+    let t = project().file(
+        "hsm.yaml",
+        "libraries:\n  standalone: [\n    pg-client\n]\n",
+    );
+    assert_snapshot!(
+        "edit_multi_line_flow",
+        refused_in(&t, &["service", "add", "postgres"])
+    );
+    // The editor does not see `implies` after the odd tag and would add a second one.
+    let t = project().registry_file(
+        "libraries/pg-client.yaml",
+        "name: pg-client\nversion: 1.0.0\ndescription: !x$y!z\nimplies:\n  service:postgres: {}\n",
+    );
+    assert_snapshot!(
+        "edit_odd_tag",
+        refused_in(
+            &t,
+            &[
+                "registry",
+                "library",
+                "implies",
+                "add",
+                "pg-client",
+                "service:postgres",
+                "db_name=x",
+                "--force",
+            ]
+        )
+    );
+}
