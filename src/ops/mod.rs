@@ -6,7 +6,11 @@
 //! [`Workspace::notify`]. Ops and `sync/` are the only code that writes to disk.
 
 pub mod edit_manifest;
+// Registry use cases (branch regops).
+pub mod edit_registry;
 pub mod names;
+pub mod registry_view;
+pub mod scaffold;
 mod workspace;
 
 pub use workspace::{Notice, Workspace};

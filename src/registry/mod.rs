@@ -12,6 +12,7 @@ pub mod refs;
 pub mod rules;
 mod store;
 pub mod syntax;
+pub mod words;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
