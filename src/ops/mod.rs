@@ -9,6 +9,7 @@ pub mod edit_manifest;
 // Registry use cases (branch regops).
 pub mod edit_registry;
 pub mod names;
+pub mod registry_check;
 pub mod registry_view;
 pub mod scaffold;
 mod workspace;
