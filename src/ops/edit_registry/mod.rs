@@ -475,3 +475,91 @@ fn check_option_component(registry: &Registry, kind: Kind, option: &str) -> Resu
     );
     Err(err)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::registry::edit::{LibrarySource, NewLibrary};
+
+    fn workspace(dir: &Path) -> Workspace {
+        Workspace {
+            cwd: dir.to_path_buf(),
+            root: dir.to_path_buf(),
+            registry_flag: Some(dir.join("reg")),
+            registry_env: None,
+            lock_timeout: Duration::from_secs(0),
+            notify: |_| {},
+        }
+    }
+
+    fn library(name: &str) -> NewLibrary {
+        NewLibrary {
+            name: name.to_string(),
+            version: "1.0.0".to_string(),
+            description: None,
+            package: None,
+            prod: LibrarySource::Pypi { version: None },
+            dev: None,
+        }
+    }
+
+    #[test]
+    fn the_first_add_creates_the_registry_and_says_so_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = workspace(dir.path());
+        let edited = add_library(&ws, &library("a"), false).unwrap();
+        let lines: Vec<String> = edited.before.iter().map(ToString::to_string).collect();
+        assert_eq!(lines, ["Created the registry directory reg"]);
+        assert_eq!(
+            edited.change.to_string(),
+            "Added library `a` to the registry: reg/libraries/a.yaml"
+        );
+        assert!(edited.after.is_empty());
+        // A second add refuses; with force it replaces, and the directory exists now.
+        assert!(add_library(&ws, &library("a"), false).is_err());
+        let again = add_library(&ws, &library("a"), true).unwrap();
+        assert!(again.before.is_empty());
+        assert!(
+            again
+                .change
+                .to_string()
+                .starts_with("Replaced library `a` in")
+        );
+    }
+
+    #[test]
+    fn a_removal_asks_and_a_no_removes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = workspace(dir.path());
+        add_library(&ws, &library("a"), false).unwrap();
+        let entry = Entry::Component(Kind::Library, "a".to_string());
+        let mut asked = Vec::new();
+        let mut no = |q: &Question| {
+            asked.push((q.question.clone(), q.command.clone(), q.warning.is_some()));
+            Ok(false)
+        };
+        assert!(matches!(
+            remove(&ws, &entry, &mut no).unwrap(),
+            Removal::Aborted
+        ));
+        assert_eq!(
+            asked,
+            [(
+                "Remove library 'a' from the registry?".to_string(),
+                "hsm registry library remove a".to_string(),
+                false
+            )]
+        );
+        assert!(dir.path().join("reg/libraries/a.yaml").exists());
+        let Removal::Removed(edited) = remove(&ws, &entry, &mut |_| Ok(true)).unwrap() else {
+            panic!("removed");
+        };
+        assert_eq!(
+            edited.change.to_string(),
+            "Removed library `a` from the registry: deleted reg/libraries/a.yaml"
+        );
+        assert!(!dir.path().join("reg/libraries/a.yaml").exists());
+    }
+}
