@@ -146,6 +146,17 @@ pub struct WhichGroup {
     kind: Option<Kind>,
 }
 
+impl WhichGroup {
+    /// OPTION of GROUP, as the owner of implications.
+    fn owner<'a>(&self, group: &'a str, option: &'a str) -> Owner<'a> {
+        Owner::Option {
+            group,
+            option,
+            kind: self.kind,
+        }
+    }
+}
+
 /// `--type library_group|service_group` (the original hsm's words): a kind of group.
 fn group_type_arg() -> impl clap::builder::TypedValueParser<Value = Kind> {
     use clap::builder::TypedValueParser;
@@ -353,31 +364,13 @@ pub fn group(ws: &Workspace, command: &GroupCommand) -> Result<ExitCode, Error> 
                 values,
                 force,
                 which,
-            } => ops::implies_add(
-                ws,
-                Owner::Option {
-                    group,
-                    option,
-                    kind: which.kind,
-                },
-                target,
-                values,
-                *force,
-            )?,
+            } => ops::implies_add(ws, which.owner(group, option), target, values, *force)?,
             OptionImpliesCommand::Remove {
                 group,
                 option,
                 target,
                 which,
-            } => ops::implies_remove(
-                ws,
-                Owner::Option {
-                    group,
-                    option,
-                    kind: which.kind,
-                },
-                target,
-            )?,
+            } => ops::implies_remove(ws, which.owner(group, option), target)?,
         },
     };
     report(&edited);
