@@ -23,6 +23,7 @@ fn read(text: &str, rel: &str) -> Result<Env, hsm::Error> {
         root,
         rel,
         &Origin::file_only(&registry_file),
+        &|rel: &str| hsm::source::read_text(&root.join(rel), rel),
     )?;
     Ok(env)
 }

@@ -542,13 +542,16 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             frozen,
             up,
         } => {
-            let opts = crate::sync::Options {
-                dry_run: *dry_run,
-                no_install: *no_install,
-                locked: *locked,
-                frozen: *frozen,
+            let options = crate::ops::sync::SyncOptions {
+                sync: crate::sync::Options {
+                    dry_run: *dry_run,
+                    no_install: *no_install,
+                    locked: *locked,
+                    frozen: *frozen,
+                },
+                up: *up,
             };
-            sync::run(ctx, opts, *up)
+            sync::run(ctx, options)
         }
         Command::Down => sync::down(ctx),
         Command::Init { name } => project::init(ctx, name.as_deref()),

@@ -201,6 +201,19 @@ pub fn selection_json(selection: &Selection, registry: &str) -> serde_json::Valu
     })
 }
 
+/// Report a stack that does not solve (JSON on stdout, or the explanation on stderr)
+/// and fail.
+pub fn conflict(
+    conflict: &Conflict,
+    format: super::Format,
+) -> Result<std::process::ExitCode, Error> {
+    match format {
+        super::Format::Json => outln!("{:#}", conflict_json(conflict)),
+        super::Format::Text => eprint!("{}", conflict.render()),
+    }
+    Ok(std::process::ExitCode::from(1))
+}
+
 pub fn conflict_json(conflict: &Conflict) -> serde_json::Value {
     serde_json::json!({
         "status": "conflict",

@@ -3,40 +3,27 @@
 use std::process::ExitCode;
 
 use super::Format;
-use super::output::{conflict_json, count_summary, selection_json, selection_table};
-use super::output::{out, outln};
+use super::output::{count_summary, out, outln, selection_json, selection_table};
 use crate::error::Error;
-use crate::ops::Workspace;
-use crate::solve::{Compiler, Outcome, solve_with};
+use crate::ops::{self, Workspace};
+use crate::solve::Outcome;
 
 pub fn run(ctx: &Workspace, explain: bool, format: Format) -> Result<ExitCode, Error> {
-    let manifest = ctx.manifest()?;
-    let registry = ctx.registry(Some(&manifest))?;
-    let compiler = Compiler::new(&manifest, &registry);
-    match solve_with(&compiler)? {
-        Outcome::Solved(selection) => {
-            match format {
-                Format::Json => outln!(
-                    "{:#}",
-                    selection_json(&selection, registry.store().display())
-                ),
-                Format::Text => {
-                    outln!(
-                        "Resolved {} from registry {}",
-                        count_summary(&selection),
-                        registry.store().display()
-                    );
-                    out!("{}", selection_table(&selection, explain));
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Outcome::Conflict(conflict) => {
-            match format {
-                Format::Json => outln!("{:#}", conflict_json(&conflict)),
-                Format::Text => eprint!("{}", conflict.render()),
-            }
-            Ok(ExitCode::from(1))
+    let resolved = ops::resolve::resolve(ctx)?;
+    let selection = match resolved.outcome {
+        Outcome::Solved(s) => s,
+        Outcome::Conflict(conflict) => return super::output::conflict(&conflict, format),
+    };
+    match format {
+        Format::Json => outln!("{:#}", selection_json(&selection, &resolved.registry)),
+        Format::Text => {
+            outln!(
+                "Resolved {} from registry {}",
+                count_summary(&selection),
+                resolved.registry
+            );
+            out!("{}", selection_table(&selection, explain));
         }
     }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,58 +1,18 @@
-//! `hsm why NAME`: every rule that brings NAME into the stack, and why each is active.
+//! `hsm why NAME [--format text|json]`.
 
 use std::process::ExitCode;
 
 use super::Format;
-use super::output::conflict_json;
 use super::output::outln;
-use crate::error::{Error, ErrorKind};
-use crate::ops::Workspace;
-use crate::solve::{Compiler, Outcome, solve_with};
-use crate::source::did_you_mean_hint;
+use crate::error::Error;
+use crate::ops::why::Why;
+use crate::ops::{self, Workspace};
 
 pub fn run(ctx: &Workspace, name: &str, format: Format) -> Result<ExitCode, Error> {
-    let manifest = ctx.manifest()?;
-    let registry = ctx.registry(Some(&manifest))?;
-    let compiler = Compiler::new(&manifest, &registry);
-    let selection = match solve_with(&compiler)? {
-        Outcome::Solved(s) => s,
-        Outcome::Conflict(conflict) => {
-            match format {
-                Format::Json => outln!("{:#}", conflict_json(&conflict)),
-                Format::Text => eprint!("{}", conflict.render()),
-            }
-            return Ok(ExitCode::from(1));
-        }
+    let Why { selected, reasons } = match ops::why::why(ctx, name)? {
+        Ok(why) => why,
+        Err(conflict) => return super::output::conflict(&conflict, format),
     };
-    let Some(selected) = selection.get(name) else {
-        let valid = crate::manifest::is_valid_name(name);
-        let exists = valid && !registry.components_named(name)?.is_empty();
-        let names: Vec<&str> = selection
-            .components
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
-        let message = if exists {
-            format!("`{name}` is not in the stack")
-        } else {
-            format!(
-                "no component `{name}` in the registry ({})",
-                registry.store().display()
-            )
-        };
-        let help = did_you_mean_hint(name, &names)
-            .unwrap_or_else(|| format!("the stack has: {}", names.join(", ")));
-        return Err(Error::new(
-            if exists {
-                ErrorKind::InvalidValue
-            } else {
-                ErrorKind::UnknownName
-            },
-            message,
-        )
-        .with_help(help));
-    };
-    let reasons = selection.why(name);
     match format {
         Format::Json => {
             let items: Vec<serde_json::Value> = reasons

@@ -39,10 +39,9 @@ use crate::manifest::{Manifest, Mode, Strategy};
 use crate::registry::model::{ProfileMode, Runtime, SourceType, Sources, VersionEntry};
 use crate::registry::rules::Definition;
 use crate::registry::{Category, Component, Group, Implication, ImplyTarget, Kind, Registry};
-use crate::solve::compile;
+
 use crate::solve::graph::ImplicationGraph;
-use crate::solve::package::{Pkg, Ver};
-use crate::solve::{Clash, Compiler, Conflict, Outcome, Reason, Selection};
+use crate::solve::{Clash, Conflict, Outcome, Reason, Selection};
 use crate::source::{KeyPath, Origin, double_quoted};
 
 mod finding;
@@ -295,12 +294,12 @@ impl Linter<'_> {
                 Ok(Some(g)) => {
                     for o in options.iter().flatten() {
                         if g.option_index(o).is_none() {
-                            let e = compile::not_an_option(&g, o, &imp.origin);
+                            let e = crate::solve::not_an_option(&g, o, &imp.origin);
                             self.push_error(LintKind::DanglingReference, e);
                         }
                     }
                     if let Err(e) =
-                        compile::implied_group_shape(&g, options.as_deref(), &imp.origin)
+                        crate::solve::implied_group_shape(&g, options.as_deref(), &imp.origin)
                     {
                         self.push_error(LintKind::InvalidRule, e);
                     }
@@ -325,33 +324,8 @@ impl Linter<'_> {
         let Some(empty) = self.manifest("project: {name: lint}\n") else {
             return;
         };
-        let compiler = Compiler::new(&empty, self.registry);
-        let mut errors = Vec::new();
-        for c in &self.components {
-            for i in 0..c.versions.len() {
-                let pkg = Pkg::Component(c.kind, c.name.as_str().into());
-                if let Err(e) = compiler.deps(&pkg, Ver::from_index(i)) {
-                    errors.push(e);
-                }
-            }
-        }
-        for g in &self.groups {
-            for i in 0..g.options.len() {
-                let (pkg, ver) = match g.strategy {
-                    Strategy::OneOfN => (
-                        Pkg::Group(g.kind, g.name.as_str().into()),
-                        Ver::from_index(i),
-                    ),
-                    Strategy::ManyOfN => (
-                        Pkg::Option(g.kind, g.name.as_str().into(), i as u32),
-                        Ver::ONE,
-                    ),
-                };
-                if let Err(e) = compiler.deps(&pkg, ver) {
-                    errors.push(e);
-                }
-            }
-        }
+        let errors =
+            crate::solve::compile_all(&empty, self.registry, &self.components, &self.groups);
         for e in errors {
             self.push_error(rule_kind(&e), e);
         }
@@ -494,8 +468,7 @@ impl Linter<'_> {
         let Some(manifest) = self.manifest(yaml) else {
             return Alone::Skipped;
         };
-        let compiler = Compiler::new(&manifest, self.registry);
-        match crate::solve::solve_with(&compiler) {
+        match crate::solve::solve(&manifest, self.registry) {
             Ok(Outcome::Solved(selection)) => Alone::Solved(Box::new(selection)),
             Ok(Outcome::Conflict(conflict)) => Alone::Conflict(conflict_lines(&conflict)),
             Err(e) => Alone::Error(e),

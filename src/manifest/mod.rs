@@ -231,28 +231,7 @@ impl Manifest {
     }
 }
 
-/// Names become file names (`libraries/<name>.yaml`) and compose keys, so they are limited
-/// to letters, digits, `-`, `_` and `.`, must start with a letter or digit, and may not
-/// contain `..`. This rejects path traversal (`../../etc/passwd`) before any path is built.
-pub fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && name.len() <= 128
-        && !name.contains("..")
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-pub fn check_name(name: &str, origin: &Origin) -> Result<(), Error> {
-    if is_valid_name(name) {
-        return Ok(());
-    }
-    Err(Error::new(ErrorKind::InvalidName, format!("`{name}` is not a valid component or group name"))
-        .at(origin.clone())
-        .with_label("invalid name")
-        .with_help("names may use letters, digits, `-`, `_` and `.`, must start with a letter or digit, and may not contain `..` or `/`"))
-}
+pub use crate::vocab::{check_name, is_valid_name};
 
 fn display_dir(dir: &Path) -> String {
     if dir.as_os_str().is_empty() || dir == Path::new(".") {

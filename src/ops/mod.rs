@@ -5,10 +5,17 @@
 //! while it works (waiting for the lock, a rollback) goes through
 //! [`Workspace::notify`]. Ops and `sync/` are the only code that writes to disk.
 
+pub mod check;
 pub mod edit_manifest;
+pub mod graph;
+pub mod init;
+pub mod list;
+pub mod names;
+pub mod resolve;
+pub mod sync;
+pub mod why;
 // Registry use cases (branch regops).
 pub mod edit_registry;
-pub mod names;
 pub mod registry_check;
 pub mod registry_view;
 pub mod scaffold;

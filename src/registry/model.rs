@@ -286,7 +286,7 @@ pub struct GroupFile {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: GroupType,
-    pub strategy: crate::manifest::Strategy,
+    pub strategy: crate::vocab::Strategy,
     #[serde(default, deserialize_with = "null_as_default")]
     pub options: Vec<GroupOption>,
     /// Option(s) taken when the group is implied without naming one.

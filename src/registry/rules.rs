@@ -16,8 +16,8 @@ use super::model::{
 };
 use super::syntax::{self, Reason};
 use crate::error::{Error, ErrorKind};
-use crate::manifest::{Strategy, check_name};
 use crate::source::{KeyPath, Origin, SourceFile, did_you_mean_hint};
+use crate::vocab::{Strategy, check_name};
 
 /// A reference to a component by name, with its kind when the rule said it
 /// (`service:redis`) or could know it.

@@ -34,7 +34,11 @@ pub fn is_rendered(s: &Selected) -> bool {
     matches!(&s.profile, Some(p) if p.mode == ProfileMode::Managed && matches!(p.runtime, Runtime::Docker | Runtime::Podman))
 }
 
-pub fn render(root: &Path, selection: &Selection) -> Result<ComposeOutput, Error> {
+pub fn render(
+    root: &Path,
+    selection: &Selection,
+    read: &super::Reader<'_>,
+) -> Result<ComposeOutput, Error> {
     let mut services = Vec::new();
     let mut env_files = Vec::new();
     let mut named_volumes: Vec<String> = Vec::new();
@@ -48,7 +52,7 @@ pub fn render(root: &Path, selection: &Selection) -> Result<ComposeOutput, Error
         network.claim(&s.name, NetworkName::Service, &s.name, s.component.origin())?;
     }
     for s in &rendered {
-        let out = service(root, s, selection, &mut named_volumes)?;
+        let out = service(root, s, selection, &mut named_volumes, read)?;
         for (name, what, origin) in out.names {
             network.claim(&s.name, what, &name, origin)?;
         }
@@ -172,6 +176,7 @@ fn service(
     s: &Selected,
     selection: &Selection,
     named_volumes: &mut Vec<String>,
+    read: &super::Reader<'_>,
 ) -> Result<Rendered, Error> {
     let Definition::Service(def) = &s.component.definition else {
         return Err(Error::new(
@@ -204,7 +209,7 @@ fn service(
         }
     }
     for (f, declared) in &files {
-        read_env_file(&mut env, &s.name, root, f, declared)?;
+        read_env_file(&mut env, &s.name, root, f, declared, read)?;
     }
     define_map(
         &mut env,

@@ -20,7 +20,7 @@ use indexmap::IndexMap;
 use crate::error::{Error, ErrorKind};
 use crate::registry::model::Text;
 use crate::registry::syntax;
-use crate::source::{Origin, SourceFile, Span, read_text};
+use crate::source::{Origin, SourceFile, Span};
 
 /// Where an env key was defined.
 #[derive(Debug, Clone)]
@@ -158,13 +158,15 @@ pub fn define_map(
 
 /// Read an env file: `KEY=value` lines; blank lines and `#` comments skipped; an optional
 /// `export ` prefix is accepted. A line without `=`, an empty key or a key repeated within
-/// the file is an error at that line.
+/// the file is an error at that line. The file is read through `read` (the project's
+/// reader, as every file a plan reads), relative to the project root `root`.
 pub fn read_env_file(
     env: &mut Env,
     service: &str,
     root: &Path,
     rel: &str,
     declared_at: &Origin,
+    read: &super::Reader<'_>,
 ) -> Result<(), Error> {
     let path = root.join(rel);
     let cannot_read = |why: String| {
@@ -175,7 +177,7 @@ pub fn read_env_file(
         .at(declared_at.clone())
         .with_label("env_file")
     };
-    let text = match read_text(&path, rel) {
+    let text = match read(rel) {
         Ok(Some(text)) => text,
         Ok(None) => {
             return Err(cannot_read("there is no such file".to_string()).with_help(format!(
@@ -304,6 +306,11 @@ mod tests {
         Origin::file_only(&SourceFile::new("services/x.yaml", None, "name: x\n"))
     }
 
+    /// The files of `root`, read as a plan reads project files.
+    fn disk(root: &Path) -> impl Fn(&str) -> Result<Option<String>, Error> + '_ {
+        move |rel| crate::source::read_text(&root.join(rel), rel)
+    }
+
     fn declared(what: &str) -> EnvOrigin {
         EnvOrigin {
             what: what.into(),
@@ -388,7 +395,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("s.env"), "SECRET=hunter2\nA=\"x y\"\n").unwrap();
         let mut env = Env::default();
-        read_env_file(&mut env, "s", dir.path(), "s.env", &origin()).unwrap();
+        read_env_file(
+            &mut env,
+            "s",
+            dir.path(),
+            "s.env",
+            &origin(),
+            &disk(dir.path()),
+        )
+        .unwrap();
         env.define("s", "PUBLIC", "1".into(), declared("x"))
             .unwrap();
         assert_eq!(
@@ -406,7 +421,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let read = |text: &str| {
             std::fs::write(dir.path().join("f.env"), text).unwrap();
-            read_env_file(&mut Env::default(), "s", dir.path(), "f.env", &origin())
+            read_env_file(
+                &mut Env::default(),
+                "s",
+                dir.path(),
+                "f.env",
+                &origin(),
+                &disk(dir.path()),
+            )
         };
         let err = read("# c\nOK=1\nNOPE\n").unwrap_err();
         assert_eq!(err.location().as_deref(), Some("f.env:3:1"));
@@ -445,6 +467,7 @@ mod tests {
             dir.path(),
             "missing.env",
             &origin(),
+            &disk(dir.path()),
         )
         .unwrap_err();
         assert!(err.message.contains("missing.env"), "{}", err.message);

@@ -171,7 +171,7 @@ pub fn plan(
     });
 
     // docker-compose.hsm.yml and .env.<service>
-    let rendered = compose::render(root, selection)?;
+    let rendered = compose::render(root, selection, read)?;
     let old_compose = read(compose::COMPOSE_FILE)?;
     // Only a file hsm generated is hsm's to delete.
     let new_compose = match (&rendered.compose, &old_compose) {
@@ -213,9 +213,9 @@ pub fn plan(
     let mut parts: Vec<(String, String)> =
         vec![("hsm.yaml".into(), manifest.file.text().to_string())];
     parts.extend(
-        registry
-            .loaded_files()
-            .into_iter()
+        selection
+            .inputs
+            .iter()
             .map(|f| (f.display().to_string(), f.text().to_string())),
     );
     parts.sort();

@@ -14,9 +14,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use crate::error::Error;
-use crate::manifest::Strategy;
 use crate::registry::{Implication, ImplyTarget, Kind, Registry};
 use crate::source::Origin;
+use crate::vocab::Strategy;
 
 /// A node: a component, or an option of a group.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -27,16 +27,20 @@
 //! finds implication cycles in a registry; cycles are legal (pubgrub handles them), lint
 //! only reports them. [`diagram`] prints either graph as Graphviz DOT or Mermaid.
 
-pub mod compile;
+// The encoding (packages, the compiler, the provider) stays inside `solve`: the rest of
+// hsm sees rules going in and a `Selection` or `Conflict` coming out.
+mod compile;
 pub mod diagram;
 pub mod graph;
-pub mod package;
+pub mod locked;
+mod package;
 mod provider;
 pub mod report;
 pub mod selection;
 pub mod words;
 
-pub use compile::{ActiveProfile, Compiler};
+pub use compile::ActiveProfile;
+pub(crate) use compile::{Compiler, implied_group_shape, not_an_option};
 pub use report::{Clash, Conflict};
 pub use selection::{
     Chain, Chains, GroupChoice, Reason, Selected, Selection, StackEdge, StackGraph, StackNode,
@@ -65,8 +69,38 @@ pub fn solve(manifest: &Manifest, registry: &Registry) -> Result<Outcome, Error>
     solve_with(&compiler)
 }
 
+/// Compile every version of every component in `components` and every option of every
+/// group in `groups` as a solve would, and return the rule errors that finds (a solve
+/// reports only the first error of the files it reaches; lint wants them all).
+pub fn compile_all(
+    manifest: &Manifest,
+    registry: &Registry,
+    components: &[std::sync::Arc<crate::registry::Component>],
+    groups: &[std::sync::Arc<crate::registry::Group>],
+) -> Vec<Error> {
+    let compiler = Compiler::new(manifest, registry);
+    let mut errors = Vec::new();
+    for c in components {
+        for i in 0..c.versions.len() {
+            let pkg = Pkg::Component(c.kind, c.name.as_str().into());
+            if let Err(e) = compiler.deps(&pkg, Ver::from_index(i)) {
+                errors.push(e);
+            }
+        }
+    }
+    for g in groups {
+        for i in 0..g.options.len() {
+            let (pkg, ver) = Pkg::option(g.kind, &g.name, g.strategy, i);
+            if let Err(e) = compiler.deps(&pkg, ver) {
+                errors.push(e);
+            }
+        }
+    }
+    errors
+}
+
 /// Solve with a compiler the caller keeps (to explain the selection afterwards).
-pub fn solve_with(compiler: &Compiler<'_>) -> Result<Outcome, Error> {
+fn solve_with(compiler: &Compiler<'_>) -> Result<Outcome, Error> {
     // Compile hsm.yaml first so its mistakes are reported before any search.
     compiler.deps(&Pkg::Root, Ver::ONE)?;
     let provider = Provider { compiler };

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use pubgrub::Ranges;
 
-use crate::manifest::Section;
+use crate::manifest::{Section, Strategy};
 use crate::registry::Kind;
 use crate::source::Origin;
 
@@ -36,6 +36,20 @@ pub enum Pkg {
     Group(Kind, Arc<str>),
     /// Option `index` of an M-of-N group.
     Option(Kind, Arc<str>, u32),
+}
+
+impl Pkg {
+    /// The package and version that stand for option `index` of a group: a version of
+    /// the group's package (1-of-N) or an option package of its own (M-of-N).
+    pub fn option(kind: Kind, group: &str, strategy: Strategy, index: usize) -> (Pkg, Ver) {
+        match strategy {
+            Strategy::OneOfN => (Pkg::Group(kind, group.into()), Ver::from_index(index)),
+            Strategy::ManyOfN => (
+                Pkg::Option(kind, group.into(), u32::try_from(index).unwrap_or(u32::MAX)),
+                Ver::ONE,
+            ),
+        }
+    }
 }
 
 impl fmt::Display for Pkg {

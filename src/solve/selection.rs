@@ -32,8 +32,8 @@ use serde::Serialize;
 use super::compile::{ActiveProfile, Compiler};
 use super::package::{Because, Pkg, Ver};
 use super::words::{self, Names};
-use crate::manifest::{Mode, Strategy};
 use crate::registry::{Component, Group, Kind};
+use crate::vocab::{Mode, Strategy};
 
 /// How many rules of a chain a listing of chains always prints; past that, it stops at the
 /// first package whose chain is already printed above (see [`Chains`]).
@@ -120,7 +120,6 @@ pub struct Selection {
     pub groups: Vec<GroupChoice>,
     graph: Graph,
     nodes: HashMap<Pkg, NodeIndex>,
-    versions: HashMap<Pkg, Ver>,
     /// Breadth-first tree from hsm.yaml: for each node, the edge it was first reached by.
     tree: Vec<Option<EdgeIndex>>,
     /// For each node, how many rules its chain prints.
@@ -129,16 +128,17 @@ pub struct Selection {
     component_at: Vec<Option<usize>>,
     /// The definitions of the groups in the stack, for putting reasons into words.
     group_defs: HashMap<(Kind, String), Arc<Group>>,
+    /// Every registry file the solve read (hsm.lock's fingerprint covers them).
+    pub inputs: Vec<Arc<crate::source::SourceFile>>,
 }
 
 impl Selection {
     /// Build a selection from a solution (package versions), as pubgrub returns it or as
     /// hsm.lock records it.
-    pub fn from_solution(
+    pub(crate) fn from_solution(
         solution: impl IntoIterator<Item = (Pkg, Ver)>,
         compiler: &Compiler<'_>,
     ) -> Result<Selection, crate::Error> {
-        let mut versions: HashMap<Pkg, Ver> = HashMap::new();
         let mut present: Vec<(Pkg, Ver)> = solution
             .into_iter()
             .filter(|(_, v)| *v != Ver::ABSENT)
@@ -146,8 +146,7 @@ impl Selection {
         present.sort();
         let mut graph: Graph = DiGraph::new();
         let mut nodes = HashMap::new();
-        for (pkg, ver) in &present {
-            versions.insert(pkg.clone(), *ver);
+        for (pkg, _) in &present {
             nodes.insert(pkg.clone(), graph.add_node(pkg.clone()));
         }
         for (pkg, ver) in &present {
@@ -169,11 +168,11 @@ impl Selection {
             groups: Vec::new(),
             graph,
             nodes,
-            versions,
             tree,
             depth,
             component_at: vec![None; node_count],
             group_defs: HashMap::new(),
+            inputs: Vec::new(),
         };
         // Where each group's choice is in `groups`: an M-of-N group is one entry however
         // many of its options are packages.
@@ -236,6 +235,9 @@ impl Selection {
         for (i, c) in selection.components.iter().enumerate() {
             selection.component_at[c.node.index()] = Some(i);
         }
+        // The files the solve read, including those of choices it tried and dropped:
+        // all of them decided the outcome.
+        selection.inputs = compiler.registry.loaded_files();
         Ok(selection)
     }
 
@@ -469,11 +471,6 @@ impl Selection {
         }
         edges.sort_by(|a, b| (a.from, a.to, &a.at, &a.rule).cmp(&(b.from, b.to, &b.at, &b.rule)));
         StackGraph { nodes, edges }
-    }
-
-    /// The solver version of a package (for the scenario runner and tests).
-    pub fn version_of(&self, pkg: &Pkg) -> Option<Ver> {
-        self.versions.get(pkg).copied()
     }
 }
 

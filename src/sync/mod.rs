@@ -16,15 +16,14 @@ pub mod transaction;
 use std::path::Path;
 
 use crate::error::{Error, ErrorKind};
-use crate::manifest::{Manifest, Strategy};
+use crate::manifest::Manifest;
 use crate::registry::Registry;
 use crate::registry::model::{ProfileMode, Runtime};
 use crate::registry::rules::Definition;
 use crate::render::lock::{self as hsm_lock, Installed, Lock};
 use crate::render::{self, Plan};
-use crate::solve::compile::ActiveProfile;
-use crate::solve::package::{Pkg, Ver};
-use crate::solve::{Compiler, Conflict, Outcome, Selection, solve_with};
+use crate::solve::locked::{self, GroupPin, Pin};
+use crate::solve::{ActiveProfile, Conflict, Outcome, Selection, solve};
 pub use lock::{ProjectLock, Waiting};
 pub use runner::UvLock;
 pub use transaction::{Recovery, Transaction, recover};
@@ -105,7 +104,6 @@ pub fn prepare(
     registry: &Registry,
     opts: Options,
 ) -> Result<Result<Prepared, Box<Conflict>>, Error> {
-    let compiler = Compiler::new(manifest, registry);
     let old_lock_text = read_project_file(root, hsm_lock::LOCK_FILE)?;
     let old_lock = match &old_lock_text {
         Some(text) if opts.frozen => Some(hsm_lock::parse(text)?),
@@ -120,9 +118,9 @@ pub fn prepare(
             )
             .with_help("run `hsm sync` once without --frozen to write it")
         })?;
-        from_lock(&compiler, lock)?
+        from_lock(manifest, registry, lock)?
     } else {
-        match solve_with(&compiler)? {
+        match solve(manifest, registry)? {
             Outcome::Solved(s) => s,
             Outcome::Conflict(c) => return Ok(Err(c)),
         }
@@ -336,59 +334,30 @@ fn write_and_install(
 
 /// The selection recorded in hsm.lock, rebuilt from the registry without solving: the
 /// versions, options, modes and profiles hsm.lock records, whatever hsm.yaml says now.
-pub fn from_lock(compiler: &Compiler<'_>, lock: &Lock) -> Result<Selection, Error> {
-    let stale = |what: String| {
-        Error::new(
-            ErrorKind::InvalidValue,
-            format!("hsm.lock names {what}, which the registry does not have"),
-        )
-        .with_help("run `hsm sync` without --frozen to re-solve and rewrite hsm.lock")
-    };
-    let mut solution: Vec<(Pkg, Ver)> = vec![(Pkg::Root, Ver::ONE)];
-    for c in &lock.components {
-        let component = compiler
-            .registry
-            .component(c.kind, &c.name)?
-            .ok_or_else(|| stale(format!("the {} `{}`", c.kind, c.name)))?;
-        let index = component
-            .versions
-            .iter()
-            .position(|v| v.version.as_ref().map(ToString::to_string) == c.version)
-            .ok_or_else(|| {
-                stale(format!(
-                    "`{}` {}",
-                    c.name,
-                    c.version.as_deref().unwrap_or("(unversioned)")
-                ))
-            })?;
-        solution.push((
-            Pkg::Component(c.kind, c.name.as_str().into()),
-            Ver::from_index(index),
-        ));
-    }
-    for g in &lock.groups {
-        let group = compiler
-            .registry
-            .group(g.kind, &g.name)?
-            .ok_or_else(|| stale(format!("the {} group `{}`", g.kind, g.name)))?;
-        for o in &g.options {
-            let i = group
-                .option_index(o)
-                .ok_or_else(|| stale(format!("option `{o}` of group `{}`", g.name)))?;
-            let pkg = match group.strategy {
-                Strategy::OneOfN => (
-                    Pkg::Group(g.kind, g.name.as_str().into()),
-                    Ver::from_index(i),
-                ),
-                Strategy::ManyOfN => (
-                    Pkg::Option(g.kind, g.name.as_str().into(), i as u32),
-                    Ver::ONE,
-                ),
-            };
-            solution.push(pkg);
-        }
-    }
-    let mut selection = Selection::from_solution(solution, compiler)?;
+pub fn from_lock(
+    manifest: &Manifest,
+    registry: &Registry,
+    lock: &Lock,
+) -> Result<Selection, Error> {
+    let components: Vec<Pin<'_>> = lock
+        .components
+        .iter()
+        .map(|c| Pin {
+            kind: c.kind,
+            name: &c.name,
+            version: c.version.as_deref(),
+        })
+        .collect();
+    let groups: Vec<GroupPin<'_>> = lock
+        .groups
+        .iter()
+        .map(|g| GroupPin {
+            kind: g.kind,
+            name: &g.name,
+            options: &g.options,
+        })
+        .collect();
+    let mut selection = locked::from_pins(manifest, registry, &components, &groups)?;
     for s in &mut selection.components {
         let Some(locked) = lock
             .components
@@ -401,7 +370,7 @@ pub fn from_lock(compiler: &Compiler<'_>, lock: &Lock) -> Result<Selection, Erro
         if let Some(name) = &locked.profile {
             s.profile = Some(
                 locked_profile(&s.component, name)
-                    .ok_or_else(|| stale(format!("profile `{name}` of `{}`", s.name)))?,
+                    .ok_or_else(|| locked::stale(format!("profile `{name}` of `{}`", s.name)))?,
             );
         }
     }

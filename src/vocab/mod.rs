@@ -4,11 +4,15 @@
 //! Each enum here is at once the value in the files (serde), the value on the command
 //! line (clap) and the word in messages (`Display`), so the three cannot drift apart and
 //! no layer needs a mirror enum of its own. Counts ("2 libraries") are spelled by
-//! [`count`]. Nothing here knows about files, the registry or the solver.
+//! [`count`]. Names of components and groups are checked here ([`check_name`]). Nothing
+//! here knows about the manifest, the registry or the solver.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind};
+use crate::source::Origin;
 
 /// Libraries are Python packages; services are containers (or external endpoints).
 #[derive(
@@ -175,6 +179,29 @@ impl fmt::Display for Runtime {
             Runtime::Venv => "venv",
         })
     }
+}
+
+/// Names become file names (`libraries/<name>.yaml`) and compose keys, so they are limited
+/// to letters, digits, `-`, `_` and `.`, must start with a letter or digit, and may not
+/// contain `..`. This rejects path traversal (`../../etc/passwd`) before any path is built.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && name.len() <= 128
+        && !name.contains("..")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+pub fn check_name(name: &str, origin: &Origin) -> Result<(), Error> {
+    if is_valid_name(name) {
+        return Ok(());
+    }
+    Err(Error::new(ErrorKind::InvalidName, format!("`{name}` is not a valid component or group name"))
+        .at(origin.clone())
+        .with_label("invalid name")
+        .with_help("names may use letters, digits, `-`, `_` and `.`, must start with a letter or digit, and may not contain `..` or `/`"))
 }
 
 /// "1 library", "2 libraries", "0 services": `noun` is the singular.
