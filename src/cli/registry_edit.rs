@@ -9,12 +9,12 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::output::outln;
 use crate::error::{Error, ErrorKind};
-use crate::manifest::{Strategy, is_valid_name};
 use crate::ops::Workspace;
 use crate::ops::edit_registry::{self as ops, Edited, Entry, Owner, Question, Removal};
 use crate::registry::Kind;
 use crate::registry::edit::{LibrarySource, NewGroup, NewLibrary, NewService};
 use crate::vocab::Runtime;
+use crate::vocab::{Strategy, is_valid_name};
 
 /// `hsm registry library ...`
 #[derive(Debug, Subcommand)]

@@ -195,7 +195,7 @@ pub fn search(ws: &Workspace, query: &str) -> Result<Search, Error> {
 /// elsewhere that point at it.
 pub fn show(ws: &Workspace, name: &str) -> Result<Show, Error> {
     let registry = ws.registry_anywhere()?;
-    if !crate::manifest::is_valid_name(name) {
+    if !crate::vocab::is_valid_name(name) {
         return Err(not_found(&registry, name));
     }
     let mut entries = Vec::new();

@@ -7,7 +7,6 @@ use indexmap::IndexMap;
 
 use super::{Change, Editable, Edited, Note, find_group, unknown_component};
 use crate::error::{Error, ErrorKind};
-use crate::manifest::Strategy;
 use crate::ops::Workspace;
 use crate::ops::names::{check_name, not_an_option};
 use crate::registry::edit::{FileEditor, ImpliedValue, ImpliesOf};
@@ -15,6 +14,7 @@ use crate::registry::model::{LibraryFile, ServiceFile};
 use crate::registry::refs::Target;
 use crate::registry::{Category, Kind, Registry};
 use crate::source::{KeyPath, Origin, SourceFile, did_you_mean_hint, parse_yaml};
+use crate::vocab::Strategy;
 
 /// Whose implications an `implies` command edits.
 #[derive(Debug, Clone, Copy)]
@@ -172,7 +172,7 @@ fn no_kind(registry: &Registry, target: &str) -> Result<Error, Error> {
         ("service_group", Category::ServiceGroups),
         ("library_group", Category::LibraryGroups),
     ] {
-        if crate::manifest::is_valid_name(name) && registry.store().read(cat, name)?.is_some() {
+        if crate::vocab::is_valid_name(name) && registry.store().read(cat, name)?.is_some() {
             forms.push(format!("`{k}:{name}`"));
         }
     }

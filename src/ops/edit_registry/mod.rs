@@ -29,7 +29,7 @@ pub use remove::{Entry, Question, Removal, remove};
 use super::Workspace;
 use super::names::{self, check_name};
 use crate::error::{Error, ErrorKind};
-use crate::manifest::{MANIFEST_FILE, Manifest, Strategy};
+use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::registry::edit::check;
 use crate::registry::location::{self, RegistryChoice};
 use crate::registry::model::GroupFile;
@@ -38,6 +38,7 @@ use crate::registry::{Category, Group, Kind, Registry, Store, known};
 use crate::source::{SourceFile, did_you_mean_hint, parse_yaml};
 use crate::sync::ProjectLock;
 use crate::sync::files::replace_file;
+use crate::vocab::Strategy;
 
 /// What an edit of the registry did, for the line that confirms it.
 #[derive(Debug, Clone, PartialEq, Eq)]
