@@ -1,51 +1,24 @@
-//! `hsm registry test` and `hsm registry lint`.
-
-use std::path::PathBuf;
-use std::process::ExitCode;
+//! `hsm registry test` and `hsm registry lint`: [`crate::ops::registry_check`], reported.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use super::Format;
 use super::output::{color, out, outln, render_error, render_report};
 use crate::error::Error;
 use crate::ops::Workspace;
-use crate::registry::{Registry, location};
-use crate::scenario::{Suite, collect};
+use crate::ops::registry_check::{self, Ran};
 
-pub fn test(ctx: &Workspace, paths: &[PathBuf]) -> Result<ExitCode, Error> {
-    let paths: Vec<PathBuf> = if paths.is_empty() {
-        vec![ctx.root.join("rules")]
-    } else {
-        paths.iter().map(|p| ctx.cwd.join(p)).collect()
-    };
-    let files = collect(&paths)?;
-    let manifest = ctx.manifest().ok();
-    let default_registry = ctx.registry(manifest.as_ref())?;
-    let (mut passed, mut failed) = (0usize, 0usize);
-    for path in files {
-        let suite = match Suite::load(&path, &ctx.cwd) {
-            Ok(s) => s,
-            Err(err) => {
-                eprint!("{}", render_error(&err));
-                failed += 1;
-                continue;
-            }
-        };
-        let own = match &suite.registry {
-            Some(dir) => {
-                let (store, _) = location::locate(Some(dir), None, None, &ctx.root, &ctx.cwd)?;
-                Some(Registry::new(store))
-            }
-            None => None,
-        };
-        let registry = own.as_ref().unwrap_or(&default_registry);
-        for case in &suite.cases {
-            let result = case.run(registry, &ctx.root);
-            if result.failures.is_empty() {
-                passed += 1;
+pub fn test(ws: &Workspace, paths: &[PathBuf]) -> Result<ExitCode, Error> {
+    let run = registry_check::test(ws, paths)?;
+    for ran in &run.ran {
+        match ran {
+            Ran::Broken(err) => eprint!("{}", render_error(err)),
+            Ran::Case(result) if result.failures.is_empty() => {
                 outln!("PASS  {}  {}", result.at, result.name);
-            } else {
-                failed += 1;
+            }
+            Ran::Case(result) => {
                 outln!("FAIL  {}  {}", result.at, result.name);
                 for f in &result.failures {
                     outln!("        {f}");
@@ -53,6 +26,10 @@ pub fn test(ctx: &Workspace, paths: &[PathBuf]) -> Result<ExitCode, Error> {
             }
         }
     }
+    if let Some(err) = run.stopped {
+        return Err(err);
+    }
+    let (passed, failed) = run.counts();
     outln!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
@@ -61,16 +38,10 @@ pub fn test(ctx: &Workspace, paths: &[PathBuf]) -> Result<ExitCode, Error> {
     })
 }
 
-/// Every check of the whole registry (see [`crate::lint`]); exit 1 on errors, or on
-/// warnings with `--deny-warnings`.
-pub fn lint(ctx: &Workspace, deny_warnings: bool, format: Format) -> Result<ExitCode, Error> {
-    let manifest = ctx.manifest().ok();
-    let registry = ctx.registry(manifest.as_ref())?;
-    let report = crate::lint::lint(&registry, &ctx.root);
-    let root = registry.store().root().map_or_else(
-        || registry.store().display().to_string(),
-        |r| location::relative_display(r, &ctx.cwd),
-    );
+/// Every check of the whole registry; exit 1 on errors, or on warnings with
+/// `--deny-warnings`.
+pub fn lint(ws: &Workspace, deny_warnings: bool, format: Format) -> Result<ExitCode, Error> {
+    let (report, root) = registry_check::lint(ws)?;
     match format {
         Format::Json => {
             let mut json = report.to_json();

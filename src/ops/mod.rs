@@ -14,6 +14,11 @@ pub mod names;
 pub mod resolve;
 pub mod sync;
 pub mod why;
+// Registry use cases (branch regops).
+pub mod edit_registry;
+pub mod registry_check;
+pub mod registry_view;
+pub mod scaffold;
 mod workspace;
 
 pub use workspace::{Notice, Workspace};

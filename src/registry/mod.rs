@@ -13,6 +13,7 @@ pub mod refs;
 pub mod rules;
 mod store;
 pub mod syntax;
+pub mod words;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

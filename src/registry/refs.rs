@@ -33,6 +33,19 @@ impl Target {
             Target::Group(k, n) => format!("{k}_group:{n}"),
         }
     }
+
+    /// What the prefix of an implication key names: a kind, and whether it is a group.
+    /// `container` and `container_group` are the V1 spellings of `service` and
+    /// `service_group`.
+    pub fn key_prefix(prefix: &str) -> Option<(Kind, bool)> {
+        Some(match prefix {
+            "service" | "container" => (Kind::Service, false),
+            "library" => (Kind::Library, false),
+            "service_group" | "container_group" => (Kind::Service, true),
+            "library_group" => (Kind::Library, true),
+            _ => return None,
+        })
+    }
 }
 
 impl Reference {

@@ -547,24 +547,14 @@ pub(super) fn implications(
                 .with_help(format!("write `service:{key}`, `library:{key}`, `service_group:{key}` or `library_group:{key}`")));
         };
         check_name(name, &origin)?;
-        let target = match prefix {
-            // `container:` is the V1 spelling of `service:`.
-            "service" | "container" => ImplyTarget::Component(Kind::Service, name.to_string()),
-            "library" => ImplyTarget::Component(Kind::Library, name.to_string()),
-            // `container_group:` is the V1 spelling of `service_group:`.
-            "service_group" | "container_group" | "library_group" => {
-                let kind = if prefix == "library_group" {
-                    Kind::Library
-                } else {
-                    Kind::Service
-                };
-                ImplyTarget::Group {
-                    kind,
-                    group: name.to_string(),
-                    options: group_options(value, &origin)?,
-                }
-            }
-            _ => {
+        let target = match super::refs::Target::key_prefix(prefix) {
+            Some((kind, false)) => ImplyTarget::Component(kind, name.to_string()),
+            Some((kind, true)) => ImplyTarget::Group {
+                kind,
+                group: name.to_string(),
+                options: group_options(value, &origin)?,
+            },
+            None => {
                 return Err(Error::new(
                     ErrorKind::InvalidValue,
                     format!("unknown implication kind `{prefix}` in `{key}`"),

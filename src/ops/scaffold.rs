@@ -1,0 +1,515 @@
+//! `hsm library init` and `hsm service init`: create a component's directory inside the
+//! project and register it in the project's registry.
+//!
+//! A library is a uv library project (`uv init --lib`); a service is a directory with a
+//! minimal Dockerfile (docker/podman) or a uv project (uv). `--vcs none` keeps uv from
+//! making a nested git repository; `--git-init` asks for one explicitly. Nothing is left
+//! half-created: everything is checked before the first write, and whatever was created
+//! is removed again if a later step (uv, git, the registry write) fails.
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::process::Command;
+
+use super::Workspace;
+use super::names::check_name;
+use crate::error::{Error, ErrorKind};
+use crate::registry::location::normalize;
+use crate::registry::{Category, Kind, Registry, Store};
+use crate::render::yaml::{self, Node};
+use crate::sync::files::replace_file;
+use crate::vocab::Runtime;
+
+/// What to create.
+#[derive(Debug, Clone)]
+pub struct Plan<'a> {
+    pub kind: Kind,
+    pub name: &'a str,
+    /// `None` for libraries.
+    pub runtime: Option<Runtime>,
+    /// The directory to create, relative to the project (default: packages/NAME or
+    /// services/NAME).
+    pub path: Option<&'a Path>,
+    /// Also `git init` the new directory.
+    pub git_init: bool,
+    /// Write the registry entry.
+    pub register: bool,
+}
+
+/// What [`scaffold`] created.
+#[derive(Debug, Clone)]
+pub struct Scaffolded {
+    pub kind: Kind,
+    pub name: String,
+    /// The new directory, as the user sees it.
+    pub dir: String,
+    /// What made it: "uv init --lib", "a Dockerfile, git init".
+    pub how: String,
+    /// The registry entry, unless `--no-register`.
+    pub registered: Option<Registered>,
+}
+
+/// The registry entry [`scaffold`] wrote.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// `./hsm-registry`, created as a copy of the built-in registry (shown), if it was.
+    pub seeded: Option<String>,
+    /// The entry's file, as the user sees it.
+    pub file: String,
+    /// The project-relative directory of the component.
+    pub rel: String,
+    pub runtime: Option<Runtime>,
+}
+
+impl fmt::Display for Scaffolded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Scaffolded {
+            kind, name, dir, ..
+        } = self;
+        write!(f, "Created {kind} `{name}` in {dir} ({})", self.how)?;
+        let Some(r) = &self.registered else {
+            return Ok(());
+        };
+        if let Some(root) = &r.seeded {
+            write!(
+                f,
+                "\nCreated {root}/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)"
+            )?;
+        }
+        let rel = &r.rel;
+        let sources = match r.runtime {
+            None => format!("prod and dev from {rel} (dev editable)"),
+            Some(Runtime::Uv) => format!("prod and dev from {rel}, runtime uv"),
+            Some(rt) => format!("built from {rel}/Dockerfile, runtime {rt}"),
+        };
+        write!(f, "\nRegistered `{name}` in {}: {sources}", r.file)?;
+        write!(f, "\nhint: `hsm {kind} add {name}` puts it in the stack")?;
+        if r.runtime == Some(Runtime::Uv) {
+            write!(
+                f,
+                "\nnote: `hsm sync --up` starts docker and podman services only; run this one with `uv run` in {rel}"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Create the component's directory and, if asked, its registry entry; undo everything
+/// if a step fails.
+pub fn scaffold(ws: &Workspace, plan: &Plan<'_>) -> Result<Scaffolded, Error> {
+    let name = plan.name;
+    check_name(name)?;
+    let _lock = ws.lock()?;
+    let manifest = ws.manifest()?;
+
+    // Check everything before creating anything.
+    let default_dir = match plan.kind {
+        Kind::Library => "packages",
+        Kind::Service => "services",
+    };
+    let default = PathBuf::from(default_dir).join(name);
+    let rel = project_path(&ws.root, plan.path.unwrap_or(&default))?;
+    let dir = ws.root.join(&rel);
+    let shown_dir = ws.display(&dir);
+    check_target(&dir, &shown_dir)?;
+    let target = if plan.register {
+        Some(registry_target(ws, &manifest, plan.kind, name)?)
+    } else {
+        None
+    };
+
+    let mut undo = Undo::default();
+    if dir.is_dir() {
+        // Existing and empty (checked above): on failure, empty it again.
+        undo.filled = Some(dir.clone());
+    } else {
+        undo.create_dir(&dir)?;
+    }
+    // The new project accepts the Pythons the project does, so `uv lock` can combine them.
+    let python = project_requires_python(&ws.root);
+    let uv_init = |lib: bool| -> Result<(), Error> {
+        let mut args = vec!["init"];
+        if lib {
+            args.push("--lib");
+        }
+        args.extend(["--no-workspace", "--vcs", "none", "--name", name]);
+        if let Some(p) = &python {
+            args.extend(["--python", p.as_str()]);
+        }
+        run_tool(&dir, &shown_dir, "uv", &args)
+    };
+    let what = match plan.runtime {
+        None => {
+            uv_init(true)?;
+            "uv init --lib"
+        }
+        Some(Runtime::Uv) => {
+            uv_init(false)?;
+            "uv init"
+        }
+        // `--runtime` offers docker, podman and uv only (pixi and venv are skipped).
+        Some(_) => {
+            let dockerfile = dir.join("Dockerfile");
+            replace_file(&dockerfile, dockerfile_text(name, &rel).as_bytes())?;
+            "a Dockerfile"
+        }
+    };
+    if plan.git_init {
+        run_tool(&dir, &shown_dir, "git", &["init"])?;
+    }
+    let how = if plan.git_init {
+        format!("{what}, git init")
+    } else {
+        what.to_string()
+    };
+
+    let registered = match target {
+        Some(target) => {
+            let version = project_version(&dir).unwrap_or_else(|| "0.1.0".to_string());
+            let text = entry_yaml(plan, &rel, &version);
+            let seeded = undo.registry(&target)?;
+            let file = target
+                .root
+                .join(target.category.dir())
+                .join(format!("{name}.yaml"));
+            undo.create_dir(file.parent().unwrap_or(&target.root))?;
+            undo.files.push(file.clone());
+            replace_file(&file, text.as_bytes())?;
+            // The entry must load like any other: a failure here is hsm's bug, not the
+            // user's, but it must not leave a broken registry behind.
+            let store = Store::dir(target.root.clone(), ws.display(&target.root));
+            Registry::new(store).component(plan.kind, name)?;
+            Some(Registered {
+                seeded: seeded.then(|| ws.display(&target.root)),
+                file: ws.display(&file),
+                rel: rel.clone(),
+                runtime: plan.runtime,
+            })
+        }
+        None => None,
+    };
+    undo.keep();
+    Ok(Scaffolded {
+        kind: plan.kind,
+        name: name.to_string(),
+        dir: shown_dir,
+        how,
+        registered,
+    })
+}
+
+/// `path` as a project-relative path with `/` separators; it must stay inside the project
+/// (also through symbolic links) and not be the project itself.
+fn project_path(root: &Path, path: &Path) -> Result<String, Error> {
+    let outside = || {
+        Error::new(
+            ErrorKind::InvalidValue,
+            format!("--path {} is outside the project", path.display()),
+        )
+        .with_help(
+            "components live inside the project; give a path inside it, such as packages/NAME",
+        )
+    };
+    let full = normalize(&root.join(path));
+    let rel = full.strip_prefix(normalize(root)).map_err(|_| outside())?;
+    if rel.as_os_str().is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("--path {} is the project itself", path.display()),
+        )
+        .with_help("give a directory inside the project, such as packages/NAME"));
+    }
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_str().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidValue,
+                    format!("--path {} is not valid UTF-8", path.display()),
+                )
+            })?),
+            _ => return Err(outside()),
+        }
+    }
+    // A symbolic link on the way may lead out of the project.
+    let mut existing = full.as_path();
+    while !existing.exists() {
+        existing = existing.parent().unwrap_or(root);
+    }
+    let rel = parts.join("/");
+    if let (Ok(real), Ok(real_root)) = (existing.canonicalize(), root.canonicalize())
+        && !real.starts_with(&real_root)
+    {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "{rel} leads outside the project, through the symbolic link {}",
+                existing.strip_prefix(root).unwrap_or(existing).display()
+            ),
+        )
+        .with_help("hsm writes only inside the project; give another --path"));
+    }
+    Ok(rel)
+}
+
+fn check_target(dir: &Path, shown: &str) -> Result<(), Error> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("{shown} already exists and is not a directory"),
+        )
+        .with_help("choose another --path, or remove it"));
+    }
+    let empty = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, &e))?
+        .next()
+        .is_none();
+    if !empty {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("{shown} already exists and is not empty"),
+        )
+        .with_help(
+            "hsm never writes into an existing project; choose another --path, or move it away",
+        ));
+    }
+    Ok(())
+}
+
+/// The registry a new entry goes into.
+struct RegistryTarget {
+    root: PathBuf,
+    category: Category,
+    /// No registry is set: `./hsm-registry` is created as a copy of the built-in one.
+    seed: bool,
+}
+
+fn registry_target(
+    ws: &Workspace,
+    manifest: &crate::manifest::Manifest,
+    kind: Kind,
+    name: &str,
+) -> Result<RegistryTarget, Error> {
+    let registry = ws.registry(Some(manifest))?;
+    let category = match kind {
+        Kind::Library => Category::Libraries,
+        Kind::Service => Category::Services,
+    };
+    let (root, seed) = match registry.store().root() {
+        Some(root) => (root.to_path_buf(), false),
+        None => (ws.root.join("hsm-registry"), true),
+    };
+    if let Some(existing) = registry.store().read(category, name)? {
+        let place = if seed {
+            "the built-in registry, which would be copied into hsm-registry/".to_string()
+        } else {
+            existing.display().to_string()
+        };
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("{kind} `{name}` is already in the registry ({place})"),
+        )
+        .with_help(
+            "choose another name, or pass --no-register to create the directory without registering it",
+        ));
+    }
+    Ok(RegistryTarget {
+        root,
+        category,
+        seed,
+    })
+}
+
+/// Run `program args` in `dir`; a missing program or a failure is an error saying which.
+fn run_tool(dir: &Path, shown: &str, program: &str, args: &[&str]) -> Result<(), Error> {
+    let command = format!("{program} {}", args.join(" "));
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| {
+            let (message, help) = if e.kind() == std::io::ErrorKind::NotFound {
+                (
+                    format!("{program} binary is not available: `{program}` is not on PATH"),
+                    match program {
+                        "uv" => "install uv (https://docs.astral.sh/uv/) and run the command again; nothing was created".to_string(),
+                        _ => format!("install {program}, or leave out --git-init; nothing was created"),
+                    },
+                )
+            } else {
+                (
+                    format!("cannot run `{command}`: {e}"),
+                    "nothing was created".to_string(),
+                )
+            };
+            Error::new(ErrorKind::Io, message).with_help(help)
+        })?;
+    if !out.status.success() {
+        let (code, said) = crate::sync::runner::describe(&out);
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!("{program} init failed in {shown} ({code}):\n{said}"),
+        )
+        .with_help(format!(
+            "nothing was created; fix what {program} reports and run the command again"
+        )));
+    }
+    Ok(())
+}
+
+/// `[project].<key>` of `dir/pyproject.toml`, if it has one.
+fn pyproject_field(dir: &Path, key: &str) -> Option<String> {
+    let text = crate::source::read_text(&dir.join("pyproject.toml"), "pyproject.toml")
+        .ok()
+        .flatten()?;
+    let doc: toml_edit::DocumentMut = text.parse().ok()?;
+    doc.get("project")?.get(key)?.as_str().map(str::to_string)
+}
+
+/// The version of the project uv created (if it created one).
+fn project_version(dir: &Path) -> Option<String> {
+    pyproject_field(dir, "version")
+}
+
+/// The project's own `requires-python`.
+fn project_requires_python(root: &Path) -> Option<String> {
+    pyproject_field(root, "requires-python").filter(|s| !s.trim().is_empty())
+}
+
+fn entry_yaml(plan: &Plan<'_>, rel: &str, version: &str) -> String {
+    let mut doc = Node::map();
+    doc.push("name", Node::str(plan.name));
+    doc.push(
+        "description",
+        Node::str(format!("Local {} {}", plan.kind, plan.name)),
+    );
+    doc.push("version", Node::str(version));
+    let source = |editable: bool| {
+        let mut s = Node::map();
+        match plan.runtime {
+            Some(Runtime::Docker | Runtime::Podman) => {
+                s.push("type", Node::str("build"));
+                s.push("path", Node::str(rel));
+                s.push("dockerfile", Node::str("Dockerfile"));
+            }
+            _ => {
+                s.push("type", Node::str("local"));
+                s.push("path", Node::str(rel));
+                if editable {
+                    s.push("editable", Node::Raw("true".into()));
+                }
+            }
+        }
+        s
+    };
+    let mut sources = Node::map();
+    sources.push("prod", source(false));
+    sources.push("dev", source(plan.runtime.is_none()));
+    doc.push("sources", sources);
+    if let Some(runtime) = plan.runtime {
+        let mut profile = Node::map();
+        profile.push("mode", Node::str("managed"));
+        profile.push("runtime", Node::str(runtime.to_string()));
+        let mut profiles = Node::map();
+        profiles.push("default", profile);
+        doc.push("deployment_profiles", profiles);
+    }
+    yaml::to_string(&doc)
+}
+
+fn dockerfile_text(name: &str, rel: &str) -> String {
+    format!(
+        "# The `{name}` service, created by `hsm service init`.\n\
+         # `hsm sync --up` builds this image (the registry entry's sources are `type: build`):\n\
+         # replace this placeholder with the real service.\n\
+         FROM alpine:3.20\n\
+         CMD [\"sh\", \"-c\", \"echo '{name}: replace {rel}/Dockerfile with the real service'; exec tail -f /dev/null\"]\n"
+    )
+}
+
+/// What a failed init must remove again: directories and files it created, and the
+/// contents of the empty target directory it filled.
+#[derive(Debug, Default)]
+struct Undo {
+    dirs: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+    filled: Option<PathBuf>,
+    kept: bool,
+}
+
+impl Undo {
+    /// `mkdir -p dir`, remembering the topmost directory that did not exist.
+    fn create_dir(&mut self, dir: &Path) -> Result<(), Error> {
+        if dir.is_dir() {
+            return Ok(());
+        }
+        let mut top = dir;
+        while let Some(parent) = top.parent() {
+            if parent.exists() {
+                break;
+            }
+            top = parent;
+        }
+        self.dirs.push(top.to_path_buf());
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot create {}: {e}", dir.display()),
+            )
+        })
+    }
+
+    /// Make sure the registry directory exists; seed a new `./hsm-registry` with the
+    /// built-in registry. True if it was seeded.
+    fn registry(&mut self, target: &RegistryTarget) -> Result<bool, Error> {
+        if !target.seed || target.root.exists() {
+            return Ok(false);
+        }
+        self.create_dir(&target.root)?;
+        let builtin = Store::Builtin;
+        for category in Category::ALL {
+            let dir = target.root.join(category.dir());
+            self.create_dir(&dir)?;
+            for name in builtin.list(category) {
+                if let Some(file) = builtin.read(category, &name)? {
+                    replace_file(&dir.join(format!("{name}.yaml")), file.text().as_bytes())?;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Success: keep everything.
+    fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Undo {
+    fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
+        for f in &self.files {
+            let _ = std::fs::remove_file(f);
+        }
+        for d in self.dirs.iter().rev() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        if let Some(d) = &self.filled
+            && let Ok(entries) = std::fs::read_dir(d)
+        {
+            for e in entries.flatten() {
+                let p = e.path();
+                let _ = if p.is_dir() && !p.is_symlink() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+            }
+        }
+    }
+}
