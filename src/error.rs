@@ -150,21 +150,41 @@ impl Diagnostic for Error {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        diagnostic::help(self.help.as_ref())
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.origin
-            .as_deref()
-            .map(|o| o.file().as_ref() as &dyn SourceCode)
+        diagnostic::source_code(self.origin.as_deref())
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let origin = self.origin.as_ref()?;
-        let span = origin.span();
-        let label = LabeledSpan::new(self.label.clone(), span.offset, span.len.max(1));
+        diagnostic::labels(self.origin.as_deref(), &self.label)
+    }
+}
+
+/// The parts of a miette report that every positioned message of hsm (an [`Error`], a
+/// lint finding) builds the same way: help, the file, one label at the origin.
+pub(crate) mod diagnostic {
+    use std::fmt;
+
+    use miette::{LabeledSpan, SourceCode};
+
+    use crate::source::Origin;
+
+    pub fn help<'a>(help: Option<&'a String>) -> Option<Box<dyn fmt::Display + 'a>> {
+        help.map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    pub fn source_code(origin: Option<&Origin>) -> Option<&dyn SourceCode> {
+        origin.map(|o| o.file().as_ref() as &dyn SourceCode)
+    }
+
+    pub fn labels(
+        origin: Option<&Origin>,
+        label: &Option<String>,
+    ) -> Option<Box<dyn Iterator<Item = LabeledSpan> + 'static>> {
+        let span = origin?.span();
+        let label = LabeledSpan::new(label.clone(), span.offset, span.len.max(1));
         Some(Box::new(std::iter::once(label)))
     }
 }

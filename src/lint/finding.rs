@@ -8,6 +8,7 @@ use miette::{Diagnostic, LabeledSpan, SourceCode};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::error::diagnostic;
 use crate::source::Origin;
 
 /// How bad a finding is: errors fail `registry lint`; warnings only with `--deny-warnings`.
@@ -163,22 +164,15 @@ impl Diagnostic for Finding {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        diagnostic::help(self.help.as_ref())
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.origin
-            .as_ref()
-            .map(|o| o.file().as_ref() as &dyn SourceCode)
+        diagnostic::source_code(self.origin.as_ref())
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let origin = self.origin.as_ref()?;
-        let span = origin.span();
-        let label = LabeledSpan::new(self.label.clone(), span.offset, span.len.max(1));
-        Some(Box::new(std::iter::once(label)))
+        diagnostic::labels(self.origin.as_ref(), &self.label)
     }
 }
 

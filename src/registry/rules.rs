@@ -178,6 +178,21 @@ fn check_file_name(file: &Arc<SourceFile>, expected: &str, actual: &str) -> Resu
     Ok(())
 }
 
+/// The rule keys of a library or service file (the two models share them by name; serde
+/// cannot flatten them into one struct under `deny_unknown_fields`).
+macro_rules! rule_keys {
+    ($raw:expr) => {
+        RuleKeys {
+            version: $raw.version.as_ref(),
+            requires: &$raw.requires,
+            conflicts: &$raw.conflicts,
+            implies: &$raw.implies,
+            sources: &$raw.sources,
+            versions: &$raw.versions,
+        }
+    };
+}
+
 pub(super) fn library(
     file: Arc<SourceFile>,
     expected: &str,
@@ -185,17 +200,7 @@ pub(super) fn library(
 ) -> Result<Component, Error> {
     check_file_name(&file, expected, &raw.name)?;
     checks::check_library(&file, &raw)?;
-    let versions = versions(
-        &file,
-        RuleKeys {
-            version: raw.version.as_ref(),
-            requires: &raw.requires,
-            conflicts: &raw.conflicts,
-            implies: &raw.implies,
-            sources: &raw.sources,
-            versions: &raw.versions,
-        },
-    )?;
+    let versions = versions(&file, rule_keys!(raw))?;
     Ok(Component {
         kind: Kind::Library,
         name: raw.name.clone(),
@@ -213,17 +218,7 @@ pub(super) fn service(
 ) -> Result<Component, Error> {
     check_file_name(&file, expected, &raw.name)?;
     checks::check_service(&file, &raw)?;
-    let versions = versions(
-        &file,
-        RuleKeys {
-            version: raw.version.as_ref(),
-            requires: &raw.requires,
-            conflicts: &raw.conflicts,
-            implies: &raw.implies,
-            sources: &raw.sources,
-            versions: &raw.versions,
-        },
-    )?;
+    let versions = versions(&file, rule_keys!(raw))?;
     Ok(Component {
         kind: Kind::Service,
         name: raw.name.clone(),
