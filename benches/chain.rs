@@ -76,7 +76,8 @@ fn listed(n: usize) -> String {
 }
 
 fn bench_plan_again(bencher: Bencher, manifest: &str, n: usize) {
-    let manifest = Manifest::from_text("hsm.yaml", Path::new("/bench"), manifest).expect("hsm.yaml");
+    let manifest =
+        Manifest::from_text("hsm.yaml", Path::new("/bench"), manifest).expect("hsm.yaml");
     let registry = Registry::new(Store::memory(Shape::Chain.files(n)));
     let selection = solved(&manifest, &registry, n);
     let nothing = |_: &str| Ok(None);
@@ -90,10 +91,15 @@ fn bench_plan_again(bencher: Bencher, manifest: &str, n: usize) {
     let written = |rel: &str| Ok((rel == PYPROJECT).then(|| pyproject.clone()));
     let again = hsm::render::plan(&manifest, &registry, &selection, &written).expect("plan");
     assert!(
-        again.artifacts.iter().all(|a| a.path != PYPROJECT || !a.changed()),
+        again
+            .artifacts
+            .iter()
+            .all(|a| a.path != PYPROJECT || !a.changed()),
         "the second sync leaves pyproject.toml as it is"
     );
-    bencher.bench_local(|| hsm::render::plan(&manifest, &registry, &selection, &written).expect("plan"));
+    bencher.bench_local(|| {
+        hsm::render::plan(&manifest, &registry, &selection, &written).expect("plan")
+    });
 }
 
 fn bench_solve(bencher: Bencher, shape: Shape, n: usize) {
@@ -195,6 +201,10 @@ fn pyproject_again(bencher: Bencher, n: usize) {
         .expect("update")
         .expect("a file");
     let again = pyproject::update(&first, &deps, PYPROJECT).expect("update");
-    assert_eq!(again.as_deref(), Some(first.as_str()), "the second sync changes nothing");
+    assert_eq!(
+        again.as_deref(),
+        Some(first.as_str()),
+        "the second sync changes nothing"
+    );
     bencher.bench_local(|| pyproject::update(&first, &deps, PYPROJECT).expect("update"));
 }

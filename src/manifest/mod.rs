@@ -368,7 +368,9 @@ mod tests {
         )
         .unwrap();
         let (modes, profiles) = (m.modes(), m.profiles());
-        for name in ["a", "b", "c", "d", "e", "f", "pg", "redis", "kv", "zz", "none"] {
+        for name in [
+            "a", "b", "c", "d", "e", "f", "pg", "redis", "kv", "zz", "none",
+        ] {
             let mode = modes.get(name).copied().unwrap_or(Mode::Prod);
             assert_eq!(mode, m.mode_of(name), "mode of {name}");
             let profile = profiles.get(name).map(|(p, o)| (*p, o.line()));

@@ -569,7 +569,11 @@ fn append(array: &mut Array, new: Vec<Value>) {
         }
         None => match last_line_break(&gap) {
             Some(nl) => {
-                let line_break = if gap[nl..].starts_with('\r') { "\r\n" } else { "\n" };
+                let line_break = if gap[nl..].starts_with('\r') {
+                    "\r\n"
+                } else {
+                    "\n"
+                };
                 (true, format!("{line_break}    "))
             }
             None => (false, String::new()),
@@ -581,7 +585,10 @@ fn append(array: &mut Array, new: Vec<Value>) {
         // indents `]`) goes after them.
         let (above, close) = match last_line_break(&gap) {
             Some(nl) => (gap[..nl].to_string(), gap[nl..].to_string()),
-            None => (String::new(), format!("{}{gap}", &indent[..indent.find('\n').map_or(0, |i| i + 1)])),
+            None => (
+                String::new(),
+                format!("{}{gap}", &indent[..indent.find('\n').map_or(0, |i| i + 1)]),
+            ),
         };
         for (k, mut v) in new.into_iter().enumerate() {
             let prefix = if k == 0 {
@@ -832,7 +839,10 @@ mod tests {
             "{with}"
         );
         let one = settled(&with, &two[..1]);
-        assert!(one.contains("    # keep me\n    \"fastapi>=0.110\",\n]"), "{one}");
+        assert!(
+            one.contains("    # keep me\n    \"fastapi>=0.110\",\n]"),
+            "{one}"
+        );
         // Back as it was, but for the `[tool.uv.sources]` hsm emptied.
         let back = update(&one, &[], "pyproject.toml").unwrap().unwrap();
         assert_eq!(back, format!("{user}\n[tool.uv.sources]\n"));
@@ -876,7 +886,9 @@ mod tests {
     /// syncs keeps every user comment and entry, writes hsm's entries after the user's,
     /// and a second sync with the same dependencies changes nothing.
     mod property {
-        use proptest::prelude::{ProptestConfig, prop_assert, prop_assert_eq, prop_oneof, proptest};
+        use proptest::prelude::{
+            ProptestConfig, prop_assert, prop_assert_eq, prop_oneof, proptest,
+        };
         use proptest::strategy::{Just, Strategy};
 
         use super::*;
@@ -924,12 +936,14 @@ mod tests {
                 proptest::bool::weighted(0.2),
                 proptest::collection::vec(0..8u8, 1..5),
             )
-                .prop_map(|(items, before_close, trailing_comma, crlf, syncs)| Layout {
-                    items,
-                    before_close,
-                    trailing_comma,
-                    crlf,
-                    syncs,
+                .prop_map(|(items, before_close, trailing_comma, crlf, syncs)| {
+                    Layout {
+                        items,
+                        before_close,
+                        trailing_comma,
+                        crlf,
+                        syncs,
+                    }
                 })
         }
 
