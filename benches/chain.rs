@@ -12,6 +12,19 @@
 //! - `plan_*`: every artifact of `hsm sync` rendered in memory (pyproject.toml with one
 //!   dependency per library, compose with one `depends_on` per service, hsm.lock with one
 //!   reason per component), on a solved stack.
+//! - `plan_chain_again`: the second sync of the chain: the same plan when pyproject.toml
+//!   already holds the `n` entries the first one wrote (hsm removes and re-adds them).
+//! - `plan_listed_again`: the same, on a chain whose every component hsm.yaml lists as a
+//!   standalone entry (`n` entries in hsm.yaml, each asked for its mode and profile).
+//! - `pyproject_again`: the pyproject.toml update alone, on a file holding `n` entries of
+//!   hsm's (half of them with a `[tool.uv.sources]` entry), as the second sync does it.
+//!
+//! The second sync was quadratic (hsm's old entries removed one search at a time, each
+//! source key removed by shifting the rest, the mode and profile of every component looked
+//! up through all of hsm.yaml, every `file:line` counted from the start of the file).
+//! Medians before → after, release, on a loaded 2-core machine: `pyproject_again` 10k
+//! 12.1 s → 160 ms, 100k > 5 min (did not finish) → 1.56 s; `plan_chain_again` 10k
+//! 3.9 s → 414 ms, 100k → 5.1 s; `plan_listed_again` 10k 2.5 s → 253 ms, 100k → 3.9 s.
 //!
 //! Outside the timed loops every benchmark checks that the stack holds all `n` components.
 //! Compare sizes: the time per component should stay flat from 1k to 100k. It grows a little
@@ -26,6 +39,7 @@ use std::path::Path;
 use divan::Bencher;
 use hsm::manifest::Manifest;
 use hsm::registry::{Registry, Store};
+use hsm::render::pyproject::{self, PYPROJECT, PyDep};
 use hsm::solve::{Outcome, Selection, solve};
 
 #[path = "synth/chain.rs"]
@@ -57,6 +71,42 @@ fn solved(manifest: &Manifest, registry: &Registry, n: usize) -> Selection {
         }
         Outcome::Conflict(c) => panic!("the stack has a conflict: {}", c.render()),
     }
+}
+
+/// hsm.yaml listing every component of the chain.
+fn listed(n: usize) -> String {
+    let mut text = String::from("project:\n  name: listed\nlibraries:\n  standalone:\n");
+    for i in 1..=n {
+        text.push_str(&format!("    - {}\n", Shape::Chain.name(i)));
+    }
+    text
+}
+
+fn bench_plan_again(bencher: Bencher, manifest: &str, n: usize) {
+    let manifest =
+        Manifest::from_text("hsm.yaml", Path::new("/bench"), manifest).expect("hsm.yaml");
+    let registry = Registry::new(Store::memory(Shape::Chain.files(n)));
+    let selection = solved(&manifest, &registry, n);
+    let nothing = |_: &str| Ok(None);
+    let first = hsm::render::plan(&manifest, &registry, &selection, &nothing).expect("plan");
+    let pyproject = first
+        .artifacts
+        .iter()
+        .find(|a| a.path == PYPROJECT)
+        .and_then(|a| a.new.clone())
+        .expect("the first sync writes pyproject.toml");
+    let written = |rel: &str| Ok((rel == PYPROJECT).then(|| pyproject.clone()));
+    let again = hsm::render::plan(&manifest, &registry, &selection, &written).expect("plan");
+    assert!(
+        again
+            .artifacts
+            .iter()
+            .all(|a| a.path != PYPROJECT || !a.changed()),
+        "the second sync leaves pyproject.toml as it is"
+    );
+    bencher.bench_local(|| {
+        hsm::render::plan(&manifest, &registry, &selection, &written).expect("plan")
+    });
 }
 
 fn bench_solve(bencher: Bencher, shape: Shape, n: usize) {
@@ -124,4 +174,44 @@ fn plan_chain(bencher: Bencher, n: usize) {
 #[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
 fn plan_service_chain(bencher: Bencher, n: usize) {
     bench_plan(bencher, Shape::ServiceChain, n);
+}
+
+#[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
+fn plan_chain_again(bencher: Bencher, n: usize) {
+    bench_plan_again(bencher, &Shape::Chain.manifest(), n);
+}
+
+#[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
+fn plan_listed_again(bencher: Bencher, n: usize) {
+    bench_plan_again(bencher, &listed(n), n);
+}
+
+#[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
+fn pyproject_again(bencher: Bencher, n: usize) {
+    let deps: Vec<PyDep> = (1..=n)
+        .map(|i| {
+            let package = format!("py-c{i:06}");
+            let uv_source = (i % 2 == 0).then(|| {
+                let mut t = toml_edit::InlineTable::new();
+                t.insert("path", format!("packages/{package}").into());
+                t
+            });
+            PyDep {
+                requirement: format!("{package}>=1"),
+                package,
+                uv_source,
+            }
+        })
+        .collect();
+    let user = "[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = [\n    \"httpx>=0.27\",\n]\n";
+    let first = pyproject::update(user, &deps, PYPROJECT)
+        .expect("update")
+        .expect("a file");
+    let again = pyproject::update(&first, &deps, PYPROJECT).expect("update");
+    assert_eq!(
+        again.as_deref(),
+        Some(first.as_str()),
+        "the second sync changes nothing"
+    );
+    bencher.bench_local(|| pyproject::update(&first, &deps, PYPROJECT).expect("update"));
 }

@@ -146,6 +146,70 @@ impl Manifest {
         Mode::Prod
     }
 
+    /// [`Manifest::mode_of`] of every component hsm.yaml gives a mode, in one pass over
+    /// hsm.yaml's entries (a stack asks for the mode of every component it holds).
+    pub fn modes(&self) -> std::collections::HashMap<&str, Mode> {
+        let mut out = std::collections::HashMap::new();
+        // From the lowest precedence up: a later level overwrites.
+        for section in [Section::Libraries, Section::Services] {
+            for entry in self.groups(section).values() {
+                if let Some(mode) = entry.mode {
+                    for (_, s) in entry.selection.items() {
+                        out.entry(s).or_insert(mode);
+                    }
+                }
+            }
+        }
+        for (name, mode) in &self.data.modes {
+            out.insert(name.as_str(), *mode);
+        }
+        // A standalone entry: the first of its name in a section decides; libraries win.
+        for section in [Section::Services, Section::Libraries] {
+            let mut seen = std::collections::HashSet::new();
+            for s in self.standalone(section) {
+                if seen.insert(s.name.as_str())
+                    && let Some(mode) = s.mode
+                {
+                    out.insert(s.name.as_str(), mode);
+                }
+            }
+        }
+        out
+    }
+
+    /// [`Manifest::profile_of`] of every service hsm.yaml gives a profile, in one pass.
+    pub fn profiles(&self) -> std::collections::HashMap<&str, (&str, Origin)> {
+        let mut out = std::collections::HashMap::new();
+        for (g, entry) in self.groups(Section::Services) {
+            if let Some(p) = &entry.profile {
+                for (_, s) in entry.selection.items() {
+                    out.entry(s).or_insert_with(|| {
+                        let at = KeyPath::root()
+                            .key("services")
+                            .key("groups")
+                            .key(g)
+                            .key("profile");
+                        (p.as_str(), self.origin(at))
+                    });
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, s) in self.standalone(Section::Services).iter().enumerate() {
+            if let Some(p) = &s.profile
+                && seen.insert(s.name.as_str())
+            {
+                let at = KeyPath::root()
+                    .key("services")
+                    .key("standalone")
+                    .index(i)
+                    .key("profile");
+                out.insert(s.name.as_str(), (p.as_str(), self.origin(at)));
+            }
+        }
+        out
+    }
+
     /// The deployment profile a service runs with, and where that was said.
     /// Precedence: its standalone entry, then the `profile:` of a group selecting it.
     pub fn profile_of(&self, name: &str) -> Option<(&str, Origin)> {
@@ -274,6 +338,24 @@ mod tests {
         .unwrap();
         assert_eq!(m.mode_of("a"), Mode::Dev);
         assert_eq!(m.mode_of("b"), Mode::Prod);
+    }
+
+    #[test]
+    fn the_maps_of_modes_and_profiles_answer_as_the_lookups() {
+        let m = manifest(
+            "libraries:\n  groups:\n    g: {selection: [a, b, c], mode: dev}\n    h: {selection: [c, d], mode: prod}\n  standalone:\n    - {name: b, mode: prod}\n    - e\n    - {name: f, mode: dev}\nservices:\n  groups:\n    infra: {strategy: M-of-N, selection: [pg, redis, f], profile: ext, mode: dev}\n    more: {selection: [redis, kv], profile: other}\n  standalone:\n    - {name: pg, profile: local}\n    - {name: e, mode: dev}\n    - kv\nmodes: {a: prod, d: dev, zz: dev}\n",
+        )
+        .unwrap();
+        let (modes, profiles) = (m.modes(), m.profiles());
+        for name in [
+            "a", "b", "c", "d", "e", "f", "pg", "redis", "kv", "zz", "none",
+        ] {
+            let mode = modes.get(name).copied().unwrap_or(Mode::Prod);
+            assert_eq!(mode, m.mode_of(name), "mode of {name}");
+            let profile = profiles.get(name).map(|(p, o)| (*p, o.line()));
+            let expected = m.profile_of(name).map(|(p, o)| (p, o.line()));
+            assert_eq!(profile, expected, "profile of {name}");
+        }
     }
 
     #[test]

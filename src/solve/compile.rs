@@ -32,6 +32,9 @@ pub struct Compiler<'a> {
     cache: RefCell<HashMap<(Pkg, Ver), Arc<Deps>>>,
     /// Versions made unusable by a rule about themselves, with the rules.
     unusable: RefCell<HashMap<(Pkg, Ver), Vec<Because>>>,
+    /// [`Manifest::modes`] and [`Manifest::profiles`], built on first use.
+    modes: std::cell::OnceCell<HashMap<&'a str, crate::manifest::Mode>>,
+    profiles: std::cell::OnceCell<HashMap<&'a str, (&'a str, crate::source::Origin)>>,
 }
 
 /// The deployment profile a service runs with in this project.
@@ -49,7 +52,18 @@ impl<'a> Compiler<'a> {
             registry,
             cache: RefCell::default(),
             unusable: RefCell::default(),
+            modes: std::cell::OnceCell::new(),
+            profiles: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The mode of a component, as [`Manifest::mode_of`] says (from a map built once).
+    pub fn mode_of(&self, name: &str) -> crate::manifest::Mode {
+        self.modes
+            .get_or_init(|| self.manifest.modes())
+            .get(name)
+            .copied()
+            .unwrap_or(crate::manifest::Mode::Prod)
     }
 
     /// Dependencies of `pkg` at `ver` (cached).
@@ -130,8 +144,9 @@ impl<'a> Compiler<'a> {
         let crate::registry::rules::Definition::Service(def) = &service.definition else {
             return Ok(None);
         };
-        let (name, origin) = match self.manifest.profile_of(&service.name) {
-            Some((n, o)) => (n.to_string(), Some(o)),
+        let profiles = self.profiles.get_or_init(|| self.manifest.profiles());
+        let (name, origin) = match profiles.get(service.name.as_str()) {
+            Some((n, o)) => (n.to_string(), Some(o.clone())),
             None => ("default".to_string(), None),
         };
         match def.deployment_profiles.get(&name) {

@@ -191,7 +191,7 @@ impl Selection {
                             .get(index)
                             .and_then(|v| v.version.clone()),
                         version_index: index,
-                        mode: compiler.manifest.mode_of(name),
+                        mode: compiler.mode_of(name),
                         profile,
                         params: selection.merged_params(pkg),
                         component,

@@ -63,6 +63,9 @@ pub struct SourceFile {
     /// Whether the file starts with a UTF-8 byte order mark (kept when hsm rewrites it).
     bom: bool,
     index: OnceLock<locate::Index>,
+    /// Where every line starts (built on the first [`SourceFile::line_col`]), so a file
+    /// with many positions asked for is not scanned from its start for each.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -84,6 +87,7 @@ impl SourceFile {
             text,
             bom,
             index: OnceLock::new(),
+            line_starts: OnceLock::new(),
         })
     }
 
@@ -123,10 +127,16 @@ impl SourceFile {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        // The last line starting at or before `offset` (an offset right after a `\n` is
+        // on the next line).
+        let line = starts.partition_point(|&s| s <= offset);
+        let line_start = starts[line - 1];
+        let column = self.text[line_start..offset].chars().count() + 1;
         (line, column)
     }
 }
@@ -234,5 +244,36 @@ impl fmt::Debug for Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.short())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: lines and characters counted from the start of the text.
+    fn scanned(text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+
+    #[test]
+    fn line_col_from_the_line_index_counts_as_a_scan_would() {
+        for text in ["", "a", "\n", "a\nb", "é\n\nxé\r\ny\n", "\n\nz", "日本\n語"] {
+            let file = SourceFile::new("t", None, text);
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(
+                    file.line_col(offset),
+                    scanned(text, offset),
+                    "{text:?} at {offset}"
+                );
+            }
+        }
     }
 }

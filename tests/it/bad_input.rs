@@ -492,6 +492,19 @@ fn encoding_errors_say_where_and_how_to_fix_them() {
         "invalid_utf8_env_file",
         refused_in(&t, &["check", "--locked"])
     );
+
+    // The user's pyproject.toml, which sync edits: refused (and left as it is), never
+    // rewritten from a lossy reading.
+    let t = project().file("hsm.yaml", "libraries:\n  standalone: [sqlite-client]\n");
+    std::fs::write(
+        t.path().join("pyproject.toml"),
+        b"[project]\nname = \"demo\"\n# caf\xe9\ndependencies = []\n",
+    )
+    .unwrap();
+    assert_snapshot!(
+        "latin1_pyproject",
+        refused_in(&t, &["sync", "--no-install"])
+    );
 }
 
 #[test]
