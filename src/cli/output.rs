@@ -221,8 +221,21 @@ pub fn conflict_json(conflict: &Conflict) -> serde_json::Value {
         "clash": conflict.clash,
         "sides": conflict.sides,
         "also": conflict.also,
-        "hints": conflict.hints,
+        "hints": conflict.hints.iter().map(hint_json).collect::<Vec<_>>(),
     })
+}
+
+/// A hint as data: its kind and parts, the command that carries it out (if any) and the
+/// sentence the text report prints.
+fn hint_json(hint: &crate::solve::hint::Hint) -> serde_json::Value {
+    let mut value = serde_json::json!(hint);
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert("text".into(), hint.to_string().into());
+        if let Some(command) = hint.command() {
+            fields.insert("command".into(), command.into());
+        }
+    }
+    value
 }
 
 pub fn count_summary(selection: &Selection) -> String {

@@ -32,6 +32,7 @@
 mod compile;
 pub mod diagram;
 pub mod graph;
+pub mod hint;
 pub mod locked;
 mod package;
 mod provider;

@@ -22,6 +22,7 @@ use pubgrub::{DerivationTree, External};
 use serde::Serialize;
 
 use super::compile::Compiler;
+use super::hint::Hint;
 use super::package::{Because, Pkg, Range, Ver};
 use super::selection::Reason;
 use super::words;
@@ -58,7 +59,7 @@ pub struct Conflict {
     pub sides: Vec<Side>,
     /// Other rules the proof used.
     pub also: Vec<Reason>,
-    pub hints: Vec<String>,
+    pub hints: Vec<Hint>,
 }
 
 /// A leaf of the derivation tree, mapped to rules.
@@ -479,7 +480,7 @@ fn hints(
     facts: &[Fact],
     sides: &[Vec<usize>],
     compiler: &Compiler<'_>,
-) -> Vec<String> {
+) -> Vec<Hint> {
     let mut hints = Vec::new();
     let side_facts: Vec<&Fact> = sides
         .iter()
@@ -498,11 +499,13 @@ fn hints(
                         }),
                     ) => {
                         if let Some(o) = other.first() {
-                            hints.push(format!(
-                                "select `{o}` instead of `{wanted}` in `{}.groups.{group}` ({})",
-                                section.key(),
-                                origin.short()
-                            ));
+                            hints.push(Hint::SelectInstead {
+                                section: section.key().to_string(),
+                                group: group.clone(),
+                                option: (*o).clone(),
+                                instead_of: wanted.clone(),
+                                at: origin.short(),
+                            });
                         }
                     }
                     (Pkg::Group(kind, owner) | Pkg::Option(kind, owner, _), Some(_)) => {
@@ -514,28 +517,39 @@ fn hints(
                                         if tg == group && other.iter().any(|x| o.contains(x)))
                                 });
                                 if implies_other {
-                                    hints.push(format!("switch `{owner}` to an option that fits: `hsm group add {owner} --option {}`", opt.name));
+                                    hints.push(Hint::SwitchOption {
+                                        owner: owner.to_string(),
+                                        option: opt.name.clone(),
+                                    });
                                 }
                             }
                         }
                     }
                     (Pkg::Component(_, owner), Some(_)) => {
-                        let keep = other
-                            .first()
-                            .map(|o| format!(" to keep `{o}`"))
-                            .unwrap_or_default();
-                        match root_entry(facts, side, compiler) {
-                            Some(entry) => hints.push(format!("remove {entry} from hsm.yaml{keep} (`{owner}` needs `{wanted}`)")),
-                            None => hints.push(format!("`{owner}` needs `{wanted}` in `{group}`: leave it out of the stack{keep}")),
-                        }
+                        let keep = other.first().map(|o| (*o).clone());
+                        let (owner, wanted) = (owner.to_string(), wanted.clone());
+                        hints.push(match root_entry(facts, side, compiler) {
+                            Some(entry) => Hint::RemoveEntry {
+                                entry,
+                                keep,
+                                owner,
+                                wanted,
+                            },
+                            None => Hint::LeaveOut {
+                                owner,
+                                wanted,
+                                group: group.clone(),
+                                keep,
+                            },
+                        });
                     }
                     _ => {}
                 }
             }
             if hints.is_empty() {
-                hints.push(format!(
-                    "keep one option of `{group}`: change whichever rule above you control"
-                ));
+                hints.push(Hint::KeepOneOption {
+                    group: group.clone(),
+                });
             }
         }
         Clash::Conflicts { .. } => {
@@ -544,13 +558,12 @@ fn hints(
                 .filter_map(|s| root_entry(facts, s, compiler))
                 .collect();
             match entries.as_slice() {
-                [a, b] if a != b => hints.push(format!(
-                    "keep only one of them: remove {a} or {b} from hsm.yaml"
-                )),
-                [a, ..] => hints.push(format!(
-                    "remove {a} from hsm.yaml, or the rule that brings the other component"
-                )),
-                [] => hints.push("remove one of the two components from the stack".to_string()),
+                [a, b] if a != b => hints.push(Hint::KeepOnlyOne {
+                    first: a.clone(),
+                    second: b.clone(),
+                }),
+                [a, ..] => hints.push(Hint::RemoveEntryOrRule { entry: a.clone() }),
+                [] => hints.push(Hint::RemoveOne),
             }
         }
         Clash::Versions {
@@ -560,28 +573,28 @@ fn hints(
             for f in &side_facts {
                 for b in &f.because {
                     match b {
-                        Because::Constraint { text, origin } => hints.push(format!(
-                            "relax the constraint `{component}: \"{text}\"` ({}) to admit one of: {}",
-                            origin.short(),
-                            available.join(", ")
-                        )),
-                        Because::Requires { text, origin } if f.range == Range::empty() => hints.push(format!(
-                            "no version of `{component}` matches `{text}`: widen the range at {} or add a matching version of `{component}` to the registry",
-                            origin.short()
-                        )),
+                        Because::Constraint { text, origin } => hints.push(Hint::RelaxConstraint {
+                            component: component.clone(),
+                            constraint: text.clone(),
+                            at: origin.short(),
+                            available: available.clone(),
+                        }),
+                        Because::Requires { text, origin } if f.range == Range::empty() => hints
+                            .push(Hint::WidenRange {
+                                component: component.clone(),
+                                range: text.clone(),
+                                at: origin.short(),
+                            }),
                         _ => {}
                     }
                 }
             }
-            hints.push(format!(
-                "`{component}` has versions {}; `hsm why {component}` shows what brings it",
-                available.join(", ")
-            ));
+            hints.push(Hint::Versions {
+                component: component.clone(),
+                available: available.clone(),
+            });
         }
-        Clash::Other => hints.push(
-            "change one of the rules above; `hsm resolve --explain` shows the stack once it solves"
-                .to_string(),
-        ),
+        Clash::Other => hints.push(Hint::ChangeRules),
     }
     hints.dedup();
     hints
