@@ -19,7 +19,7 @@ fn project() -> &'static (PathBuf, PathBuf) {
     static DIRS: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
     DIRS.get_or_init(|| {
         let root = hsm_fuzz::scratch_dir().join("project");
-        let dir = journal::journal_dir(&root);
+        let dir = root.join(journal::STATE_DIR).join("journal");
         std::fs::create_dir_all(&dir).expect("create the scratch journal");
         std::fs::write(dir.join("0.orig"), BACKUP).expect("write the scratch backup");
         (root, dir)
