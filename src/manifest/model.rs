@@ -19,6 +19,9 @@ pub use crate::vocab::{Mode, Strategy};
 // The schema (`hsm schema manifest`) is derived from these types: a field read with
 // `null_as_default` is described as the `Option` of its type (null is accepted), and a
 // mapping keyed by component or group names as a `NameMap` (the loader checks the names).
+// The sections read with `null_as_default` accept null in their own definition
+// (`extend("type" = ...)`) rather than through an `anyOf` with null, whose errors would not
+// name the unknown key.
 
 /// The project manifest of hsm (Hyper Stack Manager): the choice groups, standalone
 /// libraries and services a project uses, their modes and version constraints.
@@ -28,7 +31,6 @@ pub use crate::vocab::{Mode, Strategy};
 pub struct ManifestFile {
     /// The project's name and settings.
     #[serde(default, deserialize_with = "null_as_default")]
-    #[schemars(with = "Option<Project>")]
     pub project: Project,
     /// Registry directory, relative to the directory of hsm.yaml (overridden by --registry
     /// and HSM_REGISTRY_PATH).
@@ -36,11 +38,9 @@ pub struct ManifestFile {
     pub registry: Option<String>,
     /// Python libraries, installed with uv.
     #[serde(default, deserialize_with = "null_as_default")]
-    #[schemars(with = "Option<Libraries>")]
     pub libraries: Libraries,
     /// Services, run with docker or podman compose.
     #[serde(default, deserialize_with = "null_as_default")]
-    #[schemars(with = "Option<Services>")]
     pub services: Services,
     /// Per-component mode: dev (local sources, editable installs, build contexts) or prod
     /// (the default).
@@ -57,7 +57,7 @@ pub struct ManifestFile {
 /// The project's name and settings.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "project")]
+#[schemars(rename = "project", extend("type" = ["object", "null"]))]
 pub struct Project {
     #[serde(default)]
     pub name: Option<String>,
@@ -74,7 +74,7 @@ pub struct Project {
 /// hsm.yaml's `libraries:`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "libraries")]
+#[schemars(rename = "libraries", extend("type" = ["object", "null"]))]
 pub struct Libraries {
     /// Only `uv` is supported.
     #[serde(default)]
@@ -92,7 +92,7 @@ pub struct Libraries {
 /// hsm.yaml's `services:`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "services")]
+#[schemars(rename = "services", extend("type" = ["object", "null"]))]
 pub struct Services {
     /// Choice groups of the registry, by name, with the option(s) selected.
     #[serde(default, deserialize_with = "null_as_default")]

@@ -13,7 +13,9 @@
 //! types: a field read with `null_as_default` is described as the `Option` of its type (null
 //! is accepted), a YAML value passed through as any JSON value, and the rules the loader
 //! checks after serde ([`super::checks`], [`super::rules`]) by the types of
-//! [`crate::schema::defs`].
+//! [`crate::schema::defs`]. `Sources` and `Source`, null wherever they are used, accept null
+//! in their own definition (`extend("type" = ...)`) rather than through an `anyOf` with
+//! null, whose errors would not name an unknown key.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -129,7 +131,7 @@ impl JsonSchema for PathList {
 /// Where the component comes from in one mode.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "source")]
+#[schemars(rename = "source", extend("type" = ["object", "null"]))]
 pub struct Source {
     #[serde(rename = "type")]
     pub kind: SourceType,
@@ -199,11 +201,13 @@ pub enum SourceType {
 /// The source for each mode; dev falls back to prod.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "sources")]
+#[schemars(rename = "sources", extend("type" = ["object", "null"]))]
 pub struct Sources {
     #[serde(default)]
+    #[schemars(with = "Source")]
     pub prod: Option<Source>,
     #[serde(default)]
+    #[schemars(with = "Source")]
     pub dev: Option<Source>,
 }
 
@@ -223,6 +227,7 @@ pub struct VersionEntry {
     #[schemars(with = "Implies")]
     pub implies: Option<IndexMap<String, serde_yaml::Value>>,
     #[serde(default)]
+    #[schemars(with = "Sources")]
     pub sources: Option<Sources>,
     #[serde(default)]
     pub description: Option<String>,
@@ -249,7 +254,6 @@ pub struct LibraryFile {
     #[schemars(pattern(super::syntax::DISTRIBUTION_NAME_PATTERN))]
     pub package: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
-    #[schemars(with = "Option<Sources>")]
     pub sources: Sources,
     #[serde(default, deserialize_with = "null_as_default")]
     #[schemars(with = "Requires")]
@@ -317,7 +321,6 @@ pub struct ServiceFile {
     #[schemars(with = "Command")]
     pub command: Option<serde_yaml::Value>,
     #[serde(default, deserialize_with = "null_as_default")]
-    #[schemars(with = "Option<Sources>")]
     pub sources: Sources,
     #[serde(default, deserialize_with = "null_as_default")]
     #[schemars(with = "Requires")]
