@@ -89,12 +89,21 @@ fn root<T: JsonSchema>(generator: SchemaGenerator) -> Value {
 /// Post-processing of the generated schema:
 /// - a description written as a doc comment over several lines gets its line breaks back
 ///   as spaces (rustdoc joins them too; an editor would show them as they are);
-/// - `"default": null`, which schemars writes for every `Option` field, is dropped: it
-///   says nothing a missing key does not, and editors would complete `key: null`.
+/// - an empty `default` (`null`, `[]`, `{}`), which schemars writes for the fields whose
+///   type happens to be `Serialize`, is dropped: it says nothing a missing key does not,
+///   and editors would complete `key: null`; a scalar default (`runtime: docker`) stays;
+/// - what is then left of schemars' wrapping of a `$ref` with siblings (draft-07 ignores
+///   them), an `allOf` of the one reference alone, becomes the reference.
 fn tidy(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            if map.get("default").is_some_and(Value::is_null) {
+            let empty = |v: &Value| match v {
+                Value::Null => true,
+                Value::Array(a) => a.is_empty(),
+                Value::Object(o) => o.is_empty(),
+                _ => false,
+            };
+            if map.get("default").is_some_and(empty) {
                 map.remove("default");
             }
             for (key, v) in map.iter_mut() {
@@ -104,6 +113,12 @@ fn tidy(value: &mut Value) {
                     }
                     _ => tidy(v),
                 }
+            }
+            if map.len() == 1
+                && let Some(Value::Array(all)) = map.get_mut("allOf")
+                && all.len() == 1
+            {
+                *value = all.remove(0);
             }
         }
         Value::Array(items) => items.iter_mut().for_each(tidy),
