@@ -12,7 +12,7 @@
 //! The schemas of these files (`hsm schema library|service|group`) are derived from these
 //! types: a field read with `null_as_default` is described as the `Option` of its type (null
 //! is accepted), a YAML value passed through as any JSON value, and the rules the loader
-//! checks after serde ([`super::checks`], [`super::rules`]) by the types of
+//! checks after serde (`registry::checks`, [`super::rules`]) by the types of
 //! [`crate::schema::defs`]. `Sources` and `Source`, null wherever they are used, accept null
 //! in their own definition (`extend("type" = ...)`) rather than through an `anyOf` with
 //! null, whose errors would not name an unknown key.
