@@ -13,6 +13,7 @@
 //! - [`solve`]: rules → pubgrub problem → [`solve::Selection`] or [`solve::Conflict`];
 //! - [`scenario`]: rule-set tests for registry maintainers (`hsm registry test`);
 //! - [`lint`]: every check of a whole registry (`hsm registry lint`);
+//! - [`schema`]: the JSON Schemas of hsm.yaml and the registry files, from the models;
 //! - [`cli`]: argument parsing and one handler per command; the only module that prints.
 //!
 //! [`source`] and [`error`] are shared: file positions and the one error type.
@@ -25,6 +26,7 @@ pub mod ops;
 pub mod registry;
 pub mod render;
 pub mod scenario;
+pub mod schema;
 pub mod solve;
 pub mod source;
 pub mod sync;

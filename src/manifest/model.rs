@@ -4,83 +4,122 @@
 //! intent (`selction:`) would otherwise silently select nothing. Keys the original hsm
 //! wrote or documented (`project.manager`, group `mode`/`profile`) are accepted.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use crate::schema::defs::{Name, NameMap};
 use crate::source::null_as_default;
 pub use crate::vocab::{Mode, Strategy};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+// The schema (`hsm schema manifest`) is derived from these types: a field read with
+// `null_as_default` is described as the `Option` of its type (null is accepted), and a
+// mapping keyed by component or group names as a `NameMap` (the loader checks the names).
+// The sections read with `null_as_default` accept null in their own definition
+// (`extend("type" = ...)`) rather than through an `anyOf` with null, whose errors would not
+// name the unknown key.
+
+/// The project manifest of hsm (Hyper Stack Manager): the choice groups, standalone
+/// libraries and services a project uses, their modes and version constraints.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "hsm.yaml")]
 pub struct ManifestFile {
+    /// The project's name and settings.
     #[serde(default, deserialize_with = "null_as_default")]
     pub project: Project,
-    /// Registry location, relative to the directory of hsm.yaml.
+    /// Registry directory, relative to the directory of hsm.yaml (overridden by --registry
+    /// and HSM_REGISTRY_PATH).
     #[serde(default)]
     pub registry: Option<String>,
+    /// Python libraries, installed with uv.
     #[serde(default, deserialize_with = "null_as_default")]
     pub libraries: Libraries,
+    /// Services, run with docker or podman compose.
     #[serde(default, deserialize_with = "null_as_default")]
     pub services: Services,
-    /// Per-component mode.
+    /// Per-component mode: dev (local sources, editable installs, build contexts) or prod
+    /// (the default).
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "NameMap<Mode>")]
     pub modes: IndexMap<String, Mode>,
-    /// Version ranges (semver) on components, applied when they are in the stack.
+    /// Semver ranges on components, applied when they are in the stack, e.g. qdrant:
+    /// ">=1.11, <2".
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "NameMap<String>")]
     pub constraints: IndexMap<String, String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The project's name and settings.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "project", extend("type" = ["object", "null"]))]
 pub struct Project {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
     pub version: Option<String>,
-    /// `docker` (default) or `podman`.
+    /// `docker` (the default) or `podman`.
     #[serde(default)]
     pub container_engine: Option<String>,
-    /// Written by the original hsm's test fixtures; same meaning as `libraries.package_manager`.
+    /// Legacy (the original hsm's test fixtures): same as `libraries.package_manager`.
     #[serde(default)]
     pub manager: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// hsm.yaml's `libraries:`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "libraries", extend("type" = ["object", "null"]))]
 pub struct Libraries {
+    /// Only `uv` is supported.
     #[serde(default)]
     pub package_manager: Option<String>,
+    /// Choice groups of the registry, by name, with the option(s) selected.
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "NameMap<GroupEntry>")]
     pub groups: IndexMap<String, GroupEntry>,
+    /// Libraries used on their own, outside any group.
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<Vec<Standalone>>")]
     pub standalone: Vec<Standalone>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// hsm.yaml's `services:`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "services", extend("type" = ["object", "null"]))]
 pub struct Services {
+    /// Choice groups of the registry, by name, with the option(s) selected.
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "NameMap<GroupEntry>")]
     pub groups: IndexMap<String, GroupEntry>,
+    /// Services used on their own, outside any group.
     #[serde(default, deserialize_with = "null_as_default")]
+    #[schemars(with = "Option<Vec<Standalone>>")]
     pub standalone: Vec<Standalone>,
 }
 
 /// A choice group as used in hsm.yaml.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "group_entry")]
 pub struct GroupEntry {
-    /// Informational: the registry's strategy is authoritative; a disagreement is an error.
+    /// Informational: must match the registry's group (the registry's strategy is
+    /// authoritative; a disagreement is an error).
     #[serde(default)]
     pub strategy: Option<Strategy>,
+    /// 1-of-N: an option name; M-of-N: a list of option names.
     #[serde(default)]
     pub selection: Selection,
-    /// Mode for the selected option(s), unless a component's own mode says otherwise.
+    /// Mode of the selected option(s), unless a component's own mode says otherwise.
     #[serde(default)]
     pub mode: Option<Mode>,
-    /// Deployment profile for the selected service(s).
+    /// Deployment profile of the selected service(s).
     #[serde(default)]
     pub profile: Option<String>,
 }
@@ -138,6 +177,26 @@ impl<'de> Deserialize<'de> for Selection {
     }
 }
 
+/// What the visitor above accepts: null, a name, or a list of names (the loader checks the
+/// names).
+impl JsonSchema for Selection {
+    fn schema_name() -> Cow<'static, str> {
+        "selection".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let name = generator.subschema_for::<Name>();
+        json_schema!({
+            "description": "An option name or a list of option names.",
+            "anyOf": [
+                name,
+                { "type": "array", "items": name },
+                { "type": "null" },
+            ],
+        })
+    }
+}
+
 /// A standalone entry: a plain name or `{name, mode, profile}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standalone {
@@ -146,15 +205,19 @@ pub struct Standalone {
     pub profile: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// The mapping form of a standalone entry.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "standalone_map")]
 struct StandaloneMap {
+    #[schemars(with = "Name")]
     name: String,
     #[serde(default)]
     mode: Option<Mode>,
+    /// Deployment profile (services).
     #[serde(default)]
     profile: Option<String>,
-    /// V1 docs allowed a version here; it is accepted and ignored in favour of `constraints`.
+    /// Legacy (V1): ignored; use `constraints`.
     #[serde(default)]
     #[allow(dead_code)]
     version: Option<String>,
@@ -187,5 +250,21 @@ impl<'de> Deserialize<'de> for Standalone {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// What the visitor above accepts: a name, or the mapping.
+impl JsonSchema for Standalone {
+    fn schema_name() -> Cow<'static, str> {
+        "standalone".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A component name, or a mapping with `name` and optionally `mode` and `profile`.",
+            "if": { "type": "string" },
+            "then": generator.subschema_for::<Name>(),
+            "else": generator.subschema_for::<StandaloneMap>(),
+        })
     }
 }

@@ -373,6 +373,9 @@ fn path_component(c: &str) -> Result<(), Reason> {
     }
 }
 
+/// [`distribution_name`] as a JSON Schema (ECMA-262) pattern.
+pub const DISTRIBUTION_NAME_PATTERN: &str = r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$";
+
 /// A PEP 508 distribution name: `[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?`.
 pub fn distribution_name(name: &str) -> Result<(), Reason> {
     no_line_break(name)?;

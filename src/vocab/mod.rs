@@ -87,7 +87,8 @@ impl fmt::Display for Kind {
     }
 }
 
-/// How many options of a choice group a project may select.
+/// How many options of a choice group a project may select: 1-of-N, at most one option,
+/// whoever asks; M-of-N, any number of options.
 #[derive(
     Debug,
     Clone,
@@ -100,7 +101,9 @@ impl fmt::Display for Kind {
     Deserialize,
     Serialize,
     clap::ValueEnum,
+    schemars::JsonSchema,
 )]
+#[schemars(rename = "strategy")]
 pub enum Strategy {
     // Exactly one: selecting an option replaces the selection.
     #[serde(rename = "1-of-N")]
@@ -135,8 +138,10 @@ impl fmt::Display for Strategy {
     Deserialize,
     Serialize,
     clap::ValueEnum,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "mode")]
 pub enum Mode {
     Dev,
     #[default]
@@ -152,9 +157,22 @@ impl fmt::Display for Mode {
     }
 }
 
-/// What runs a service: a container engine, or a Python environment on the host.
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+/// What runs a service: a container engine, or a Python environment on the host. docker and
+/// podman services are rendered into docker-compose.hsm.yml.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    Deserialize,
+    Serialize,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "runtime")]
 pub enum Runtime {
     // A directory with a Dockerfile, run by docker compose.
     #[default]
@@ -181,13 +199,20 @@ impl fmt::Display for Runtime {
     }
 }
 
+/// [`is_valid_name`] as a JSON Schema (ECMA-262) pattern, for the schemas of hsm's files;
+/// the length limit is the schema's `maxLength`.
+pub const NAME_PATTERN: &str = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]*$";
+
+/// The longest name [`is_valid_name`] accepts.
+pub const NAME_MAX_LEN: u32 = 128;
+
 /// Names become file names (`libraries/<name>.yaml`) and compose keys, so they are limited
 /// to letters, digits, `-`, `_` and `.`, must start with a letter or digit, and may not
 /// contain `..`. This rejects path traversal (`../../etc/passwd`) before any path is built.
 pub fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && name.len() <= 128
+        && name.len() <= NAME_MAX_LEN as usize
         && !name.contains("..")
         && name
             .chars()

@@ -788,6 +788,16 @@ const BATTERY: &[(&str, bool, &str)] = &[
     (
         "group",
         false,
+        "name: g\ntype: library_group\nstrategy: 1-of-N\noptions: [opt-a]\ndefault: ../x\n",
+    ),
+    (
+        "group",
+        false,
+        "name: g\ntype: library_group\nstrategy: M-of-N\noptions: [opt-a]\ndefault: [opt-a, '../x']\n",
+    ),
+    (
+        "group",
+        false,
         "name: g\ntype: library_group\nstrategy: 1-of-N\noptions: [{name: opt-a, implies: {opt-b: null}}]\n",
     ),
 ];
