@@ -29,6 +29,6 @@ pub mod solve;
 pub mod source;
 pub mod sync;
 pub mod vocab;
-pub(crate) mod yamledit;
+pub(crate) mod yaml;
 
 pub use error::{Error, ErrorKind};

@@ -3,13 +3,11 @@
 //! The CLI changes hsm.yaml the way the original hsm's commands did (`group add`,
 //! `add-option`, `remove-option`, `library add/remove`, `mode`, ...), but everything it does
 //! not edit must survive byte for byte: comments, key order, quoting, blank lines. The
-//! splicing itself is [`crate::yamledit`]'s; this module says what each command changes.
+//! splicing itself is [`crate::yaml`]'s; this module says what each command changes.
 
 use super::{MANIFEST_FILE, Mode, Section, Strategy};
 use crate::error::Error;
-use crate::yamledit::{
-    Document, New, NewEntry, Resolved, Seg, Shape, item_name, quote, scalar_string,
-};
+use crate::yaml::{Document, New, NewEntry, Resolved, Seg, Shape, item_name, quote, scalar_string};
 
 /// hsm.yaml text being edited. Every method leaves the text valid YAML.
 #[derive(Debug)]
