@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::env::{Env, EnvOrigin, define_map, read_env_file};
-use super::yaml::{Node, to_string};
+use crate::yaml::write::{Node, to_string};
 use super::{active_source, project_relative, source_path};
 use crate::error::{Error, ErrorKind};
 use crate::manifest::Mode;

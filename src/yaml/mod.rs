@@ -45,6 +45,7 @@ mod path;
 mod quote;
 mod remove;
 mod verify;
+pub(crate) mod write;
 
 #[cfg(test)]
 mod tests;

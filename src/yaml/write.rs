@@ -35,13 +35,6 @@ impl Node {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Node::List(v) => v.is_empty(),
-            Node::Map(v) => v.is_empty(),
-            _ => false,
-        }
-    }
 
     /// Convert a parsed YAML value (compose pass-through such as `healthcheck`).
     pub fn from_value(v: &serde_yaml::Value) -> Node {
