@@ -516,7 +516,7 @@ mod tests {
         assert_eq!(m.data.project.name.as_deref(), Some("demo"));
         assert_eq!(m.data.project.version.as_deref(), Some("0.1.0"));
         assert_eq!(m.data.libraries.package_manager.as_deref(), Some("uv"));
-        assert!(initial_document("1.10").contains("  name: '1.10'\n"));
+        assert!(initial_document("1.10").contains("  name: \"1.10\"\n"));
         assert_eq!(
             model(&initial_document("on")).data.project.name.as_deref(),
             Some("on")
@@ -672,7 +672,7 @@ mod tests {
                 "        - postgres\n",
                 "        - redis\n",
                 "  standalone:\n",
-                "    - {name: minio, profile: '1.10'}\n",
+                "    - {name: minio, profile: \"1.10\"}\n",
             )
         );
         // A flow collection that is emptied again goes back to `{}` / `[]`.
@@ -716,7 +716,7 @@ mod tests {
             RICH,
             |e| e.group_select(LIB, "frameworks", Strategy::OneOfN, "1.10", None),
             "[fastapi, \"flask\"]",
-            "'1.10'",
+            "\"1.10\"",
         );
     }
 
@@ -818,7 +818,7 @@ mod tests {
                 "    # pick one\n",
                 "    web:\n",
                 "      strategy: 1-of-N\n",
-                "      selection: 'yes'\n",
+                "      selection: \"yes\"\n",
                 "  ",
             ),
         );
@@ -1001,7 +1001,7 @@ mod tests {
             RICH,
             |e| e.standalone_add(SVC, "qdrant", Some("1.10")),
             "",
-            ", {name: qdrant, profile: '1.10'}",
+            ", {name: qdrant, profile: \"1.10\"}",
         );
         // Remove a flow-mapping item: the comment above it is left alone.
         assert_edit(
@@ -1082,7 +1082,7 @@ mod tests {
         let (after, _) = edit("modes: {b: prod}\n", |e| e.set_mode("a", Mode::Dev));
         assert_eq!(after, "modes: {b: prod, a: dev}\n");
         let (after, _) = edit("project:\n  name: x\n", |e| e.set_mode("on", Mode::Dev));
-        assert_eq!(after, "project:\n  name: x\nmodes:\n  'on': dev\n");
+        assert_eq!(after, "project:\n  name: x\nmodes:\n  \"on\": dev\n");
         assert_eq!(model(&after).mode_of("on"), Mode::Dev);
     }
 
@@ -1096,9 +1096,9 @@ mod tests {
         );
         assert_edit(RICH, |e| e.set_project_name("rag-app"), "", "");
         let (after, _) = edit("libraries: {}\n", |e| e.set_project_name("yes"));
-        assert_eq!(after, "libraries: {}\nproject:\n  name: 'yes'\n");
+        assert_eq!(after, "libraries: {}\nproject:\n  name: \"yes\"\n");
         let (after, _) = edit("project:\n  version: 1\n", |e| e.set_project_name("a: b"));
-        assert_eq!(after, "project:\n  version: 1\n  name: 'a: b'\n");
+        assert_eq!(after, "project:\n  version: 1\n  name: \"a: b\"\n");
         assert_eq!(model(&after).data.project.name.as_deref(), Some("a: b"));
     }
 
@@ -1286,59 +1286,6 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::InvalidValue);
     }
 
-    #[test]
-    fn scalars_are_quoted_only_when_yaml_would_misread_them() {
-        for plain in [
-            "qdrant",
-            "my-utils",
-            "a.b_c",
-            "3d-lib",
-            "1-of-N",
-            "M-of-N",
-            "0xdead-beef",
-            "my app",
-            "v1.10",
-            "it's",
-            "dev",
-        ] {
-            assert_eq!(quote(plain), plain);
-        }
-        for (value, quoted) in [
-            ("1.10", "'1.10'"),
-            ("10", "'10'"),
-            ("-1", "'-1'"),
-            ("1e3", "'1e3'"),
-            (".inf", "'.inf'"),
-            ("0x1F", "'0x1F'"),
-            ("2024-01-01", "'2024-01-01'"),
-            ("12:30", "'12:30'"),
-            ("yes", "'yes'"),
-            ("No", "'No'"),
-            ("on", "'on'"),
-            ("OFF", "'OFF'"),
-            ("y", "'y'"),
-            ("true", "'true'"),
-            ("null", "'null'"),
-            ("~", "'~'"),
-            ("", "''"),
-            ("a: b", "'a: b'"),
-            ("a #b", "'a #b'"),
-            ("[x]", "'[x]'"),
-            ("a, b", "'a, b'"),
-            ("-x", "'-x'"),
-            (" padded", "' padded'"),
-            ("'quoted", "'''quoted'"),
-            ("*ref", "'*ref'"),
-            ("two\nlines", "\"two\\nlines\""),
-        ] {
-            assert_eq!(quote(value), quoted, "{value:?}");
-            let doc = format!("v: {quoted}\nw: [{quoted}]\n");
-            let parsed: std::collections::BTreeMap<String, serde_yaml::Value> =
-                serde_yaml::from_str(&doc).unwrap();
-            assert_eq!(parsed["v"], serde_yaml::Value::String(value.to_string()));
-        }
-    }
-
     /// Property: any sequence of edits on any of several documents leaves text that loads,
     /// and whose model is what the same edits do to the model directly; an edit that
     /// changes nothing in the model leaves the text byte-identical.
@@ -1421,7 +1368,7 @@ mod tests {
                     "      selection:\n",
                     "      - openai     # zero-indented list\n",
                     "\n",
-                    "      - 'yes'\n",
+                    "      - \"yes\"\n",
                     "      mode: dev\n",
                     "\n",
                     "  standalone:\n",

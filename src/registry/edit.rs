@@ -569,7 +569,7 @@ mod tests {
         assert_eq!(
             text,
             "name: web-server\ndescription: null\ntype: service\ncontainer_name: null\n\
-             network_aliases: []\nports:\n  - '8080:80'\nvolumes: []\nenv:\n  DEBUG: 'true'\n\
+             network_aliases: []\nports:\n  - \"8080:80\"\nvolumes: []\nenv:\n  DEBUG: \"true\"\n\
              env_file: []\nsources:\n  prod:\n    type: docker-image\n    image: nginx:latest\n\
              \x20 dev: null\ndependencies: []\ndeployment_profiles:\n  default:\n    mode: managed\n\
              \x20   runtime: docker\n"

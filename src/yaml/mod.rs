@@ -42,7 +42,7 @@ mod insert;
 mod lines;
 mod new;
 mod path;
-mod quote;
+pub(crate) mod quote;
 mod remove;
 mod verify;
 pub(crate) mod write;
