@@ -6,6 +6,13 @@ use yaml_edit::YamlNode;
 
 use super::verify::Step;
 
+/// A step of a path the editor is asked to follow, borrowed: callers write paths as
+/// literals (`&[Seg::Key("libraries"), Seg::Key("groups"), Seg::Key(name)]`) with no
+/// allocation. Where the editor keeps a path (a [`Slot`]'s, an edit's intent) it is owned,
+/// as [`crate::source::Seg`], the step of [`crate::source::KeyPath`], the one owned
+/// key-path type. One type for both would make every caller build a `KeyPath` (a `Vec`
+/// of `String`s) for each lookup, or make `KeyPath` generic over its key type for the
+/// positions index, which hashes owned paths.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Seg<'a> {
     Key(&'a str),
