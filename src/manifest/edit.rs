@@ -5,7 +5,7 @@
 //! not edit must survive byte for byte: comments, key order, quoting, blank lines. The
 //! splicing itself is [`crate::yaml`]'s; this module says what each command changes.
 
-use super::{MANIFEST_FILE, Mode, Section, Strategy};
+use super::{Kind, MANIFEST_FILE, Mode, Strategy};
 use crate::error::Error;
 use crate::yaml::{Document, New, NewEntry, Resolved, Seg, Shape, item_name, quote, scalar_string};
 
@@ -52,13 +52,17 @@ impl Editor {
 
     fn group_select_inner(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         strategy: Strategy,
         option: &str,
         comment: Option<&str>,
     ) -> Result<(), Error> {
-        let group_path = [Seg::Key(section.key()), Seg::Key("groups"), Seg::Key(group)];
+        let group_path = [
+            Seg::Key(section.plural()),
+            Seg::Key("groups"),
+            Seg::Key(group),
+        ];
         let selection = match strategy {
             Strategy::OneOfN => New::Str(option.to_string()),
             Strategy::ManyOfN => New::Seq(vec![New::Str(option.to_string())]),
@@ -89,7 +93,7 @@ impl Editor {
         }
 
         let sel_path = [
-            Seg::Key(section.key()),
+            Seg::Key(section.plural()),
             Seg::Key("groups"),
             Seg::Key(group),
             Seg::Key("selection"),
@@ -139,12 +143,12 @@ impl Editor {
 
     fn group_unselect_inner(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         option: &str,
     ) -> Result<bool, Error> {
         let sel_path = [
-            Seg::Key(section.key()),
+            Seg::Key(section.plural()),
             Seg::Key("groups"),
             Seg::Key(group),
             Seg::Key("selection"),
@@ -175,20 +179,23 @@ impl Editor {
         }
     }
 
-    fn group_remove_inner(&mut self, section: Section, group: &str) -> Result<bool, Error> {
-        self.doc
-            .remove_key(&[Seg::Key(section.key()), Seg::Key("groups"), Seg::Key(group)])
+    fn group_remove_inner(&mut self, section: Kind, group: &str) -> Result<bool, Error> {
+        self.doc.remove_key(&[
+            Seg::Key(section.plural()),
+            Seg::Key("groups"),
+            Seg::Key(group),
+        ])
     }
 
     fn group_set_profile_inner(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         profile: &str,
     ) -> Result<(), Error> {
         self.doc.set(
             &[
-                Seg::Key(section.key()),
+                Seg::Key(section.plural()),
                 Seg::Key("groups"),
                 Seg::Key(group),
                 Seg::Key("profile"),
@@ -200,11 +207,11 @@ impl Editor {
 
     fn standalone_add_inner(
         &mut self,
-        section: Section,
+        section: Kind,
         name: &str,
         profile: Option<&str>,
     ) -> Result<bool, Error> {
-        let path = [Seg::Key(section.key()), Seg::Key("standalone")];
+        let path = [Seg::Key(section.plural()), Seg::Key("standalone")];
         if self
             .doc
             .find_item(&path, |n| item_name(n).as_deref() == Some(name))?
@@ -223,8 +230,8 @@ impl Editor {
         Ok(true)
     }
 
-    fn standalone_remove_inner(&mut self, section: Section, name: &str) -> Result<bool, Error> {
-        let path = [Seg::Key(section.key()), Seg::Key("standalone")];
+    fn standalone_remove_inner(&mut self, section: Kind, name: &str) -> Result<bool, Error> {
+        let path = [Seg::Key(section.plural()), Seg::Key("standalone")];
         let mut changed = false;
         while let Some(index) = self
             .doc
@@ -237,8 +244,8 @@ impl Editor {
     }
 
     fn set_mode_inner(&mut self, name: &str, mode: Mode) -> Result<(), Error> {
-        for section in [Section::Libraries, Section::Services] {
-            let path = [Seg::Key(section.key()), Seg::Key("standalone")];
+        for section in [Kind::Library, Kind::Service] {
+            let path = [Seg::Key(section.plural()), Seg::Key("standalone")];
             let Some(index) = self
                 .doc
                 .find_item(&path, |n| item_name(n).as_deref() == Some(name))?
@@ -246,7 +253,7 @@ impl Editor {
                 continue;
             };
             let item_path = [
-                Seg::Key(section.key()),
+                Seg::Key(section.plural()),
                 Seg::Key("standalone"),
                 Seg::Index(index),
             ];
@@ -256,7 +263,7 @@ impl Editor {
             return match self.doc.shape(slot.value.as_ref()) {
                 Shape::Map { .. } => {
                     let mode_path = [
-                        Seg::Key(section.key()),
+                        Seg::Key(section.plural()),
                         Seg::Key("standalone"),
                         Seg::Index(index),
                         Seg::Key("mode"),
@@ -303,7 +310,7 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn group_select(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         strategy: Strategy,
         option: &str,
@@ -319,7 +326,7 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn group_unselect(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         option: &str,
     ) -> Result<bool, Error> {
@@ -330,7 +337,7 @@ impl Editor {
     /// Returns false if there was no such group.
     ///
     /// One step: an error leaves the text as it was.
-    pub fn group_remove(&mut self, section: Section, group: &str) -> Result<bool, Error> {
+    pub fn group_remove(&mut self, section: Kind, group: &str) -> Result<bool, Error> {
         self.atomic(|e| e.group_remove_inner(section, group))
     }
 
@@ -340,7 +347,7 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn group_set_profile(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         profile: &str,
     ) -> Result<(), Error> {
@@ -354,7 +361,7 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn standalone_add(
         &mut self,
-        section: Section,
+        section: Kind,
         name: &str,
         profile: Option<&str>,
     ) -> Result<bool, Error> {
@@ -365,7 +372,7 @@ impl Editor {
     /// `{name: ...}` mapping). Returns false if there was none.
     ///
     /// One step: an error leaves the text as it was.
-    pub fn standalone_remove(&mut self, section: Section, name: &str) -> Result<bool, Error> {
+    pub fn standalone_remove(&mut self, section: Kind, name: &str) -> Result<bool, Error> {
         self.atomic(|e| e.standalone_remove_inner(section, name))
     }
 
@@ -394,8 +401,8 @@ mod tests {
     use crate::error::ErrorKind;
     use crate::manifest::{Manifest, ManifestFile, Selection, Standalone};
 
-    const LIB: Section = Section::Libraries;
-    const SVC: Section = Section::Services;
+    const LIB: Kind = Kind::Library;
+    const SVC: Kind = Kind::Service;
 
     /// A hand-written file: comments (own-line, trailing, above entries), blank lines, odd
     /// quoting, flow and block collections, and both standalone forms.
@@ -1300,14 +1307,14 @@ mod tests {
 
         #[derive(Debug, Clone)]
         enum Op {
-            Select(Section, &'static str, Strategy, &'static str, bool),
-            Unselect(Section, &'static str, &'static str),
-            RemoveGroup(Section, &'static str),
-            Add(Section, &'static str, Option<&'static str>),
-            Remove(Section, &'static str),
+            Select(Kind, &'static str, Strategy, &'static str, bool),
+            Unselect(Kind, &'static str, &'static str),
+            RemoveGroup(Kind, &'static str),
+            Add(Kind, &'static str, Option<&'static str>),
+            Remove(Kind, &'static str),
             SetMode(&'static str, Mode),
             Name(&'static str),
-            Profile(Section, &'static str, &'static str),
+            Profile(Kind, &'static str, &'static str),
         }
 
         const GROUPS: [&str; 5] = ["vector-db", "frameworks", "llm", "infra", "g"];
@@ -1425,18 +1432,18 @@ mod tests {
 
         fn groups_mut(
             m: &mut ManifestFile,
-            s: Section,
+            s: Kind,
         ) -> &mut indexmap::IndexMap<String, GroupEntry> {
             match s {
-                Section::Libraries => &mut m.libraries.groups,
-                Section::Services => &mut m.services.groups,
+                Kind::Library => &mut m.libraries.groups,
+                Kind::Service => &mut m.services.groups,
             }
         }
 
-        fn standalone_mut(m: &mut ManifestFile, s: Section) -> &mut Vec<Standalone> {
+        fn standalone_mut(m: &mut ManifestFile, s: Kind) -> &mut Vec<Standalone> {
             match s {
-                Section::Libraries => &mut m.libraries.standalone,
-                Section::Services => &mut m.services.standalone,
+                Kind::Library => &mut m.libraries.standalone,
+                Kind::Service => &mut m.services.standalone,
             }
         }
 

@@ -500,7 +500,7 @@ fn hints(
                         if let Some(o) = other.first() {
                             hints.push(format!(
                                 "select `{o}` instead of `{wanted}` in `{}.groups.{group}` ({})",
-                                section.key(),
+                                section.plural(),
                                 origin.short()
                             ));
                         }

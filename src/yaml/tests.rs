@@ -5,14 +5,15 @@ use crate::error::Error;
 use crate::source::SourceFile;
 use lines::line_break;
 
+use crate::manifest::Strategy;
 use crate::manifest::edit::Editor;
-use crate::manifest::{Section, Strategy};
 use crate::registry::edit::{FileEditor, ImpliedValue, ImpliesOf};
+use crate::vocab::Kind;
 
 /// `group add g --option o` on hsm.yaml `text`.
 fn select(text: &str) -> Result<String, Error> {
     let mut e = Editor::parse(text)?;
-    e.group_select(Section::Libraries, "g", Strategy::OneOfN, "o", None)?;
+    e.group_select(Kind::Library, "g", Strategy::OneOfN, "o", None)?;
     Ok(e.to_text())
 }
 
@@ -191,11 +192,11 @@ fn a_byte_order_mark_stays_at_the_start() {
     // the first key, the loader as no part of the text.
     let text = "\u{feff}raries:\n  groups:\n    llm-client:\n      strategy: 1-of-N\n";
     let mut e = Editor::parse(text).unwrap();
-    e.group_select(Section::Libraries, "g", Strategy::OneOfN, "o", None)
+    e.group_select(Kind::Library, "g", Strategy::OneOfN, "o", None)
         .unwrap();
     e.set_project_name("p").unwrap();
-    assert!(e.group_remove(Section::Libraries, "g").unwrap());
-    e.standalone_add(Section::Services, "s", None).unwrap();
+    assert!(e.group_remove(Kind::Library, "g").unwrap());
+    e.standalone_add(Kind::Service, "s", None).unwrap();
     let out = e.to_text();
     assert_eq!(
         out,
@@ -299,8 +300,9 @@ mod property {
     use serde_yaml::{Mapping, Value};
 
     use crate::manifest::edit::Editor;
-    use crate::manifest::{Mode, Section, Strategy as Pick};
+    use crate::manifest::{Mode, Strategy as Pick};
     use crate::registry::edit::{FileEditor, ImpliedValue, ImpliesOf};
+    use crate::vocab::Kind;
 
     /// Text shaped like YAML often enough to reach the editing code: lines of keys,
     /// items, flow collections, comments, quotes, tags and anchors, with multi-byte
@@ -371,25 +373,19 @@ mod property {
             return;
         };
         let mut e = editor;
-        let _ = e.group_select(
-            Section::Libraries,
-            "g",
-            Pick::OneOfN,
-            "é",
-            Some("a comment ü"),
-        );
-        let _ = e.group_select(Section::Services, "café", Pick::ManyOfN, "x", None);
-        let _ = e.group_set_profile(Section::Libraries, "g", "dev");
-        let _ = e.standalone_add(Section::Libraries, "日本", Some("p"));
-        let _ = e.standalone_add(Section::Services, "s", None);
+        let _ = e.group_select(Kind::Library, "g", Pick::OneOfN, "é", Some("a comment ü"));
+        let _ = e.group_select(Kind::Service, "café", Pick::ManyOfN, "x", None);
+        let _ = e.group_set_profile(Kind::Library, "g", "dev");
+        let _ = e.standalone_add(Kind::Library, "日本", Some("p"));
+        let _ = e.standalone_add(Kind::Service, "s", None);
         let _ = e.set_mode("日本", Mode::Dev);
         let _ = e.set_mode("café", Mode::Prod);
         let _ = e.set_project_name("n€");
-        let _ = e.group_unselect(Section::Services, "café", "x");
-        let _ = e.standalone_remove(Section::Libraries, "name");
-        let _ = e.group_remove(Section::Libraries, "g");
-        let _ = e.group_remove(Section::Libraries, "groups");
-        let _ = e.standalone_remove(Section::Services, "s");
+        let _ = e.group_unselect(Kind::Service, "café", "x");
+        let _ = e.standalone_remove(Kind::Library, "name");
+        let _ = e.group_remove(Kind::Library, "g");
+        let _ = e.group_remove(Kind::Library, "groups");
+        let _ = e.standalone_remove(Kind::Service, "s");
     }
 
     fn registry_edits(text: &str) {
@@ -434,9 +430,9 @@ mod property {
         #[test]
         fn valid_files_are_edited((text, data) in valid_manifest()) {
             let mut e = Editor::parse(&text).map_err(|e| TestCaseError::fail(e.message))?;
-            e.group_select(Section::Libraries, "g", Pick::OneOfN, "opt", Some("ü"))
+            e.group_select(Kind::Library, "g", Pick::OneOfN, "opt", Some("ü"))
                 .map_err(|e| TestCaseError::fail(e.message))?;
-            e.standalone_add(Section::Services, "s-1", None)
+            e.standalone_add(Kind::Service, "s-1", None)
                 .map_err(|e| TestCaseError::fail(e.message))?;
             e.set_mode("s-1", Mode::Dev).map_err(|e| TestCaseError::fail(e.message))?;
             let out = e.to_text();
