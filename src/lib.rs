@@ -31,6 +31,12 @@ pub mod solve;
 pub mod source;
 pub mod sync;
 pub mod vocab;
-pub(crate) mod yamledit;
+pub(crate) mod yaml;
 
 pub use error::{Error, ErrorKind};
+
+/// hsm's YAML quoting policy, for the test that checks it against a YAML 1.1 reader.
+#[doc(hidden)]
+pub mod yaml_quoting {
+    pub use crate::yaml::quote::{TRICKY, contexts, quote, quote_block, quote_key};
+}

@@ -9,40 +9,41 @@
 
 use arbitrary::Unstructured;
 use hsm::manifest::edit::Editor;
-use hsm::manifest::{Manifest, Mode, Section, Strategy};
+use hsm::vocab::Kind;
+use hsm::manifest::{Manifest, Mode, Strategy};
 use hsm_fuzz::{Value, check, get, items, remove, same, unwind_created};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug)]
 enum Op {
     Select {
-        section: Section,
+        section: Kind,
         group: String,
         strategy: Strategy,
         option: String,
         comment: Option<String>,
     },
     Unselect {
-        section: Section,
+        section: Kind,
         group: String,
         option: String,
     },
     RemoveGroup {
-        section: Section,
+        section: Kind,
         group: String,
     },
     SetProfile {
-        section: Section,
+        section: Kind,
         group: String,
         profile: String,
     },
     AddStandalone {
-        section: Section,
+        section: Kind,
         name: String,
         profile: Option<String>,
     },
     RemoveStandalone {
-        section: Section,
+        section: Kind,
         name: String,
     },
     SetMode {
@@ -57,9 +58,9 @@ enum Op {
 fn op(u: &mut Unstructured, words: &[String]) -> arbitrary::Result<Op> {
     use hsm_fuzz::{free, name};
     let section = if u.arbitrary()? {
-        Section::Libraries
+        Kind::Library
     } else {
-        Section::Services
+        Kind::Service
     };
     Ok(match u.int_in_range(0..=7)? {
         0 => Op::Select {
@@ -135,11 +136,11 @@ fn named(v: &Value, name: &str) -> bool {
 }
 
 /// Where the first standalone entry `name` is, as `set_mode` looks for it.
-fn standalone_at(v: &Value, name: &str) -> Option<(Section, usize)> {
-    [Section::Libraries, Section::Services]
+fn standalone_at(v: &Value, name: &str) -> Option<(Kind, usize)> {
+    [Kind::Library, Kind::Service]
         .into_iter()
         .find_map(|s| {
-            let list = get(v, &[s.key(), "standalone"])?.as_sequence()?;
+            let list = get(v, &[s.plural(), "standalone"])?.as_sequence()?;
             list.iter().position(|i| named(i, name)).map(|i| (s, i))
         })
 }
@@ -241,7 +242,7 @@ fn run(ed: &mut Editor, op: &Op) {
             option,
             ..
         } => {
-            let sel = get(&a, &[section.key(), "groups", group, "selection"]);
+            let sel = get(&a, &[section.plural(), "groups", group, "selection"]);
             let ok = match strategy {
                 Strategy::OneOfN => is(sel, option),
                 Strategy::ManyOfN => {
@@ -252,14 +253,14 @@ fn run(ed: &mut Editor, op: &Op) {
                 }
             };
             check(ok, &what("the option is not selected"), &before, &after);
-            mask(&mut b, &mut a, &[section.key(), "groups", group]);
+            mask(&mut b, &mut a, &[section.plural(), "groups", group]);
         }
         Op::Unselect {
             section,
             group,
             option,
         } => {
-            let sel = get(&a, &[section.key(), "groups", group, "selection"]);
+            let sel = get(&a, &[section.plural(), "groups", group, "selection"]);
             let still = is(sel, option)
                 || sel
                     .and_then(Value::as_sequence)
@@ -270,16 +271,16 @@ fn run(ed: &mut Editor, op: &Op) {
                 &before,
                 &after,
             );
-            mask(&mut b, &mut a, &[section.key(), "groups", group]);
+            mask(&mut b, &mut a, &[section.plural(), "groups", group]);
         }
         Op::RemoveGroup { section, group } => {
             check(
-                get(&a, &[section.key(), "groups", group]).is_none(),
+                get(&a, &[section.plural(), "groups", group]).is_none(),
                 &what("the group is still there"),
                 &before,
                 &after,
             );
-            mask(&mut b, &mut a, &[section.key(), "groups", group]);
+            mask(&mut b, &mut a, &[section.plural(), "groups", group]);
         }
         Op::SetProfile {
             section,
@@ -288,21 +289,21 @@ fn run(ed: &mut Editor, op: &Op) {
         } => {
             check(
                 is(
-                    get(&a, &[section.key(), "groups", group, "profile"]),
+                    get(&a, &[section.plural(), "groups", group, "profile"]),
                     profile,
                 ),
                 &what("the profile is not set"),
                 &before,
                 &after,
             );
-            mask(&mut b, &mut a, &[section.key(), "groups", group]);
+            mask(&mut b, &mut a, &[section.plural(), "groups", group]);
         }
         Op::AddStandalone {
             section,
             name,
             profile,
         } => {
-            let path = [section.key(), "standalone"];
+            let path = [section.plural(), "standalone"];
             let (Some(old), Some(new)) = (items(get(&b, &path)), items(get(&a, &path))) else {
                 return check(false, &what("standalone is not a list"), &before, &after);
             };
@@ -320,7 +321,7 @@ fn run(ed: &mut Editor, op: &Op) {
             mask(&mut b, &mut a, &path);
         }
         Op::RemoveStandalone { section, name } => {
-            let path = [section.key(), "standalone"];
+            let path = [section.plural(), "standalone"];
             let (Some(old), Some(new)) = (items(get(&b, &path)), items(get(&a, &path))) else {
                 return check(false, &what("standalone is not a list"), &before, &after);
             };
@@ -336,7 +337,7 @@ fn run(ed: &mut Editor, op: &Op) {
         }
         Op::SetMode { name, mode } => match standalone_at(&b, name) {
             Some((section, i)) => {
-                let path = [section.key(), "standalone"];
+                let path = [section.plural(), "standalone"];
                 let (Some(mut old), Some(mut new)) = (items(get(&b, &path)), items(get(&a, &path)))
                 else {
                     return check(false, &what("standalone is not a list"), &before, &after);

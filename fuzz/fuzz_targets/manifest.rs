@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use hsm::manifest::{Manifest, Section};
+use hsm::manifest::{Manifest};
+use hsm::vocab::Kind;
 use hsm::registry::Registry;
 use hsm::solve::{Outcome, solve};
 use libfuzzer_sys::fuzz_target;
@@ -15,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(m) => m,
         Err(e) => return hsm_fuzz::render(&e),
     };
-    for section in [Section::Libraries, Section::Services] {
+    for section in [Kind::Library, Kind::Service] {
         for (g, entry) in manifest.groups(section) {
             let _ = manifest.selection_origin(section, g, None).location();
             for (i, item) in entry.selection.items() {

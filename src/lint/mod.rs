@@ -336,7 +336,7 @@ impl Linter<'_> {
     fn solve_alone(&mut self) {
         let mut dead: HashSet<(Kind, String)> = HashSet::new();
         for c in self.components.clone() {
-            let section = section(c.kind);
+            let section = c.kind.plural();
             let yaml = format!("{section}:\n  standalone: [{}]\n", double_quoted(&c.name));
             let subject = format!("`{}`", c.name);
             match self.solve(&yaml) {
@@ -367,7 +367,7 @@ impl Linter<'_> {
             }
         }
         for g in self.groups.clone() {
-            let section = section(g.kind);
+            let section = g.kind.plural();
             for (i, opt) in g.options.iter().enumerate() {
                 let subject = format!("option `{}` of choice group `{}`", opt.name, g.name);
                 // The option's name (for `{name: x, implies: ...}`), else the list item.
@@ -436,7 +436,7 @@ impl Linter<'_> {
         if c.versions.len() < 2 {
             return;
         }
-        let section = section(c.kind);
+        let section = c.kind.plural();
         for (i, v) in c.versions.iter().enumerate() {
             let Some(version) = &v.version else { continue };
             if Some(i) == picked {
@@ -697,13 +697,6 @@ fn conflict_lines(conflict: &Conflict) -> LoneConflict {
         clash: conflict.clash.clone(),
         summary: conflict.summary.clone(),
         notes,
-    }
-}
-
-fn section(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Library => "libraries",
-        Kind::Service => "services",
     }
 }
 

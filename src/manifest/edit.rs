@@ -3,13 +3,11 @@
 //! The CLI changes hsm.yaml the way the original hsm's commands did (`group add`,
 //! `add-option`, `remove-option`, `library add/remove`, `mode`, ...), but everything it does
 //! not edit must survive byte for byte: comments, key order, quoting, blank lines. The
-//! splicing itself is [`crate::yamledit`]'s; this module says what each command changes.
+//! splicing itself is [`crate::yaml`]'s; this module says what each command changes.
 
-use super::{MANIFEST_FILE, Mode, Section, Strategy};
+use super::{Kind, MANIFEST_FILE, Mode, Strategy};
 use crate::error::Error;
-use crate::yamledit::{
-    Document, New, NewEntry, Resolved, Seg, Shape, item_name, quote, scalar_string,
-};
+use crate::yaml::{Document, New, NewEntry, Resolved, Seg, Shape, item_name, quote, scalar_string};
 
 /// hsm.yaml text being edited. Every method leaves the text valid YAML.
 #[derive(Debug)]
@@ -54,13 +52,17 @@ impl Editor {
 
     fn group_select_inner(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         strategy: Strategy,
         option: &str,
         comment: Option<&str>,
     ) -> Result<(), Error> {
-        let group_path = [Seg::Key(section.key()), Seg::Key("groups"), Seg::Key(group)];
+        let group_path = [
+            Seg::Key(section.plural()),
+            Seg::Key("groups"),
+            Seg::Key(group),
+        ];
         let selection = match strategy {
             Strategy::OneOfN => New::Str(option.to_string()),
             Strategy::ManyOfN => New::Seq(vec![New::Str(option.to_string())]),
@@ -91,7 +93,7 @@ impl Editor {
         }
 
         let sel_path = [
-            Seg::Key(section.key()),
+            Seg::Key(section.plural()),
             Seg::Key("groups"),
             Seg::Key(group),
             Seg::Key("selection"),
@@ -141,12 +143,12 @@ impl Editor {
 
     fn group_unselect_inner(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         option: &str,
     ) -> Result<bool, Error> {
         let sel_path = [
-            Seg::Key(section.key()),
+            Seg::Key(section.plural()),
             Seg::Key("groups"),
             Seg::Key(group),
             Seg::Key("selection"),
@@ -177,20 +179,23 @@ impl Editor {
         }
     }
 
-    fn group_remove_inner(&mut self, section: Section, group: &str) -> Result<bool, Error> {
-        self.doc
-            .remove_key(&[Seg::Key(section.key()), Seg::Key("groups"), Seg::Key(group)])
+    fn group_remove_inner(&mut self, section: Kind, group: &str) -> Result<bool, Error> {
+        self.doc.remove_key(&[
+            Seg::Key(section.plural()),
+            Seg::Key("groups"),
+            Seg::Key(group),
+        ])
     }
 
     fn group_set_profile_inner(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         profile: &str,
     ) -> Result<(), Error> {
         self.doc.set(
             &[
-                Seg::Key(section.key()),
+                Seg::Key(section.plural()),
                 Seg::Key("groups"),
                 Seg::Key(group),
                 Seg::Key("profile"),
@@ -202,11 +207,11 @@ impl Editor {
 
     fn standalone_add_inner(
         &mut self,
-        section: Section,
+        section: Kind,
         name: &str,
         profile: Option<&str>,
     ) -> Result<bool, Error> {
-        let path = [Seg::Key(section.key()), Seg::Key("standalone")];
+        let path = [Seg::Key(section.plural()), Seg::Key("standalone")];
         if self
             .doc
             .find_item(&path, |n| item_name(n).as_deref() == Some(name))?
@@ -225,8 +230,8 @@ impl Editor {
         Ok(true)
     }
 
-    fn standalone_remove_inner(&mut self, section: Section, name: &str) -> Result<bool, Error> {
-        let path = [Seg::Key(section.key()), Seg::Key("standalone")];
+    fn standalone_remove_inner(&mut self, section: Kind, name: &str) -> Result<bool, Error> {
+        let path = [Seg::Key(section.plural()), Seg::Key("standalone")];
         let mut changed = false;
         while let Some(index) = self
             .doc
@@ -239,8 +244,8 @@ impl Editor {
     }
 
     fn set_mode_inner(&mut self, name: &str, mode: Mode) -> Result<(), Error> {
-        for section in [Section::Libraries, Section::Services] {
-            let path = [Seg::Key(section.key()), Seg::Key("standalone")];
+        for section in [Kind::Library, Kind::Service] {
+            let path = [Seg::Key(section.plural()), Seg::Key("standalone")];
             let Some(index) = self
                 .doc
                 .find_item(&path, |n| item_name(n).as_deref() == Some(name))?
@@ -248,7 +253,7 @@ impl Editor {
                 continue;
             };
             let item_path = [
-                Seg::Key(section.key()),
+                Seg::Key(section.plural()),
                 Seg::Key("standalone"),
                 Seg::Index(index),
             ];
@@ -258,7 +263,7 @@ impl Editor {
             return match self.doc.shape(slot.value.as_ref()) {
                 Shape::Map { .. } => {
                     let mode_path = [
-                        Seg::Key(section.key()),
+                        Seg::Key(section.plural()),
                         Seg::Key("standalone"),
                         Seg::Index(index),
                         Seg::Key("mode"),
@@ -305,7 +310,7 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn group_select(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         strategy: Strategy,
         option: &str,
@@ -321,7 +326,7 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn group_unselect(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         option: &str,
     ) -> Result<bool, Error> {
@@ -332,7 +337,7 @@ impl Editor {
     /// Returns false if there was no such group.
     ///
     /// One step: an error leaves the text as it was.
-    pub fn group_remove(&mut self, section: Section, group: &str) -> Result<bool, Error> {
+    pub fn group_remove(&mut self, section: Kind, group: &str) -> Result<bool, Error> {
         self.atomic(|e| e.group_remove_inner(section, group))
     }
 
@@ -342,7 +347,7 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn group_set_profile(
         &mut self,
-        section: Section,
+        section: Kind,
         group: &str,
         profile: &str,
     ) -> Result<(), Error> {
@@ -356,7 +361,7 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn standalone_add(
         &mut self,
-        section: Section,
+        section: Kind,
         name: &str,
         profile: Option<&str>,
     ) -> Result<bool, Error> {
@@ -367,7 +372,7 @@ impl Editor {
     /// `{name: ...}` mapping). Returns false if there was none.
     ///
     /// One step: an error leaves the text as it was.
-    pub fn standalone_remove(&mut self, section: Section, name: &str) -> Result<bool, Error> {
+    pub fn standalone_remove(&mut self, section: Kind, name: &str) -> Result<bool, Error> {
         self.atomic(|e| e.standalone_remove_inner(section, name))
     }
 
@@ -396,8 +401,8 @@ mod tests {
     use crate::error::ErrorKind;
     use crate::manifest::{Manifest, ManifestFile, Selection, Standalone};
 
-    const LIB: Section = Section::Libraries;
-    const SVC: Section = Section::Services;
+    const LIB: Kind = Kind::Library;
+    const SVC: Kind = Kind::Service;
 
     /// A hand-written file: comments (own-line, trailing, above entries), blank lines, odd
     /// quoting, flow and block collections, and both standalone forms.
@@ -518,7 +523,7 @@ mod tests {
         assert_eq!(m.data.project.name.as_deref(), Some("demo"));
         assert_eq!(m.data.project.version.as_deref(), Some("0.1.0"));
         assert_eq!(m.data.libraries.package_manager.as_deref(), Some("uv"));
-        assert!(initial_document("1.10").contains("  name: '1.10'\n"));
+        assert!(initial_document("1.10").contains("  name: \"1.10\"\n"));
         assert_eq!(
             model(&initial_document("on")).data.project.name.as_deref(),
             Some("on")
@@ -674,7 +679,7 @@ mod tests {
                 "        - postgres\n",
                 "        - redis\n",
                 "  standalone:\n",
-                "    - {name: minio, profile: '1.10'}\n",
+                "    - {name: minio, profile: \"1.10\"}\n",
             )
         );
         // A flow collection that is emptied again goes back to `{}` / `[]`.
@@ -718,7 +723,7 @@ mod tests {
             RICH,
             |e| e.group_select(LIB, "frameworks", Strategy::OneOfN, "1.10", None),
             "[fastapi, \"flask\"]",
-            "'1.10'",
+            "\"1.10\"",
         );
     }
 
@@ -820,7 +825,7 @@ mod tests {
                 "    # pick one\n",
                 "    web:\n",
                 "      strategy: 1-of-N\n",
-                "      selection: 'yes'\n",
+                "      selection: \"yes\"\n",
                 "  ",
             ),
         );
@@ -1003,7 +1008,7 @@ mod tests {
             RICH,
             |e| e.standalone_add(SVC, "qdrant", Some("1.10")),
             "",
-            ", {name: qdrant, profile: '1.10'}",
+            ", {name: qdrant, profile: \"1.10\"}",
         );
         // Remove a flow-mapping item: the comment above it is left alone.
         assert_edit(
@@ -1084,7 +1089,7 @@ mod tests {
         let (after, _) = edit("modes: {b: prod}\n", |e| e.set_mode("a", Mode::Dev));
         assert_eq!(after, "modes: {b: prod, a: dev}\n");
         let (after, _) = edit("project:\n  name: x\n", |e| e.set_mode("on", Mode::Dev));
-        assert_eq!(after, "project:\n  name: x\nmodes:\n  'on': dev\n");
+        assert_eq!(after, "project:\n  name: x\nmodes:\n  \"on\": dev\n");
         assert_eq!(model(&after).mode_of("on"), Mode::Dev);
     }
 
@@ -1098,9 +1103,9 @@ mod tests {
         );
         assert_edit(RICH, |e| e.set_project_name("rag-app"), "", "");
         let (after, _) = edit("libraries: {}\n", |e| e.set_project_name("yes"));
-        assert_eq!(after, "libraries: {}\nproject:\n  name: 'yes'\n");
+        assert_eq!(after, "libraries: {}\nproject:\n  name: \"yes\"\n");
         let (after, _) = edit("project:\n  version: 1\n", |e| e.set_project_name("a: b"));
-        assert_eq!(after, "project:\n  version: 1\n  name: 'a: b'\n");
+        assert_eq!(after, "project:\n  version: 1\n  name: \"a: b\"\n");
         assert_eq!(model(&after).data.project.name.as_deref(), Some("a: b"));
     }
 
@@ -1288,59 +1293,6 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::InvalidValue);
     }
 
-    #[test]
-    fn scalars_are_quoted_only_when_yaml_would_misread_them() {
-        for plain in [
-            "qdrant",
-            "my-utils",
-            "a.b_c",
-            "3d-lib",
-            "1-of-N",
-            "M-of-N",
-            "0xdead-beef",
-            "my app",
-            "v1.10",
-            "it's",
-            "dev",
-        ] {
-            assert_eq!(quote(plain), plain);
-        }
-        for (value, quoted) in [
-            ("1.10", "'1.10'"),
-            ("10", "'10'"),
-            ("-1", "'-1'"),
-            ("1e3", "'1e3'"),
-            (".inf", "'.inf'"),
-            ("0x1F", "'0x1F'"),
-            ("2024-01-01", "'2024-01-01'"),
-            ("12:30", "'12:30'"),
-            ("yes", "'yes'"),
-            ("No", "'No'"),
-            ("on", "'on'"),
-            ("OFF", "'OFF'"),
-            ("y", "'y'"),
-            ("true", "'true'"),
-            ("null", "'null'"),
-            ("~", "'~'"),
-            ("", "''"),
-            ("a: b", "'a: b'"),
-            ("a #b", "'a #b'"),
-            ("[x]", "'[x]'"),
-            ("a, b", "'a, b'"),
-            ("-x", "'-x'"),
-            (" padded", "' padded'"),
-            ("'quoted", "'''quoted'"),
-            ("*ref", "'*ref'"),
-            ("two\nlines", "\"two\\nlines\""),
-        ] {
-            assert_eq!(quote(value), quoted, "{value:?}");
-            let doc = format!("v: {quoted}\nw: [{quoted}]\n");
-            let parsed: std::collections::BTreeMap<String, serde_yaml::Value> =
-                serde_yaml::from_str(&doc).unwrap();
-            assert_eq!(parsed["v"], serde_yaml::Value::String(value.to_string()));
-        }
-    }
-
     /// Property: any sequence of edits on any of several documents leaves text that loads,
     /// and whose model is what the same edits do to the model directly; an edit that
     /// changes nothing in the model leaves the text byte-identical.
@@ -1355,14 +1307,14 @@ mod tests {
 
         #[derive(Debug, Clone)]
         enum Op {
-            Select(Section, &'static str, Strategy, &'static str, bool),
-            Unselect(Section, &'static str, &'static str),
-            RemoveGroup(Section, &'static str),
-            Add(Section, &'static str, Option<&'static str>),
-            Remove(Section, &'static str),
+            Select(Kind, &'static str, Strategy, &'static str, bool),
+            Unselect(Kind, &'static str, &'static str),
+            RemoveGroup(Kind, &'static str),
+            Add(Kind, &'static str, Option<&'static str>),
+            Remove(Kind, &'static str),
             SetMode(&'static str, Mode),
             Name(&'static str),
-            Profile(Section, &'static str, &'static str),
+            Profile(Kind, &'static str, &'static str),
         }
 
         const GROUPS: [&str; 5] = ["vector-db", "frameworks", "llm", "infra", "g"];
@@ -1423,7 +1375,7 @@ mod tests {
                     "      selection:\n",
                     "      - openai     # zero-indented list\n",
                     "\n",
-                    "      - 'yes'\n",
+                    "      - \"yes\"\n",
                     "      mode: dev\n",
                     "\n",
                     "  standalone:\n",
@@ -1480,18 +1432,18 @@ mod tests {
 
         fn groups_mut(
             m: &mut ManifestFile,
-            s: Section,
+            s: Kind,
         ) -> &mut indexmap::IndexMap<String, GroupEntry> {
             match s {
-                Section::Libraries => &mut m.libraries.groups,
-                Section::Services => &mut m.services.groups,
+                Kind::Library => &mut m.libraries.groups,
+                Kind::Service => &mut m.services.groups,
             }
         }
 
-        fn standalone_mut(m: &mut ManifestFile, s: Section) -> &mut Vec<Standalone> {
+        fn standalone_mut(m: &mut ManifestFile, s: Kind) -> &mut Vec<Standalone> {
             match s {
-                Section::Libraries => &mut m.libraries.standalone,
-                Section::Services => &mut m.services.standalone,
+                Kind::Library => &mut m.libraries.standalone,
+                Kind::Service => &mut m.services.standalone,
             }
         }
 

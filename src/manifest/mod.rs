@@ -14,25 +14,10 @@ pub use model::{GroupEntry, ManifestFile, Mode, Selection, Standalone, Strategy}
 
 use crate::error::{Error, ErrorKind};
 use crate::source::{KeyPath, Origin, SourceFile, parse_yaml, read_text};
+use crate::vocab::Kind;
 
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "hsm.yaml";
-
-/// Which section of hsm.yaml a group or standalone entry lives in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Section {
-    Libraries,
-    Services,
-}
-
-impl Section {
-    pub fn key(self) -> &'static str {
-        match self {
-            Section::Libraries => "libraries",
-            Section::Services => "services",
-        }
-    }
-}
 
 /// A loaded hsm.yaml.
 #[derive(Debug, Clone)]
@@ -80,24 +65,24 @@ impl Manifest {
         Origin::at_path(&self.file, path)
     }
 
-    pub fn groups(&self, section: Section) -> &indexmap::IndexMap<String, GroupEntry> {
+    pub fn groups(&self, section: Kind) -> &indexmap::IndexMap<String, GroupEntry> {
         match section {
-            Section::Libraries => &self.data.libraries.groups,
-            Section::Services => &self.data.services.groups,
+            Kind::Library => &self.data.libraries.groups,
+            Kind::Service => &self.data.services.groups,
         }
     }
 
-    pub fn standalone(&self, section: Section) -> &[Standalone] {
+    pub fn standalone(&self, section: Kind) -> &[Standalone] {
         match section {
-            Section::Libraries => &self.data.libraries.standalone,
-            Section::Services => &self.data.services.standalone,
+            Kind::Library => &self.data.libraries.standalone,
+            Kind::Service => &self.data.services.standalone,
         }
     }
 
     /// Where a group's selection (or one item of a list selection) is written.
-    pub fn selection_origin(&self, section: Section, group: &str, item: Option<usize>) -> Origin {
+    pub fn selection_origin(&self, section: Kind, group: &str, item: Option<usize>) -> Origin {
         let path = KeyPath::root()
-            .key(section.key())
+            .key(section.plural())
             .key("groups")
             .key(group)
             .key("selection");
@@ -107,10 +92,10 @@ impl Manifest {
         })
     }
 
-    pub fn standalone_origin(&self, section: Section, index: usize) -> Origin {
+    pub fn standalone_origin(&self, section: Kind, index: usize) -> Origin {
         self.origin(
             KeyPath::root()
-                .key(section.key())
+                .key(section.plural())
                 .key("standalone")
                 .index(index),
         )
@@ -123,7 +108,7 @@ impl Manifest {
     /// The mode of a component. Precedence: its standalone entry, then `modes:`, then the
     /// `mode:` of a group that selects it, then prod.
     pub fn mode_of(&self, name: &str) -> Mode {
-        for section in [Section::Libraries, Section::Services] {
+        for section in [Kind::Library, Kind::Service] {
             if let Some(mode) = self
                 .standalone(section)
                 .iter()
@@ -136,7 +121,7 @@ impl Manifest {
         if let Some(mode) = self.data.modes.get(name) {
             return *mode;
         }
-        for section in [Section::Libraries, Section::Services] {
+        for section in [Kind::Library, Kind::Service] {
             for entry in self.groups(section).values() {
                 if entry.mode.is_some() && entry.selection.items().iter().any(|(_, s)| *s == name) {
                     return entry.mode.unwrap_or_default();
@@ -213,7 +198,7 @@ impl Manifest {
     /// The deployment profile a service runs with, and where that was said.
     /// Precedence: its standalone entry, then the `profile:` of a group selecting it.
     pub fn profile_of(&self, name: &str) -> Option<(&str, Origin)> {
-        for (i, s) in self.standalone(Section::Services).iter().enumerate() {
+        for (i, s) in self.standalone(Kind::Service).iter().enumerate() {
             if s.name == name
                 && let Some(p) = &s.profile
             {
@@ -229,7 +214,7 @@ impl Manifest {
                 ));
             }
         }
-        for (g, entry) in self.groups(Section::Services) {
+        for (g, entry) in self.groups(Kind::Service) {
             if let Some(p) = &entry.profile
                 && entry.selection.items().iter().any(|(_, s)| *s == name)
             {
@@ -273,8 +258,8 @@ impl Manifest {
     /// Every name hsm.yaml uses as a component or group name must be usable as a file name.
     fn validate_names(&self) -> Result<(), Error> {
         let root = KeyPath::root();
-        for section in [Section::Libraries, Section::Services] {
-            let base = root.key(section.key());
+        for section in [Kind::Library, Kind::Service] {
+            let base = root.key(section.plural());
             for (g, entry) in self.groups(section) {
                 check_name(g, &self.origin(base.key("groups").key(g)))?;
                 for (i, item) in entry.selection.items() {
@@ -324,8 +309,7 @@ mod tests {
         assert_eq!(m.mode_of("pg"), Mode::Prod);
         assert_eq!(m.profile_of("redis").map(|p| p.0), Some("ext"));
         assert_eq!(
-            m.selection_origin(Section::Services, "infra", Some(1))
-                .line(),
+            m.selection_origin(Kind::Service, "infra", Some(1)).line(),
             12
         );
     }

@@ -13,7 +13,7 @@ use super::Workspace;
 use super::names::{check_component, check_name, check_option, find_group, unknown_component};
 use crate::error::{Error, ErrorKind};
 use crate::manifest::edit::Editor;
-use crate::manifest::{MANIFEST_FILE, Manifest, Mode, Section, Strategy};
+use crate::manifest::{MANIFEST_FILE, Manifest, Mode, Strategy};
 use crate::registry::{Kind, Registry};
 use crate::solve::{Conflict, Outcome, solve};
 use crate::sync::files::replace_file;
@@ -143,13 +143,6 @@ pub fn edit(ws: &Workspace, edit: &ManifestEdit, force: bool) -> Result<EditOutc
     Ok(EditOutcome::Written { change, unsolvable })
 }
 
-fn section(kind: Kind) -> Section {
-    match kind {
-        Kind::Library => Section::Libraries,
-        Kind::Service => Section::Services,
-    }
-}
-
 fn profile_for_services_only() -> Error {
     Error::new(
         ErrorKind::InvalidValue,
@@ -176,18 +169,12 @@ fn apply(
             }
             let g = find_group(registry, group, *kind)?;
             check_option(&g, option)?;
-            ed.group_select(
-                section(g.kind),
-                group,
-                g.strategy,
-                option,
-                g.comment.as_deref(),
-            )?;
+            ed.group_select(g.kind, group, g.strategy, option, g.comment.as_deref())?;
             if let Some(p) = profile {
                 if g.kind != Kind::Service {
                     return Err(profile_for_services_only());
                 }
-                ed.group_set_profile(section(g.kind), group, p)?;
+                ed.group_set_profile(g.kind, group, p)?;
             }
             Ok(Change::Selected {
                 group: group.clone(),
@@ -197,7 +184,7 @@ fn apply(
         }
         ManifestEdit::Unselect { group, option } => {
             let g = find_group(registry, group, None)?;
-            if !ed.group_unselect(section(g.kind), group, option)? {
+            if !ed.group_unselect(g.kind, group, option)? {
                 return Err(Error::new(
                     ErrorKind::InvalidValue,
                     format!("`{option}` is not selected in group `{group}` in hsm.yaml"),
@@ -210,8 +197,8 @@ fn apply(
             })
         }
         ManifestEdit::RemoveGroup { group } => {
-            let removed = ed.group_remove(Section::Libraries, group)?
-                || ed.group_remove(Section::Services, group)?;
+            let removed =
+                ed.group_remove(Kind::Library, group)? || ed.group_remove(Kind::Service, group)?;
             if !removed {
                 return Err(Error::new(
                     ErrorKind::InvalidValue,
@@ -232,14 +219,14 @@ fn apply(
                 return Err(profile_for_services_only());
             }
             check_component(registry, *kind, name, &format!("hsm {{kind}} add {name}"))?;
-            ed.standalone_add(section(*kind), name, profile.as_deref())?;
+            ed.standalone_add(*kind, name, profile.as_deref())?;
             Ok(Change::Added {
                 kind: *kind,
                 name: name.clone(),
             })
         }
         ManifestEdit::Remove { kind, name } => {
-            if !ed.standalone_remove(section(*kind), name)? {
+            if !ed.standalone_remove(*kind, name)? {
                 return Err(not_standalone(ws, ed, *kind, name)?);
             }
             Ok(Change::Removed {
@@ -282,7 +269,7 @@ fn apply(
 fn named_components(ws: &Workspace, ed: &Editor) -> Result<Vec<String>, Error> {
     let manifest = Manifest::from_text(MANIFEST_FILE, &ws.root, ed.to_text().as_str())?;
     let mut all = Vec::new();
-    for s in [Section::Libraries, Section::Services] {
+    for s in [Kind::Library, Kind::Service] {
         all.extend(manifest.standalone(s).iter().map(|e| e.name.clone()));
         for entry in manifest.groups(s).values() {
             all.extend(
@@ -303,7 +290,7 @@ fn named_components(ws: &Workspace, ed: &Editor) -> Result<Vec<String>, Error> {
 fn not_standalone(ws: &Workspace, ed: &Editor, kind: Kind, name: &str) -> Result<Error, Error> {
     let current = Manifest::from_text(MANIFEST_FILE, &ws.root, ed.to_text().as_str())?;
     let selecting = current
-        .groups(section(kind))
+        .groups(kind)
         .iter()
         .find(|(_, e)| e.selection.items().iter().any(|(_, o)| *o == name))
         .map(|(g, _)| g.clone());

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::Workspace;
 use super::resolve::{Resolved, resolve};
 use crate::error::Error;
-use crate::manifest::{Mode, Section, Strategy};
+use crate::manifest::{Mode, Strategy};
 use crate::registry::Kind;
 use crate::solve::Outcome;
 
@@ -65,8 +65,8 @@ pub fn list(ws: &Workspace) -> Result<Stack, Error> {
     let mut named: HashSet<String> = HashSet::new();
     let mut sections = Vec::new();
     for (kind, section) in [
-        (Kind::Library, Section::Libraries),
-        (Kind::Service, Section::Services),
+        (Kind::Library, Kind::Library),
+        (Kind::Service, Kind::Service),
     ] {
         let mut rows = Vec::new();
         for (group, entry) in manifest.groups(section) {

@@ -16,9 +16,9 @@ use super::names::check_name;
 use crate::error::{Error, ErrorKind};
 use crate::registry::location::normalize;
 use crate::registry::{Category, Kind, Registry, Store};
-use crate::render::yaml::{self, Node};
 use crate::sync::files::replace_file;
 use crate::vocab::Runtime;
+use crate::yaml::write::{self as yaml, Node};
 
 /// What to create.
 #[derive(Debug, Clone)]

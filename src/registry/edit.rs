@@ -2,7 +2,7 @@
 //!
 //! New files get the shapes the original hsm's registry CLI wrote (same keys, same order,
 //! its nulls and empty lists included, so the original can read them too), made valid for
-//! hsm's stricter model. Edits of existing files go through [`crate::yamledit`], so a
+//! hsm's stricter model. Edits of existing files go through [`crate::yaml`], so a
 //! hand-written file keeps its comments and layout: only the edited lines change.
 //!
 //! Nothing here decides whether an edit makes sense (does the target exist?); the CLI
@@ -17,7 +17,7 @@ use super::{Category, Kind, rules};
 use crate::error::Error;
 use crate::manifest::Strategy;
 use crate::source::{SourceFile, parse_yaml};
-use crate::yamledit::{Document, New, NewEntry, Resolved, Seg, Shape, item_name};
+use crate::yaml::{Document, New, NewEntry, Resolved, Seg, Shape, item_name};
 
 /// Load `text` as the registry file `<category>/<name>.yaml` would be loaded, so nothing is
 /// written that the registry could not read back. `display` names the file in errors.
@@ -457,7 +457,7 @@ impl FileEditor {
             Shape::Seq { .. } => {
                 let mut changed = false;
                 while let Some(i) = self.doc.find_item(&path, |n| {
-                    crate::yamledit::scalar_string(n).as_deref() == Some(name)
+                    crate::yaml::scalar_string(n).as_deref() == Some(name)
                 })? {
                     self.doc.remove_item(&path, i)?;
                     changed = true;
@@ -569,7 +569,7 @@ mod tests {
         assert_eq!(
             text,
             "name: web-server\ndescription: null\ntype: service\ncontainer_name: null\n\
-             network_aliases: []\nports:\n  - '8080:80'\nvolumes: []\nenv:\n  DEBUG: 'true'\n\
+             network_aliases: []\nports:\n  - \"8080:80\"\nvolumes: []\nenv:\n  DEBUG: \"true\"\n\
              env_file: []\nsources:\n  prod:\n    type: docker-image\n    image: nginx:latest\n\
              \x20 dev: null\ndependencies: []\ndeployment_profiles:\n  default:\n    mode: managed\n\
              \x20   runtime: docker\n"

@@ -8,7 +8,6 @@
 use std::path::Path;
 
 use super::env::{Env, EnvOrigin, define_map, read_env_file};
-use super::yaml::{Node, to_string};
 use super::{active_source, project_relative, source_path};
 use crate::error::{Error, ErrorKind};
 use crate::manifest::Mode;
@@ -16,6 +15,7 @@ use crate::registry::model::{ProfileMode, Runtime, SourceType};
 use crate::registry::rules::Definition;
 use crate::solve::{Selected, Selection};
 use crate::source::{KeyPath, Origin};
+use crate::yaml::write::{Node, to_string};
 
 pub const COMPOSE_FILE: &str = "docker-compose.hsm.yml";
 

@@ -8,7 +8,6 @@ pub mod compose;
 pub mod env;
 pub mod lock;
 pub mod pyproject;
-pub mod yaml;
 
 use std::path::{Path, PathBuf};
 

@@ -19,7 +19,7 @@ use semver::VersionReq;
 
 use super::package::{Because, Deps, Pkg, Range, Ver, absent, add_dep, indices, present};
 use crate::error::{Error, ErrorKind};
-use crate::manifest::{Manifest, Section, Selection, Strategy};
+use crate::manifest::{Manifest, Selection, Strategy};
 use crate::registry::model::{ProfileMode, Runtime};
 use crate::registry::{Component, Group, Implication, ImplyTarget, Kind, Registry};
 use crate::source::{KeyPath, Origin, did_you_mean_hint};
@@ -187,12 +187,12 @@ impl<'a> Compiler<'a> {
     fn root(&self) -> Result<Deps, Error> {
         let m = self.manifest;
         let mut deps = Deps::new();
-        for section in [Section::Libraries, Section::Services] {
-            let kind = section_kind(section);
+        for section in [Kind::Library, Kind::Service] {
+            let kind = section;
             for (g, entry) in m.groups(section) {
                 let origin = m.origin(
                     KeyPath::root()
-                        .key(section.key())
+                        .key(section.plural())
                         .key("groups")
                         .key(g.as_str()),
                 );
@@ -274,13 +274,13 @@ impl<'a> Compiler<'a> {
     fn check_strategy(
         &self,
         group: &Group,
-        section: Section,
+        section: Kind,
         g: &str,
         said: Option<Strategy>,
         selection: &Selection,
     ) -> Result<(), Error> {
         let m = self.manifest;
-        let entry = KeyPath::root().key(section.key()).key("groups").key(g);
+        let entry = KeyPath::root().key(section.plural()).key("groups").key(g);
         if let Some(said) = said
             && said != group.strategy
         {
@@ -569,11 +569,4 @@ pub fn not_an_option(group: &Group, option: &str, origin: &Origin) -> Error {
         group.file.display(),
         options.join(", ")
     )))
-}
-
-pub fn section_kind(section: Section) -> Kind {
-    match section {
-        Section::Libraries => Kind::Library,
-        Section::Services => Kind::Service,
-    }
 }

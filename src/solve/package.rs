@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use pubgrub::Ranges;
 
-use crate::manifest::{Section, Strategy};
+use crate::manifest::Strategy;
 use crate::registry::Kind;
 use crate::source::Origin;
 
@@ -126,13 +126,13 @@ pub fn indices(iter: impl IntoIterator<Item = usize>) -> Range {
 pub enum Because {
     /// hsm.yaml selects `option` in choice group `group`.
     Selects {
-        section: Section,
+        section: Kind,
         group: Arc<str>,
         option: Arc<str>,
         origin: Origin,
     },
     /// hsm.yaml lists the component under `<section>.standalone`.
-    Lists { section: Section, origin: Origin },
+    Lists { section: Kind, origin: Origin },
     /// hsm.yaml constrains the component's version.
     Constraint { text: String, origin: Origin },
     /// Option `option` of `group` is the component of that name (structural, no rule).

@@ -500,7 +500,7 @@ fn hints(
                     ) => {
                         if let Some(o) = other.first() {
                             hints.push(Hint::SelectInstead {
-                                section: section.key().to_string(),
+                                section: section.plural().to_string(),
                                 group: group.clone(),
                                 option: (*o).clone(),
                                 instead_of: wanted.clone(),

@@ -102,11 +102,14 @@ pub fn sentence(
         } => {
             format!(
                 "hsm.yaml selects `{option}` in {} group `{group}`",
-                group_word(crate::solve::compile::section_kind(*section))
+                group_word(*section)
             )
         }
         Because::Lists { section, .. } => {
-            format!("hsm.yaml lists {target} in `{}.standalone`", section.key())
+            format!(
+                "hsm.yaml lists {target} in `{}.standalone`",
+                section.plural()
+            )
         }
         Because::Constraint { text, .. } => format!("hsm.yaml constrains {target} to `{text}`"),
         Because::IsOption { group, option, .. } => {

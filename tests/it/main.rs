@@ -27,3 +27,4 @@ mod scaffold;
 mod schema;
 mod sync;
 mod transaction;
+mod yaml_quote;

@@ -242,7 +242,7 @@ fn a_commented_registry_keeps_its_comments_and_layout_through_every_edit() {
         "registry library implies add auth-lib service:redis db=1",
         &[(
             "  service:postgres: {params: {db_name: auth}}\n",
-            "  service:postgres: {params: {db_name: auth}}\n  service:redis:\n    params:\n      db: '1'\n",
+            "  service:postgres: {params: {db_name: auth}}\n  service:redis:\n    params:\n      db: \"1\"\n",
         )],
     ));
     record(edit(
@@ -250,8 +250,8 @@ fn a_commented_registry_keeps_its_comments_and_layout_through_every_edit() {
         lib,
         "registry library implies add auth-lib service_group:cache postgres",
         &[(
-            "      db: '1'\n",
-            "      db: '1'\n  service_group:cache: postgres\n",
+            "      db: \"1\"\n",
+            "      db: \"1\"\n  service_group:cache: postgres\n",
         )],
     ));
     record(edit(
@@ -267,7 +267,7 @@ fn a_commented_registry_keeps_its_comments_and_layout_through_every_edit() {
         &t,
         lib,
         "registry library implies remove auth-lib service:redis",
-        &[("  service:redis:\n    params:\n      db: '1'\n", "")],
+        &[("  service:redis:\n    params:\n      db: \"1\"\n", "")],
     ));
 
     // A service's empty flow `implies: {}` gets its first entry in block style, keeping
@@ -379,7 +379,7 @@ fn library_add_writes_the_originals_shapes() {
         ),
         (
             "qdrant-adapter",
-            "name: qdrant-adapter\nversion: 1.12.1\ndescription: null\npackage: qdrant-client\ntype: library\nsources:\n  prod:\n    type: pypi\n    version: '>=1.12,<1.13'\n  dev:\n    type: local\n    path: packages/qdrant-adapter\n    editable: true\n",
+            "name: qdrant-adapter\nversion: 1.12.1\ndescription: null\npackage: qdrant-client\ntype: library\nsources:\n  prod:\n    type: pypi\n    version: \">=1.12,<1.13\"\n  dev:\n    type: local\n    path: packages/qdrant-adapter\n    editable: true\n",
         ),
         (
             "httpx",
@@ -424,7 +424,7 @@ fn service_add_writes_the_originals_shapes() {
     assert_snapshot!("service_add_messages", out);
     assert_eq!(
         t.read("reg/services/web-server.yaml"),
-        "name: web-server\ndescription: null\ntype: service\ncontainer_name: null\nnetwork_aliases: []\nports:\n  - '8080:80'\nvolumes: []\nenv: {}\nenv_file: []\nsources:\n  prod:\n    type: docker-image\n    image: nginx:latest\n  dev: null\ndependencies: []\ndeployment_profiles:\n  default:\n    mode: managed\n    runtime: docker\n"
+        "name: web-server\ndescription: null\ntype: service\ncontainer_name: null\nnetwork_aliases: []\nports:\n  - \"8080:80\"\nvolumes: []\nenv: {}\nenv_file: []\nsources:\n  prod:\n    type: docker-image\n    image: nginx:latest\n  dev: null\ndependencies: []\ndeployment_profiles:\n  default:\n    mode: managed\n    runtime: docker\n"
     );
     assert_eq!(
         t.read("reg/services/env-svc.yaml"),
@@ -656,7 +656,7 @@ fn implication_values_take_the_targets_shape() {
     add("service_group:many", &["x", "y"]);
     assert_eq!(
         t.read("hsm-registry/libraries/app.yaml"),
-        "name: app\nimplies:\n  service:db:\n    params:\n      db_name: app\n      user: app\n  library:orm: {}\n  service_group:one: 'y'\n  service_group:many:\n    - x\n    - 'y'\n"
+        "name: app\nimplies:\n  service:db:\n    params:\n      db_name: app\n      user: app\n  library:orm: {}\n  service_group:one: \"y\"\n  service_group:many:\n    - x\n    - \"y\"\n"
     );
     // `container_group:one` named the same implication as `service_group:one`.
     let out = refused(

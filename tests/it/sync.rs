@@ -188,12 +188,12 @@ fn shared_service_params_are_merged_from_two_libraries() {
     t.hsm(&["sync", "--no-install"]).success();
     let compose = t.read("docker-compose.hsm.yml");
     assert!(
-        compose.contains("POSTGRES_MULTIPLE_DATABASES: \"auth_db,billing_db\""),
+        compose.contains("POSTGRES_MULTIPLE_DATABASES: auth_db,billing_db\n"),
         "{compose}"
     );
     // Secrets stay references for compose to fill in.
     assert!(
-        compose.contains("POSTGRES_PASSWORD: \"${PG_PASSWORD}\""),
+        compose.contains("POSTGRES_PASSWORD: ${PG_PASSWORD}\n"),
         "{compose}"
     );
     assert!(
@@ -283,10 +283,10 @@ fn secrets_stay_literal() {
     t.hsm(&["sync", "--no-install"]).success();
     let compose = t.read("docker-compose.hsm.yml");
     assert!(
-        compose.contains("DB_PASSWORD: \"${NEO4J_PROD_PASSWORD}\""),
+        compose.contains("DB_PASSWORD: ${NEO4J_PROD_PASSWORD}\n"),
         "{compose}"
     );
-    assert!(compose.contains("\"${NEO4J_PROD_PORT}:7474\""), "{compose}");
+    assert!(compose.contains("- ${NEO4J_PROD_PORT}:7474\n"), "{compose}");
     for (name, contents) in snapshot_files(&t) {
         assert!(
             !contents.unwrap_or_default().contains("secret123"),
@@ -400,7 +400,7 @@ fn a_param_that_refers_to_itself_is_expanded_once() {
     assert!(status.success());
     let compose = t.read("docker-compose.hsm.yml");
     assert!(
-        compose.contains("X: \"<${HSM_MERGED_PARAMS.x}>\""),
+        compose.contains("X: <${HSM_MERGED_PARAMS.x}>\n"),
         "{compose}"
     );
 }

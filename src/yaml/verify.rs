@@ -13,12 +13,9 @@ use serde_yaml::{Mapping, Value};
 
 use super::New;
 
-/// A step of a path, owned (the path of a [`super::Slot`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Step {
-    Key(String),
-    Index(usize),
-}
+/// A step of a path, owned (the path of a [`super::Slot`]): the step of a
+/// [`crate::source::KeyPath`], the one owned key-path type.
+pub(crate) use crate::source::Seg as Step;
 
 /// What an edit means for the document, as the loader reads it.
 #[derive(Debug, Clone)]

@@ -3,10 +3,11 @@
 //! serde_yaml's emitter decides quoting by YAML 1.2 rules; docker-compose v1 (and other
 //! YAML 1.1 readers) would read `on`, `no`, `1.10` or `8080:80` (sexagesimal!) as booleans
 //! or numbers. Generated files are small, so we write them ourselves: block style, two-space
-//! indentation, and a string is written plain only when it cannot be misread by either
-//! YAML version; otherwise it is double-quoted.
+//! indentation, and strings quoted by the one policy of [`super::quote`].
 
 use std::fmt::Write as _;
+
+use super::quote::{quote_block, quote_key};
 
 /// A YAML value to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,14 +33,6 @@ impl Node {
     pub fn push(&mut self, key: impl Into<String>, value: Node) {
         if let Node::Map(entries) = self {
             entries.push((key.into(), value));
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Node::List(v) => v.is_empty(),
-            Node::Map(v) => v.is_empty(),
-            _ => false,
         }
     }
 
@@ -88,7 +81,7 @@ pub fn to_string(node: &Node) -> String {
 fn write_map(out: &mut String, entries: &[(String, Node)], indent: usize) {
     for (key, value) in entries {
         let pad = " ".repeat(indent);
-        let key = quote(key);
+        let key = quote_key(key);
         match value {
             Node::Map(inner) if !inner.is_empty() => {
                 let _ = writeln!(out, "{pad}{key}:");
@@ -131,67 +124,16 @@ fn write_list(out: &mut String, items: &[Node], indent: usize) {
 
 fn scalar_text(node: &Node) -> String {
     match node {
-        Node::Str(s) => quote(s),
+        Node::Str(s) => quote_block(s),
         Node::Raw(s) => s.clone(),
         Node::List(_) => "[]".to_string(),
         Node::Map(_) => "{}".to_string(),
     }
 }
 
-/// Words YAML 1.1 reads as booleans or null.
-const YAML11_WORDS: &[&str] = &[
-    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
-];
-
-/// `s` as a YAML scalar: plain when unambiguous, else double-quoted.
-pub fn quote(s: &str) -> String {
-    // A relative path (`./x`, `../x`) cannot be read as a number or boolean.
-    let body = s
-        .strip_prefix("./")
-        .or_else(|| s.strip_prefix("../"))
-        .unwrap_or(s);
-    let plain_ok = !s.is_empty()
-        && (body.len() < s.len()
-            || body
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '_'))
-        && s.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | ':' | '@' | '+' | '=')
-        })
-        && !s.ends_with(':')
-        && !s.contains(": ")
-        && !YAML11_WORDS.contains(&s.to_ascii_lowercase().as_str());
-    if plain_ok {
-        return s.to_string();
-    }
-    crate::source::double_quoted(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ambiguous_strings_are_quoted() {
-        for s in [
-            "no", "On", "1.10", "8080:80", "", "${VAR}", "a: b", "-x", "yes", "~", ".5", "./x y",
-        ] {
-            assert!(quote(s).starts_with('"'), "{s} must be quoted");
-        }
-        for s in [
-            "qdrant/qdrant:v1.12.4",
-            "postgres",
-            "vector-db",
-            "/data",
-            "a.b_c",
-            "./services/api",
-            "./data:/x",
-        ] {
-            assert_eq!(quote(s), s);
-        }
-        assert_eq!(quote("say \"hi\"\n"), "\"say \\\"hi\\\"\\n\"");
-    }
 
     #[test]
     fn writes_block_style() {
