@@ -37,10 +37,10 @@
 use std::path::Path;
 
 use divan::Bencher;
-use hsm::manifest::Manifest;
-use hsm::registry::{Registry, Store};
-use hsm::render::pyproject::{self, PYPROJECT, PyDep};
-use hsm::solve::{Outcome, Selection, solve};
+use hsm::Manifest;
+use hsm::internals::pyproject::{self, PYPROJECT, PyDep};
+use hsm::{Outcome, Selection, solve};
+use hsm::{Registry, Store};
 
 #[path = "synth/chain.rs"]
 mod chain;
@@ -88,7 +88,7 @@ fn bench_plan_again(bencher: Bencher, manifest: &str, n: usize) {
     let registry = Registry::new(Store::memory(Shape::Chain.files(n)));
     let selection = solved(&manifest, &registry, n);
     let nothing = |_: &str| Ok(None);
-    let first = hsm::render::plan(&manifest, &registry, &selection, &nothing).expect("plan");
+    let first = hsm::plan(&manifest, &registry, &selection, &nothing).expect("plan");
     let pyproject = first
         .artifacts
         .iter()
@@ -96,7 +96,7 @@ fn bench_plan_again(bencher: Bencher, manifest: &str, n: usize) {
         .and_then(|a| a.new.clone())
         .expect("the first sync writes pyproject.toml");
     let written = |rel: &str| Ok((rel == PYPROJECT).then(|| pyproject.clone()));
-    let again = hsm::render::plan(&manifest, &registry, &selection, &written).expect("plan");
+    let again = hsm::plan(&manifest, &registry, &selection, &written).expect("plan");
     assert!(
         again
             .artifacts
@@ -104,9 +104,7 @@ fn bench_plan_again(bencher: Bencher, manifest: &str, n: usize) {
             .all(|a| a.path != PYPROJECT || !a.changed()),
         "the second sync leaves pyproject.toml as it is"
     );
-    bencher.bench_local(|| {
-        hsm::render::plan(&manifest, &registry, &selection, &written).expect("plan")
-    });
+    bencher.bench_local(|| hsm::plan(&manifest, &registry, &selection, &written).expect("plan"));
 }
 
 fn bench_solve(bencher: Bencher, shape: Shape, n: usize) {
@@ -120,9 +118,7 @@ fn bench_plan(bencher: Bencher, shape: Shape, n: usize) {
     let registry = Registry::new(store);
     let selection = solved(&manifest, &registry, n);
     let nothing = |_: &str| Ok(None);
-    bencher.bench_local(|| {
-        hsm::render::plan(&manifest, &registry, &selection, &nothing).expect("plan")
-    });
+    bencher.bench_local(|| hsm::plan(&manifest, &registry, &selection, &nothing).expect("plan"));
 }
 
 #[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]

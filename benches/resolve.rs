@@ -28,9 +28,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use divan::Bencher;
-use hsm::manifest::Manifest;
-use hsm::registry::{Kind, Registry, Store};
-use hsm::solve::{Outcome, solve};
+use hsm::Manifest;
+use hsm::{Kind, Registry, Store};
+use hsm::{Outcome, solve};
 
 mod synth;
 
@@ -229,8 +229,8 @@ mod per_file {
     use std::sync::Arc;
 
     use divan::Bencher;
-    use hsm::registry::model::{LibraryFile, ServiceFile};
-    use hsm::source::{KeyPath, SourceFile, parse_yaml};
+    use hsm::internals::registry_model::{LibraryFile, ServiceFile};
+    use hsm::internals::{KeyPath, SourceFile, parse_yaml};
 
     use super::{fixture, synth};
 
@@ -282,8 +282,7 @@ mod per_file {
     fn manifest(bencher: Bencher) {
         let root = fixture(1_000).root.clone();
         bencher.bench_local(|| {
-            hsm::manifest::Manifest::from_text("hsm.yaml", &root, synth::MANIFEST)
-                .expect("hsm.yaml")
+            hsm::Manifest::from_text("hsm.yaml", &root, synth::MANIFEST).expect("hsm.yaml")
         });
     }
 }

@@ -8,32 +8,51 @@
 //! registry ──┘
 //! ```
 //!
-//! - [`manifest`]: hsm.yaml, the project's intent;
-//! - [`registry`]: the components and their rules, loaded lazily;
-//! - [`solve`]: rules → pubgrub problem → [`solve::Selection`] or [`solve::Conflict`];
-//! - [`scenario`]: rule-set tests for registry maintainers (`hsm registry test`);
-//! - [`lint`]: every check of a whole registry (`hsm registry lint`);
-//! - [`schema`]: the JSON Schemas of hsm.yaml and the registry files, from the models;
-//! - [`cli`]: argument parsing and one handler per command; the only module that prints.
-//!
-//! [`source`] and [`error`] are shared: file positions and the one error type.
+//! Each stage is a private module (`manifest`, `registry`, `solve`, `render`, `sync`),
+//! the use cases are `ops`, and `cli` is the only module that prints; docs/ARCHITECTURE.md
+//! has the code map. The crate's public surface is the handful of re-exports below: the
+//! binary's entry point, the models and the solve.
 
-pub mod cli;
-pub mod error;
-pub mod lint;
-pub mod manifest;
-pub mod ops;
-pub mod registry;
-pub mod render;
-pub mod scenario;
-pub mod schema;
-pub mod solve;
-pub mod source;
-pub mod sync;
-pub mod vocab;
-pub(crate) mod yaml;
+mod cli;
+mod error;
+mod lint;
+mod manifest;
+mod ops;
+mod registry;
+mod render;
+mod scenario;
+mod schema;
+mod solve;
+mod source;
+mod sync;
+mod vocab;
+mod yaml;
 
+// The surface: what the binary and a program driving hsm use. The modules themselves
+// are private, so their layout can change without breaking anyone.
+pub use cli::{Cli, main, render_error};
 pub use error::{Error, ErrorKind};
+pub use lint::lint_files;
+pub use manifest::Manifest;
+pub use ops::{Notice, Workspace};
+pub use registry::{Category, Registry, Store};
+pub use render::{Plan, plan};
+pub use scenario::Suite;
+pub use solve::{Conflict, Outcome, Selection, solve};
+pub use vocab::{Kind, Mode, Runtime, Strategy, is_valid_name};
+
+/// The parsers, editors and file formats the fuzz harness, the benchmarks and the
+/// integration tests drive directly. Not a stable interface.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::manifest::edit::Editor;
+    pub use crate::registry::edit as registry_edit;
+    pub use crate::registry::model as registry_model;
+    pub use crate::registry::rules::Definition;
+    pub use crate::render::{env, lock, pyproject};
+    pub use crate::source::{KeyPath, Origin, SourceFile, parse_yaml, read_text};
+    pub use crate::sync::journal;
+}
 
 /// hsm's YAML quoting policy, for the test that checks it against a YAML 1.1 reader.
 #[doc(hidden)]

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    hsm::cli::main()
+    hsm::main()
 }

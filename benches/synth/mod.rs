@@ -853,7 +853,7 @@ fn render_group(g: &GroupDef) -> String {
 // ------------------------------------------------------------------------------ output
 
 /// Call `f(relative path, text)` for every registry file (paths like `libraries/x.yaml`,
-/// as [`hsm::registry::Store::memory`] wants them).
+/// as [`hsm::Store::memory`] wants them).
 pub fn for_each_file(spec: &Spec, mut f: impl FnMut(String, String)) {
     for kind in [Kind::Lib, Kind::Svc] {
         for i in 0..spec.count(kind) {

@@ -8,9 +8,9 @@
 #![no_main]
 
 use arbitrary::Unstructured;
-use hsm::manifest::edit::Editor;
-use hsm::vocab::Kind;
-use hsm::manifest::{Manifest, Mode, Strategy};
+use hsm::internals::Editor;
+use hsm::Kind;
+use hsm::{Manifest, Mode, Strategy};
 use hsm_fuzz::{Value, check, get, items, remove, same, unwind_created};
 use libfuzzer_sys::fuzz_target;
 

@@ -8,7 +8,7 @@
 #![no_main]
 
 use arbitrary::Unstructured;
-use hsm::registry::edit::{FileEditor, ImpliedValue, ImpliesOf};
+use hsm::internals::registry_edit::{FileEditor, ImpliedValue, ImpliesOf};
 use hsm_fuzz::{Value, check, get, items, remove, same, unwind_created};
 use indexmap::IndexMap;
 use libfuzzer_sys::fuzz_target;

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use hsm::render::env::{Env, read_env_file};
-use hsm::source::{Origin, SourceFile};
+use hsm::internals::env::{Env, read_env_file};
+use hsm::internals::{Origin, SourceFile};
 use libfuzzer_sys::fuzz_target;
 
 fn read(text: &str, rel: &str) -> Result<Env, hsm::Error> {
@@ -23,7 +23,7 @@ fn read(text: &str, rel: &str) -> Result<Env, hsm::Error> {
         root,
         rel,
         &Origin::file_only(&registry_file),
-        &|rel: &str| hsm::source::read_text(&root.join(rel), rel),
+        &|rel: &str| hsm::internals::read_text(&root.join(rel), rel),
     )?;
     Ok(env)
 }

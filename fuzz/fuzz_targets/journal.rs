@@ -9,7 +9,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use hsm::sync::journal::{self, Journal};
+use hsm::internals::journal::{self, Journal};
 use libfuzzer_sys::fuzz_target;
 
 /// The backup every seed journal refers to.

@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = hsm_fuzz::text(data);
-    match hsm::render::lock::parse(&text) {
+    match hsm::internals::lock::parse(&text) {
         Ok(lock) => {
             let _ = format!("{lock:?}");
         }

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use hsm::manifest::{Manifest};
-use hsm::vocab::Kind;
-use hsm::registry::Registry;
-use hsm::solve::{Outcome, solve};
+use hsm::Manifest;
+use hsm::Kind;
+use hsm::Registry;
+use hsm::{Outcome, solve};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

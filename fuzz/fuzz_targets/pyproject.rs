@@ -4,7 +4,7 @@
 //! must lose hsm's entries (only those) when synced with none.
 #![no_main]
 
-use hsm::render::pyproject::{PyDep, normalize, requirement_name, update};
+use hsm::internals::pyproject::{PyDep, normalize, requirement_name, update};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value as Json;
 use toml_edit::{DocumentMut, InlineTable};

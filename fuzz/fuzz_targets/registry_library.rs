@@ -3,4 +3,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| hsm_fuzz::registry::load(hsm::registry::Category::Libraries, data));
+fuzz_target!(|data: &[u8]| hsm_fuzz::registry::load(hsm::Category::Libraries, data));

@@ -2,8 +2,8 @@
 //! built-in registry (each case's manifest is parsed and solved).
 #![no_main]
 
-use hsm::registry::Registry;
-use hsm::scenario::Suite;
+use hsm::Registry;
+use hsm::Suite;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -30,7 +30,7 @@ pub fn split_ops(data: &[u8]) -> (String, &[u8]) {
 
 /// Render an error as the CLI does (text and JSON): positions, code frame, help.
 pub fn render(err: &hsm::Error) {
-    let shown = hsm::cli::render_error(err);
+    let shown = hsm::render_error(err);
     assert!(!shown.is_empty(), "an error rendered as nothing");
     let _ = err.location();
     let _ = err.to_json().to_string();
@@ -57,7 +57,7 @@ pub fn declared_name(text: &str) -> String {
     text.lines()
         .find_map(|l| l.strip_prefix("name:"))
         .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
-        .filter(|n| hsm::manifest::is_valid_name(n))
+        .filter(|n| hsm::is_valid_name(n))
         .unwrap_or_else(|| "x".to_string())
 }
 
@@ -89,7 +89,7 @@ const FIXED_NAMES: &[&str] = &[
 pub fn words(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for w in text.split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c))) {
-        if hsm::manifest::is_valid_name(w) && !out.iter().any(|o| o == w) {
+        if hsm::is_valid_name(w) && !out.iter().any(|o| o == w) {
             out.push(w.to_string());
             if out.len() == 64 {
                 break;

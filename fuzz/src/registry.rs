@@ -1,6 +1,6 @@
 //! One registry file loaded as `hsm` loads it, then linted as `hsm registry lint` does.
 
-use hsm::registry::{Category, Kind, Registry, Store};
+use hsm::{Category, Kind, Registry, Store};
 
 /// Load `text` as the file `<category>/<name>.yaml` of an otherwise empty registry.
 pub fn load(category: Category, data: &[u8]) {
@@ -23,8 +23,8 @@ pub fn load(category: Category, data: &[u8]) {
         Err(e) => crate::render(&e),
     }
     // What `hsm registry ... --check` runs before writing a file must agree with the loader.
-    let checked = hsm::registry::edit::check(category, &name, &rel, &text);
-    let report = hsm::lint::lint_files([(rel, text)]);
+    let checked = hsm::internals::registry_edit::check(category, &name, &rel, &text);
+    let report = hsm::lint_files([(rel, text)]);
     let _ = report.to_json().to_string();
     if let Err(e) = checked {
         crate::render(&e);

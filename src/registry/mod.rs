@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use crate::vocab::Kind;
-pub use location::{RegistryChoice, locate};
-pub use rules::{Component, ComponentVersion, Group, GroupOption, Implication, ImplyTarget, Ref};
+
+pub use rules::{Component, Group, Implication, ImplyTarget, Ref};
 pub use store::{Category, Store};
 
 use crate::error::{Error, ErrorKind};

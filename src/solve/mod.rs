@@ -43,9 +43,7 @@ pub mod words;
 pub use compile::ActiveProfile;
 pub(crate) use compile::{Compiler, implied_group_shape, not_an_option};
 pub use report::{Clash, Conflict};
-pub use selection::{
-    Chain, Chains, GroupChoice, Reason, Selected, Selection, StackEdge, StackGraph, StackNode,
-};
+pub use selection::{Reason, Selected, Selection};
 
 use pubgrub::PubGrubError;
 

@@ -142,12 +142,6 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-pub fn sync_file(path: &Path) -> Result<(), Error> {
-    File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| write_error(path, &e))
-}
-
 pub fn write_error(path: &Path, e: &std::io::Error) -> Error {
     Error::new(
         ErrorKind::Io,

@@ -20,7 +20,7 @@ fn command_paths() -> Vec<Vec<String>> {
         }
     }
     let mut out = Vec::new();
-    walk(&hsm::cli::Cli::command(), &[], &mut out);
+    walk(&hsm::Cli::command(), &[], &mut out);
     out
 }
 

@@ -40,9 +40,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hsm::manifest::Manifest;
-use hsm::registry::{Kind, Registry, Store};
-use hsm::solve::{Outcome, Selection};
+use hsm::Manifest;
+use hsm::{Kind, Registry, Store};
+use hsm::{Outcome, Selection};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::subsequence;
@@ -1013,7 +1013,7 @@ fn run_hsm(files: &[(String, String)], manifest: &str) -> Result<Outcome, String
     let manifest = Manifest::from_text("hsm.yaml", Path::new("/p"), manifest.to_string())
         .map_err(|e| format!("hsm.yaml rejected: {}", describe_error(&e)))?;
     let registry = Registry::new(Store::memory(files.iter().cloned()));
-    hsm::solve::solve(&manifest, &registry).map_err(|e| describe_error(&e))
+    hsm::solve(&manifest, &registry).map_err(|e| describe_error(&e))
 }
 
 /// hsm's selection as an assignment of the model's variables.

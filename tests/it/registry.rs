@@ -181,9 +181,9 @@ fn implication_cycles_are_legal_in_a_solve() {
 
 #[test]
 fn the_builtin_registry_is_a_realistic_catalogue() {
-    use hsm::registry::model::SourceType;
-    use hsm::registry::rules::Definition;
-    use hsm::registry::{Category, Kind, Registry};
+    use hsm::internals::Definition;
+    use hsm::internals::registry_model::SourceType;
+    use hsm::{Category, Kind, Registry};
 
     let registry = Registry::builtin();
     let store = registry.store();

@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{Test, tool};
-use hsm::manifest::Manifest;
-use hsm::registry::model::{GroupFile, LibraryFile, ServiceFile};
-use hsm::registry::{Kind, Registry, Store};
-use hsm::source::{SourceFile, parse_yaml};
+use hsm::Manifest;
+use hsm::internals::registry_model::{GroupFile, LibraryFile, ServiceFile};
+use hsm::internals::{SourceFile, parse_yaml};
+use hsm::{Kind, Registry, Store};
 
 const KINDS: [&str; 4] = ["manifest", "library", "service", "group"];
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
