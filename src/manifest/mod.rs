@@ -136,7 +136,7 @@ impl Manifest {
     pub fn modes(&self) -> std::collections::HashMap<&str, Mode> {
         let mut out = std::collections::HashMap::new();
         // From the lowest precedence up: a later level overwrites.
-        for section in [Section::Libraries, Section::Services] {
+        for section in [Kind::Library, Kind::Service] {
             for entry in self.groups(section).values() {
                 if let Some(mode) = entry.mode {
                     for (_, s) in entry.selection.items() {
@@ -149,7 +149,7 @@ impl Manifest {
             out.insert(name.as_str(), *mode);
         }
         // A standalone entry: the first of its name in a section decides; libraries win.
-        for section in [Section::Services, Section::Libraries] {
+        for section in [Kind::Service, Kind::Library] {
             let mut seen = std::collections::HashSet::new();
             for s in self.standalone(section) {
                 if seen.insert(s.name.as_str())
@@ -165,7 +165,7 @@ impl Manifest {
     /// [`Manifest::profile_of`] of every service hsm.yaml gives a profile, in one pass.
     pub fn profiles(&self) -> std::collections::HashMap<&str, (&str, Origin)> {
         let mut out = std::collections::HashMap::new();
-        for (g, entry) in self.groups(Section::Services) {
+        for (g, entry) in self.groups(Kind::Service) {
             if let Some(p) = &entry.profile {
                 for (_, s) in entry.selection.items() {
                     out.entry(s).or_insert_with(|| {
@@ -180,7 +180,7 @@ impl Manifest {
             }
         }
         let mut seen = std::collections::HashSet::new();
-        for (i, s) in self.standalone(Section::Services).iter().enumerate() {
+        for (i, s) in self.standalone(Kind::Service).iter().enumerate() {
             if let Some(p) = &s.profile
                 && seen.insert(s.name.as_str())
             {
