@@ -18,7 +18,8 @@ use crate::registry::location::normalize;
 use crate::registry::{Category, Kind, Registry, Store};
 use crate::sync::files::replace_file;
 use crate::vocab::Runtime;
-use crate::yaml::write::{self as yaml, Node};
+use crate::yaml::New;
+use crate::yaml::write as yaml;
 
 /// What to create.
 #[derive(Debug, Clone)]
@@ -380,40 +381,40 @@ fn project_requires_python(root: &Path) -> Option<String> {
 }
 
 fn entry_yaml(plan: &Plan<'_>, rel: &str, version: &str) -> String {
-    let mut doc = Node::map();
-    doc.push("name", Node::str(plan.name));
+    let mut doc = New::map();
+    doc.push("name", New::str(plan.name));
     doc.push(
         "description",
-        Node::str(format!("Local {} {}", plan.kind, plan.name)),
+        New::str(format!("Local {} {}", plan.kind, plan.name)),
     );
-    doc.push("version", Node::str(version));
+    doc.push("version", New::str(version));
     let source = |editable: bool| {
-        let mut s = Node::map();
+        let mut s = New::map();
         match plan.runtime {
             Some(Runtime::Docker | Runtime::Podman) => {
-                s.push("type", Node::str("build"));
-                s.push("path", Node::str(rel));
-                s.push("dockerfile", Node::str("Dockerfile"));
+                s.push("type", New::str("build"));
+                s.push("path", New::str(rel));
+                s.push("dockerfile", New::str("Dockerfile"));
             }
             _ => {
-                s.push("type", Node::str("local"));
-                s.push("path", Node::str(rel));
+                s.push("type", New::str("local"));
+                s.push("path", New::str(rel));
                 if editable {
-                    s.push("editable", Node::Raw("true".into()));
+                    s.push("editable", New::Raw("true".into()));
                 }
             }
         }
         s
     };
-    let mut sources = Node::map();
+    let mut sources = New::map();
     sources.push("prod", source(false));
     sources.push("dev", source(plan.runtime.is_none()));
     doc.push("sources", sources);
     if let Some(runtime) = plan.runtime {
-        let mut profile = Node::map();
-        profile.push("mode", Node::str("managed"));
-        profile.push("runtime", Node::str(runtime.to_string()));
-        let mut profiles = Node::map();
+        let mut profile = New::map();
+        profile.push("mode", New::str("managed"));
+        profile.push("runtime", New::str(runtime.to_string()));
+        let mut profiles = New::map();
         profiles.push("default", profile);
         doc.push("deployment_profiles", profiles);
     }

@@ -15,7 +15,8 @@ use crate::registry::model::{ProfileMode, Runtime, SourceType};
 use crate::registry::rules::Definition;
 use crate::solve::{Selected, Selection};
 use crate::source::{KeyPath, Origin};
-use crate::yaml::write::{Node, to_string};
+use crate::yaml::write::to_string;
+use crate::yaml::{New, NewEntry};
 
 pub const COMPOSE_FILE: &str = "docker-compose.hsm.yml";
 
@@ -59,7 +60,7 @@ pub fn render(
         if let Some(text) = out.env.to_file() {
             env_files.push((env_file_name(&s.name), text));
         }
-        services.push((s.name.clone(), out.node));
+        services.push(NewEntry::new(&s.name, out.node));
     }
     if services.is_empty() {
         return Ok(ComposeOutput {
@@ -67,17 +68,17 @@ pub fn render(
             env_files,
         });
     }
-    let mut doc = Node::map();
-    doc.push("services", Node::Map(services));
+    let mut doc = New::map();
+    doc.push("services", New::Map(services));
     if !named_volumes.is_empty() {
         named_volumes.sort();
         named_volumes.dedup();
         doc.push(
             "volumes",
-            Node::Map(
+            New::Map(
                 named_volumes
                     .into_iter()
-                    .map(|v| (v, Node::map()))
+                    .map(|v| NewEntry::new(&v, New::map()))
                     .collect(),
             ),
         );
@@ -165,7 +166,7 @@ impl Network {
 
 /// One rendered compose service.
 struct Rendered {
-    node: Node,
+    node: New,
     env: Env,
     /// Container name and aliases, with where each is declared.
     names: Vec<(String, NetworkName, Origin)>,
@@ -241,7 +242,7 @@ fn service(
     }
     env.substitute_params(&s.params);
 
-    let mut node = Node::map();
+    let mut node = New::map();
     let mut names: Vec<(String, NetworkName, Origin)> = Vec::new();
     let container_name = match source.and_then(|src| src.container_name.clone()) {
         Some(c) => Some((c, at(source_path.key("container_name")))),
@@ -251,7 +252,7 @@ fn service(
             .map(|c| (c, at(KeyPath::root().key("container_name")))),
     };
     if let Some((c, origin)) = container_name {
-        node.push("container_name", Node::str(c.clone()));
+        node.push("container_name", New::str(c.clone()));
         names.push((c, NetworkName::ContainerName, origin));
     }
     match source.map(|src| (src.kind, src)) {
@@ -267,15 +268,15 @@ fn service(
                 .at(at(source_path.clone()))
                 .with_help("add `image: name:tag` to the source")
             })?;
-            node.push("image", Node::str(image));
+            node.push("image", New::str(image));
         }
         Some((SourceType::Build | SourceType::Local, src)) => {
             let path = src.path.clone().unwrap_or_else(|| ".".into());
             check_build(root, s, src, &path, &|k: &str| at(source_path.key(k)))?;
-            let mut build = Node::map();
-            build.push("context", Node::str(project_relative(root, &path, true)));
+            let mut build = New::map();
+            build.push("context", New::str(project_relative(root, &path, true)));
             if let Some(d) = &src.dockerfile {
-                build.push("dockerfile", Node::str(d.clone()));
+                build.push("dockerfile", New::str(d.clone()));
             }
             node.push("build", build);
         }
@@ -299,10 +300,7 @@ fn service(
             .flat_map(|src| src.ports.iter().map(|p| p.0.clone())),
     );
     if !ports.is_empty() {
-        node.push(
-            "ports",
-            Node::List(ports.into_iter().map(Node::Str).collect()),
-        );
+        node.push("ports", New::Seq(ports.into_iter().map(New::Str).collect()));
     }
     let volumes = merged(
         def.volumes.iter().cloned(),
@@ -318,22 +316,19 @@ fn service(
     if !volumes.is_empty() {
         node.push(
             "volumes",
-            Node::List(volumes.into_iter().map(Node::Str).collect()),
+            New::Seq(volumes.into_iter().map(New::Str).collect()),
         );
     }
-    let declared: Vec<(String, Node)> = env
+    let declared: Vec<NewEntry> = env
         .declared()
-        .map(|(k, v)| (k.clone(), Node::str(v.clone())))
+        .map(|(k, v)| NewEntry::new(k, New::str(v.clone())))
         .collect();
     if !declared.is_empty() {
-        node.push("environment", Node::Map(declared));
+        node.push("environment", New::Map(declared));
     }
     // Values from env files stay out of this file: compose reads them from `.env.<service>`.
     if env.to_file().is_some() {
-        node.push(
-            "env_file",
-            Node::List(vec![Node::str(env_file_name(&s.name))]),
-        );
+        node.push("env_file", New::Seq(vec![New::str(env_file_name(&s.name))]));
     }
     let mut aliases: Vec<String> = Vec::new();
     let declared_aliases = def
@@ -356,11 +351,11 @@ fn service(
     if !aliases.is_empty() {
         node.push(
             "networks",
-            Node::Map(vec![(
-                "default".into(),
-                Node::Map(vec![(
-                    "aliases".into(),
-                    Node::List(aliases.into_iter().map(Node::Str).collect()),
+            New::Map(vec![NewEntry::new(
+                "default",
+                New::Map(vec![NewEntry::new(
+                    "aliases",
+                    New::Seq(aliases.into_iter().map(New::Str).collect()),
                 )]),
             )]),
         );
@@ -368,52 +363,52 @@ fn service(
     if let Some(h) = &def.healthcheck {
         node.push("healthcheck", healthcheck(h));
     }
-    let depends: Vec<(String, Node)> = selection
+    let depends: Vec<NewEntry> = selection
         .implied_services(&s.name)
         .into_iter()
         .filter(|t| is_rendered(t))
         .map(|target| {
             let healthy = matches!(&target.component.definition, Definition::Service(d) if d.healthcheck.is_some());
             let condition = if healthy { "service_healthy" } else { "service_started" };
-            (target.name.clone(), Node::Map(vec![("condition".into(), Node::str(condition))]))
+            NewEntry::new(&target.name, New::Map(vec![NewEntry::new("condition", New::str(condition))]))
         })
         .collect();
     if !depends.is_empty() {
-        node.push("depends_on", Node::Map(depends));
+        node.push("depends_on", New::Map(depends));
     }
     Ok(Rendered { node, env, names })
 }
 
 /// A compose command: a string, or a list whose items are all strings (compose refuses a
 /// number in `[serve, --port, 80]`).
-fn command(value: &serde_yaml::Value) -> Node {
+fn command(value: &serde_yaml::Value) -> New {
     match value {
-        serde_yaml::Value::Sequence(items) => Node::List(
+        serde_yaml::Value::Sequence(items) => New::Seq(
             items
                 .iter()
-                .map(|i| match Node::from_value(i) {
-                    Node::Raw(text) => Node::Str(text),
+                .map(|i| match New::from_value(i) {
+                    New::Raw(text) => New::Str(text),
                     other => other,
                 })
                 .collect(),
         ),
-        other => Node::from_value(other),
+        other => New::from_value(other),
     }
 }
 
 /// The healthcheck mapping, its `test` written as a command.
-fn healthcheck(value: &serde_yaml::Value) -> Node {
-    match Node::from_value(value) {
-        Node::Map(entries) => Node::Map(
+fn healthcheck(value: &serde_yaml::Value) -> New {
+    match New::from_value(value) {
+        New::Map(entries) => New::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| {
-                    if k == "test"
+                .map(|mut e| {
+                    if e.key == "test"
                         && let Some(test) = value.get("test")
                     {
-                        return (k, command(test));
+                        e.value = command(test);
                     }
-                    (k, v)
+                    e
                 })
                 .collect(),
         ),

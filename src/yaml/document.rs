@@ -17,6 +17,7 @@ use super::lines::{at_line_start, line_break};
 use super::new::New;
 use super::path::{Seg, Slot, steps};
 use super::verify::{self, Intent};
+use super::write::Layout;
 
 /// A YAML document being edited. Every method leaves the text valid YAML.
 #[derive(Debug)]
@@ -26,14 +27,9 @@ pub(crate) struct Document {
     /// The parsed form of `text` (always in step with it).
     pub(super) file: YamlFile,
     pub(super) text: String,
-    /// The line break of new lines: the one the file's first line ends with.
-    pub(super) nl: &'static str,
-    /// Indentation of a nested block mapping relative to its key.
-    pub(super) unit: usize,
-    /// Indentation of a block list's dashes relative to its key.
-    pub(super) seq_offset: usize,
-    /// Write mapping items of block lists in block style.
-    pub(super) block_items: bool,
+    /// The layout of new lines: the line break the file's first line ends with, the
+    /// file's indentation, and (only [`Document::with_block_items`]) block list items.
+    pub(super) layout: Layout,
     /// The file starts with a byte order mark, which `text` leaves out (as the loader
     /// does) and [`Document::output`] puts back.
     pub(super) bom: bool,
@@ -69,26 +65,28 @@ impl Document {
             name: name.to_string(),
             file,
             text: text.to_string(),
-            nl: line_break(text),
-            unit: 2,
-            seq_offset: 2,
-            block_items: false,
+            layout: Layout {
+                nl: line_break(text),
+                unit: 2,
+                seq_offset: 2,
+                block_items: false,
+            },
             bom,
             loaded: verify::load(text),
             in_edit: false,
         };
         doc.root_slot()?;
         let (unit, seq_offset) = doc.detect_indentation();
-        doc.unit = unit.unwrap_or(2);
-        doc.seq_offset = seq_offset.unwrap_or(doc.unit);
+        doc.layout.unit = unit.unwrap_or(2);
+        doc.layout.seq_offset = seq_offset.unwrap_or(doc.layout.unit);
         Ok(doc)
     }
 
-    /// Write mappings that become items of a block list in block style:
+    /// Write collections that become items of a block list in block style:
     /// `- name: x` with the other keys below, instead of `- {name: x, ...}`.
     #[must_use]
     pub(crate) fn with_block_items(mut self) -> Self {
-        self.block_items = true;
+        self.layout.block_items = true;
         self
     }
 
@@ -236,7 +234,7 @@ impl Document {
     /// line break).
     pub(super) fn insert_lines(&mut self, pos: usize, lines: String) -> Result<(), Error> {
         let lines = if !at_line_start(&self.text, pos) {
-            format!("{}{lines}", self.nl)
+            format!("{}{lines}", self.layout.nl)
         } else {
             lines
         };

@@ -1,4 +1,5 @@
-//! Writing new values: setting, appending, inserting entries, in the file's own layout.
+//! Writing new values: setting, appending, inserting entries, in the file's own layout
+//! (the lines themselves are written by [`super::write`]).
 
 use crate::error::Error;
 
@@ -7,89 +8,9 @@ use super::lines::{at, at_line_start, line_end, line_start};
 use super::new::{New, NewEntry};
 use super::path::{Ctx, EntryInfo, Resolved, Seg, Shape, Slot, node_range};
 use super::quote::quote_key;
+use super::write::{block_children, block_entry, block_item};
 
 impl Document {
-    pub(super) fn pad(n: usize) -> String {
-        " ".repeat(n)
-    }
-
-    /// Block lines of an entry at column `col`: its comment, then `key: value` or `key:`
-    /// and the value's lines.
-    pub(super) fn block_entry(&self, out: &mut String, entry: &NewEntry, col: usize) {
-        if let Some(comment) = &entry.comment {
-            // A comment comes from a registry string and may hold anything: every line
-            // break YAML knows (`\r`, NEL, U+2028, U+2029 too) starts a new `#` line, and
-            // other control characters are dropped, so no text of it can become YAML.
-            let breaks = |c: char| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}');
-            for line in comment.replace("\r\n", "\n").split(breaks) {
-                let line: String = line
-                    .chars()
-                    .filter(|c| !c.is_control() || *c == '\t')
-                    .collect();
-                let line = line.trim_end();
-                out.push_str(&Self::pad(col));
-                out.push('#');
-                if !line.is_empty() {
-                    out.push(' ');
-                    out.push_str(line);
-                }
-                out.push_str(self.nl);
-            }
-        }
-        out.push_str(&Self::pad(col));
-        out.push_str(&quote_key(&entry.key));
-        out.push(':');
-        if entry.value.is_inline() {
-            out.push(' ');
-            out.push_str(&entry.value.inline());
-            out.push_str(self.nl);
-        } else {
-            out.push_str(self.nl);
-            self.block_children(out, &entry.value, col);
-        }
-    }
-
-    /// The lines below a key at column `key_col` holding a (non-empty) mapping or list.
-    pub(super) fn block_children(&self, out: &mut String, value: &New, key_col: usize) {
-        match value {
-            New::Map(entries) => {
-                for e in entries {
-                    self.block_entry(out, e, key_col + self.unit);
-                }
-            }
-            New::Seq(items) => {
-                for item in items {
-                    self.block_item(out, item, key_col + self.seq_offset);
-                }
-            }
-            New::Str(_) | New::Raw(_) => {}
-        }
-    }
-
-    /// The lines of a block list item with its dash in column `dash_col`: `- value`, or,
-    /// for a mapping in a document [`Document::with_block_items`], its first entry on the
-    /// dash line and the others below it.
-    pub(super) fn block_item(&self, out: &mut String, item: &New, dash_col: usize) {
-        if let New::Map(entries) = item
-            && self.block_items
-            && !entries.is_empty()
-            && entries[0].comment.is_none()
-        {
-            let mut lines = String::new();
-            for e in entries {
-                self.block_entry(&mut lines, e, dash_col + 2);
-            }
-            out.push_str(&Self::pad(dash_col));
-            out.push_str("- ");
-            out.push_str(&lines[dash_col + 2..]);
-            return;
-        }
-        out.push_str(&Self::pad(dash_col));
-        out.push_str("- ");
-        out.push_str(&item.inline());
-        out.push_str(self.nl);
-    }
-
     /// Turn the scalar list item at `path` into a one-entry mapping `key: <the scalar>`,
     /// keeping the scalar as written: `- x` becomes `- name: x` in a block list, and
     /// `{name: x}` in a flow list. A mapping is left as it is.
@@ -211,7 +132,7 @@ impl Document {
         let col = self.column(first.key_range.start);
         let pos = self.body_end(last.key_range.start, col, true, last.value.as_ref());
         let mut lines = String::new();
-        self.block_entry(&mut lines, &entry, col);
+        block_entry(&mut lines, &self.layout, &entry, col);
         self.insert_lines(pos, lines)
     }
 
@@ -225,7 +146,7 @@ impl Document {
                 };
                 let mut lines = String::new();
                 for e in entries {
-                    self.block_entry(&mut lines, e, 0);
+                    block_entry(&mut lines, &self.layout, e, 0);
                 }
                 // No value (an empty file, comments, `---`, a bare `!!map`): lines at the end.
                 if range.is_empty() {
@@ -241,7 +162,7 @@ impl Document {
                     (from, lines.to_string())
                 } else {
                     let kept = before.trim_end_matches([' ', '\t']).len();
-                    (from + kept, format!("{}{lines}", self.nl))
+                    (from + kept, format!("{}{lines}", self.layout.nl))
                 };
                 self.splice(vec![(start..range.end, lines)])
             }
@@ -290,9 +211,9 @@ impl Document {
                         with.push_str(&value.flow());
                     }
                     with.push_str(&tail);
-                    with.push_str(self.nl);
+                    with.push_str(self.layout.nl);
                     if !value.is_inline() {
-                        self.block_children(&mut with, &value, key_col);
+                        block_children(&mut with, &self.layout, &value, key_col);
                     }
                     return self.splice(vec![(colon_end..end, with)]);
                 }
@@ -308,9 +229,9 @@ impl Document {
                 let mut lines = String::new();
                 let below = line_end(&self.text, range.end.saturating_sub(1).max(colon_end));
                 if !at_line_start(&self.text, below) {
-                    lines.push_str(self.nl);
+                    lines.push_str(self.layout.nl);
                 }
-                self.block_children(&mut lines, &value, key_col);
+                block_children(&mut lines, &self.layout, &value, key_col);
                 // An anchor or tag before the old value stays on the key line.
                 let kept = at(&self.text, colon_end..range.start)
                     .trim_end_matches([' ', '\t'])
@@ -346,7 +267,7 @@ impl Document {
                 let last_dash = self.dash_of(node_range(last).start)?;
                 let pos = self.body_end(last_dash, col, false, Some(last));
                 let mut line = String::new();
-                self.block_item(&mut line, &item, col);
+                block_item(&mut line, &self.layout, &item, col);
                 self.insert_lines(pos, line)
             }
             other => Err(self.shape_error(path, &slot, &other, "a list")),

@@ -2,9 +2,11 @@
 //!
 //! Files: `document.rs` ([`Document`], its public edit API and the check of every edit),
 //! `find.rs` (finding places: paths, shapes, the lines a value spans), `insert.rs` and
-//! `remove.rs` (the splices), `new.rs` ([`New`]: values to insert), `quote.rs` (the quoting
-//! policy), `path.rs` (paths, slots, shapes), `lines.rs` (line helpers), `error.rs` and
-//! `verify.rs` (the loader's reading of every edit).
+//! `remove.rs` (the splices), `new.rs` ([`New`]: values to write), `write.rs` (the one block
+//! writer of a [`New`] under a [`write::Layout`], for the editor's inserts and for whole
+//! generated files), `quote.rs` (the quoting policy), `path.rs` (paths, slots, shapes),
+//! `lines.rs` (line helpers), `error.rs` and `verify.rs` (the loader's reading of every
+//! edit).
 //!
 //! # The lossless editor
 //!
@@ -29,9 +31,9 @@
 //!   block style, indented like the rest of the file (default: mappings by 2, list dashes
 //!   by 2 under their key, as the original's ruamel `indent(mapping=2, sequence=4, offset=2)`);
 //! - a non-empty flow collection stays flow (`[a, b]` becomes `[a, b, c]`);
-//! - list items written as mappings use flow style (`- {name: x, mode: dev}`), or block
-//!   style (`- name: x` and the other keys below it) in a document made
-//!   [`Document::with_block_items`];
+//! - list items written as mappings or lists use flow style (`- {name: x, mode: dev}`,
+//!   `- [a, b]`), or block style (`- name: x` and the other keys below it, `-` and the
+//!   items below it) in a document made [`Document::with_block_items`];
 //! - scalars are quoted only when YAML would read them as something other than the string
 //!   (`'1.10'`, `'yes'`, `'on'`, `'~'`); a key `kind:name` (`service:qdrant`) stays plain.
 

@@ -1,19 +1,21 @@
-//! Values to insert: [`New`], written in flow style or on a block line.
+//! Values to write: [`New`], in flow style or on a block line here, in block style by
+//! [`super::write`].
 
 use super::quote::{quote, quote_block, quote_key};
 
-/// A value to write.
-#[derive(Debug, Clone)]
+/// A value to write: inserted by the editor or a whole generated file.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum New {
     /// A string, quoted on output if YAML would misread it.
     Str(String),
-    /// Text copied verbatim from the document (keeps the user's quoting).
+    /// Text written verbatim: copied from the document (keeps the user's quoting), or a
+    /// number, boolean or null.
     Raw(String),
     Map(Vec<NewEntry>),
     Seq(Vec<New>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NewEntry {
     pub(crate) key: String,
     pub(crate) value: New,
@@ -32,6 +34,56 @@ impl NewEntry {
 }
 
 impl New {
+    pub(crate) fn str(s: impl Into<String>) -> New {
+        New::Str(s.into())
+    }
+
+    pub(crate) fn map() -> New {
+        New::Map(Vec::new())
+    }
+
+    /// Append a key to a mapping (no-op on other values).
+    pub(crate) fn push(&mut self, key: impl Into<String>, value: New) {
+        if let New::Map(entries) = self {
+            entries.push(NewEntry {
+                key: key.into(),
+                value,
+                comment: None,
+            });
+        }
+    }
+
+    /// Convert a parsed YAML value (compose pass-through such as `healthcheck`).
+    pub(crate) fn from_value(v: &serde_yaml::Value) -> New {
+        use serde_yaml::Value;
+        match v {
+            Value::Null => New::Raw("null".into()),
+            Value::Bool(b) => New::Raw(b.to_string()),
+            Value::Number(n) => New::Raw(n.to_string()),
+            Value::String(s) => New::Str(s.clone()),
+            Value::Sequence(items) => New::Seq(items.iter().map(New::from_value).collect()),
+            Value::Mapping(m) => New::Map(
+                m.iter()
+                    .map(|(k, v)| {
+                        let key = match k {
+                            Value::String(s) => s.clone(),
+                            other => serde_yaml::to_string(other)
+                                .unwrap_or_default()
+                                .trim()
+                                .to_string(),
+                        };
+                        NewEntry {
+                            key,
+                            value: New::from_value(v),
+                            comment: None,
+                        }
+                    })
+                    .collect(),
+            ),
+            Value::Tagged(t) => New::from_value(&t.value),
+        }
+    }
+
     /// Written on the key's own line (`key: value`), not as indented lines below it.
     pub(super) fn is_inline(&self) -> bool {
         match self {
