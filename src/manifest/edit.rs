@@ -7,7 +7,9 @@
 
 use super::{Kind, MANIFEST_FILE, Mode, Strategy};
 use crate::error::Error;
-use crate::yaml::{Document, New, NewEntry, Resolved, Seg, Shape, item_name, quote, scalar_string};
+use crate::yaml::{
+    Document, Editing, New, NewEntry, Resolved, Seg, Shape, item_name, quote, scalar_string,
+};
 
 /// hsm.yaml text being edited. Every method leaves the text valid YAML.
 #[derive(Debug)]
@@ -37,17 +39,6 @@ impl Editor {
     /// The text, with the byte order mark the file started with (if it had one).
     pub fn to_text(&self) -> String {
         self.doc.output().into_owned()
-    }
-
-    /// Run `edit` as one step: if it fails, the document is left as it was, whatever the
-    /// edit had changed before it failed.
-    fn atomic<T>(&mut self, edit: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
-        let saved = self.doc.save();
-        let result = edit(self);
-        if result.is_err() {
-            self.doc.restore(saved);
-        }
-        result
     }
 
     fn group_select_inner(
@@ -390,6 +381,12 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn set_project_name(&mut self, name: &str) -> Result<(), Error> {
         self.atomic(|e| e.set_project_name_inner(name))
+    }
+}
+
+impl Editing for Editor {
+    fn document(&mut self) -> &mut Document {
+        &mut self.doc
     }
 }
 

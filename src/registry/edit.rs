@@ -17,7 +17,7 @@ use super::{Category, Kind, rules};
 use crate::error::Error;
 use crate::manifest::Strategy;
 use crate::source::{SourceFile, parse_yaml};
-use crate::yaml::{Document, New, NewEntry, Resolved, Seg, Shape, item_name};
+use crate::yaml::{Document, Editing, New, NewEntry, Resolved, Seg, Shape, item_name};
 
 /// Load `text` as the registry file `<category>/<name>.yaml` would be loaded, so nothing is
 /// written that the registry could not read back. `display` names the file in errors.
@@ -369,16 +369,6 @@ impl FileEditor {
         self.doc.output()
     }
 
-    /// Run `edit` as one step: if it fails, the document is left as it was.
-    fn atomic<T>(&mut self, edit: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
-        let saved = self.doc.save();
-        let result = edit(self);
-        if result.is_err() {
-            self.doc.restore(saved);
-        }
-        result
-    }
-
     fn implies_set_inner(
         &mut self,
         of: ImpliesOf,
@@ -521,6 +511,12 @@ fn implies_path(of: ImpliesOf, key: Option<&str>) -> Vec<Seg<'_>> {
         path.push(Seg::Key(k));
     }
     path
+}
+
+impl Editing for FileEditor {
+    fn document(&mut self) -> &mut Document {
+        &mut self.doc
+    }
 }
 
 #[cfg(test)]

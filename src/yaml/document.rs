@@ -300,3 +300,20 @@ impl Document {
         )
     }
 }
+
+/// An editor of one kind of file, built on a [`Document`]: each of its edits runs as one
+/// step, all or nothing.
+pub(crate) trait Editing: Sized {
+    fn document(&mut self) -> &mut Document;
+
+    /// Run `edit` as one step: if it fails, the document is left as it was, whatever the
+    /// edit had changed before it failed.
+    fn atomic<T>(&mut self, edit: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        let saved = self.document().save();
+        let result = edit(self);
+        if result.is_err() {
+            self.document().restore(saved);
+        }
+        result
+    }
+}
