@@ -180,6 +180,17 @@ fn init_writes_the_default_document_and_a_minimal_pyproject() {
 }
 
 #[test]
+fn list_reports_an_error_as_json_when_asked_for_json() {
+    let t = Test::new();
+    let out = t.hsm(&["list", "--format", "json"]);
+    out.failure();
+    assert_eq!(out.stderr, "", "a JSON error goes to stdout only");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["status"], "error");
+    assert_snapshot!(out.stdout, @r#"{"error":{"column":null,"file":null,"help":"run `hsm init` to create one, or pass `--directory` to point at the project","kind":"no-manifest","label":null,"line":null,"message":"no hsm.yaml in the current directory"},"status":"error"}"#);
+}
+
+#[test]
 fn init_without_a_name_uses_the_directory_name() {
     let t = Test::new().cwd("my-app");
     ok(&t, &["init"]);
