@@ -225,15 +225,12 @@ pub fn conflict_json(conflict: &Conflict) -> serde_json::Value {
     })
 }
 
-/// A hint as data: its kind and parts, the command that carries it out (if any) and the
-/// sentence the text report prints.
+/// A hint as data: its kind and parts (each edit with its command, what the stack
+/// gains and loses) and the sentence the text report prints.
 fn hint_json(hint: &crate::solve::hint::Hint) -> serde_json::Value {
     let mut value = serde_json::json!(hint);
     if let Some(fields) = value.as_object_mut() {
         fields.insert("text".into(), hint.to_string().into());
-        if let Some(command) = hint.command() {
-            fields.insert("command".into(), command.into());
-        }
     }
     value
 }

@@ -237,47 +237,66 @@ impl Editor {
     fn set_mode_inner(&mut self, name: &str, mode: Mode) -> Result<(), Error> {
         for section in [Kind::Library, Kind::Service] {
             let path = [Seg::Key(section.plural()), Seg::Key("standalone")];
-            let Some(index) = self
+            if self
                 .doc
                 .find_item(&path, |n| item_name(n).as_deref() == Some(name))?
-            else {
-                continue;
-            };
-            let item_path = [
-                Seg::Key(section.plural()),
-                Seg::Key("standalone"),
-                Seg::Index(index),
-            ];
-            let Resolved::Found(slot) = self.doc.resolve(&item_path)? else {
-                return Err(self.doc.bug("a standalone entry vanished"));
-            };
-            return match self.doc.shape(slot.value.as_ref()) {
-                Shape::Map { .. } => {
-                    let mode_path = [
-                        Seg::Key(section.plural()),
-                        Seg::Key("standalone"),
-                        Seg::Index(index),
-                        Seg::Key("mode"),
-                    ];
-                    self.doc.set(&mode_path, New::Str(mode.to_string()), None)
-                }
-                _ => {
-                    let original = self.doc.item_text(&slot);
-                    self.doc.replace_item(
-                        &slot,
-                        &New::Map(vec![
-                            NewEntry::new("name", New::Raw(original)),
-                            NewEntry::new("mode", New::Str(mode.to_string())),
-                        ]),
-                    )
-                }
-            };
+                .is_some()
+            {
+                return self.standalone_set_key(section, name, "mode", &mode.to_string());
+            }
         }
         self.doc.set(
             &[Seg::Key("modes"), Seg::Key(name)],
             New::Str(mode.to_string()),
             None,
         )
+    }
+
+    /// Set `key: value` in the first standalone entry named `name` of `section` (a plain
+    /// string entry becomes `{name: X, key: value}`).
+    fn standalone_set_key(
+        &mut self,
+        section: Kind,
+        name: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), Error> {
+        let path = [Seg::Key(section.plural()), Seg::Key("standalone")];
+        let Some(index) = self
+            .doc
+            .find_item(&path, |n| item_name(n).as_deref() == Some(name))?
+        else {
+            return Err(self.doc.bug("a standalone entry vanished"));
+        };
+        let item_path = [
+            Seg::Key(section.plural()),
+            Seg::Key("standalone"),
+            Seg::Index(index),
+        ];
+        let Resolved::Found(slot) = self.doc.resolve(&item_path)? else {
+            return Err(self.doc.bug("a standalone entry vanished"));
+        };
+        match self.doc.shape(slot.value.as_ref()) {
+            Shape::Map { .. } => {
+                let key_path = [
+                    Seg::Key(section.plural()),
+                    Seg::Key("standalone"),
+                    Seg::Index(index),
+                    Seg::Key(key),
+                ];
+                self.doc.set(&key_path, New::Str(value.to_string()), None)
+            }
+            _ => {
+                let original = self.doc.item_text(&slot);
+                self.doc.replace_item(
+                    &slot,
+                    &New::Map(vec![
+                        NewEntry::new("name", New::Raw(original)),
+                        NewEntry::new(key, New::Str(value.to_string())),
+                    ]),
+                )
+            }
+        }
     }
 
     fn set_project_name_inner(&mut self, name: &str) -> Result<(), Error> {
@@ -365,6 +384,33 @@ impl Editor {
     /// One step: an error leaves the text as it was.
     pub fn standalone_remove(&mut self, section: Kind, name: &str) -> Result<bool, Error> {
         self.atomic(|e| e.standalone_remove_inner(section, name))
+    }
+
+    /// Run service (or library) `name` with deployment profile `profile`: its standalone
+    /// entry gets `profile: P` (a plain string entry becomes `{name: X, profile: P}`); with
+    /// no standalone entry, `{name: X, profile: P}` is appended. This is what
+    /// `hsm service add X --profile P` does.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn standalone_set_profile(
+        &mut self,
+        section: Kind,
+        name: &str,
+        profile: &str,
+    ) -> Result<(), Error> {
+        self.atomic(|e| {
+            if e.standalone_add_inner(section, name, Some(profile))? {
+                return Ok(());
+            }
+            e.standalone_set_key(section, name, "profile", profile)
+        })
+    }
+
+    /// Delete `constraints.<name>`. Returns false if there was none.
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn constraint_remove(&mut self, name: &str) -> Result<bool, Error> {
+        self.atomic(|e| e.doc.remove_key(&[Seg::Key("constraints"), Seg::Key(name)]))
     }
 
     /// Set a component's mode, as the original's `set_mode` for a component: the first

@@ -78,6 +78,10 @@ pub enum Change {
         mode: Mode,
         names: Vec<String>,
     },
+    ProfileSet {
+        name: String,
+        profile: String,
+    },
 }
 
 impl fmt::Display for Change {
@@ -99,6 +103,9 @@ impl fmt::Display for Change {
             Change::GroupRemoved { group } => write!(f, "Removed group `{group}`"),
             Change::Added { kind, name } => write!(f, "Added {kind} `{name}`"),
             Change::Removed { kind, name } => write!(f, "Removed {kind} `{name}`"),
+            Change::ProfileSet { name, profile } => {
+                write!(f, "`{name}` now runs with deployment profile `{profile}`")
+            }
             Change::ModeSet { mode, names } => match names.as_slice() {
                 [] => f.write_str("hsm.yaml names no components yet"),
                 [one] => write!(f, "`{one}` is now in {mode} mode"),
@@ -219,10 +226,19 @@ fn apply(
                 return Err(profile_for_services_only());
             }
             check_component(registry, *kind, name, &format!("hsm {{kind}} add {name}"))?;
-            ed.standalone_add(*kind, name, profile.as_deref())?;
-            Ok(Change::Added {
-                kind: *kind,
+            if ed.standalone_add(*kind, name, profile.as_deref())? {
+                return Ok(Change::Added {
+                    kind: *kind,
+                    name: name.clone(),
+                });
+            }
+            // Listed already: `--profile` still says which profile it runs with.
+            if let Some(p) = profile {
+                ed.standalone_set_profile(*kind, name, p)?;
+            }
+            Ok(Change::ProfileSet {
                 name: name.clone(),
+                profile: profile.clone().unwrap_or_default(),
             })
         }
         ManifestEdit::Remove { kind, name } => {

@@ -1,173 +1,220 @@
 //! Hints: what a user can do about a conflict, as values.
 //!
-//! A [`Hint`] says which edit it proposes and names every part of it (the group, the
-//! option, the hsm.yaml entry, the file:line), so that the text report (`Display`) and the
-//! JSON report (`Serialize`, tagged by `kind`, with the command when there is one) say
-//! the same thing and a tool can act on it without parsing a sentence.
+//! Every hint that proposes an edit of hsm.yaml has been *proven* before it is shown:
+//! [`super::repair`] applied the edit to hsm.yaml in memory, with the same editor the
+//! command uses, and solved the result. A hint carries the edits ([`Edit`]: what changes,
+//! where, and the command that does it) and what the stack then gains and loses
+//! ([`Delta`]), so the text report (`Display`) and the JSON report (`Serialize`) say the
+//! same thing and a tool can act on a hint without parsing a sentence.
 
 use std::fmt;
 
 use serde::Serialize;
 
+use crate::vocab::Kind;
+
 /// One suggestion of a conflict report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Hint {
-    /// hsm.yaml selects `instead_of` in a 1-of-N group; `option` would fit.
-    SelectInstead {
-        section: String,
-        group: String,
-        option: String,
-        instead_of: String,
-        at: String,
+    /// These edits of hsm.yaml, together, make the stack solve (proven by solving).
+    Edit {
+        edits: Vec<Edit>,
+        #[serde(flatten)]
+        delta: Delta,
     },
-    /// The group `owner` has an option that brings what the other side needs.
-    SwitchOption { owner: String, option: String },
-    /// Remove a hsm.yaml entry (it brings `owner`, which needs `wanted`).
-    RemoveEntry {
-        entry: String,
-        keep: Option<String>,
-        owner: String,
-        wanted: String,
-    },
-    /// `owner` needs `wanted` of `group`, and nothing in hsm.yaml can be removed for it.
-    LeaveOut {
-        owner: String,
-        wanted: String,
-        group: String,
-        keep: Option<String>,
-    },
-    /// Two options of a 1-of-N group are demanded by rules the report shows.
-    KeepOneOption { group: String },
-    /// Two hsm.yaml entries bring components that conflict: keep one.
-    KeepOnlyOne { first: String, second: String },
-    /// One hsm.yaml entry and a rule bring components that conflict.
-    RemoveEntryOrRule { entry: String },
-    /// Two components conflict and nothing in hsm.yaml brings them directly.
-    RemoveOne,
-    /// A hsm.yaml constraint admits no version of `component`.
-    RelaxConstraint {
-        component: String,
-        constraint: String,
-        at: String,
-        available: Vec<String>,
-    },
-    /// A rule requires a range of `component` no version of it matches.
-    WidenRange {
-        component: String,
-        range: String,
-        at: String,
-    },
-    /// The versions `component` has, and how to see what brings it.
-    Versions {
-        component: String,
-        available: Vec<String>,
-    },
-    /// No specific edit is known.
-    ChangeRules,
+    /// `component`'s own rules contradict each other: it can never be in a stack.
+    Contradiction { component: String, at: String },
+    /// No single edit of hsm.yaml, and no pair of edits, makes the stack solve.
+    NoEdit,
 }
 
-impl Hint {
-    /// The command that carries the hint out, when there is one.
+/// One edit of hsm.yaml.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    #[serde(flatten)]
+    pub action: Action,
+    /// Where the edited entry is written: `hsm.yaml:7` (none for a new entry).
+    pub at: Option<String>,
+    /// The command that makes the edit, when there is one.
+    pub command: Option<String>,
+}
+
+/// What an [`Edit`] changes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "edit", rename_all = "snake_case")]
+pub enum Action {
+    /// Select `option` instead of `instead_of` in a 1-of-N group.
+    SelectOption {
+        group: String,
+        option: String,
+        instead_of: Option<String>,
+    },
+    /// Remove `option` from an M-of-N group's selection.
+    RemoveOption { group: String, option: String },
+    /// Remove a group entry from hsm.yaml.
+    RemoveGroup { section: Kind, group: String },
+    /// Remove a standalone entry.
+    RemoveStandalone { section: Kind, name: String },
+    /// Delete a `constraints:` entry.
+    DropConstraint {
+        component: String,
+        constraint: String,
+    },
+    /// Run a service with another deployment profile.
+    SetProfile { service: String, profile: String },
+}
+
+impl Action {
+    /// The command that makes this edit (`None`: edit hsm.yaml by hand).
     pub fn command(&self) -> Option<String> {
         match self {
-            Hint::SwitchOption { owner, option } => {
-                Some(format!("hsm group add {owner} --option {option}"))
-            }
-            Hint::SelectInstead { group, option, .. } => {
+            Action::SelectOption { group, option, .. } => {
                 Some(format!("hsm group add {group} --option {option}"))
             }
-            Hint::Versions { component, .. } => Some(format!("hsm why {component}")),
-            _ => None,
+            Action::RemoveOption { group, option } => {
+                Some(format!("hsm group remove-option {group} {option}"))
+            }
+            Action::RemoveGroup { group, .. } => Some(format!("hsm group remove {group}")),
+            Action::RemoveStandalone { section, name } => {
+                Some(format!("hsm {section} remove {name}"))
+            }
+            Action::DropConstraint { .. } => None,
+            Action::SetProfile { service, profile } => {
+                Some(format!("hsm service add {service} --profile {profile}"))
+            }
+        }
+    }
+
+    /// Does this edit take something out of hsm.yaml (as opposed to changing it)?
+    pub fn removes(&self) -> bool {
+        matches!(
+            self,
+            Action::RemoveOption { .. }
+                | Action::RemoveGroup { .. }
+                | Action::RemoveStandalone { .. }
+        )
+    }
+}
+
+/// A component a hint adds to or takes from the stack.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Member {
+    pub kind: Kind,
+    pub name: String,
+    /// The version the stack then has (for what it gains or keeps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// What the stack gains and loses with a hint, compared with what hsm.yaml asks for
+/// (everything its entries bring, through every rule that brings something).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Delta {
+    pub gains: Vec<Member>,
+    pub loses: Vec<Member>,
+    /// Components whose version the edit decides (a dropped constraint), with the version.
+    pub versions: Vec<Member>,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::SelectOption {
+                group,
+                option,
+                instead_of: Some(old),
+            } => write!(f, "select `{option}` instead of `{old}` in group `{group}`"),
+            Action::SelectOption {
+                group,
+                option,
+                instead_of: None,
+            } => write!(f, "select `{option}` in group `{group}`"),
+            Action::RemoveOption { group, option } => {
+                write!(f, "remove `{option}` from group `{group}`")
+            }
+            Action::RemoveGroup { group, .. } => write!(f, "remove group `{group}`"),
+            Action::RemoveStandalone { section, name } => {
+                write!(f, "remove `{name}` from `{}.standalone`", section.plural())
+            }
+            Action::DropConstraint {
+                component,
+                constraint,
+            } => write!(
+                f,
+                "delete the constraint `{component}: \"{constraint}\"` from `constraints:`"
+            ),
+            Action::SetProfile { service, profile } => {
+                write!(f, "run `{service}` with its `{profile}` deployment profile")
+            }
         }
     }
 }
 
-fn keeping(keep: &Option<String>) -> String {
-    keep.as_ref()
-        .map(|k| format!(" to keep `{k}`"))
-        .unwrap_or_default()
+impl fmt::Display for Edit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.action)?;
+        if let Some(at) = &self.at {
+            write!(f, " ({at})")?;
+        }
+        if let Some(command) = &self.command {
+            write!(f, ": `{command}`")?;
+        }
+        Ok(())
+    }
+}
+
+fn names(members: &[Member]) -> String {
+    let names: Vec<String> = members.iter().map(|m| format!("`{}`", m.name)).collect();
+    names.join(", ")
+}
+
+impl fmt::Display for Delta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the stack then solves")?;
+        let mut parts = Vec::new();
+        if !self.gains.is_empty() {
+            parts.push(format!("gaining {}", names(&self.gains)));
+        }
+        if !self.loses.is_empty() {
+            parts.push(format!("losing {}", names(&self.loses)));
+        }
+        for m in &self.versions {
+            if let Some(v) = &m.version {
+                parts.push(format!("with `{}` {v}", m.name));
+            }
+        }
+        if !parts.is_empty() {
+            write!(f, ", {}", parts.join(" and "))?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Hint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Hint::SelectInstead {
-                section,
-                group,
-                option,
-                instead_of,
-                at,
-            } => write!(
+            Hint::Edit { edits, delta } => {
+                let edits: Vec<String> = edits.iter().map(ToString::to_string).collect();
+                write!(f, "{}; {delta}", edits.join(", and "))
+            }
+            Hint::Contradiction { component, at } => write!(
                 f,
-                "select `{option}` instead of `{instead_of}` in `{section}.groups.{group}` ({at})"
+                "`{component}` can never be in a stack: its own rules contradict each other ({at}); fix them in the registry (`hsm registry lint` checks every component this way)"
             ),
-            Hint::SwitchOption { owner, option } => write!(
-                f,
-                "switch `{owner}` to an option that fits: `hsm group add {owner} --option {option}`"
+            Hint::NoEdit => f.write_str(
+                "no single edit of hsm.yaml, and no pair of edits, makes the stack solve; change one of the rules above",
             ),
-            Hint::RemoveEntry {
-                entry,
-                keep,
-                owner,
-                wanted,
-            } => write!(
-                f,
-                "remove {entry} from hsm.yaml{} (`{owner}` needs `{wanted}`)",
-                keeping(keep)
-            ),
-            Hint::LeaveOut {
-                owner,
-                wanted,
-                group,
-                keep,
-            } => write!(
-                f,
-                "`{owner}` needs `{wanted}` in `{group}`: leave it out of the stack{}",
-                keeping(keep)
-            ),
-            Hint::KeepOneOption { group } => write!(
-                f,
-                "keep one option of `{group}`: change whichever rule above you control"
-            ),
-            Hint::KeepOnlyOne { first, second } => write!(
-                f,
-                "keep only one of them: remove {first} or {second} from hsm.yaml"
-            ),
-            Hint::RemoveEntryOrRule { entry } => write!(
-                f,
-                "remove {entry} from hsm.yaml, or the rule that brings the other component"
-            ),
-            Hint::RemoveOne => f.write_str("remove one of the two components from the stack"),
-            Hint::RelaxConstraint {
-                component,
-                constraint,
-                at,
-                available,
-            } => write!(
-                f,
-                "relax the constraint `{component}: \"{constraint}\"` ({at}) to admit one of: {}",
-                available.join(", ")
-            ),
-            Hint::WidenRange {
-                component,
-                range,
-                at,
-            } => write!(
-                f,
-                "no version of `{component}` matches `{range}`: widen the range at {at} or add a matching version of `{component}` to the registry"
-            ),
-            Hint::Versions {
-                component,
-                available,
-            } => write!(
-                f,
-                "`{component}` has versions {}; `hsm why {component}` shows what brings it",
-                available.join(", ")
-            ),
-            Hint::ChangeRules => f.write_str(
-                "change one of the rules above; `hsm resolve --explain` shows the stack once it solves",
-            ),
+        }
+    }
+}
+
+impl Hint {
+    /// The commands that carry the hint out, in order (empty when some edit has none).
+    pub fn commands(&self) -> Vec<String> {
+        match self {
+            Hint::Edit { edits, .. } => edits.iter().filter_map(|e| e.command.clone()).collect(),
+            _ => Vec::new(),
         }
     }
 }

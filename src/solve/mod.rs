@@ -36,6 +36,7 @@ pub mod hint;
 pub mod locked;
 mod package;
 mod provider;
+mod repair;
 pub mod report;
 pub mod selection;
 pub mod words;
@@ -62,8 +63,19 @@ pub enum Outcome {
     Conflict(Box<Conflict>),
 }
 
-/// Solve `manifest` against `registry`.
+/// Solve `manifest` against `registry`; a conflict comes with proven hints (see
+/// [`repair`]), which costs a solve per candidate edit of hsm.yaml.
 pub fn solve(manifest: &Manifest, registry: &Registry) -> Result<Outcome, Error> {
+    let mut outcome = solve_plain(manifest, registry)?;
+    if let Outcome::Conflict(conflict) = &mut outcome {
+        repair::prove(manifest, registry, conflict);
+    }
+    Ok(outcome)
+}
+
+/// Solve `manifest` against `registry`; a conflict is explained but has no hints. For
+/// callers that only need to know whether a stack exists (lint, the hints themselves).
+pub fn solve_plain(manifest: &Manifest, registry: &Registry) -> Result<Outcome, Error> {
     let compiler = Compiler::new(manifest, registry);
     solve_with(&compiler)
 }

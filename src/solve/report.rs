@@ -26,6 +26,7 @@ use super::hint::Hint;
 use super::package::{Because, Pkg, Range, Ver};
 use super::selection::Reason;
 use super::words;
+use crate::registry::Kind;
 
 /// What kind of clash made the stack impossible.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -40,6 +41,8 @@ pub enum Clash {
         component: String,
         available: Vec<String>,
     },
+    /// A component whose own rules no stack can satisfy.
+    Impossible { component: String },
     /// Anything else: the facts are listed.
     Other,
 }
@@ -59,8 +62,18 @@ pub struct Conflict {
     pub sides: Vec<Side>,
     /// Other rules the proof used.
     pub also: Vec<Reason>,
+    /// Proven edits and notes ([`super::repair`] fills them in).
     pub hints: Vec<Hint>,
+    /// The components the proof names, for the checks hints need.
+    #[serde(skip)]
+    pub involved: Vec<(Kind, String)>,
 }
+
+/// How many proven edits the text report shows (JSON has them all).
+const MAX_SHOWN_EDITS: usize = 4;
+
+/// How many of the components a proof names are checked for contradicting themselves.
+const MAX_INVOLVED: usize = 32;
 
 /// A leaf of the derivation tree, mapped to rules.
 #[derive(Debug, Clone)]
@@ -145,15 +158,27 @@ pub(super) fn explain(
         Clash::Versions { component, .. } => {
             format!("no version of `{component}` satisfies every rule on it")
         }
+        Clash::Impossible { component } => format!("`{component}` can never be in a stack"),
         Clash::Other => "the rules below cannot all hold".to_string(),
     };
-    let hints = hints(&clash, &facts, &sides_idx, compiler);
+    let mut involved: Vec<(Kind, String)> = Vec::new();
+    for f in &facts {
+        for p in [&f.from, &f.to] {
+            if let Pkg::Component(kind, name) = p
+                && !involved.iter().any(|(k, n)| k == kind && **n == **name)
+                && involved.len() < MAX_INVOLVED
+            {
+                involved.push((*kind, name.to_string()));
+            }
+        }
+    }
     Conflict {
         summary,
         clash,
         sides,
         also,
-        hints,
+        hints: Vec::new(),
+        involved,
     }
 }
 
@@ -475,149 +500,6 @@ impl<'f> ReachGraph<'f> {
     }
 }
 
-fn hints(
-    clash: &Clash,
-    facts: &[Fact],
-    sides: &[Vec<usize>],
-    compiler: &Compiler<'_>,
-) -> Vec<Hint> {
-    let mut hints = Vec::new();
-    let side_facts: Vec<&Fact> = sides
-        .iter()
-        .filter_map(|s| s.first())
-        .map(|&i| &facts[i])
-        .collect();
-    match clash {
-        Clash::Group { group, options } => {
-            for ((f, side), wanted) in side_facts.iter().zip(sides).zip(options) {
-                let other: Vec<&String> = options.iter().filter(|o| *o != wanted).collect();
-                match (&f.from, f.because.first()) {
-                    (
-                        Pkg::Root,
-                        Some(Because::Selects {
-                            section, origin, ..
-                        }),
-                    ) => {
-                        if let Some(o) = other.first() {
-                            hints.push(Hint::SelectInstead {
-                                section: section.plural().to_string(),
-                                group: group.clone(),
-                                option: (*o).clone(),
-                                instead_of: wanted.clone(),
-                                at: origin.short(),
-                            });
-                        }
-                    }
-                    (Pkg::Group(kind, owner) | Pkg::Option(kind, owner, _), Some(_)) => {
-                        // Suggest the option of the owner's group that implies the other side.
-                        if let Ok(g) = compiler.group(*kind, owner) {
-                            for opt in &g.options {
-                                let implies_other = opt.implies.iter().any(|imp| {
-                                    matches!(&imp.target, crate::registry::ImplyTarget::Group { group: tg, options: Some(o), .. }
-                                        if tg == group && other.iter().any(|x| o.contains(x)))
-                                });
-                                if implies_other {
-                                    hints.push(Hint::SwitchOption {
-                                        owner: owner.to_string(),
-                                        option: opt.name.clone(),
-                                    });
-                                }
-                            }
-                        }
-                    }
-                    (Pkg::Component(_, owner), Some(_)) => {
-                        let keep = other.first().map(|o| (*o).clone());
-                        let (owner, wanted) = (owner.to_string(), wanted.clone());
-                        hints.push(match root_entry(facts, side, compiler) {
-                            Some(entry) => Hint::RemoveEntry {
-                                entry,
-                                keep,
-                                owner,
-                                wanted,
-                            },
-                            None => Hint::LeaveOut {
-                                owner,
-                                wanted,
-                                group: group.clone(),
-                                keep,
-                            },
-                        });
-                    }
-                    _ => {}
-                }
-            }
-            if hints.is_empty() {
-                hints.push(Hint::KeepOneOption {
-                    group: group.clone(),
-                });
-            }
-        }
-        Clash::Conflicts { .. } => {
-            let entries: Vec<String> = sides
-                .iter()
-                .filter_map(|s| root_entry(facts, s, compiler))
-                .collect();
-            match entries.as_slice() {
-                [a, b] if a != b => hints.push(Hint::KeepOnlyOne {
-                    first: a.clone(),
-                    second: b.clone(),
-                }),
-                [a, ..] => hints.push(Hint::RemoveEntryOrRule { entry: a.clone() }),
-                [] => hints.push(Hint::RemoveOne),
-            }
-        }
-        Clash::Versions {
-            component,
-            available,
-        } => {
-            for f in &side_facts {
-                for b in &f.because {
-                    match b {
-                        Because::Constraint { text, origin } => hints.push(Hint::RelaxConstraint {
-                            component: component.clone(),
-                            constraint: text.clone(),
-                            at: origin.short(),
-                            available: available.clone(),
-                        }),
-                        Because::Requires { text, origin } if f.range == Range::empty() => hints
-                            .push(Hint::WidenRange {
-                                component: component.clone(),
-                                range: text.clone(),
-                                at: origin.short(),
-                            }),
-                        _ => {}
-                    }
-                }
-            }
-            hints.push(Hint::Versions {
-                component: component.clone(),
-                available: available.clone(),
-            });
-        }
-        Clash::Other => hints.push(Hint::ChangeRules),
-    }
-    hints.dedup();
-    hints
-}
-
-/// The hsm.yaml entry at the start of a side's chain: "`x` (hsm.yaml:3)".
-fn root_entry(facts: &[Fact], side: &[usize], compiler: &Compiler<'_>) -> Option<String> {
-    let first = &facts[*side.first()?];
-    let fact = if first.from == Pkg::Root {
-        first
-    } else {
-        let chain = ReachGraph::new(facts).chain_to(&first.from);
-        &facts[*chain.first()?]
-    };
-    let b = fact.because.first()?;
-    let name = match (b, &fact.to) {
-        (Because::Selects { option, .. }, _) => option.to_string(),
-        (_, Pkg::Component(_, n)) => n.to_string(),
-        (_, other) => words::subject(other, compiler),
-    };
-    Some(format!("`{name}` ({})", b.origin().short()))
-}
-
 impl Conflict {
     /// The report as text: summary, the clash with citations, the chains, then hints.
     pub fn render(&self) -> String {
@@ -647,8 +529,39 @@ impl Conflict {
             }
         }
         let _ = writeln!(out);
+        let edits = self
+            .hints
+            .iter()
+            .filter(|h| matches!(h, Hint::Edit { .. }))
+            .count();
+        let mut shown = 0;
         for h in &self.hints {
-            let _ = writeln!(out, "hint: {h}");
+            if matches!(h, Hint::Edit { .. }) {
+                if shown == MAX_SHOWN_EDITS {
+                    continue;
+                }
+                shown += 1;
+            }
+            match h {
+                // The edit, then on its own line what it does to the stack.
+                Hint::Edit { edits, delta } => {
+                    let edits: Vec<String> = edits.iter().map(ToString::to_string).collect();
+                    let _ = writeln!(out, "hint: {}", edits.join(", and "));
+                    let _ = writeln!(out, "      {delta}");
+                }
+                _ => {
+                    let _ = writeln!(out, "hint: {h}");
+                }
+            }
+        }
+        if edits > shown {
+            let more = edits - shown;
+            let _ = writeln!(
+                out,
+                "hint: {more} more {} also {}; `--format json` lists every one",
+                if more == 1 { "edit" } else { "edits" },
+                if more == 1 { "works" } else { "work" },
+            );
         }
         out
     }

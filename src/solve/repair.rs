@@ -1,0 +1,401 @@
+//! Proven hints: the edits of hsm.yaml after which the stack solves.
+//!
+//! A hint that does not work is worse than none, so hsm does not guess. It lists every
+//! edit a user could make to hsm.yaml that bears on the stack (switch a 1-of-N selection
+//! to each other option, take one option out of an M-of-N selection, remove a group or a
+//! standalone entry, delete a constraint, run a service with a deployment profile of the
+//! other mode), applies each to the text of hsm.yaml with the same editor the command
+//! uses, and solves the result. Only edits after which the stack solves are shown, those
+//! that take least away first. When no single edit works, pairs are tried (up to a fixed
+//! budget, so the time stays bounded and the output deterministic).
+//!
+//! What a hint gains and loses is measured against what hsm.yaml asks for: every
+//! component its entries bring through rules that bring something ([`wanted`]),
+//! whichever option or version the solver would have picked. That is the only stack the
+//! user can compare with, since the one they asked for does not exist.
+//!
+//! Cost: one parse and one solve per candidate. On the built-in registry a conflict has a
+//! few dozen candidates and each solve takes well under a millisecond.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+use super::compile::Compiler;
+use super::hint::{Action, Delta, Edit, Hint, Member};
+use super::package::{Pkg, Ver};
+use super::report::{Clash, Conflict};
+use super::{Outcome, Selection};
+use crate::error::Error;
+use crate::manifest::edit::Editor;
+use crate::manifest::{Manifest, Strategy};
+use crate::registry::model::ProfileMode;
+use crate::registry::rules::Definition;
+use crate::registry::{Kind, Registry};
+
+/// How many pairs of edits are solved at most when no single edit works.
+const PAIR_BUDGET: usize = 400;
+
+/// A candidate edit: the action, and where hsm.yaml writes the entry it changes.
+#[derive(Debug, Clone)]
+struct Candidate {
+    action: Action,
+    section: Kind,
+    at: Option<String>,
+}
+
+/// Fill in the hints of `conflict`: proven edits of `manifest`, best first, and a note
+/// for each component the conflict involves that can never be in a stack.
+pub(super) fn prove(manifest: &Manifest, registry: &Registry, conflict: &mut Conflict) {
+    let compiler = Compiler::new(manifest, registry);
+    let wanted = wanted(&compiler);
+    let mut hints = contradictions(manifest, registry, conflict);
+    let candidates = candidates(&compiler, &wanted);
+    let mut proven: Vec<(usize, Hint)> = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        if let Some(delta) = try_edits(manifest, registry, &wanted, &[c]) {
+            proven.push((i, edit_hint(&[c], delta)));
+        }
+    }
+    if proven.is_empty() {
+        let mut tried = 0;
+        'pairs: for (i, a) in candidates.iter().enumerate() {
+            for b in &candidates[i + 1..] {
+                if touches_same_entry(a, b) {
+                    continue;
+                }
+                if tried == PAIR_BUDGET {
+                    break 'pairs;
+                }
+                tried += 1;
+                if let Some(delta) = try_edits(manifest, registry, &wanted, &[a, b]) {
+                    proven.push((i, edit_hint(&[a, b], delta)));
+                }
+            }
+        }
+    }
+    proven.sort_by_key(|(i, h)| (rank(h), *i));
+    if proven.is_empty() {
+        hints.push(Hint::NoEdit);
+    }
+    hints.extend(proven.into_iter().map(|(_, h)| h));
+    conflict.hints = hints;
+}
+
+/// Fewer edits first, then fewer components lost, fewer entries removed, fewer gained.
+fn rank(hint: &Hint) -> (usize, usize, usize, usize) {
+    match hint {
+        Hint::Edit { edits, delta } => (
+            edits.len(),
+            delta.loses.len(),
+            edits.iter().filter(|e| e.action.removes()).count(),
+            delta.gains.len(),
+        ),
+        _ => (0, 0, 0, 0),
+    }
+}
+
+fn edit_hint(candidates: &[&Candidate], delta: Delta) -> Hint {
+    Hint::Edit {
+        edits: candidates
+            .iter()
+            .map(|c| Edit {
+                command: c.action.command(),
+                action: c.action.clone(),
+                at: c.at.clone(),
+            })
+            .collect(),
+        delta,
+    }
+}
+
+/// Two edits of one entry are alternatives, not a pair.
+fn touches_same_entry(a: &Candidate, b: &Candidate) -> bool {
+    let entry = |c: &Candidate| match &c.action {
+        Action::SelectOption { group, .. }
+        | Action::RemoveOption { group, .. }
+        | Action::RemoveGroup { group, .. } => format!("group {group}"),
+        Action::RemoveStandalone { name, .. } => format!("entry {name}"),
+        Action::DropConstraint { component, .. } => format!("constraint {component}"),
+        Action::SetProfile { service, .. } => format!("entry {service}"),
+    };
+    a.section == b.section && entry(a) == entry(b)
+}
+
+// ------------------------------------------------------------------------ candidates
+
+/// Every edit of hsm.yaml that bears on the stack, in the order hsm.yaml writes them.
+fn candidates(compiler: &Compiler<'_>, wanted: &BTreeSet<(Kind, String)>) -> Vec<Candidate> {
+    let m = compiler.manifest;
+    let registry = compiler.registry;
+    let mut out = Vec::new();
+    for section in [Kind::Library, Kind::Service] {
+        for (g, entry) in m.groups(section) {
+            let Ok(Some(group)) = registry.group(section, g) else {
+                continue;
+            };
+            let items = entry.selection.items();
+            let group_at = Some(m.selection_origin(section, g, None).short());
+            match group.strategy {
+                Strategy::OneOfN => {
+                    let current = items.first().map(|(_, o)| o.to_string());
+                    for option in &group.options {
+                        if Some(&option.name) != current.as_ref() {
+                            out.push(Candidate {
+                                action: Action::SelectOption {
+                                    group: g.clone(),
+                                    option: option.name.clone(),
+                                    instead_of: current.clone(),
+                                },
+                                section,
+                                at: group_at.clone(),
+                            });
+                        }
+                    }
+                }
+                Strategy::ManyOfN if items.len() > 1 => {
+                    for (i, option) in &items {
+                        out.push(Candidate {
+                            action: Action::RemoveOption {
+                                group: g.clone(),
+                                option: option.to_string(),
+                            },
+                            section,
+                            at: Some(m.selection_origin(section, g, *i).short()),
+                        });
+                    }
+                }
+                Strategy::ManyOfN => {}
+            }
+            if !items.is_empty() {
+                out.push(Candidate {
+                    action: Action::RemoveGroup {
+                        section,
+                        group: g.clone(),
+                    },
+                    section,
+                    at: group_at,
+                });
+            }
+        }
+        let mut seen = HashSet::new();
+        for (i, s) in m.standalone(section).iter().enumerate() {
+            if seen.insert(s.name.as_str()) {
+                out.push(Candidate {
+                    action: Action::RemoveStandalone {
+                        section,
+                        name: s.name.clone(),
+                    },
+                    section,
+                    at: Some(m.standalone_origin(section, i).short()),
+                });
+            }
+        }
+    }
+    for (name, text) in &m.data.constraints {
+        out.push(Candidate {
+            action: Action::DropConstraint {
+                component: name.clone(),
+                constraint: text.clone(),
+            },
+            section: Kind::Library,
+            at: Some(m.constraint_origin(name).short()),
+        });
+    }
+    for (kind, name) in wanted {
+        if *kind != Kind::Service {
+            continue;
+        }
+        let Ok(Some(service)) = registry.component(Kind::Service, name) else {
+            continue;
+        };
+        let Definition::Service(def) = &service.definition else {
+            continue;
+        };
+        let Ok(Some(current)) = compiler.profile(&service) else {
+            continue;
+        };
+        // Only the mode of a profile changes what the stack holds (an external service
+        // brings nothing): one candidate per other mode, the first profile of that mode.
+        let mut modes: Vec<ProfileMode> = Vec::new();
+        let mut profiles: Vec<_> = def.deployment_profiles.iter().collect();
+        profiles.sort_by(|a, b| a.0.cmp(b.0));
+        for (profile, p) in profiles {
+            if p.mode == current.mode || modes.contains(&p.mode) {
+                continue;
+            }
+            modes.push(p.mode);
+            out.push(Candidate {
+                action: Action::SetProfile {
+                    service: name.clone(),
+                    profile: profile.clone(),
+                },
+                section: Kind::Service,
+                at: None,
+            });
+        }
+    }
+    out
+}
+
+// ------------------------------------------------------------------------ proving
+
+/// Apply `edits` to hsm.yaml as their commands would and solve: the delta if it solves.
+fn try_edits(
+    manifest: &Manifest,
+    registry: &Registry,
+    wanted: &BTreeSet<(Kind, String)>,
+    edits: &[&Candidate],
+) -> Option<Delta> {
+    let text = apply(manifest, registry, edits).ok()?;
+    let display = format!("{} (as edited)", manifest.file.display());
+    let edited = Manifest::from_text(&display, &manifest.root, text.as_str()).ok()?;
+    match super::solve_plain(&edited, registry).ok()? {
+        Outcome::Solved(selection) => Some(delta(&selection, wanted, edits)),
+        Outcome::Conflict(_) => None,
+    }
+}
+
+/// The text of hsm.yaml after `edits`, made with the editor the commands use.
+fn apply(manifest: &Manifest, registry: &Registry, edits: &[&Candidate]) -> Result<String, Error> {
+    let mut ed = Editor::parse(manifest.file.text())?;
+    for c in edits {
+        match &c.action {
+            Action::SelectOption { group, option, .. } => {
+                let g = registry.group(c.section, group)?;
+                let comment = g.as_ref().and_then(|g| g.comment.clone());
+                ed.group_select(
+                    c.section,
+                    group,
+                    Strategy::OneOfN,
+                    option,
+                    comment.as_deref(),
+                )?;
+            }
+            Action::RemoveOption { group, option } => {
+                ed.group_unselect(c.section, group, option)?;
+            }
+            Action::RemoveGroup { group, .. } => {
+                ed.group_remove(c.section, group)?;
+            }
+            Action::RemoveStandalone { name, .. } => {
+                ed.standalone_remove(c.section, name)?;
+            }
+            Action::DropConstraint { component, .. } => {
+                ed.constraint_remove(component)?;
+            }
+            Action::SetProfile { service, profile } => {
+                ed.standalone_set_profile(Kind::Service, service, profile)?;
+            }
+        }
+    }
+    Ok(ed.to_text())
+}
+
+fn delta(selection: &Selection, wanted: &BTreeSet<(Kind, String)>, edits: &[&Candidate]) -> Delta {
+    let member = |kind: Kind, name: &str, version: Option<String>| Member {
+        kind,
+        name: name.to_string(),
+        version,
+    };
+    let has: BTreeSet<(Kind, &str)> = selection
+        .components
+        .iter()
+        .map(|s| (s.kind, s.name.as_str()))
+        .collect();
+    let gains = selection
+        .components
+        .iter()
+        .filter(|s| !wanted.contains(&(s.kind, s.name.clone())))
+        .map(|s| member(s.kind, &s.name, s.version.as_ref().map(ToString::to_string)))
+        .collect();
+    let loses = wanted
+        .iter()
+        .filter(|(k, n)| !has.contains(&(*k, n.as_str())))
+        .map(|(k, n)| member(*k, n, None))
+        .collect();
+    let versions = edits
+        .iter()
+        .filter_map(|c| match &c.action {
+            Action::DropConstraint { component, .. } => Some(component),
+            _ => None,
+        })
+        .flat_map(|name| selection.components.iter().filter(move |s| &s.name == name))
+        .map(|s| member(s.kind, &s.name, s.version.as_ref().map(ToString::to_string)))
+        .collect();
+    Delta {
+        gains,
+        loses,
+        versions,
+    }
+}
+
+/// Every component hsm.yaml asks for: reached from its entries through rules that bring
+/// their target, over every version and every option named, ignoring what excludes what.
+fn wanted(compiler: &Compiler<'_>) -> BTreeSet<(Kind, String)> {
+    let mut out = BTreeSet::new();
+    let mut seen: HashSet<(Pkg, Ver)> = HashSet::new();
+    let mut queue = VecDeque::from([(Pkg::Root, Ver::ONE)]);
+    while let Some((pkg, ver)) = queue.pop_front() {
+        if !seen.insert((pkg.clone(), ver)) {
+            continue;
+        }
+        let Ok(deps) = compiler.deps(&pkg, ver) else {
+            continue;
+        };
+        for (to, dep) in deps.iter() {
+            if dep.range.contains(&Ver::ABSENT) {
+                continue;
+            }
+            let count = compiler.version_count(to).unwrap_or(0);
+            let held: Vec<Ver> = (0..count)
+                .map(Ver::from_index)
+                .filter(|v| dep.range.contains(v))
+                .collect();
+            match to {
+                Pkg::Component(kind, name) => {
+                    out.insert((*kind, name.to_string()));
+                    queue.extend(held.into_iter().map(|v| (to.clone(), v)));
+                }
+                // A group asked for without an option wants none of them in particular.
+                Pkg::Group(..) if held.len() == 1 => queue.push_back((to.clone(), held[0])),
+                Pkg::Group(..) | Pkg::Root => {}
+                Pkg::Option(..) => queue.push_back((to.clone(), Ver::ONE)),
+            }
+        }
+    }
+    out
+}
+
+// ------------------------------------------------------------------------ contradictions
+
+/// The components the conflict names that no stack can hold, each solved alone.
+fn contradictions(manifest: &Manifest, registry: &Registry, conflict: &mut Conflict) -> Vec<Hint> {
+    let mut hints = Vec::new();
+    let mut impossible = Vec::new();
+    for (kind, name) in &conflict.involved {
+        let yaml = format!("{}:\n  standalone: [\"{name}\"]\n", kind.plural());
+        let Ok(alone) = Manifest::from_text("<alone>/hsm.yaml", &manifest.root, yaml) else {
+            continue;
+        };
+        if let Ok(Outcome::Conflict(_)) = super::solve_plain(&alone, registry) {
+            let at = registry
+                .component(*kind, name)
+                .ok()
+                .flatten()
+                .map(|c| c.origin().short())
+                .unwrap_or_default();
+            impossible.push(name.clone());
+            hints.push(Hint::Contradiction {
+                component: name.clone(),
+                at,
+            });
+        }
+    }
+    if let [one] = impossible.as_slice() {
+        conflict.summary =
+            format!("`{one}` can never be in a stack: its own rules contradict each other");
+        conflict.clash = Clash::Impossible {
+            component: one.clone(),
+        };
+    }
+    hints
+}
