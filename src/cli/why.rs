@@ -5,13 +5,13 @@ use std::process::ExitCode;
 use super::Format;
 use super::output::outln;
 use crate::error::Error;
-use crate::ops::why::Why;
+use crate::ops::why::{Unsolvable, Why};
 use crate::ops::{self, Workspace};
 
 pub fn run(ctx: &Workspace, name: &str, format: Format) -> Result<ExitCode, Error> {
     let Why { selected, reasons } = match ops::why::why(ctx, name)? {
         Ok(why) => why,
-        Err(conflict) => return super::output::conflict(&conflict, format),
+        Err(unsolvable) => return unsolvable_why(name, &unsolvable, format),
     };
     match format {
         Format::Json => {
@@ -62,4 +62,44 @@ pub fn run(ctx: &Workspace, name: &str, format: Format) -> Result<ExitCode, Erro
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `hsm why X` when no stack solves: what asks for X, then the conflict in one line.
+fn unsolvable_why(name: &str, u: &Unsolvable, format: Format) -> Result<ExitCode, Error> {
+    match format {
+        Format::Json => {
+            let demands: Vec<serde_json::Value> = u
+                .demands
+                .iter()
+                .map(|(r, chain)| serde_json::json!({"text": r.text, "at": r.at(), "because": chain}))
+                .collect();
+            outln!(
+                "{:#}",
+                serde_json::json!({
+                    "status": "conflict",
+                    "name": name,
+                    "summary": u.conflict.summary,
+                    "demands": demands,
+                })
+            );
+        }
+        Format::Text => {
+            if u.demands.is_empty() {
+                outln!("hsm.yaml does not ask for `{name}`, and no stack solves:");
+            } else {
+                outln!("hsm.yaml asks for `{name}`, but no stack solves:");
+            }
+            for (reason, chain) in &u.demands {
+                outln!("  - {} ({})", reason.text, reason.at());
+                for step in chain {
+                    outln!("      because {} ({})", step.text, step.at());
+                }
+            }
+            eprintln!(
+                "error: no stack satisfies hsm.yaml and the registry: {}\nhint: `hsm resolve` explains the conflict and proves the edits that fix it",
+                u.conflict.summary
+            );
+        }
+    }
+    Ok(ExitCode::from(1))
 }

@@ -1,9 +1,10 @@
 //! `hsm why NAME`: every rule that brings NAME into the stack, and why each is active.
 
 use super::Workspace;
+use super::names::unknown_component;
 use crate::error::{Error, ErrorKind};
 use crate::solve::selection::{Chain, Reason, Selected};
-use crate::solve::{Conflict, Outcome, solve};
+use crate::solve::{Conflict, Outcome, demanded, solve_plain};
 use crate::source::did_you_mean_hint;
 
 /// What [`why`] found: `selected` is in the stack because of each reason, activated by
@@ -14,14 +15,31 @@ pub struct Why {
     pub reasons: Vec<(Reason, Chain)>,
 }
 
-/// Why `name` is in the stack (a conflict if the stack does not solve); an error if it
-/// is not in it.
-pub fn why(ws: &Workspace, name: &str) -> Result<Result<Why, Box<Conflict>>, Error> {
+/// A stack that does not solve: what hsm.yaml asks of `name` anyway.
+#[derive(Debug)]
+pub struct Unsolvable {
+    pub conflict: Box<Conflict>,
+    /// Each rule that asks for `name`, with its chain from hsm.yaml (nearest first).
+    pub demands: Vec<(Reason, Vec<Reason>)>,
+}
+
+/// Why `name` is in the stack; when the stack does not solve, what asks for it; an error
+/// if it is not in the stack (or, unsolvable, nothing asks for it).
+pub fn why(ws: &Workspace, name: &str) -> Result<Result<Why, Unsolvable>, Error> {
     let manifest = ws.manifest()?;
     let registry = ws.registry(Some(&manifest))?;
-    let selection = match solve(&manifest, &registry)? {
+    let selection = match solve_plain(&manifest, &registry)? {
         Outcome::Solved(s) => s,
-        Outcome::Conflict(conflict) => return Ok(Err(conflict)),
+        Outcome::Conflict(conflict) => {
+            crate::ops::names::check_name(name)?;
+            if registry.components_named(name)?.is_empty() {
+                return Err(unknown_component(&registry, None, name));
+            }
+            return Ok(Err(Unsolvable {
+                conflict,
+                demands: demanded(&manifest, &registry, name),
+            }));
+        }
     };
     let Some(selected) = selection.get(name) else {
         let valid = crate::manifest::is_valid_name(name);

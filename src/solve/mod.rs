@@ -30,6 +30,7 @@
 // The encoding (packages, the compiler, the provider) stays inside `solve`: the rest of
 // hsm sees rules going in and a `Selection` or `Conflict` coming out.
 mod compile;
+mod demands;
 pub mod diagram;
 pub mod graph;
 pub mod hint;
@@ -78,6 +79,54 @@ pub fn solve(manifest: &Manifest, registry: &Registry) -> Result<Outcome, Error>
 pub fn solve_plain(manifest: &Manifest, registry: &Registry) -> Result<Outcome, Error> {
     let compiler = Compiler::new(manifest, registry);
     solve_with(&compiler)
+}
+
+/// Every rule that asks for a component named `name`, each with its chain of reasons from
+/// hsm.yaml (nearest first), whether or not the stack solves: `hsm why` on a stack that
+/// does not solve.
+pub fn demanded(
+    manifest: &Manifest,
+    registry: &Registry,
+    name: &str,
+) -> Vec<(selection::Reason, Vec<selection::Reason>)> {
+    let compiler = Compiler::new(manifest, registry);
+    let demands = demands::Demands::new(&compiler);
+    let mut out = Vec::new();
+    for kind in [
+        crate::registry::Kind::Library,
+        crate::registry::Kind::Service,
+    ] {
+        let pkg = Pkg::Component(kind, name.into());
+        let mut seen = std::collections::HashSet::new();
+        for &i in demands.on(&pkg) {
+            let d = &demands.edges[i];
+            // An option's component is asked for by whatever asks for the option.
+            let askers: Vec<usize> = match (&d.from, d.because.first()) {
+                (Pkg::Group(..) | Pkg::Option(..), Some(package::Because::IsOption { .. })) => {
+                    demands
+                        .on(&d.from)
+                        .iter()
+                        .copied()
+                        .filter(|&j| demands.edges[j].range.contains(&d.ver))
+                        .collect()
+                }
+                _ => vec![i],
+            };
+            for j in askers {
+                if !seen.insert(j) {
+                    continue;
+                }
+                let because = demands.because(&demands.edges[j].from, &compiler);
+                out.extend(
+                    demands
+                        .reasons(j, &compiler)
+                        .into_iter()
+                        .map(|r| (r, because.clone())),
+                );
+            }
+        }
+    }
+    out
 }
 
 /// Compile every version of every component in `components` and every option of every

@@ -10,18 +10,18 @@
 //! budget, so the time stays bounded and the output deterministic).
 //!
 //! What a hint gains and loses is measured against what hsm.yaml asks for: every
-//! component its entries bring through rules that bring something ([`wanted`]),
+//! component its entries bring through rules that bring something ([`Demands`]),
 //! whichever option or version the solver would have picked. That is the only stack the
 //! user can compare with, since the one they asked for does not exist.
 //!
 //! Cost: one parse and one solve per candidate. On the built-in registry a conflict has a
 //! few dozen candidates and each solve takes well under a millisecond.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet};
 
 use super::compile::Compiler;
+use super::demands::Demands;
 use super::hint::{Action, Delta, Edit, Hint, Member};
-use super::package::{Pkg, Ver};
 use super::report::{Clash, Conflict};
 use super::{Outcome, Selection};
 use crate::error::Error;
@@ -46,7 +46,7 @@ struct Candidate {
 /// for each component the conflict involves that can never be in a stack.
 pub(super) fn prove(manifest: &Manifest, registry: &Registry, conflict: &mut Conflict) {
     let compiler = Compiler::new(manifest, registry);
-    let wanted = wanted(&compiler);
+    let wanted = Demands::new(&compiler).components();
     let mut hints = contradictions(manifest, registry, conflict);
     let candidates = candidates(&compiler, &wanted);
     let mut proven: Vec<(usize, Hint)> = Vec::new();
@@ -326,43 +326,6 @@ fn delta(selection: &Selection, wanted: &BTreeSet<(Kind, String)>, edits: &[&Can
         loses,
         versions,
     }
-}
-
-/// Every component hsm.yaml asks for: reached from its entries through rules that bring
-/// their target, over every version and every option named, ignoring what excludes what.
-fn wanted(compiler: &Compiler<'_>) -> BTreeSet<(Kind, String)> {
-    let mut out = BTreeSet::new();
-    let mut seen: HashSet<(Pkg, Ver)> = HashSet::new();
-    let mut queue = VecDeque::from([(Pkg::Root, Ver::ONE)]);
-    while let Some((pkg, ver)) = queue.pop_front() {
-        if !seen.insert((pkg.clone(), ver)) {
-            continue;
-        }
-        let Ok(deps) = compiler.deps(&pkg, ver) else {
-            continue;
-        };
-        for (to, dep) in deps.iter() {
-            if dep.range.contains(&Ver::ABSENT) {
-                continue;
-            }
-            let count = compiler.version_count(to).unwrap_or(0);
-            let held: Vec<Ver> = (0..count)
-                .map(Ver::from_index)
-                .filter(|v| dep.range.contains(v))
-                .collect();
-            match to {
-                Pkg::Component(kind, name) => {
-                    out.insert((*kind, name.to_string()));
-                    queue.extend(held.into_iter().map(|v| (to.clone(), v)));
-                }
-                // A group asked for without an option wants none of them in particular.
-                Pkg::Group(..) if held.len() == 1 => queue.push_back((to.clone(), held[0])),
-                Pkg::Group(..) | Pkg::Root => {}
-                Pkg::Option(..) => queue.push_back((to.clone(), Ver::ONE)),
-            }
-        }
-    }
-    out
 }
 
 // ------------------------------------------------------------------------ contradictions

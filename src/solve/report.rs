@@ -22,6 +22,7 @@ use pubgrub::{DerivationTree, External};
 use serde::Serialize;
 
 use super::compile::Compiler;
+use super::demands::Demands;
 use super::hint::Hint;
 use super::package::{Because, Pkg, Range, Ver};
 use super::selection::Reason;
@@ -34,8 +35,16 @@ use crate::registry::Kind;
 pub enum Clash {
     /// Two rules demand different options of one 1-of-N group.
     Group { group: String, options: Vec<String> },
-    /// A `conflicts` rule forbids a component that another rule brings.
-    Conflicts { component: String, with: String },
+    /// A `conflicts` rule of `with` (at `version`, when only some of its versions have
+    /// it) forbids `component`, which another rule brings.
+    Conflicts {
+        component: String,
+        with: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+    },
+    /// The stack needs `component`, and each of its versions is ruled out by a rule.
+    AllVersions { component: String },
     /// Version ranges on one component with no version in common.
     Versions {
         component: String,
@@ -125,6 +134,68 @@ pub(super) fn explain(
         because.reverse();
         sides.push(Side { rules, because });
     }
+    let mut clash = clash;
+    if let Clash::Group { options, .. } = &mut clash
+        && let Some(first) = sides_idx.first().and_then(|s| s.first())
+        && let Some((all, story)) = every_demand(&facts[*first].to, compiler)
+    {
+        *options = all;
+        sides = story;
+    }
+    if let Clash::AllVersions { .. } = &clash {
+        sides = sides_idx
+            .iter()
+            .map(|side| {
+                let f = &facts[side[0]];
+                let rules = per_version(f, compiler);
+                // A version a `conflicts` rule rules out: why the other one is there.
+                let because = if f
+                    .because
+                    .iter()
+                    .any(|b| matches!(b, Because::Conflicts { .. }))
+                {
+                    let mut chain: Vec<Reason> = reachable
+                        .chain_to(&f.to)
+                        .iter()
+                        .flat_map(|&i| {
+                            used[i] = true;
+                            reasons(&facts[i], compiler)
+                        })
+                        .filter(|r| !matches!(r.because, Because::IsOption { .. }))
+                        .collect();
+                    chain.reverse();
+                    chain
+                } else {
+                    Vec::new()
+                };
+                Side { rules, because }
+            })
+            .collect();
+    }
+    if let Clash::AllVersions { .. } = &clash
+        && let Some(f) = sides_idx
+            .first()
+            .and_then(|s| s.first())
+            .map(|&i| &facts[i])
+    {
+        // First why the stack needs the component at all.
+        let mut chain: Vec<Reason> = reachable
+            .chain_to(&f.from)
+            .iter()
+            .flat_map(|&i| reasons(&facts[i], compiler))
+            .filter(|r| !matches!(r.because, Because::IsOption { .. }))
+            .collect();
+        if let Some(last) = chain.pop() {
+            chain.reverse();
+            sides.insert(
+                0,
+                Side {
+                    rules: vec![last],
+                    because: chain,
+                },
+            );
+        }
+    }
     let also: Vec<Reason> = facts
         .iter()
         .enumerate()
@@ -141,13 +212,16 @@ pub(super) fn explain(
     let summary = match &clash {
         Clash::Group { group, options } => format!(
             "choice group `{group}` holds one option, but the stack needs {}",
-            options
-                .iter()
-                .map(|o| format!("`{o}`"))
-                .collect::<Vec<_>>()
-                .join(" and ")
+            words::and_list(options.iter().map(|o| format!("`{o}`")))
         ),
-        Clash::Conflicts { component, with } => {
+        Clash::Conflicts {
+            component,
+            with,
+            version: Some(v),
+        } => format!("`{with}` {v} and `{component}` cannot be in the stack together"),
+        Clash::Conflicts {
+            component, with, ..
+        } => {
             let (a, b) = if component <= with {
                 (component, with)
             } else {
@@ -155,11 +229,19 @@ pub(super) fn explain(
             };
             format!("`{a}` and `{b}` cannot be in the stack together")
         }
+        Clash::AllVersions { component } => {
+            format!("the stack needs `{component}`, but each of its versions is ruled out")
+        }
         Clash::Versions { component, .. } => {
             format!("no version of `{component}` satisfies every rule on it")
         }
         Clash::Impossible { component } => format!("`{component}` can never be in a stack"),
         Clash::Other => "the rules below cannot all hold".to_string(),
+    };
+    let summary = match same_origin(&sides).filter(|_| !matches!(clash, Clash::AllVersions { .. }))
+    {
+        Some(entry) => format!("{summary}, and every side of it starts at {entry}"),
+        None => summary,
     };
     let mut involved: Vec<(Kind, String)> = Vec::new();
     for f in &facts {
@@ -272,6 +354,29 @@ fn rules_for(from: &Pkg, from_range: &Range, to: &Pkg, compiler: &Compiler<'_>) 
     Vec::new()
 }
 
+/// A fact's rules, one sentence per version of its owner it holds for (newest first),
+/// each naming the version: the story of a component whose every version is ruled out.
+fn per_version(fact: &Fact, compiler: &Compiler<'_>) -> Vec<Reason> {
+    let count = compiler.version_count(&fact.from).unwrap_or(1);
+    let mut out = Vec::new();
+    for v in (0..count).rev().map(Ver::from_index) {
+        if !fact.from_range.contains(&v) {
+            continue;
+        }
+        let because = match compiler.cached(&fact.from, v) {
+            Some(deps) => deps.get(&fact.to).map(|d| d.because.clone()),
+            None => compiler.unusable(&fact.from, v),
+        };
+        let single = Fact {
+            from_range: Range::singleton(v),
+            because: because.unwrap_or_else(|| fact.because.clone()),
+            ..fact.clone()
+        };
+        out.extend(reasons(&single, compiler));
+    }
+    out
+}
+
 /// The version to name a fact's owner by: the single version it holds for, if only one
 /// (for groups, the option).
 fn owner_version(fact: &Fact, compiler: &Compiler<'_>) -> Option<Ver> {
@@ -316,10 +421,21 @@ fn reasons(fact: &Fact, compiler: &Compiler<'_>) -> Vec<Reason> {
         };
     }
     let ver = owner_version(fact, compiler);
+    // A rule no version of its target matches says what the target has.
+    let none_match = match &fact.to {
+        Pkg::Component(_, name) if fact.range == Range::empty() && fact.from != fact.to => {
+            let all = words::versions_in(&Range::full(), &fact.to, compiler);
+            format!(", but `{name}` has only {}", all.join(", "))
+        }
+        _ => String::new(),
+    };
     fact.because
         .iter()
         .map(|b| Reason {
-            text: words::sentence(&fact.from, ver, &fact.to, b, compiler),
+            text: format!(
+                "{}{none_match}",
+                words::sentence(&fact.from, ver, &fact.to, b, compiler)
+            ),
             because: b.clone(),
         })
         .collect()
@@ -328,6 +444,9 @@ fn reasons(fact: &Fact, compiler: &Compiler<'_>) -> Vec<Reason> {
 /// Find the clash: two facts about one package whose ranges have nothing in common.
 /// Returns the clash and, for each side, the indices of its facts.
 fn find_clash(facts: &[Fact], compiler: &Compiler<'_>) -> (Clash, Vec<Vec<usize>>) {
+    if let Some(found) = all_versions(facts, compiler) {
+        return found;
+    }
     // A rule no version of its target can satisfy (`requires: {b: ">=5"}` when `b` has
     // only 1.x) is the clash itself, whatever else the proof mentions.
     if let Some(i) = facts.iter().position(|f| {
@@ -406,6 +525,10 @@ fn find_clash(facts: &[Fact], compiler: &Compiler<'_>) -> (Clash, Vec<Vec<usize>
                                 Pkg::Component(_, n) => n.to_string(),
                                 other => words::subject(other, compiler),
                             },
+                            version: owner_version(f, compiler).and_then(|v| match &f.from {
+                                Pkg::Component(k, n) => words::version_label(compiler, *k, n, v),
+                                _ => None,
+                            }),
                         },
                         None => Clash::Versions {
                             component: name.to_string(),
@@ -443,6 +566,111 @@ fn find_clash(facts: &[Fact], compiler: &Compiler<'_>) -> (Clash, Vec<Vec<usize>
         );
     }
     (Clash::Other, Vec::new())
+}
+
+/// Each version of one component ruled out by a rule of its own: the facts from that
+/// component that each hold for some of its versions and together for all of them.
+fn all_versions(facts: &[Fact], compiler: &Compiler<'_>) -> Option<(Clash, Vec<Vec<usize>>)> {
+    let mut owners: Vec<&Pkg> = Vec::new();
+    for f in facts {
+        if matches!(f.from, Pkg::Component(..)) && !owners.contains(&&f.from) {
+            owners.push(&f.from);
+        }
+    }
+    for owner in owners {
+        let count = compiler.version_count(owner).unwrap_or(0);
+        if count < 2 {
+            continue;
+        }
+        let all: Vec<Ver> = (0..count).map(Ver::from_index).collect();
+        let partial: Vec<usize> = facts
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                &f.from == owner
+                    && !f.because.is_empty()
+                    && all.iter().any(|v| !f.from_range.contains(v))
+                    && all.iter().any(|v| f.from_range.contains(v))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let covered = all
+            .iter()
+            .all(|v| partial.iter().any(|&i| facts[i].from_range.contains(v)));
+        if partial.len() >= 2 && covered {
+            let Pkg::Component(_, name) = owner else {
+                continue;
+            };
+            // Newest version first.
+            let mut sides: Vec<Vec<usize>> = partial.into_iter().map(|i| vec![i]).collect();
+            sides.sort_by_key(|s| {
+                std::cmp::Reverse(
+                    all.iter()
+                        .rev()
+                        .find(|v| facts[s[0]].from_range.contains(v))
+                        .copied(),
+                )
+            });
+            return Some((
+                Clash::AllVersions {
+                    component: name.to_string(),
+                },
+                sides,
+            ));
+        }
+    }
+    None
+}
+
+/// Every demand on the 1-of-N group `pkg` that names one option, each with its chain from
+/// hsm.yaml, when they name two options or more (the proof may show only two of them).
+fn every_demand(pkg: &Pkg, compiler: &Compiler<'_>) -> Option<(Vec<String>, Vec<Side>)> {
+    let Pkg::Group(kind, group) = pkg else {
+        return None;
+    };
+    let demands = Demands::new(compiler);
+    let count = compiler.version_count(pkg).ok()?;
+    let mut options: Vec<String> = Vec::new();
+    let mut sides = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for &i in demands.on(pkg) {
+        let d = &demands.edges[i];
+        let held: Vec<usize> = (0..count)
+            .filter(|k| d.range.contains(&Ver::from_index(*k)))
+            .collect();
+        let [one] = held.as_slice() else {
+            continue;
+        };
+        if !seen.insert((d.from.clone(), *one)) {
+            continue;
+        }
+        let name = words::option_name(compiler, *kind, group, *one);
+        if !options.contains(&name) {
+            options.push(name);
+        }
+        sides.push(Side {
+            rules: demands.reasons(i, compiler),
+            because: demands.because(&d.from, compiler),
+        });
+    }
+    (options.len() >= 2).then_some((options, sides))
+}
+
+/// The hsm.yaml entry every side starts at, when they all start at the same one.
+fn same_origin(sides: &[Side]) -> Option<String> {
+    if sides.len() < 2 {
+        return None;
+    }
+    let start = |s: &Side| {
+        let r = s.because.last().or(s.rules.first())?;
+        matches!(r.because, Because::Selects { .. } | Because::Lists { .. })
+            .then(|| (r.text.clone(), r.at()))
+    };
+    let first = start(&sides[0])?;
+    sides[1..]
+        .iter()
+        .all(|s| start(s).as_ref() == Some(&first))
+        .then(|| format!("one hsm.yaml entry ({})", first.1))
 }
 
 /// Which facts bring which packages, to explain why a rule's owner is active.

@@ -475,6 +475,17 @@ impl Selection {
 }
 
 impl Names for Selection {
+    fn group_def(&self, kind: Kind, group: &str) -> Option<Arc<Group>> {
+        self.group_defs.get(&(kind, group.to_string())).cloned()
+    }
+
+    fn held(&self, kind: Kind, group: &str) -> Option<Vec<String>> {
+        self.groups
+            .iter()
+            .find(|g| g.kind == kind && g.group == group)
+            .map(|g| g.options.clone())
+    }
+
     fn option_name(&self, kind: Kind, group: &str, index: usize) -> String {
         self.group_defs
             .get(&(kind, group.to_string()))

@@ -6,7 +6,11 @@
 
 use super::compile::Compiler;
 use super::package::{Because, Pkg, Range, Ver};
-use crate::registry::Kind;
+use std::sync::Arc;
+
+use crate::registry::{Group, Kind};
+use crate::source::{KeyPath, Origin};
+use crate::vocab::Strategy;
 
 /// What a sentence needs besides the rule itself: the names of options and versions.
 ///
@@ -18,6 +22,12 @@ pub trait Names {
     fn option_name(&self, kind: Kind, group: &str, index: usize) -> String;
     /// The version a component has at solver version `v`, if it declares one.
     fn version_label(&self, kind: Kind, name: &str, v: Ver) -> Option<String>;
+    /// A group's definition (for its `default:`).
+    fn group_def(&self, kind: Kind, group: &str) -> Option<Arc<Group>>;
+    /// The options a group holds in a solved stack (`None` while solving).
+    fn held(&self, _kind: Kind, _group: &str) -> Option<Vec<String>> {
+        None
+    }
 }
 
 impl Names for Compiler<'_> {
@@ -27,6 +37,10 @@ impl Names for Compiler<'_> {
 
     fn version_label(&self, kind: Kind, name: &str, v: Ver) -> Option<String> {
         version_label(self, kind, name, v)
+    }
+
+    fn group_def(&self, kind: Kind, group: &str) -> Option<Arc<Group>> {
+        self.group(kind, group).ok()
     }
 }
 
@@ -136,8 +150,9 @@ pub fn sentence(
                     group_word(kind)
                 ),
                 None => format!(
-                    "{who} implies {} group `{group}` (its default option)",
-                    group_word(kind)
+                    "{who} implies {} group `{group}`{}",
+                    group_word(kind),
+                    without_option(kind, group, names)
                 ),
             }
         }
@@ -170,4 +185,41 @@ pub fn versions_in(range: &Range, pkg: &Pkg, compiler: &Compiler<'_>) -> Vec<Str
                 .map_or_else(|| "(unversioned)".to_string(), ToString::to_string)
         })
         .collect()
+}
+
+/// "`a`", "`a` and `b`", "`a`, `b` and `c`".
+pub fn and_list(items: impl IntoIterator<Item = String>) -> String {
+    let items: Vec<String> = items.into_iter().collect();
+    match items.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// What an implication of a group that names no option asks for: any option of a 1-of-N
+/// group (its `default:` first), the `default:` options of an M-of-N group; and, in a
+/// solved stack, what the group holds.
+fn without_option(kind: Kind, group: &str, names: &(impl Names + ?Sized)) -> String {
+    let Some(def) = names.group_def(kind, group) else {
+        return String::new();
+    };
+    let default_at = || Origin::at_path(&def.file, KeyPath::root().key("default")).short();
+    let quoted = |items: &[String]| and_list(items.iter().map(|o| format!("`{o}`")));
+    let asks = match (def.strategy, def.default.as_slice()) {
+        (Strategy::OneOfN, []) => "any option".to_string(),
+        (Strategy::OneOfN, [d, ..]) => {
+            format!("any option, its default `{d}` first, {}", default_at())
+        }
+        (Strategy::ManyOfN, [one]) => format!("its default option `{one}`, {}", default_at()),
+        (Strategy::ManyOfN, defaults) => {
+            format!("its default options {}, {}", quoted(defaults), default_at())
+        }
+    };
+    match names.held(kind, group) {
+        Some(held) if def.strategy == Strategy::OneOfN && !held.is_empty() => {
+            format!(" ({asks}); it holds {}", quoted(&held))
+        }
+        _ => format!(" ({asks})"),
+    }
 }
