@@ -23,7 +23,21 @@ pub fn edit(ctx: &Workspace, edit: ManifestEdit, force: bool) -> Result<ExitCode
             eprintln!("hint: pass --force to write it anyway");
             return Ok(ExitCode::from(1));
         }
-        EditOutcome::Written { change, unsolvable } => {
+        EditOutcome::Written {
+            change,
+            still: Some(conflict),
+            ..
+        } => {
+            outln!("{change}.");
+            outln!(
+                "warning: that clash is gone, but the stack still does not solve: {}",
+                conflict.summary
+            );
+            outln!("hint: `hsm resolve` explains what is left and proves the edits that fix it");
+        }
+        EditOutcome::Written {
+            change, unsolvable, ..
+        } => {
             if unsolvable {
                 outln!(
                     "warning: the stack is unsolvable after this edit (written because of --force)"

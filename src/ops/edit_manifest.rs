@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind};
 use crate::manifest::edit::Editor;
 use crate::manifest::{MANIFEST_FILE, Manifest, Mode, Strategy};
 use crate::registry::{Kind, Registry};
-use crate::solve::{Conflict, Outcome, solve};
+use crate::solve::{Conflict, Outcome, prove_hints, solve_plain};
 use crate::sync::files::replace_file;
 
 /// One change to hsm.yaml.
@@ -120,8 +120,14 @@ impl fmt::Display for Change {
 pub enum EditOutcome {
     /// hsm.yaml already said that; nothing written.
     Unchanged,
-    /// hsm.yaml was written. `unsolvable`: the stack no longer solves (only with force).
-    Written { change: Change, unsolvable: bool },
+    /// hsm.yaml was written. `unsolvable`: the stack does not solve after the edit (with
+    /// force; or without, when it did not solve before either and the edit removed the
+    /// clash it had: then `still` is what conflicts now).
+    Written {
+        change: Change,
+        unsolvable: bool,
+        still: Option<Box<Conflict>>,
+    },
     /// Not written: the edit would leave no consistent stack.
     Refused(Box<Conflict>),
 }
@@ -140,14 +146,27 @@ pub fn edit(ws: &Workspace, edit: &ManifestEdit, force: bool) -> Result<EditOutc
     // Problems found in the edited text cite it as such: those lines are not on disk.
     let display = format!("{} (as edited)", manifest.file.display());
     let edited = Manifest::from_text(&display, &ws.root, text.as_str())?;
-    let unsolvable = match solve(&edited, &registry)? {
-        Outcome::Solved(_) => false,
-        Outcome::Conflict(conflict) if !force => return Ok(EditOutcome::Refused(conflict)),
-        Outcome::Conflict(_) => true,
+    let (unsolvable, still) = match solve_plain(&edited, &registry)? {
+        Outcome::Solved(_) => (false, None),
+        Outcome::Conflict(_) if force => (true, None),
+        Outcome::Conflict(after) => match solve_plain(&manifest, &registry)? {
+            // A stack that did not solve before may be fixed one step at a time: an edit
+            // that takes away the clash it had is progress, even if another remains.
+            Outcome::Conflict(before) if before.clash != after.clash => (true, Some(after)),
+            _ => {
+                let mut after = after;
+                prove_hints(&edited, &registry, &mut after);
+                return Ok(EditOutcome::Refused(after));
+            }
+        },
     };
     let text = manifest.file.on_disk(&text);
     replace_file(&ws.root.join(MANIFEST_FILE), text.as_bytes())?;
-    Ok(EditOutcome::Written { change, unsolvable })
+    Ok(EditOutcome::Written {
+        change,
+        unsolvable,
+        still,
+    })
 }
 
 fn profile_for_services_only() -> Error {

@@ -74,6 +74,11 @@ pub fn solve(manifest: &Manifest, registry: &Registry) -> Result<Outcome, Error>
     Ok(outcome)
 }
 
+/// Fill in the proven hints of a conflict [`solve_plain`] returned for `manifest`.
+pub fn prove_hints(manifest: &Manifest, registry: &Registry, conflict: &mut Conflict) {
+    repair::prove(manifest, registry, conflict);
+}
+
 /// Solve `manifest` against `registry`; a conflict is explained but has no hints. For
 /// callers that only need to know whether a stack exists (lint, the hints themselves).
 pub fn solve_plain(manifest: &Manifest, registry: &Registry) -> Result<Outcome, Error> {
