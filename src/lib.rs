@@ -38,6 +38,7 @@ pub use ops::{Notice, Workspace};
 pub use registry::{Category, Registry, Store};
 pub use render::{Plan, plan};
 pub use scenario::Suite;
+pub use solve::hint;
 pub use solve::{Conflict, Outcome, Selection, solve};
 pub use vocab::{Kind, Mode, Runtime, Strategy, is_valid_name};
 

@@ -1806,3 +1806,184 @@ fn an_option_implying_its_own_group_keeps_the_group_choice() {
     );
     assert_eq!(stack(&sel), ["ax 1.0.0", "gnu 1.0.0", "sg holds gnu"]);
 }
+
+// ------------------------------------------------------------------------------------
+// Proven hints (issue: explanations you can act on), against the same brute force.
+
+/// Every single edit of hsm.yaml the hint search considers, made on the case itself
+/// (independently of hsm): switch a 1-of-N selection to another option, take one option
+/// out of an M-of-N selection, remove a group entry or a standalone entry, drop a
+/// constraint.
+fn single_edits(case: &Case) -> Vec<(String, Case)> {
+    let mut out = Vec::new();
+    for (k, &(g, sel, _)) in case.man.groups.iter().enumerate() {
+        let grp = &case.groups[g];
+        let current = case.man_selection(g, sel);
+        if grp.one_of_n {
+            for o in 0..grp.options.len() {
+                if current.as_deref() != Some(&[o][..]) {
+                    let mut c = case.clone();
+                    c.man.groups[k].1 = o as u8;
+                    out.push((
+                        format!(
+                            "select {} in {}",
+                            case.option_name(g, o),
+                            case.group_name(g)
+                        ),
+                        c,
+                    ));
+                }
+            }
+        } else if let Some(items) = &current
+            && items.len() > 1
+        {
+            for &o in items {
+                let mask: usize = items.iter().filter(|&&x| x != o).map(|&x| 1 << x).sum();
+                let mut c = case.clone();
+                c.man.groups[k].1 = mask as u8;
+                out.push((
+                    format!(
+                        "unselect {} in {}",
+                        case.option_name(g, o),
+                        case.group_name(g)
+                    ),
+                    c,
+                ));
+            }
+        }
+        if current.is_some_and(|items| !items.is_empty()) {
+            let mut c = case.clone();
+            c.man.groups.remove(k);
+            out.push((format!("remove group {}", case.group_name(g)), c));
+        }
+    }
+    for (comp, _) in case.standalone() {
+        let mut c = case.clone();
+        c.man.standalone.retain(|(x, _)| *x != comp);
+        out.push((format!("remove {}", case.name(comp)), c));
+    }
+    for (comp, _) in case.constraints() {
+        let mut c = case.clone();
+        c.man.constraints.retain(|(x, _)| *x != comp);
+        out.push((format!("drop the constraint on {}", case.name(comp)), c));
+    }
+    out
+}
+
+/// The case after a hint's edits, made on the case (not on hsm.yaml's text).
+fn apply_hint(case: &Case, edits: &[hsm::hint::Edit]) -> Result<Case, String> {
+    use hsm::hint::Action;
+    let mut c = case.clone();
+    let group_entry = |c: &Case, name: &str| {
+        c.man
+            .groups
+            .iter()
+            .position(|(g, ..)| c.group_name(*g) == name)
+            .ok_or_else(|| format!("a hint names group {name}, which hsm.yaml does not have"))
+    };
+    let option_index = |c: &Case, g: usize, name: &str| {
+        (0..c.groups[g].options.len())
+            .find(|&o| c.option_name(g, o) == name)
+            .ok_or_else(|| format!("{name} is not an option of {}", c.group_name(g)))
+    };
+    for e in edits {
+        match &e.action {
+            Action::SelectOption { group, option, .. } => {
+                let k = group_entry(&c, group)?;
+                let g = c.man.groups[k].0;
+                let o = option_index(&c, g, option)?;
+                c.man.groups[k].1 = o as u8;
+            }
+            Action::RemoveOption { group, option } => {
+                let k = group_entry(&c, group)?;
+                let (g, sel, _) = c.man.groups[k];
+                let o = option_index(&c, g, option)?;
+                let items = c.man_selection(g, sel).unwrap_or_default();
+                let mask: usize = items.iter().filter(|&&x| x != o).map(|&x| 1 << x).sum();
+                c.man.groups[k].1 = mask as u8;
+            }
+            Action::RemoveGroup { group, .. } => {
+                let k = group_entry(&c, group)?;
+                c.man.groups.remove(k);
+            }
+            Action::RemoveStandalone { name, .. } => {
+                c.man.standalone.retain(|(x, _)| case.name(*x) != name);
+            }
+            Action::DropConstraint { component, .. } => {
+                c.man
+                    .constraints
+                    .retain(|(x, _)| case.name(*x) != component);
+            }
+            other => return Err(format!("a hint the generator cannot make: {other:?}")),
+        }
+    }
+    Ok(c)
+}
+
+fn check_hints(case: &Case) -> Result<bool, String> {
+    let files = registry_files(case);
+    let manifest = manifest_text(case);
+    let Outcome::Conflict(conflict) = run_hsm(&files, &manifest)? else {
+        return Ok(false);
+    };
+    let dump = || dump(&files, &manifest);
+    // Soundness: every edit hsm proposes makes the stack solvable.
+    for hint in &conflict.hints {
+        let hsm::hint::Hint::Edit { edits, .. } = hint else {
+            continue;
+        };
+        let edited = apply_hint(case, edits).map_err(|e| format!("{e}\n{}", dump()))?;
+        if Problem::new(&edited).search().is_none() {
+            return Err(format!(
+                "hint `{hint}` leaves a stack that does not solve\n{}",
+                dump()
+            ));
+        }
+    }
+    // Completeness for single edits: if one works, hsm proposes at least one edit.
+    let proposed = conflict
+        .hints
+        .iter()
+        .any(|h| matches!(h, hsm::hint::Hint::Edit { .. }));
+    if !proposed
+        && let Some((what, _)) = single_edits(case)
+            .into_iter()
+            .find(|(_, c)| Problem::new(c).search().is_some())
+    {
+        return Err(format!(
+            "no hint, but `{what}` makes the stack solve\n{}",
+            dump()
+        ));
+    }
+    Ok(true)
+}
+
+/// Proven hints against the brute force: for random small registries and hsm.yaml files
+/// whose stack does not solve, every printed edit makes it solvable (soundness), and when
+/// some single edit would, hsm prints at least one (completeness for single edits).
+/// `HSM_HINT_CASES` conflicts are checked (500 by default).
+#[test]
+fn hints_are_sound_and_complete_for_single_edits() {
+    use proptest::strategy::ValueTree;
+    let wanted: usize = std::env::var("HSM_HINT_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500);
+    let mut runner = TestRunner::new_with_rng(config(), rng());
+    let strategy = case();
+    let (mut conflicts, mut drawn) = (0, 0);
+    while conflicts < wanted && drawn < wanted * 40 {
+        drawn += 1;
+        let case = strategy.new_tree(&mut runner).expect("a case").current();
+        match check_hints(&case) {
+            Ok(true) => conflicts += 1,
+            Ok(false) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    eprintln!("hints: {conflicts} conflicts checked out of {drawn} cases");
+    assert!(
+        conflicts >= wanted,
+        "only {conflicts} conflicts in {drawn} cases"
+    );
+}
