@@ -39,7 +39,7 @@ pub use registry::{Category, Registry, Store};
 pub use render::{Plan, plan};
 pub use scenario::Suite;
 pub use solve::hint;
-pub use solve::{Conflict, Outcome, Selection, solve};
+pub use solve::{Conflict, Outcome, Selection, solve, solve_plain};
 pub use vocab::{Kind, Mode, Runtime, Strategy, is_valid_name};
 
 /// The parsers, editors and file formats the fuzz harness, the benchmarks and the
