@@ -16,6 +16,7 @@ mod artifacts;
 mod bad_input;
 mod cli;
 mod graph;
+mod hints;
 mod lint;
 mod messages;
 mod project;

@@ -1,0 +1,240 @@
+//! Proven hints: each conflict class of the hints issue, as a whole CLI run. Every hint
+//! `hsm resolve --format json` prints is followed literally, command by command, in a
+//! fresh copy of the project, and the stack must then solve. The text reports are pinned
+//! by snapshots (each must cite file:line, use no solver words, and be the same twice).
+
+use crate::common;
+
+use common::Test;
+use insta::assert_snapshot;
+
+/// One registry holding a small example of every class.
+fn registry() -> Test {
+    Test::new()
+        // An M-of-N group whose first two options conflict.
+        .registry_file(
+            "library_groups/tools.yaml",
+            "name: tools\ntype: library_group\nstrategy: M-of-N\noptions:\n  - name: ta\n  - name: tb\n  - name: tc\n",
+        )
+        .registry_file("libraries/ta.yaml", "name: ta\nversion: 1.0.0\nconflicts: [tb]\n")
+        .registry_file("libraries/tb.yaml", "name: tb\nversion: 1.0.0\n")
+        .registry_file("libraries/tc.yaml", "name: tc\nversion: 1.0.0\n")
+        // A component that implies what it conflicts with.
+        .registry_file(
+            "libraries/selfish.yaml",
+            "name: selfish\nversion: 1.0.0\nimplies:\n  service:db: {}\nconflicts: [db]\n",
+        )
+        // A service with an external profile, which brings nothing.
+        .registry_file(
+            "services/db.yaml",
+            "name: db\nversion: 2.0.0\nversions:\n  - {version: 1.0.0}\n  - {version: 2.0.0}\ndeployment_profiles:\n  default: {mode: managed}\n  ext: {mode: external}\nimplies:\n  service:cache: {}\n",
+        )
+        .registry_file("services/cache.yaml", "name: cache\nversion: 1.0.0\n")
+        .registry_file("libraries/nocache.yaml", "name: nocache\nversion: 1.0.0\nconflicts: [cache]\n")
+        .registry_file("libraries/app.yaml", "name: app\nversion: 1.0.0\nrequires: {db: \">=2\"}\n")
+        // A 1-of-N group demanded three ways, and once without an option.
+        .registry_file(
+            "service_groups/store.yaml",
+            "name: store\ntype: service_group\nstrategy: 1-of-N\ndefault: s1\noptions:\n  - name: s1\n  - name: s2\n  - name: s3\n",
+        )
+        .registry_file("services/s1.yaml", "name: s1\nversion: 1.0.0\n")
+        .registry_file("services/s2.yaml", "name: s2\nversion: 1.0.0\n")
+        .registry_file("services/s3.yaml", "name: s3\nversion: 1.0.0\n")
+        .registry_file("libraries/u1.yaml", "name: u1\nversion: 1.0.0\nimplies:\n  service_group:store: s1\n")
+        .registry_file("libraries/u2.yaml", "name: u2\nversion: 1.0.0\nimplies:\n  service_group:store: s2\n")
+        .registry_file("libraries/u3.yaml", "name: u3\nversion: 1.0.0\nimplies:\n  service_group:store: s3\n")
+        .registry_file("libraries/ud.yaml", "name: ud\nversion: 1.0.0\nimplies:\n  service_group:store: null\n")
+        // Both sides from one entry.
+        .registry_file(
+            "libraries/dia.yaml",
+            "name: dia\nversion: 1.0.0\nimplies:\n  library:u1: {}\n  library:u2: {}\n",
+        )
+        // Every version ruled out, each by its own rule.
+        .registry_file(
+            "libraries/multi.yaml",
+            "name: multi\nversion: 3.0.0\nversions:\n  - {version: 1.0.0, requires: {db: \"<1\"}}\n  - {version: 2.0.0, conflicts: [tc]}\n  - {version: 3.0.0, requires: {db: \">=5\"}}\n",
+        )
+        // A conflict only the newest version has.
+        .registry_file(
+            "libraries/vx.yaml",
+            "name: vx\nversion: 2.0.0\nversions:\n  - {version: 1.0.0}\n  - {version: 2.0.0, conflicts: [tc]}\n",
+        )
+}
+
+/// The stack of `manifest` does not solve; every proven hint, followed command by command
+/// in a fresh project, makes it solve. Returns the text report.
+#[track_caller]
+fn follow_every_hint(manifest: &str) -> String {
+    let t = registry().manifest(manifest);
+    let text = t.hsm(&["resolve"]);
+    text.failure();
+    assert_eq!(t.hsm(&["resolve"]).stderr, text.stderr, "not deterministic");
+    let json = t.hsm(&["resolve", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON report");
+    let hints = report["hints"].as_array().expect("hints");
+    let mut followed = 0;
+    for hint in hints.iter().filter(|h| h["kind"] == "edit") {
+        let edits = hint["edits"].as_array().expect("edits");
+        let commands: Vec<&str> = edits.iter().filter_map(|e| e["command"].as_str()).collect();
+        let fresh = registry().manifest(manifest);
+        if commands.len() < edits.len() {
+            // Only a constraint has no command: delete its line by hand, as the hint says.
+            let mut m = fresh.read("hsm.yaml");
+            for e in edits.iter().filter(|e| e["command"].is_null()) {
+                let line = format!(
+                    "  {}: \"{}\"\n",
+                    e["component"].as_str().unwrap(),
+                    e["constraint"].as_str().unwrap()
+                );
+                assert!(m.contains(&line), "{line} not in {m}");
+                m = m.replace(&line, "");
+            }
+            std::fs::write(fresh.path().join("hsm.yaml"), m).unwrap();
+        }
+        for (i, command) in commands.iter().enumerate() {
+            let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+            let out = fresh.hsm(&args);
+            // Each edit of a pair but the last may leave a (different) clash.
+            assert_eq!(
+                out.code, 0,
+                "`{command}` (edit {i} of {hint}) failed: {}{}",
+                out.stdout, out.stderr
+            );
+        }
+        let solved = fresh.hsm(&["resolve"]);
+        assert_eq!(
+            solved.code, 0,
+            "after {commands:?} the stack still does not solve:\n{}",
+            solved.stderr
+        );
+        followed += 1;
+    }
+    assert!(followed > 0, "no hint to follow:\n{}", text.stderr);
+    for line in text.stderr.lines() {
+        for word in ["root", "package", "version 0", "#0"] {
+            assert!(!line.contains(word), "solver word `{word}` in: {line}");
+        }
+    }
+    text.stderr
+}
+
+#[test]
+fn m_of_n_clash_suggests_removing_an_option_not_adding_it() {
+    let report = follow_every_hint(
+        "libraries:\n  groups:\n    tools:\n      strategy: M-of-N\n      selection: [ta, tb, tc]\n",
+    );
+    assert!(
+        report.contains("hsm group remove-option tools ta"),
+        "{report}"
+    );
+    assert!(!report.contains("hsm group add"), "{report}");
+    assert_snapshot!(report);
+}
+
+#[test]
+fn a_component_that_implies_what_it_conflicts_with_can_never_be_in_a_stack() {
+    let report = follow_every_hint("libraries:\n  standalone: [selfish, tc]\n");
+    assert!(
+        report.contains("`selfish` can never be in a stack"),
+        "{report}"
+    );
+    assert!(report.contains("hsm registry lint"), "{report}");
+    assert_snapshot!(report);
+}
+
+#[test]
+fn a_constraint_against_a_requirement_offers_to_drop_it_with_the_version_then_used() {
+    let report = follow_every_hint("libraries:\n  standalone: [app]\nconstraints:\n  db: \"<2\"\n");
+    assert!(report.contains("with `db` 2.0.0"), "{report}");
+    assert_snapshot!(report);
+}
+
+#[test]
+fn three_demands_on_one_group_are_all_told_and_pairs_are_proven() {
+    let report = follow_every_hint("libraries:\n  standalone: [u1, u2, u3]\n");
+    assert!(report.contains("`s1`, `s2` and `s3`"), "{report}");
+    assert_snapshot!(report);
+}
+
+#[test]
+fn every_version_ruled_out_gets_one_bullet_per_version() {
+    let report = follow_every_hint("libraries:\n  standalone: [multi, tc]\n");
+    for v in ["3.0.0", "2.0.0", "1.0.0"] {
+        assert!(report.contains(&format!("`multi` {v}")), "{v}: {report}");
+    }
+    assert!(report.contains("the stack needs `multi`"), "{report}");
+    assert_snapshot!(report);
+}
+
+#[test]
+fn an_external_profile_that_avoids_the_clash_is_suggested() {
+    let report =
+        follow_every_hint("libraries:\n  standalone: [nocache]\nservices:\n  standalone: [db]\n");
+    assert!(
+        report.contains("hsm service add db --profile ext"),
+        "{report}"
+    );
+    assert_snapshot!(report);
+}
+
+#[test]
+fn a_version_specific_conflict_names_the_version_and_offers_the_constraint() {
+    let report =
+        follow_every_hint("libraries:\n  standalone: [vx, tc]\nconstraints:\n  vx: \">=2\"\n");
+    assert!(
+        report.contains("`vx` 2.0.0 and `tc` cannot be in the stack together"),
+        "{report}"
+    );
+    assert!(report.contains("with `vx` 1.0.0"), "{report}");
+    assert_snapshot!(report);
+}
+
+#[test]
+fn both_sides_from_one_entry() {
+    let report = follow_every_hint("libraries:\n  standalone: [dia]\n");
+    assert_snapshot!(report);
+}
+
+#[test]
+fn service_add_with_a_profile_sets_the_profile_of_a_listed_service() {
+    let t = registry().manifest("services:\n  standalone: [db]\n");
+    let out = t.hsm(&["service", "add", "db", "--profile", "ext"]);
+    out.success();
+    assert_snapshot!(out.stdout, @"`db` now runs with deployment profile `ext`. Run `hsm sync` to apply.");
+    assert_eq!(
+        t.read("hsm.yaml"),
+        "services:\n  standalone: [{name: db, profile: ext}]\n"
+    );
+}
+
+#[test]
+fn hints_can_be_followed_one_at_a_time() {
+    let t = registry().manifest("libraries:\n  standalone: [u1, u2, u3]\n");
+    let out = t.hsm(&["library", "remove", "u1"]);
+    out.success();
+    assert_snapshot!(out.stdout);
+    // An edit that leaves the same clash is still refused, and changes nothing.
+    let err = common::refused(&t, &["library", "add", "tc"]);
+    assert!(err.contains("would leave no consistent stack"), "{err}");
+    t.hsm(&["library", "remove", "u2"]).success();
+    t.hsm(&["resolve"]).success();
+}
+
+#[test]
+fn why_on_an_unsolvable_stack_says_what_asks_for_the_component() {
+    let t = registry().manifest("libraries:\n  standalone: [ud, u1, u2]\n");
+    let out = t.hsm(&["why", "s2"]);
+    out.failure();
+    assert!(!out.stdout.contains("hint: remove"), "{}", out.stdout);
+    assert_snapshot!(format!("{}----- stderr -----\n{}", out.stdout, out.stderr));
+}
+
+#[test]
+fn a_solvable_stack_names_the_option_an_implied_group_holds() {
+    let t = registry().manifest("libraries:\n  standalone: [ud]\n");
+    let out = t.hsm(&["why", "s1"]);
+    out.success();
+    assert!(out.stdout.contains("it holds `s1`"), "{}", out.stdout);
+    assert!(out.stdout.contains("service_groups/store.yaml:4"), "{}", out.stdout);
+    assert_snapshot!(out.stdout);
+}
