@@ -179,13 +179,16 @@ impl fmt::Display for Delta {
         if !self.loses.is_empty() {
             parts.push(format!("losing {}", names(&self.loses)));
         }
-        for m in &self.versions {
-            if let Some(v) = &m.version {
-                parts.push(format!("with `{}` {v}", m.name));
-            }
-        }
         if !parts.is_empty() {
             write!(f, ", {}", parts.join(" and "))?;
+        }
+        let versions: Vec<String> = self
+            .versions
+            .iter()
+            .filter_map(|m| Some(format!("`{}` {}", m.name, m.version.as_ref()?)))
+            .collect();
+        if !versions.is_empty() {
+            write!(f, ", with {}", versions.join(", "))?;
         }
         Ok(())
     }

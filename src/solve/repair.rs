@@ -6,8 +6,10 @@
 //! standalone entry, delete a constraint, run a service with a deployment profile of the
 //! other mode), applies each to the text of hsm.yaml with the same editor the command
 //! uses, and solves the result. Only edits after which the stack solves are shown, those
-//! that take least away first. When no single edit works, pairs are tried (up to a fixed
-//! budget, so the time stays bounded and the output deterministic).
+//! that take least away first. When no single edit works, pairs are tried: an edit that
+//! takes the reported clash away (leaving another) followed by any other edit, in that
+//! order, so the user can make them one at a time; up to a fixed budget, so the time
+//! stays bounded and the output deterministic.
 //!
 //! What a hint gains and loses is measured against what hsm.yaml asks for: every
 //! component its entries bring through rules that bring something ([`Demands`]),
@@ -31,7 +33,9 @@ use crate::registry::model::ProfileMode;
 use crate::registry::rules::Definition;
 use crate::registry::{Kind, Registry};
 
-/// How many pairs of edits are solved at most when no single edit works.
+/// How many pairs of edits are solved at most when no single edit works. A pair starts
+/// with an edit that takes the reported clash away (see [`prove`]), which keeps the pairs
+/// tried few and relevant.
 const PAIR_BUDGET: usize = 400;
 
 /// A candidate edit: the action, and where hsm.yaml writes the entry it changes.
@@ -47,26 +51,36 @@ struct Candidate {
 pub(super) fn prove(manifest: &Manifest, registry: &Registry, conflict: &mut Conflict) {
     let compiler = Compiler::new(manifest, registry);
     let wanted = Demands::new(&compiler).components();
+    let clash = conflict.clash.clone();
     let mut hints = contradictions(manifest, registry, conflict);
     let candidates = candidates(&compiler, &wanted);
     let mut proven: Vec<(usize, Hint)> = Vec::new();
+    // Edits after which another clash is left: the first half of a pair, since each
+    // edit of a pair must be accepted on its own (an edit of an unsolvable stack is
+    // written when it takes its clash away).
+    let mut progress: Vec<usize> = Vec::new();
     for (i, c) in candidates.iter().enumerate() {
-        if let Some(delta) = try_edits(manifest, registry, &wanted, &[c]) {
-            proven.push((i, edit_hint(&[c], delta)));
+        match try_edits(manifest, registry, &wanted, &[c]) {
+            Tried::Solves(delta) => proven.push((i, edit_hint(&[c], delta))),
+            Tried::Clash(after) if after != clash => progress.push(i),
+            Tried::Clash(_) | Tried::Fails => {}
         }
     }
     if proven.is_empty() {
         let mut tried = 0;
-        'pairs: for (i, a) in candidates.iter().enumerate() {
-            for b in &candidates[i + 1..] {
-                if touches_same_entry(a, b) {
+        let mut found: HashSet<(usize, usize)> = HashSet::new();
+        'pairs: for &i in &progress {
+            let a = &candidates[i];
+            for (j, b) in candidates.iter().enumerate() {
+                if i == j || touches_same_entry(a, b) || found.contains(&(j.min(i), j.max(i))) {
                     continue;
                 }
                 if tried == PAIR_BUDGET {
                     break 'pairs;
                 }
                 tried += 1;
-                if let Some(delta) = try_edits(manifest, registry, &wanted, &[a, b]) {
+                if let Tried::Solves(delta) = try_edits(manifest, registry, &wanted, &[a, b]) {
+                    found.insert((i.min(j), i.max(j)));
                     proven.push((i, edit_hint(&[a, b], delta)));
                 }
             }
@@ -78,6 +92,15 @@ pub(super) fn prove(manifest: &Manifest, registry: &Registry, conflict: &mut Con
     }
     hints.extend(proven.into_iter().map(|(_, h)| h));
     conflict.hints = hints;
+}
+
+/// What solving after some edits gave.
+enum Tried {
+    Solves(Delta),
+    /// Still no stack, for this reason.
+    Clash(Clash),
+    /// The edit could not be made, or the edited hsm.yaml is not valid.
+    Fails,
 }
 
 /// Fewer edits first, then fewer components lost, fewer entries removed, fewer gained.
@@ -244,13 +267,18 @@ fn try_edits(
     registry: &Registry,
     wanted: &BTreeSet<(Kind, String)>,
     edits: &[&Candidate],
-) -> Option<Delta> {
-    let text = apply(manifest, registry, edits).ok()?;
+) -> Tried {
+    let Ok(text) = apply(manifest, registry, edits) else {
+        return Tried::Fails;
+    };
     let display = format!("{} (as edited)", manifest.file.display());
-    let edited = Manifest::from_text(&display, &manifest.root, text.as_str()).ok()?;
-    match super::solve_plain(&edited, registry).ok()? {
-        Outcome::Solved(selection) => Some(delta(&selection, wanted, edits)),
-        Outcome::Conflict(_) => None,
+    let Ok(edited) = Manifest::from_text(&display, &manifest.root, text.as_str()) else {
+        return Tried::Fails;
+    };
+    match super::solve_plain(&edited, registry) {
+        Ok(Outcome::Solved(selection)) => Tried::Solves(delta(&selection, wanted, edits)),
+        Ok(Outcome::Conflict(c)) => Tried::Clash(c.clash),
+        Err(_) => Tried::Fails,
     }
 }
 

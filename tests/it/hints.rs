@@ -235,6 +235,18 @@ fn a_solvable_stack_names_the_option_an_implied_group_holds() {
     let out = t.hsm(&["why", "s1"]);
     out.success();
     assert!(out.stdout.contains("it holds `s1`"), "{}", out.stdout);
-    assert!(out.stdout.contains("service_groups/store.yaml:4"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("service_groups/store.yaml:4"),
+        "{}",
+        out.stdout
+    );
     assert_snapshot!(out.stdout);
+}
+
+#[test]
+fn two_independent_clashes_are_fixed_by_proven_pairs_followed_in_order() {
+    let report =
+        follow_every_hint("libraries:\n  standalone: [u1, u2, app]\nconstraints:\n  db: \"<2\"\n");
+    assert!(report.contains(", and "), "{report}");
+    assert_snapshot!(report);
 }
