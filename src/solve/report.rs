@@ -433,8 +433,13 @@ fn reasons(fact: &Fact, compiler: &Compiler<'_>) -> Vec<Reason> {
         .iter()
         .map(|b| Reason {
             text: format!(
-                "{}{none_match}",
-                words::sentence(&fact.from, ver, &fact.to, b, compiler)
+                "{}{}",
+                words::sentence(&fact.from, ver, &fact.to, b, compiler),
+                if matches!(b, Because::Requires { .. }) {
+                    none_match.as_str()
+                } else {
+                    ""
+                }
             ),
             because: b.clone(),
         })
