@@ -221,6 +221,7 @@ pub fn conflict_json(conflict: &Conflict) -> serde_json::Value {
         "clash": conflict.clash,
         "sides": conflict.sides,
         "also": conflict.also,
+        "same_origin": conflict.same_origin,
         "hints": conflict.hints.iter().map(hint_json).collect::<Vec<_>>(),
     })
 }

@@ -468,7 +468,7 @@ impl Linter<'_> {
         let Some(manifest) = self.manifest(yaml) else {
             return Alone::Skipped;
         };
-        match crate::solve::solve(&manifest, self.registry) {
+        match crate::solve::solve_plain(&manifest, self.registry) {
             Ok(Outcome::Solved(selection)) => Alone::Solved(Box::new(selection)),
             Ok(Outcome::Conflict(conflict)) => Alone::Conflict(conflict_lines(&conflict)),
             Err(e) => Alone::Error(e),

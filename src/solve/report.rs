@@ -73,6 +73,9 @@ pub struct Conflict {
     pub also: Vec<Reason>,
     /// Proven edits and notes ([`super::repair`] fills them in).
     pub hints: Vec<Hint>,
+    /// Where every side starts, when they all start at the same hsm.yaml entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_origin: Option<String>,
     /// The components the proof names, for the checks hints need.
     #[serde(skip)]
     pub involved: Vec<(Kind, String)>,
@@ -238,11 +241,7 @@ pub(super) fn explain(
         Clash::Impossible { component } => format!("`{component}` can never be in a stack"),
         Clash::Other => "the rules below cannot all hold".to_string(),
     };
-    let summary = match same_origin(&sides).filter(|_| !matches!(clash, Clash::AllVersions { .. }))
-    {
-        Some(entry) => format!("{summary}, and every side of it starts at {entry}"),
-        None => summary,
-    };
+    let origin = same_origin(&sides).filter(|_| !matches!(clash, Clash::AllVersions { .. }));
     let mut involved: Vec<(Kind, String)> = Vec::new();
     for f in &facts {
         for p in [&f.from, &f.to] {
@@ -260,6 +259,7 @@ pub(super) fn explain(
         sides,
         also,
         hints: Vec::new(),
+        same_origin: origin,
         involved,
     }
 }
@@ -675,7 +675,7 @@ fn same_origin(sides: &[Side]) -> Option<String> {
     sides[1..]
         .iter()
         .all(|s| start(s).as_ref() == Some(&first))
-        .then(|| format!("one hsm.yaml entry ({})", first.1))
+        .then(|| first.1)
 }
 
 /// Which facts bring which packages, to explain why a rule's owner is active.
@@ -746,6 +746,12 @@ impl Conflict {
     pub fn explanation(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "  {}:", self.summary);
+        if let Some(at) = &self.same_origin {
+            let _ = writeln!(
+                out,
+                "  (every side below starts at one hsm.yaml entry, {at})"
+            );
+        }
         for side in &self.sides {
             let _ = writeln!(out);
             for r in &side.rules {

@@ -1184,7 +1184,18 @@ fn check(case: &Case, stats: &Stats) -> Result<(), TestCaseError> {
             }
             // (d) words, citations, hints and determinism.
             let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-            if !lines.last().is_some_and(|l| l.starts_with("hint: ")) {
+            // The hints close the report: `hint:` lines, each edit's result indented below it.
+            let tail = lines
+                .iter()
+                .rev()
+                .take_while(|l| !l.starts_with("  ") || l.starts_with("      the stack"))
+                .count();
+            let hints_last = lines.last().is_some_and(|l| {
+                l.starts_with("hint: ") || l.starts_with("      the stack then solves")
+            }) && lines[lines.len() - tail..]
+                .iter()
+                .all(|l| l.starts_with("hint: ") || l.starts_with("      the stack then solves"));
+            if !hints_last {
                 return Err(fail(format!(
                     "(d) the conflict report does not end with `hint:` lines:\n{text}"
                 )));
