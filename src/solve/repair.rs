@@ -24,7 +24,8 @@ use std::collections::{BTreeSet, HashSet};
 use super::compile::Compiler;
 use super::demands::Demands;
 use super::hint::{Action, Delta, Edit, Hint, Member};
-use super::report::{Clash, Conflict};
+use super::package::Pkg;
+use super::report::{Clash, Conflict, Proof};
 use super::{Outcome, Selection};
 use crate::error::Error;
 use crate::manifest::edit::Editor;
@@ -59,10 +60,17 @@ pub(super) fn prove(manifest: &Manifest, registry: &Registry, conflict: &mut Con
     // edit of a pair must be accepted on its own (an edit of an unsolvable stack is
     // written when it takes its clash away).
     let mut progress: Vec<usize> = Vec::new();
+    let mut after: Vec<Option<Proof>> = vec![None; candidates.len()];
     for (i, c) in candidates.iter().enumerate() {
+        if !c.touches(&conflict.proof) {
+            continue;
+        }
         match try_edits(manifest, registry, &wanted, &[c]) {
             Tried::Solves(delta) => proven.push((i, edit_hint(&[c], delta))),
-            Tried::Clash(after) if after != clash => progress.push(i),
+            Tried::Clash(other) if other.clash != clash => {
+                progress.push(i);
+                after[i] = Some(other.proof);
+            }
             Tried::Clash(_) | Tried::Fails => {}
         }
     }
@@ -71,8 +79,15 @@ pub(super) fn prove(manifest: &Manifest, registry: &Registry, conflict: &mut Con
         let mut found: HashSet<(usize, usize)> = HashSet::new();
         'pairs: for &i in &progress {
             let a = &candidates[i];
+            let Some(left) = &after[i] else {
+                continue;
+            };
             for (j, b) in candidates.iter().enumerate() {
-                if i == j || touches_same_entry(a, b) || found.contains(&(j.min(i), j.max(i))) {
+                if i == j
+                    || touches_same_entry(a, b)
+                    || found.contains(&(j.min(i), j.max(i)))
+                    || !b.touches(left)
+                {
                     continue;
                 }
                 if tried == PAIR_BUDGET {
@@ -98,7 +113,7 @@ pub(super) fn prove(manifest: &Manifest, registry: &Registry, conflict: &mut Con
 enum Tried {
     Solves(Delta),
     /// Still no stack, for this reason.
-    Clash(Clash),
+    Clash(Box<Conflict>),
     /// The edit could not be made, or the edited hsm.yaml is not valid.
     Fails,
 }
@@ -127,6 +142,34 @@ fn edit_hint(candidates: &[&Candidate], delta: Delta) -> Hint {
             })
             .collect(),
         delta,
+    }
+}
+
+impl Candidate {
+    /// Could this edit change what `proof` uses? If not, the stack still does not solve
+    /// after it, for the same reason, and solving again would only confirm that.
+    fn touches(&self, proof: &Proof) -> bool {
+        let group = |kind: Kind, name: &str| {
+            proof.roots.iter().any(|p| match p {
+                Pkg::Group(k, g) | Pkg::Option(k, g, _) => *k == kind && &**g == name,
+                _ => false,
+            })
+        };
+        match &self.action {
+            Action::SelectOption { group: g, .. }
+            | Action::RemoveOption { group: g, .. }
+            | Action::RemoveGroup { group: g, .. } => group(self.section, g),
+            Action::RemoveStandalone { section, name } => proof
+                .roots
+                .contains(&Pkg::Component(*section, name.as_str().into())),
+            Action::DropConstraint { component, .. } => proof
+                .roots
+                .iter()
+                .any(|p| matches!(p, Pkg::Component(_, n) if **n == **component)),
+            Action::SetProfile { service, .. } => proof
+                .owners
+                .contains(&Pkg::Component(Kind::Service, service.as_str().into())),
+        }
     }
 }
 
@@ -277,7 +320,7 @@ fn try_edits(
     };
     match super::solve_plain(&edited, registry) {
         Ok(Outcome::Solved(selection)) => Tried::Solves(delta(&selection, wanted, edits)),
-        Ok(Outcome::Conflict(c)) => Tried::Clash(c.clash),
+        Ok(Outcome::Conflict(c)) => Tried::Clash(c),
         Err(_) => Tried::Fails,
     }
 }

@@ -79,6 +79,18 @@ pub struct Conflict {
     /// The components the proof names, for the checks hints need.
     #[serde(skip)]
     pub involved: Vec<(Kind, String)>,
+    /// What the proof uses: the targets of hsm.yaml's rules in it, and every package
+    /// whose rules it cites. An edit of hsm.yaml that changes none of them leaves the
+    /// proof standing, so hints need not try it.
+    #[serde(skip)]
+    pub(crate) proof: Proof,
+}
+
+/// See [`Conflict::proof`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Proof {
+    pub roots: std::collections::HashSet<Pkg>,
+    pub owners: std::collections::HashSet<Pkg>,
 }
 
 /// How many proven edits the text report shows (JSON has them all).
@@ -261,6 +273,14 @@ pub(super) fn explain(
         hints: Vec::new(),
         same_origin: origin,
         involved,
+        proof: Proof {
+            roots: facts
+                .iter()
+                .filter(|f| f.from == Pkg::Root)
+                .map(|f| f.to.clone())
+                .collect(),
+            owners: facts.iter().map(|f| f.from.clone()).collect(),
+        },
     }
 }
 
