@@ -45,6 +45,8 @@ pub enum Clash {
     },
     /// The stack needs `component`, and each of its versions is ruled out by a rule.
     AllVersions { component: String },
+    /// A rule needs some option of a 1-of-N group, and each of them is ruled out.
+    AllOptions { group: String, options: Vec<String> },
     /// Version ranges on one component with no version in common.
     Versions {
         component: String,
@@ -244,6 +246,10 @@ pub(super) fn explain(
             };
             format!("`{a}` and `{b}` cannot be in the stack together")
         }
+        Clash::AllOptions { group, options } => format!(
+            "choice group `{group}` must hold one of {}, but each is ruled out",
+            words::and_list(options.iter().map(|o| format!("`{o}`")))
+        ),
         Clash::AllVersions { component } => {
             format!("the stack needs `{component}`, but each of its versions is ruled out")
         }
@@ -472,6 +478,9 @@ fn find_clash(facts: &[Fact], compiler: &Compiler<'_>) -> (Clash, Vec<Vec<usize>
     if let Some(found) = all_versions(facts, compiler) {
         return found;
     }
+    if let Some(found) = all_options(facts, compiler) {
+        return found;
+    }
     // A rule no version of its target can satisfy (`requires: {b: ">=5"}` when `b` has
     // only 1.x) is the clash itself, whatever else the proof mentions.
     if let Some(i) = facts.iter().position(|f| {
@@ -643,6 +652,56 @@ fn all_versions(facts: &[Fact], compiler: &Compiler<'_>) -> Option<(Clash, Vec<V
                 sides,
             ));
         }
+    }
+    None
+}
+
+/// A rule that needs any of several options of a 1-of-N group, and for each of those
+/// options a rule that keeps its component out of the stack.
+fn all_options(facts: &[Fact], compiler: &Compiler<'_>) -> Option<(Clash, Vec<Vec<usize>>)> {
+    for (i, f) in facts.iter().enumerate() {
+        let Pkg::Group(kind, group) = &f.to else {
+            continue;
+        };
+        if f.because.is_empty() || f.from == f.to {
+            continue;
+        }
+        let count = compiler.version_count(&f.to).ok()?;
+        let held: Vec<usize> = (0..count)
+            .filter(|k| f.range.contains(&Ver::from_index(*k)))
+            .collect();
+        if held.len() < 2 {
+            continue;
+        }
+        let mut sides = vec![vec![i]];
+        let mut options = Vec::new();
+        for &o in &held {
+            let name = words::option_name(compiler, *kind, group, o);
+            let target = Pkg::Component(*kind, name.as_str().into());
+            let out: Vec<usize> = facts
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| {
+                    x.to == target
+                        && x.from != f.to
+                        && !x.because.is_empty()
+                        && x.range == super::package::absent()
+                })
+                .map(|(k, _)| k)
+                .collect();
+            if out.is_empty() {
+                return None;
+            }
+            options.push(name);
+            sides.push(out);
+        }
+        return Some((
+            Clash::AllOptions {
+                group: group.to_string(),
+                options,
+            },
+            sides,
+        ));
     }
     None
 }

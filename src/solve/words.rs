@@ -207,19 +207,21 @@ fn without_option(kind: Kind, group: &str, names: &(impl Names + ?Sized)) -> Str
     let default_at = || Origin::at_path(&def.file, KeyPath::root().key("default")).short();
     let quoted = |items: &[String]| and_list(items.iter().map(|o| format!("`{o}`")));
     let asks = match (def.strategy, def.default.as_slice()) {
-        (Strategy::OneOfN, []) => "any option".to_string(),
-        (Strategy::OneOfN, [d, ..]) => {
-            format!("any option, its default `{d}` first, {}", default_at())
-        }
-        (Strategy::ManyOfN, [one]) => format!("its default option `{one}`, {}", default_at()),
-        (Strategy::ManyOfN, defaults) => {
-            format!("its default options {}, {}", quoted(defaults), default_at())
-        }
+        (Strategy::OneOfN, []) => " without naming an option: any will do".to_string(),
+        (Strategy::OneOfN, [d, ..]) => format!(
+            " without naming an option: any will do, its `default:` `{d}` first, {}",
+            default_at()
+        ),
+        (Strategy::ManyOfN, defaults) => format!(
+            " without naming options: its `default:` {}, {}",
+            quoted(defaults),
+            default_at()
+        ),
     };
     match names.held(kind, group) {
         Some(held) if def.strategy == Strategy::OneOfN && !held.is_empty() => {
-            format!(" ({asks}); it holds {}", quoted(&held))
+            format!("{asks}; it holds {}", quoted(&held))
         }
-        _ => format!(" ({asks})"),
+        _ => asks,
     }
 }

@@ -44,6 +44,7 @@ fn registry() -> Test {
         .registry_file("libraries/u2.yaml", "name: u2\nversion: 1.0.0\nimplies:\n  service_group:store: s2\n")
         .registry_file("libraries/u3.yaml", "name: u3\nversion: 1.0.0\nimplies:\n  service_group:store: s3\n")
         .registry_file("libraries/ud.yaml", "name: ud\nversion: 1.0.0\nimplies:\n  service_group:store: null\n")
+        .registry_file("libraries/hate.yaml", "name: hate\nversion: 1.0.0\nconflicts: [s1, s2, s3]\n")
         // Both sides from one entry.
         .registry_file(
             "libraries/dia.yaml",
@@ -248,5 +249,19 @@ fn two_independent_clashes_are_fixed_by_proven_pairs_followed_in_order() {
     let report =
         follow_every_hint("libraries:\n  standalone: [u1, u2, app]\nconstraints:\n  db: \"<2\"\n");
     assert!(report.contains(", and "), "{report}");
+    assert_snapshot!(report);
+}
+
+#[test]
+fn a_group_implied_without_an_option_whose_every_option_is_ruled_out() {
+    let report = follow_every_hint("libraries:\n  standalone: [ud, hate]\n");
+    assert!(
+        report.contains("must hold one of `s1`, `s2` and `s3`, but each is ruled out"),
+        "{report}"
+    );
+    assert!(
+        report.contains("`default:` `s1` first, hsm-registry/service_groups/store.yaml:4"),
+        "{report}"
+    );
     assert_snapshot!(report);
 }
