@@ -13,7 +13,6 @@ use crate::common;
 use std::process::Command;
 
 use common::{Test, assert_valid_compose, assert_valid_pyproject, ok, refused};
-use insta::assert_snapshot;
 
 const IMAGE: &str = "sources:\n  prod: {type: docker-image, image: \"nginx:1.27\"}\n";
 
@@ -37,13 +36,13 @@ fn web(extra: &str) -> Test {
 
 /// `hsm check` refuses (a registry file that does not load), writing nothing.
 #[track_caller]
-fn check_refused(t: &Test) -> String {
+fn check_refused(t: &Test) -> common::Output {
     refused(t, &["check"])
 }
 
 /// `hsm sync` refuses (the plan), writing nothing.
 #[track_caller]
-fn sync_refused(t: &Test) -> String {
+fn sync_refused(t: &Test) -> common::Output {
     refused(t, &["sync", "--no-install"])
 }
 
@@ -113,9 +112,9 @@ fn container_names() {
     // Both pass `docker-compose config` and the compose-spec schema (its pattern is not
     // anchored); docker refuses them at `up`.
     let err = check_refused(&web("container_name: \"web\\nserver\"\n"));
-    assert_snapshot!("container_name_line_break", err);
+    hsm_snapshot!("container_name_line_break", err);
     let err = check_refused(&web("container_name: \"web server\"\n"));
-    assert_snapshot!("container_name_space", err);
+    hsm_snapshot!("container_name_space", err);
 
     // Two containers cannot share a name: a plan error, at the second declaration.
     let t = services(
@@ -123,26 +122,26 @@ fn container_names() {
         Some(&format!("name: api\n{IMAGE}    container_name: frontend\n")),
     );
     let err = sync_refused(&t);
-    assert_snapshot!("container_name_twice", err);
+    hsm_snapshot!("container_name_twice", err);
 }
 
 #[test]
 fn healthcheck_and_command_shapes() {
     let err = check_refused(&web("healthcheck: \"curl -f http://localhost\"\n"));
-    assert_snapshot!("healthcheck_string", err);
+    hsm_snapshot!("healthcheck_string", err);
     compose_refuses("healthcheck: \"curl -f http://localhost\"");
     let err = check_refused(&web(
         "healthcheck:\n  test: [CMD, curl, -f, http://localhost]\n  intervall: 10s\n",
     ));
-    assert_snapshot!("healthcheck_unknown_key", err);
+    hsm_snapshot!("healthcheck_unknown_key", err);
     compose_refuses("healthcheck:\n  test: [CMD, 'true']\n  intervall: 10s");
     let err = check_refused(&web(
         "healthcheck:\n  test: [CMD, 'true']\n  interval: 10\n",
     ));
-    assert_snapshot!("healthcheck_duration", err);
+    hsm_snapshot!("healthcheck_duration", err);
     compose_refuses("healthcheck:\n  test: [CMD, 'true']\n  interval: 10");
     let err = check_refused(&web("command:\n  serve: 8080\n"));
-    assert_snapshot!("command_mapping", err);
+    hsm_snapshot!("command_mapping", err);
     compose_refuses("command: {serve: 8080}");
 
     // A number in a command list is the text the user wrote: hsm writes it as a string,
@@ -159,41 +158,41 @@ fn healthcheck_and_command_shapes() {
 #[test]
 fn ports_volumes_and_images() {
     let err = check_refused(&web("ports: [\"web\"]\n"));
-    assert_snapshot!("port_not_a_number", err);
+    hsm_snapshot!("port_not_a_number", err);
     compose_refuses("ports: [\"web\"]");
     // Passes `docker-compose config`; docker refuses it at `up`.
     let err = check_refused(&web("ports: [\"70000:80\"]\n"));
-    assert_snapshot!("port_out_of_range", err);
+    hsm_snapshot!("port_out_of_range", err);
 
     let err = check_refused(&web("volumes: [\"data:/var/lib/x:ro:z\"]\n"));
-    assert_snapshot!("volume_four_parts", err);
+    hsm_snapshot!("volume_four_parts", err);
     compose_refuses("volumes: [\"data:/var/lib/x:ro:z\"]");
     let err = check_refused(&web("volumes: [\"my data:/var/lib/x\"]\n"));
-    assert_snapshot!("volume_name", err);
+    hsm_snapshot!("volume_name", err);
     compose_refuses("volumes: [\"my data:/var/lib/x\"]");
     // Both pass `docker-compose config`; docker refuses them at `up`.
     let err = check_refused(&web("volumes: [\"data:var/lib/x\"]\n"));
-    assert_snapshot!("volume_relative_target", err);
+    hsm_snapshot!("volume_relative_target", err);
     let err = check_refused(&web("volumes: [\"./data:/x:readonly\"]\n"));
-    assert_snapshot!("volume_mode", err);
+    hsm_snapshot!("volume_mode", err);
 
     // An image reference with a space or an upper-case repository cannot be pulled.
     let err = check_refused(&services(
         "name: web\nsources:\n  prod: {type: docker-image, image: \"nginx latest\"}\n",
         None,
     ));
-    assert_snapshot!("image_space", err);
+    hsm_snapshot!("image_space", err);
     let err = check_refused(&services(
         "name: web\nsources:\n  prod: {type: docker-image, image: \"library/Nginx:1.27\"}\n",
         None,
     ));
-    assert_snapshot!("image_upper_case", err);
+    hsm_snapshot!("image_upper_case", err);
 }
 
 #[test]
 fn network_names() {
     let err = check_refused(&web("network_aliases: [\"front end\"]\n"));
-    assert_snapshot!("alias_invalid", err);
+    hsm_snapshot!("alias_invalid", err);
 
     // One alias claimed by two selected services: DNS cannot tell them apart.
     let t = services(
@@ -203,14 +202,14 @@ fn network_names() {
         )),
     );
     let err = sync_refused(&t);
-    assert_snapshot!("alias_twice", err);
+    hsm_snapshot!("alias_twice", err);
     // An alias that is another service's name.
     let t = services(
         &format!("name: web\n{IMAGE}"),
         Some(&format!("name: api\nnetwork_aliases: [web]\n{IMAGE}")),
     );
     let err = sync_refused(&t);
-    assert_snapshot!("alias_is_another_service", err);
+    hsm_snapshot!("alias_is_another_service", err);
     // A service's own name as its alias is harmless.
     let t = web("network_aliases: [web, www]\n");
     ok(&t, &["sync", "--no-install"]);
@@ -220,25 +219,25 @@ fn network_names() {
 #[test]
 fn env_names_and_line_breaks() {
     let err = check_refused(&web("env:\n  \"MY KEY\": x\n"));
-    assert_snapshot!("env_key_space", err);
+    hsm_snapshot!("env_key_space", err);
     let err = check_refused(&web("env:\n  GREETING: \"hello\\nEXTRA=1\"\n"));
-    assert_snapshot!("env_value_line_break", err);
+    hsm_snapshot!("env_value_line_break", err);
     let err = check_refused(&services(
         "name: web\nsources:\n  prod:\n    type: docker-image\n    image: nginx:1.27\n    env: {API-KEY: x}\n",
         None,
     ));
-    assert_snapshot!("source_env_key_dash", err);
+    hsm_snapshot!("source_env_key_dash", err);
     let err = check_refused(&web("env_file: \"a.env\\nb.env\"\n"));
-    assert_snapshot!("env_file_line_break", err);
+    hsm_snapshot!("env_file_line_break", err);
 
     // Env files: each key a valid name, at file:line:column; no carriage return or NUL.
     let t = web("env_file: app.env\n").file("app.env", "OK=1\nexport MY KEY=2\n");
-    assert_snapshot!("env_file_key", sync_refused(&t));
+    hsm_snapshot!("env_file_key", sync_refused(&t));
     let t = web("env_file: app.env\n").file("app.env", "OK=1\nTOKEN=abc\rINJECTED=1\n");
     let err = sync_refused(&t);
     // The code frame shows the line as it is; the snapshot shows the carriage return.
     insta::with_settings!({filters => vec![("\r", "␍")]}, {
-        assert_snapshot!("env_file_carriage_return", err);
+        hsm_snapshot!("env_file_carriage_return", err);
     });
 
     // Implied params become env variables: names and values are checked at the implication.
@@ -252,9 +251,9 @@ fn env_names_and_line_breaks() {
             .manifest("libraries:\n  standalone: [client]\n")
     };
     let err = check_refused(&lib("{db_name: \"auth\\nEVIL=1\"}"));
-    assert_snapshot!("param_value_line_break", err);
+    hsm_snapshot!("param_value_line_break", err);
     let err = check_refused(&lib("{db-name: auth}"));
-    assert_snapshot!("param_name", err);
+    hsm_snapshot!("param_name", err);
 }
 
 #[test]
@@ -269,11 +268,11 @@ fn build_sources() {
     };
     // `docker-compose config` refuses a build context that does not exist.
     let err = sync_refused(&build(""));
-    assert_snapshot!("build_context_missing", err);
+    hsm_snapshot!("build_context_missing", err);
     compose_refuses("build: {context: ./services/web}");
     let t =
         build("    dockerfile: Dockerfile.dev\n").file("services/web/Dockerfile", "FROM nginx\n");
-    assert_snapshot!("dockerfile_missing", sync_refused(&t));
+    hsm_snapshot!("dockerfile_missing", sync_refused(&t));
     let t = build("    dockerfile: Dockerfile.dev\n")
         .file("services/web/Dockerfile.dev", "FROM nginx\n");
     ok(&t, &["sync", "--no-install"]);
@@ -291,27 +290,27 @@ fn library(yaml: &str) -> Test {
 #[test]
 fn library_names_and_specifiers() {
     let err = check_refused(&library("name: client\npackage: qdrant client\n"));
-    assert_snapshot!("package_space", err);
+    hsm_snapshot!("package_space", err);
     pyproject_refuses("qdrant client");
     let err = check_refused(&library(
         "name: client\npackage: \"qdrant-client; python_version > '3.8'\"\nsources:\n  prod: {type: pypi, version: \">=1.12\"}\n",
     ));
-    assert_snapshot!("package_marker", err);
+    hsm_snapshot!("package_marker", err);
     pyproject_refuses("qdrant-client; python_version > '3.8'>=1.12");
     let err = check_refused(&library(
         "name: client\nsources:\n  prod: {type: pypi, version: \">=1.12\\nevil\"}\n",
     ));
-    assert_snapshot!("specifier_line_break", err);
+    hsm_snapshot!("specifier_line_break", err);
     pyproject_refuses("client>=1.12\nevil");
     let err = check_refused(&library(
         "name: client\nsources:\n  prod: {type: pypi, version: \">=1.*\"}\n",
     ));
-    assert_snapshot!("specifier_wildcard", err);
+    hsm_snapshot!("specifier_wildcard", err);
     pyproject_refuses("client>=1.*");
     let err = check_refused(&library(
         "name: client\nsources:\n  prod: {type: pypi, version: latest}\n",
     ));
-    assert_snapshot!("specifier_word", err);
+    hsm_snapshot!("specifier_word", err);
     pyproject_refuses("client==latest");
 
     // What is accepted is what validate-pyproject accepts.
@@ -327,14 +326,14 @@ fn library_sources_uv_can_install() {
     let err = sync_refused(&library(
         "name: client\nsources:\n  prod: {type: git, ref: v1.0.0}\n",
     ));
-    assert_snapshot!("git_without_url", err);
+    hsm_snapshot!("git_without_url", err);
     let t = library(
         "name: client\nsources:\n  prod: {type: pypi}\n  dev: {type: local, path: packages/client, editable: true}\n",
     )
     .manifest("libraries:\n  standalone: [{name: client, mode: dev}]\n");
-    assert_snapshot!("local_path_missing", sync_refused(&t));
+    hsm_snapshot!("local_path_missing", sync_refused(&t));
     let t = t.file("packages/client/README.md", "not yet a package\n");
-    assert_snapshot!("local_path_not_a_project", sync_refused(&t));
+    hsm_snapshot!("local_path_not_a_project", sync_refused(&t));
     let t = t.file(
         "packages/client/pyproject.toml",
         "[project]\nname = \"client\"\nversion = \"0.1.0\"\n",
@@ -354,28 +353,28 @@ fn pyproject_shapes_hsm_cannot_write_into() {
     let t = with_pyproject(
         "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndynamic = [\"dependencies\"]\n\n[build-system]\nrequires = [\"uv_build>=0.8,<1\"]\nbuild-backend = \"uv_build\"\n",
     );
-    assert_snapshot!("pyproject_dynamic_dependencies", sync_refused(&t));
-    assert_snapshot!(
+    hsm_snapshot!("pyproject_dynamic_dependencies", sync_refused(&t));
+    hsm_snapshot!(
         "pyproject_no_project",
         sync_refused(&with_pyproject("[tool.ruff]\nline-length = 100\n"))
     );
-    assert_snapshot!(
+    hsm_snapshot!(
         "pyproject_project_not_a_table",
         sync_refused(&with_pyproject("project = \"app\"\n"))
     );
-    assert_snapshot!(
+    hsm_snapshot!(
         "pyproject_dependencies_not_an_array",
         sync_refused(&with_pyproject(
             "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = \"httpx\"\n"
         ))
     );
-    assert_snapshot!(
+    hsm_snapshot!(
         "pyproject_sources_not_a_table",
         sync_refused(&with_pyproject(
             "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = []\n\n[tool.uv]\nsources = [\"client\"]\n"
         ))
     );
-    assert_snapshot!(
+    hsm_snapshot!(
         "pyproject_user_source",
         sync_refused(&with_pyproject(
             "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = []\n\n[tool.uv.sources]\nclient = { path = \"../client\" }\n"

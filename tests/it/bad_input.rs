@@ -3,8 +3,7 @@
 
 use crate::common;
 
-use common::Test;
-use insta::assert_snapshot;
+use common::{Test, refused};
 
 /// A tiny registry with one 1-of-N group, a library with a requirement and a service.
 fn project() -> Test {
@@ -18,30 +17,30 @@ fn project() -> Test {
         .registry_file("services/postgres.yaml", "name: postgres\nversion: 16.4.0\nsources:\n  prod: {type: docker-image, image: postgres:16.4}\n")
 }
 
-/// Run `hsm check`, expect exit 1 and an unchanged tree; return stderr.
+/// Run `hsm check`, expect exit 1, nothing on stdout and an unchanged tree.
 #[track_caller]
-fn check_fails(t: Test) -> String {
+fn check_fails(t: Test) -> common::Output {
     let before = t.tree();
     let t = t.arg("check");
     let out = t.run();
     out.failure();
     assert!(out.stdout.is_empty(), "{}", out.stdout);
     assert_eq!(t.tree(), before, "check wrote something");
-    out.stderr
+    out
 }
 
 #[test]
 fn malformed_manifest_yaml() {
-    let err = check_fails(
+    let out = check_fails(
         project().manifest("libraries:\n  groups:\n    db-client: {selection: pg-client\n"),
     );
-    assert_snapshot!(err);
-    assert!(err.contains("hsm.yaml:"), "{err}");
+    hsm_snapshot!(out);
+    assert!(out.stderr.contains("hsm.yaml:"), "{}", out.stderr);
 }
 
 #[test]
 fn malformed_registry_yaml() {
-    let err = check_fails(
+    let out = check_fails(
         project()
             .registry_file(
                 "libraries/pg-client.yaml",
@@ -49,19 +48,23 @@ fn malformed_registry_yaml() {
             )
             .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn unknown_key_in_manifest() {
-    let err = check_fails(project().manifest("libraries:\n  groups:\n    db-client:\n      strategy: 1-of-N\n      selction: pg-client\n"));
-    assert_snapshot!(err);
-    assert!(err.contains("did you mean `selection`?"), "{err}");
+    let out = check_fails(project().manifest("libraries:\n  groups:\n    db-client:\n      strategy: 1-of-N\n      selction: pg-client\n"));
+    hsm_snapshot!(out);
+    assert!(
+        out.stderr.contains("did you mean `selection`?"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn unknown_key_in_registry() {
-    let err = check_fails(
+    let out = check_fails(
         project()
             .registry_file(
                 "libraries/pg-client.yaml",
@@ -69,72 +72,86 @@ fn unknown_key_in_registry() {
             )
             .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
     assert!(
-        err.contains("hsm-registry/libraries/pg-client.yaml:3:1"),
-        "{err}"
+        out.stderr
+            .contains("hsm-registry/libraries/pg-client.yaml:3:1"),
+        "{}",
+        out.stderr
     );
 }
 
 #[test]
 fn unknown_component() {
-    let err = check_fails(project().manifest("libraries:\n  standalone: [pg-clinet]\n"));
-    assert_snapshot!(err);
-    assert!(err.contains("did you mean `pg-client`?"), "{err}");
+    let out = check_fails(project().manifest("libraries:\n  standalone: [pg-clinet]\n"));
+    hsm_snapshot!(out);
+    assert!(
+        out.stderr.contains("did you mean `pg-client`?"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn unknown_group() {
-    let err = check_fails(project().manifest(
+    let out = check_fails(project().manifest(
         "libraries:\n  groups:\n    db-clients: {strategy: 1-of-N, selection: pg-client}\n",
     ));
-    assert_snapshot!(err);
-    assert!(err.contains("did you mean `db-client`?"), "{err}");
+    hsm_snapshot!(out);
+    assert!(
+        out.stderr.contains("did you mean `db-client`?"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn group_in_the_wrong_section() {
-    let err = check_fails(project().manifest(
+    let out = check_fails(project().manifest(
         "services:\n  groups:\n    db-client: {strategy: 1-of-N, selection: pg-client}\n",
     ));
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn selection_that_is_not_an_option() {
-    let err = check_fails(project().manifest(
+    let out = check_fails(project().manifest(
         "libraries:\n  groups:\n    db-client: {strategy: 1-of-N, selection: pg-clients}\n",
     ));
-    assert_snapshot!(err);
-    assert!(err.contains("did you mean `pg-client`?"), "{err}");
+    hsm_snapshot!(out);
+    assert!(
+        out.stderr.contains("did you mean `pg-client`?"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn list_selection_for_a_one_of_n_group() {
-    let err = check_fails(project().manifest("libraries:\n  groups:\n    db-client:\n      strategy: 1-of-N\n      selection: [pg-client, sqlite-client]\n"));
-    assert_snapshot!(err);
+    let out = check_fails(project().manifest("libraries:\n  groups:\n    db-client:\n      strategy: 1-of-N\n      selection: [pg-client, sqlite-client]\n"));
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn strategy_that_disagrees_with_the_registry() {
-    let err = check_fails(project().manifest(
+    let out = check_fails(project().manifest(
         "libraries:\n  groups:\n    db-client: {strategy: M-of-N, selection: [pg-client]}\n",
     ));
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn invalid_semver_range_in_manifest() {
-    let err = check_fails(project().manifest(
+    let out = check_fails(project().manifest(
         "libraries:\n  standalone: [pg-client]\nconstraints:\n  postgres: \">=16 <<17\"\n",
     ));
-    assert_snapshot!(err);
-    assert!(err.contains("hsm.yaml:4:3"), "{err}");
+    hsm_snapshot!(out);
+    assert!(out.stderr.contains("hsm.yaml:4:3"), "{}", out.stderr);
 }
 
 #[test]
 fn invalid_semver_range_in_registry() {
-    let err = check_fails(
+    let out = check_fails(
         project()
             .registry_file(
                 "libraries/pg-client.yaml",
@@ -142,12 +159,12 @@ fn invalid_semver_range_in_registry() {
             )
             .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn invalid_version_in_registry() {
-    let err = check_fails(
+    let out = check_fails(
         project()
             .registry_file(
                 "services/postgres.yaml",
@@ -155,12 +172,12 @@ fn invalid_version_in_registry() {
             )
             .manifest("services:\n  standalone: [postgres]\n"),
     );
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn implication_to_a_missing_target() {
-    let err = check_fails(
+    let out = check_fails(
         project()
             .registry_file(
                 "libraries/pg-client.yaml",
@@ -168,13 +185,17 @@ fn implication_to_a_missing_target() {
             )
             .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
-    assert_snapshot!(err);
-    assert!(err.contains("did you mean `postgres`?"), "{err}");
+    hsm_snapshot!(out);
+    assert!(
+        out.stderr.contains("did you mean `postgres`?"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn implication_of_an_unknown_kind() {
-    let err = check_fails(
+    let out = check_fails(
         project()
             .registry_file(
                 "libraries/pg-client.yaml",
@@ -182,12 +203,12 @@ fn implication_of_an_unknown_kind() {
             )
             .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn group_option_without_a_registry_file() {
-    let err = check_fails(
+    let out = check_fails(
         project()
             .registry_file(
                 "library_groups/db-client.yaml",
@@ -195,12 +216,12 @@ fn group_option_without_a_registry_file() {
             )
             .manifest("libraries:\n  groups:\n    db-client: {selection: mysql-client}\n"),
     );
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn registry_file_name_differs_from_its_name() {
-    let err = check_fails(
+    let out = check_fails(
         project()
             .registry_file(
                 "libraries/pg-client.yaml",
@@ -208,15 +229,15 @@ fn registry_file_name_differs_from_its_name() {
             )
             .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn hostile_names_never_become_paths() {
-    let err =
+    let out =
         check_fails(project().manifest("libraries:\n  standalone: [\"../../../etc/passwd\"]\n"));
-    assert_snapshot!(err);
-    let err = check_fails(
+    hsm_snapshot!(out);
+    let out = check_fails(
         project()
             .registry_file(
                 "libraries/pg-client.yaml",
@@ -224,45 +245,53 @@ fn hostile_names_never_become_paths() {
             )
             .manifest("libraries:\n  standalone: [pg-client]\n"),
     );
-    assert!(err.contains("not a valid component or group name"), "{err}");
+    assert!(
+        out.stderr.contains("not a valid component or group name"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn unknown_profile() {
-    let err = check_fails(
+    let out = check_fails(
         project().manifest("services:\n  standalone:\n    - {name: postgres, profile: extrenal}\n"),
     );
-    assert_snapshot!(err);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn wrong_mode_value() {
-    let err = check_fails(project().manifest("modes:\n  pg-client: develop\n"));
-    assert_snapshot!(err);
+    let out = check_fails(project().manifest("modes:\n  pg-client: develop\n"));
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn unknown_name_in_modes() {
-    let err = check_fails(project().manifest("modes:\n  pg-clinet: dev\n"));
-    assert_snapshot!(err);
+    let out = check_fails(project().manifest("modes:\n  pg-clinet: dev\n"));
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn empty_and_huge_files() {
-    let err = check_fails(project().manifest("# nothing yet\n"));
-    assert_snapshot!("empty_manifest", err);
+    let out = check_fails(project().manifest("# nothing yet\n"));
+    hsm_snapshot!("empty_manifest", out);
     let huge = format!(
         "libraries:\n  standalone:\n{}",
         "    - pg-client\n".repeat(600_000)
     );
-    let err = check_fails(project().manifest(&huge));
-    assert!(err.contains("too large"), "{}", &err[..err.len().min(500)]);
+    let out = check_fails(project().manifest(&huge));
+    assert!(
+        out.stderr.contains("too large"),
+        "{}",
+        &out.stderr[..out.stderr.len().min(500)]
+    );
 }
 
 #[test]
 fn no_manifest() {
-    let err = check_fails(Test::new());
-    assert_snapshot!(err);
+    let out = check_fails(Test::new());
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -272,7 +301,7 @@ fn a_registry_path_that_does_not_exist() {
         .args(["check", "--registry", "nowhere"])
         .run();
     out.failure();
-    assert_snapshot!(out.stderr.replace(&out.dir.display().to_string(), "[TMP]"));
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -287,12 +316,6 @@ fn usage_errors_exit_2() {
 // ---------------------------------------------------------------------------------------
 // Reading files: regular files only, bounded, UTF-8, nesting and aliases bounded.
 
-/// Run `hsm ARGS`, expect exit 1 and nothing written; stderr with the temp dir as `[TMP]`.
-#[track_caller]
-fn refused_in(t: &Test, args: &[&str]) -> String {
-    common::refused(t, args).replace(&t.path().display().to_string(), "[TMP]")
-}
-
 /// A service with an env file, selected in hsm.yaml (its env file is read by the plan, which
 /// `check --locked` renders).
 fn with_env_service(t: Test) -> Test {
@@ -306,43 +329,47 @@ fn with_env_service(t: Test) -> Test {
 #[test]
 fn a_fifo_is_refused_wherever_hsm_reads_a_file() {
     let t = project().timeout(30).fifo("hsm.yaml");
-    assert_snapshot!("fifo_manifest", refused_in(&t, &["check"]));
+    hsm_snapshot!("fifo_manifest", refused(&t, &["check"]));
 
     let t = project()
         .timeout(30)
         .manifest("libraries:\n  standalone: [fifo-client]\n")
         .fifo("hsm-registry/libraries/fifo-client.yaml");
-    assert_snapshot!("fifo_registry_file", refused_in(&t, &["check"]));
+    hsm_snapshot!("fifo_registry_file", refused(&t, &["check"]));
 
     let t = with_env_service(project().timeout(30)).fifo("web.env");
-    assert_snapshot!("fifo_env_file", refused_in(&t, &["check", "--locked"]));
+    hsm_snapshot!("fifo_env_file", refused(&t, &["check", "--locked"]));
 
     let t = project()
         .timeout(30)
         .manifest("libraries:\n  standalone: [pg-client]\n")
         .fifo("pyproject.toml");
-    assert_snapshot!("fifo_pyproject", refused_in(&t, &["check", "--locked"]));
+    hsm_snapshot!("fifo_pyproject", refused(&t, &["check", "--locked"]));
 
     let t = project()
         .timeout(30)
         .manifest("services:\n  standalone: [postgres]\n")
         .fifo("hsm.lock");
-    assert_snapshot!("fifo_lock", refused_in(&t, &["check", "--locked"]));
+    hsm_snapshot!("fifo_lock", refused(&t, &["check", "--locked"]));
 
     // A scenario file, given by name or found in a directory.
     let t = project().timeout(30).fifo("rules/a.yaml");
-    assert_snapshot!(
+    hsm_snapshot!(
         "fifo_scenario",
-        refused_in(&t, &["registry", "test", "rules/a.yaml"])
+        refused(&t, &["registry", "test", "rules/a.yaml"])
     );
-    assert!(refused_in(&t, &["registry", "test", "rules"]).contains("is a FIFO"));
+    assert!(
+        refused(&t, &["registry", "test", "rules"])
+            .stderr
+            .contains("is a FIFO")
+    );
 }
 
 #[test]
 fn directories_and_devices_are_not_files() {
     let t = project().timeout(30);
     std::fs::create_dir(t.path().join("hsm.yaml")).unwrap();
-    assert_snapshot!("directory_manifest", refused_in(&t, &["check"]));
+    hsm_snapshot!("directory_manifest", refused(&t, &["check"]));
 
     // A symlink is followed: to a regular file it is fine, to a device it is not.
     let t = project()
@@ -352,7 +379,7 @@ fn directories_and_devices_are_not_files() {
     common::ok(&t, &["check"]);
     let t = project().timeout(30);
     std::os::unix::fs::symlink("/dev/zero", t.path().join("hsm.yaml")).unwrap();
-    assert_snapshot!("device_manifest", refused_in(&t, &["check"]));
+    hsm_snapshot!("device_manifest", refused(&t, &["check"]));
 }
 
 #[test]
@@ -361,7 +388,7 @@ fn a_huge_file_is_read_only_up_to_the_limit() {
     let t = project().timeout(30);
     let file = std::fs::File::create(t.path().join("hsm.yaml")).unwrap();
     file.set_len(64 << 30).unwrap();
-    assert_snapshot!("huge_manifest", refused_in(&t, &["check"]));
+    hsm_snapshot!("huge_manifest", refused(&t, &["check"]));
 }
 
 #[test]
@@ -373,7 +400,7 @@ fn deep_nesting_is_refused_at_once() {
         "]".repeat(100_000)
     );
     let t = project().timeout(30).manifest(&deep);
-    assert_snapshot!("deep_flow_nesting", refused_in(&t, &["check"]));
+    hsm_snapshot!("deep_flow_nesting", refused(&t, &["check"]));
 
     // Block nesting, by indentation, in a registry file.
     let mut deep = String::from("name: pg-client\nversion: 1.0.0\nimplies:\n");
@@ -384,7 +411,7 @@ fn deep_nesting_is_refused_at_once() {
         .timeout(30)
         .registry_file("libraries/pg-client.yaml", &deep)
         .manifest("libraries:\n  standalone: [pg-client]\n");
-    assert_snapshot!("deep_block_nesting", refused_in(&t, &["check"]));
+    hsm_snapshot!("deep_block_nesting", refused(&t, &["check"]));
 
     // The editor refuses it too, before its own parser sees it.
     let t = project().timeout(30).manifest(&format!(
@@ -393,7 +420,8 @@ fn deep_nesting_is_refused_at_once() {
         "}".repeat(100)
     ));
     assert!(
-        refused_in(&t, &["group", "add", "db-client", "--option", "pg-client"])
+        refused(&t, &["group", "add", "db-client", "--option", "pg-client"])
+            .stderr
             .contains("more than 64 levels deep")
     );
 }
@@ -412,7 +440,7 @@ fn aliases_may_not_repeat_a_billion_laughs() {
         .timeout(30)
         .registry_file("libraries/pg-client.yaml", &laughs)
         .manifest("libraries:\n  standalone: [pg-client]\n");
-    assert_snapshot!("billion_laughs", refused_in(&t, &["check"]));
+    hsm_snapshot!("billion_laughs", refused(&t, &["check"]));
 
     // A shared value used a few times is fine.
     let t = project()
@@ -436,7 +464,7 @@ fn a_byte_order_mark_is_accepted_and_kept() {
     common::ok(&t, &["check"]);
     // Positions count from after it.
     let t = t.manifest("\u{feff}libraries:\n  standalone: [pg-clinet]\n");
-    assert!(refused_in(&t, &["check"]).contains("hsm.yaml:2:16"));
+    assert!(refused(&t, &["check"]).stderr.contains("hsm.yaml:2:16"));
     // An edit keeps it.
     let t = t.manifest("\u{feff}libraries:\n  standalone: [pg-client]\n");
     common::ok(
@@ -470,7 +498,7 @@ fn encoding_errors_say_where_and_how_to_fix_them() {
         b"project:\n  name: caf\xe9\nlibraries:\n  standalone: [pg-client]\n",
     )
     .unwrap();
-    assert_snapshot!("latin1_manifest", refused_in(&t, &["check"]));
+    hsm_snapshot!("latin1_manifest", refused(&t, &["check"]));
 
     // UTF-16, as some Windows editors save.
     let t = project().manifest("libraries:\n  standalone: [pg-client]\n");
@@ -483,15 +511,12 @@ fn encoding_errors_say_where_and_how_to_fix_them() {
         utf16,
     )
     .unwrap();
-    assert_snapshot!("utf16_registry_file", refused_in(&t, &["check"]));
+    hsm_snapshot!("utf16_registry_file", refused(&t, &["check"]));
 
     // An env file: the position is in the env file itself.
     let t = with_env_service(project());
     std::fs::write(t.path().join("web.env"), b"A=1\nB=\xff\xfe\n").unwrap();
-    assert_snapshot!(
-        "invalid_utf8_env_file",
-        refused_in(&t, &["check", "--locked"])
-    );
+    hsm_snapshot!("invalid_utf8_env_file", refused(&t, &["check", "--locked"]));
 
     // The user's pyproject.toml, which sync edits: refused (and left as it is), never
     // rewritten from a lossy reading.
@@ -501,10 +526,7 @@ fn encoding_errors_say_where_and_how_to_fix_them() {
         b"[project]\nname = \"demo\"\n# caf\xe9\ndependencies = []\n",
     )
     .unwrap();
-    assert_snapshot!(
-        "latin1_pyproject",
-        refused_in(&t, &["sync", "--no-install"])
-    );
+    hsm_snapshot!("latin1_pyproject", refused(&t, &["sync", "--no-install"]));
 }
 
 #[test]
@@ -543,14 +565,14 @@ fn editing_a_file_that_ends_in_a_multi_byte_character() {
 #[test]
 fn edits_hsm_cannot_make_as_written_are_refused() {
     let t = project().manifest("libraries: !custom {}\n");
-    assert_snapshot!(
+    hsm_snapshot!(
         "edit_custom_tag",
-        refused_in(&t, &["group", "add", "db-client", "--option", "pg-client"])
+        refused(&t, &["group", "add", "db-client", "--option", "pg-client"])
     );
     let t = project().manifest("services: &shared {}\nlibraries: *shared\n");
-    assert_snapshot!(
+    hsm_snapshot!(
         "edit_through_alias",
-        refused_in(&t, &["group", "add", "db-client", "--option", "pg-client"])
+        refused(&t, &["group", "add", "db-client", "--option", "pg-client"])
     );
 }
 
@@ -564,28 +586,28 @@ fn edits_hsm_cannot_make_losslessly_are_refused() {
         "hsm.yaml",
         "# notes\u{2028}\nlibraries:\n  standalone: [pg-client]\n",
     );
-    assert_snapshot!("edit_line_separator", refused_in(&t, &add));
+    hsm_snapshot!("edit_line_separator", refused(&t, &add));
     let t = project().file("hsm.yaml", "? libraries\n: {standalone: [pg-client]}\n");
-    assert_snapshot!(
+    hsm_snapshot!(
         "edit_explicit_key",
-        refused_in(&t, &["service", "add", "postgres"])
+        refused(&t, &["service", "add", "postgres"])
     );
     let t = project().file(
         "hsm.yaml",
         "libraries:\n  standalone: [\n    pg-client\n]\n",
     );
-    assert_snapshot!(
+    hsm_snapshot!(
         "edit_multi_line_flow",
-        refused_in(&t, &["service", "add", "postgres"])
+        refused(&t, &["service", "add", "postgres"])
     );
     // The editor does not see `implies` after the odd tag and would add a second one.
     let t = project().registry_file(
         "libraries/pg-client.yaml",
         "name: pg-client\nversion: 1.0.0\ndescription: !x$y!z\nimplies:\n  service:postgres: {}\n",
     );
-    assert_snapshot!(
+    hsm_snapshot!(
         "edit_odd_tag",
-        refused_in(
+        refused(
             &t,
             &[
                 "registry",

@@ -7,7 +7,6 @@ use std::process::Command;
 
 use clap::CommandFactory;
 use common::{Test, tool};
-use insta::assert_snapshot;
 
 /// Every command path of the CLI: `[]`, `["group"]`, `["group", "add"]`, ...
 fn command_paths() -> Vec<Vec<String>> {
@@ -42,7 +41,7 @@ fn help_of_every_command() {
         } else {
             format!("help__hsm_{}", path.join("_"))
         };
-        assert_snapshot!(name, out.stdout, &format!("hsm {}", args.join(" ")));
+        hsm_snapshot!(name, out, &format!("hsm {}", args.join(" ")));
     }
 }
 
@@ -59,7 +58,7 @@ fn version() {
         );
     }
     insta::with_settings!({filters => vec![(env!("CARGO_PKG_VERSION"), "[VERSION]")]}, {
-        assert_snapshot!(t.hsm(&["--version"]).stdout);
+        hsm_snapshot!(t.hsm(&["--version"]));
     });
     // Also after a subcommand (propagated).
     t.hsm(&["library", "--version"]).success();
@@ -70,13 +69,13 @@ fn usage_errors_exit_2() {
     let t = Test::new();
     let out = t.hsm(&["completions", "tcsh"]);
     out.code(2);
-    assert_snapshot!("usage_unknown_shell", out.stderr);
+    hsm_snapshot!("usage_unknown_shell", out);
     let out = t.hsm(&["schema", "lock"]);
     out.code(2);
-    assert_snapshot!("usage_unknown_schema", out.stderr);
+    hsm_snapshot!("usage_unknown_schema", out);
     let out = t.hsm(&["service", "init", "x", "--runtime", "pixi"]);
     out.code(2);
-    assert_snapshot!("usage_unknown_runtime", out.stderr);
+    hsm_snapshot!("usage_unknown_runtime", out);
 }
 
 #[test]

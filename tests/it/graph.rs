@@ -8,7 +8,6 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use common::Test;
-use insta::assert_snapshot;
 
 /// A small stack: a standalone library that picks an option of a 1-of-N group, which
 /// implies a service with params; an M-of-N service group whose option requires it.
@@ -188,7 +187,7 @@ fn stack_as_dot() {
     let out = small(Test::new()).args(["graph"]).run();
     out.success();
     assert_valid_dot(&out.stdout);
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -198,7 +197,7 @@ fn stack_as_mermaid() {
         .run();
     out.success();
     assert_valid_mermaid(&out.stdout);
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -207,11 +206,11 @@ fn registry_wide_as_dot_and_mermaid() {
     let dot = t.hsm(&["graph", "--registry-wide"]);
     dot.success();
     assert_valid_dot(&dot.stdout);
-    assert_snapshot!("registry_wide_dot", dot.stdout);
+    hsm_snapshot!("registry_wide_dot", dot);
     let mermaid = t.hsm(&["graph", "--registry-wide", "--format", "mermaid"]);
     mermaid.success();
     assert_valid_mermaid(&mermaid.stdout);
-    assert_snapshot!("registry_wide_mermaid", mermaid.stdout);
+    hsm_snapshot!("registry_wide_mermaid", mermaid);
 }
 
 #[test]

@@ -6,7 +6,6 @@
 use crate::common;
 
 use common::Test;
-use insta::assert_snapshot;
 
 /// One registry holding a small example of every class.
 fn registry() -> Test {
@@ -62,9 +61,10 @@ fn registry() -> Test {
 }
 
 /// The stack of `manifest` does not solve; every proven hint, followed command by command
-/// in a fresh project, makes it solve. Returns the text report.
+/// in a fresh project, makes it solve. Returns the run of `hsm resolve` (the text report is
+/// its stderr).
 #[track_caller]
-fn follow_every_hint(manifest: &str) -> String {
+fn follow_every_hint(manifest: &str) -> common::Output {
     let t = registry().manifest(manifest);
     let text = t.hsm(&["resolve"]);
     text.failure();
@@ -115,84 +115,91 @@ fn follow_every_hint(manifest: &str) -> String {
             assert!(!line.contains(word), "solver word `{word}` in: {line}");
         }
     }
-    text.stderr
+    text
 }
 
 #[test]
 fn m_of_n_clash_suggests_removing_an_option_not_adding_it() {
-    let report = follow_every_hint(
+    let out = follow_every_hint(
         "libraries:\n  groups:\n    tools:\n      strategy: M-of-N\n      selection: [ta, tb, tc]\n",
     );
+    let report = &out.stderr;
     assert!(
         report.contains("hsm group remove-option tools ta"),
         "{report}"
     );
     assert!(!report.contains("hsm group add"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn a_component_that_implies_what_it_conflicts_with_can_never_be_in_a_stack() {
-    let report = follow_every_hint("libraries:\n  standalone: [selfish, tc]\n");
+    let out = follow_every_hint("libraries:\n  standalone: [selfish, tc]\n");
+    let report = &out.stderr;
     assert!(
         report.contains("`selfish` can never be in a stack"),
         "{report}"
     );
     assert!(report.contains("hsm registry lint"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn a_constraint_against_a_requirement_offers_to_drop_it_with_the_version_then_used() {
-    let report = follow_every_hint("libraries:\n  standalone: [app]\nconstraints:\n  db: \"<2\"\n");
+    let out = follow_every_hint("libraries:\n  standalone: [app]\nconstraints:\n  db: \"<2\"\n");
+    let report = &out.stderr;
     assert!(report.contains("with `db` 2.0.0"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn three_demands_on_one_group_are_all_told_and_pairs_are_proven() {
-    let report = follow_every_hint("libraries:\n  standalone: [u1, u2, u3]\n");
+    let out = follow_every_hint("libraries:\n  standalone: [u1, u2, u3]\n");
+    let report = &out.stderr;
     assert!(report.contains("`s1`, `s2` and `s3`"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn every_version_ruled_out_gets_one_bullet_per_version() {
-    let report = follow_every_hint("libraries:\n  standalone: [multi, tc]\n");
+    let out = follow_every_hint("libraries:\n  standalone: [multi, tc]\n");
+    let report = &out.stderr;
     for v in ["3.0.0", "2.0.0", "1.0.0"] {
         assert!(report.contains(&format!("`multi` {v}")), "{v}: {report}");
     }
     assert!(report.contains("the stack needs `multi`"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn an_external_profile_that_avoids_the_clash_is_suggested() {
-    let report =
+    let out =
         follow_every_hint("libraries:\n  standalone: [nocache]\nservices:\n  standalone: [db]\n");
+    let report = &out.stderr;
     assert!(
         report.contains("hsm service add db --profile ext"),
         "{report}"
     );
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn a_version_specific_conflict_names_the_version_and_offers_the_constraint() {
-    let report =
+    let out =
         follow_every_hint("libraries:\n  standalone: [vx, tc]\nconstraints:\n  vx: \">=2\"\n");
+    let report = &out.stderr;
     assert!(
         report.contains("`vx` 2.0.0 and `tc` cannot be in the stack together"),
         "{report}"
     );
     assert!(report.contains("with `vx` 1.0.0"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn both_sides_from_one_entry() {
-    let report = follow_every_hint("libraries:\n  standalone: [dia]\n");
-    assert_snapshot!(report);
+    let out = follow_every_hint("libraries:\n  standalone: [dia]\n");
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -200,7 +207,7 @@ fn service_add_with_a_profile_sets_the_profile_of_a_listed_service() {
     let t = registry().manifest("services:\n  standalone: [db]\n");
     let out = t.hsm(&["service", "add", "db", "--profile", "ext"]);
     out.success();
-    assert_snapshot!(out.stdout, @"`db` now runs with deployment profile `ext`. Run `hsm sync` to apply.");
+    hsm_snapshot!(out);
     assert_eq!(
         t.read("hsm.yaml"),
         "services:\n  standalone: [{name: db, profile: ext}]\n"
@@ -212,9 +219,9 @@ fn hints_can_be_followed_one_at_a_time() {
     let t = registry().manifest("libraries:\n  standalone: [u1, u2, u3]\n");
     let out = t.hsm(&["library", "remove", "u1"]);
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
     // An edit that leaves the same clash is still refused, and changes nothing.
-    let err = common::refused(&t, &["library", "add", "tc"]);
+    let err = common::refused(&t, &["library", "add", "tc"]).stderr;
     assert!(err.contains("would leave no consistent stack"), "{err}");
     t.hsm(&["library", "remove", "u2"]).success();
     t.hsm(&["resolve"]).success();
@@ -226,7 +233,7 @@ fn why_on_an_unsolvable_stack_says_what_asks_for_the_component() {
     let out = t.hsm(&["why", "s2"]);
     out.failure();
     assert!(!out.stdout.contains("hint: remove"), "{}", out.stdout);
-    assert_snapshot!(format!("{}----- stderr -----\n{}", out.stdout, out.stderr));
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -240,13 +247,14 @@ fn a_solvable_stack_names_the_option_an_implied_group_holds() {
         "{}",
         out.stdout
     );
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn two_independent_clashes_are_fixed_by_proven_pairs_followed_in_order() {
-    let report =
+    let out =
         follow_every_hint("libraries:\n  standalone: [u1, u2, app]\nconstraints:\n  db: \"<2\"\n");
+    let report = &out.stderr;
     assert!(report.contains(", and "), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }

@@ -7,7 +7,6 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use common::Test;
-use insta::assert_snapshot;
 
 fn lint(files: &[(&str, &str)]) -> common::Output {
     Test::new()
@@ -28,14 +27,14 @@ fn broken_file() {
         ("libraries/fine.yaml", "name: fine\n"),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn name_mismatch() {
     let out = lint(&[("libraries/redis-client.yaml", "name: redis_client\n")]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -48,7 +47,7 @@ fn bad_default() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -72,7 +71,7 @@ fn duplicate_name() {
     let out = t.args(["registry", "lint"]).run();
     // Warnings only.
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -93,7 +92,7 @@ fn dangling_reference() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -118,7 +117,7 @@ fn invalid_rule() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -140,7 +139,7 @@ fn unselectable() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -176,7 +175,7 @@ fn group_clash() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -193,7 +192,7 @@ fn dead_option() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -210,7 +209,7 @@ fn dead_version() {
     ]);
     // A warning: the other versions still work.
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -238,7 +237,7 @@ fn implication_cycle() {
         ),
     ]);
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -275,7 +274,7 @@ fn missing_source() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 // ------------------------------------------------------------------ the whole picture
@@ -457,7 +456,7 @@ fn json_findings() {
         .args(["registry", "lint", "--format", "json"])
         .run();
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]

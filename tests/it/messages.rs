@@ -3,7 +3,6 @@
 use crate::common;
 
 use common::Test;
-use insta::assert_snapshot;
 
 const QDRANT: &str =
     "libraries:\n  groups:\n    vector-db-adapter: {strategy: 1-of-N, selection: qdrant-adapter}\n";
@@ -14,7 +13,7 @@ fn frozen_without_a_lock() {
         .manifest(QDRANT)
         .hsm(&["sync", "--no-install", "--frozen"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -30,7 +29,7 @@ fn frozen_with_a_lock_the_registry_no_longer_matches() {
     .unwrap();
     let out = t.hsm(&["sync", "--no-install", "--frozen"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -44,7 +43,7 @@ fn locked_with_a_stale_lock() {
     .unwrap();
     let out = t.hsm(&["sync", "--no-install", "--locked"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -57,10 +56,10 @@ fn up_and_down_without_services() {
         .manifest("libraries:\n  standalone: [tiny]\n");
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.success();
-    assert_snapshot!("up_without_services", out.stdout);
+    hsm_snapshot!("up_without_services", out);
     let out = t.hsm(&["down"]);
     out.success();
-    assert_snapshot!("down_without_compose", out.stdout);
+    hsm_snapshot!("down_without_compose", out);
 }
 
 #[test]
@@ -72,7 +71,7 @@ fn a_user_dependency_hsm_would_also_manage() {
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
     assert_eq!(t.tree(), before);
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -85,7 +84,7 @@ fn a_service_without_an_image() {
         .manifest("services:\n  standalone: [api]\n");
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -95,7 +94,7 @@ fn an_invalid_pyproject() {
         .manifest(QDRANT);
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -110,7 +109,7 @@ fn the_next_command_rolls_back_an_interrupted_sync() {
     assert!(t.exists("pyproject.toml"), "the first writes happened");
     let out = t.hsm(&["list"]);
     out.success();
-    assert_snapshot!("recovery_note", out.stderr);
+    hsm_snapshot!("recovery_note", out);
     assert!(!t.exists("pyproject.toml") && !t.exists("docker-compose.hsm.yml"));
 }
 
@@ -123,5 +122,5 @@ fn an_unknown_container_engine_is_refused() {
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.failure();
     assert_eq!(t.tree(), before, "nothing is written when --up cannot run");
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out);
 }

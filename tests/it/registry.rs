@@ -3,7 +3,6 @@
 use crate::common;
 
 use common::Test;
-use insta::assert_snapshot;
 
 fn tiny_registry(t: Test, dir: &str, version: &str) -> Test {
     t.file(
@@ -82,7 +81,7 @@ fn directory_flag_runs_in_another_project() {
         tiny_registry(Test::new(), "proj/hsm-registry", "1.2.3").file("proj/hsm.yaml", MANIFEST);
     let out = t.args(["--directory", "proj", "resolve"]).run();
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -135,7 +134,7 @@ fn scenario_failures_are_reported_per_case() {
     let t = tiny_registry(Test::new(), "reg", "1.0.0").file("suites/tiny.yaml", SUITE);
     let out = t.args(["registry", "test", "suites"]).run();
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
     assert!(out.stdout.ends_with("2 passed, 2 failed\n"));
 }
 
@@ -144,7 +143,7 @@ fn a_malformed_scenario_file_is_an_error_with_position() {
     let t = Test::new().file("rules/bad.yaml", "cases:\n  - name: x\n    expcet: {}\n");
     let out = t.args(["registry", "test"]).run();
     out.failure();
-    assert_snapshot!(format!("{}---\n{}", out.stdout, out.stderr));
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -165,7 +164,7 @@ fn lint_reports_broken_files_and_cycles() {
         );
     let out = t.args(["registry", "lint"]).run();
     out.failure();
-    assert_snapshot!(format!("{}---\n{}", out.stdout, out.stderr));
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -176,7 +175,7 @@ fn implication_cycles_are_legal_in_a_solve() {
         .manifest("services:\n  standalone: [a]\n");
     let out = t.args(["resolve", "--explain"]).run();
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]

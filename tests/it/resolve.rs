@@ -7,7 +7,6 @@ use crate::common;
 
 use chain::Shape;
 use common::Test;
-use insta::assert_snapshot;
 
 const QDRANT: &str = "\
 project:
@@ -24,7 +23,7 @@ fn qdrant_adapter_brings_the_qdrant_server_with_reasons() {
     let t = Test::new().manifest(QDRANT).args(["resolve", "--explain"]);
     let out = t.run();
     out.success();
-    assert_snapshot!("qdrant_explain", out.stdout);
+    hsm_snapshot!("qdrant_explain", out);
     assert!(out.stdout.contains("qdrant-adapter"));
     assert!(out.stdout.contains("service  qdrant"));
 }
@@ -33,17 +32,17 @@ fn qdrant_adapter_brings_the_qdrant_server_with_reasons() {
 fn why_names_every_rule_that_brings_a_component() {
     let out = Test::new().manifest(QDRANT).args(["why", "qdrant"]).run();
     out.success();
-    assert_snapshot!("why_qdrant", out.stdout);
+    hsm_snapshot!("why_qdrant", out);
 }
 
 #[test]
 fn why_a_component_outside_the_stack() {
     let out = Test::new().manifest(QDRANT).args(["why", "milvus"]).run();
     out.failure();
-    assert_snapshot!("why_not_in_stack", out.stderr);
+    hsm_snapshot!("why_not_in_stack", out);
     let out = Test::new().manifest(QDRANT).args(["why", "qdrnt"]).run();
     out.failure();
-    assert_snapshot!("why_unknown", out.stderr);
+    hsm_snapshot!("why_unknown", out);
 }
 
 #[test]
@@ -51,7 +50,7 @@ fn constraints_ruling_out_the_newest_version_backtrack_to_an_older_one() {
     let manifest = format!("{QDRANT}constraints:\n  qdrant: \"<1.10\"\n");
     let out = Test::new().manifest(&manifest).args(["resolve"]).run();
     out.success();
-    assert_snapshot!("backtracking", out.stdout);
+    hsm_snapshot!("backtracking", out);
     // The newest adapter (1.12.1) needs qdrant >=1.10, so the older 1.9.0 is chosen.
     assert!(
         out.stdout.contains("qdrant-adapter  1.9.0"),
@@ -81,7 +80,7 @@ fn two_paths_demanding_different_options_of_one_group_is_a_conflict() {
     let out = t.run();
     out.failure();
     assert!(out.stdout.is_empty());
-    assert_snapshot!("group_conflict", out.stderr);
+    hsm_snapshot!("group_conflict", out);
     // Names the group and both culprits, cites a line for each rule, ends with hints.
     for needle in [
         "choice group `vector-db-adapter`",
@@ -124,7 +123,7 @@ fn a_hsm_yaml_selection_against_an_implied_option() {
     let manifest = "libraries:\n  groups:\n    vector-db-adapter: {strategy: 1-of-N, selection: qdrant-adapter}\nservices:\n  groups:\n    vector-db: {strategy: 1-of-N, selection: milvus}\n";
     let out = Test::new().manifest(manifest).args(["resolve"]).run();
     out.failure();
-    assert_snapshot!("group_conflict_with_selection", out.stderr);
+    hsm_snapshot!("group_conflict_with_selection", out);
     assert!(
         out.stderr
             .contains("hsm group add vector-db-adapter --option milvus-adapter")
@@ -136,7 +135,7 @@ fn a_version_conflict_cites_the_constraint_line() {
     let manifest = format!("{QDRANT}constraints:\n  qdrant: \">=1.13\"\n");
     let out = Test::new().manifest(&manifest).args(["resolve"]).run();
     out.failure();
-    assert_snapshot!("version_conflict", out.stderr);
+    hsm_snapshot!("version_conflict", out);
     assert!(
         out.stderr
             .contains("hsm.yaml constrains `qdrant` to `>=1.13` (hsm.yaml:9)"),
@@ -152,7 +151,7 @@ fn a_conflicts_rule() {
         .args(["resolve"])
         .run();
     out.failure();
-    assert_snapshot!("conflicts_rule", out.stderr);
+    hsm_snapshot!("conflicts_rule", out);
 }
 
 #[test]
@@ -182,7 +181,7 @@ fn json_output_for_a_stack_and_a_conflict() {
     assert_eq!(v["status"], "conflict");
     assert_eq!(v["clash"]["kind"], "group");
     assert_eq!(v["clash"]["group"], "vector-db-adapter");
-    assert_snapshot!("group_conflict_json", out.stdout);
+    hsm_snapshot!("group_conflict_json", out);
 }
 
 #[test]
@@ -191,7 +190,7 @@ fn check_validates_and_writes_nothing() {
     let before = t.tree();
     let out = t.run();
     out.success();
-    assert_snapshot!("check_ok", out.stdout);
+    hsm_snapshot!("check_ok", out);
     assert_eq!(t.tree(), before);
 
     let t = Test::new().manifest(TWO_PATHS).arg("check");
@@ -239,7 +238,7 @@ fn check_locked_needs_a_current_lock() {
     let t = Test::new().manifest(QDRANT);
     let out = t.hsm(&["check", "--locked"]);
     out.failure();
-    assert_snapshot!("check_locked_no_lock", out.stderr);
+    hsm_snapshot!("check_locked_no_lock", out);
     t.hsm(&["sync", "--no-install"]).success();
     t.hsm(&["check", "--locked"]).success();
     std::fs::write(
@@ -267,7 +266,7 @@ fn a_requirement_no_version_satisfies_blames_the_target() {
         "{}",
         out.stderr
     );
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out);
 }
 
 // ------------------------------------------------------------------------------ deep stacks

@@ -67,7 +67,7 @@ fn quick_start_swap_qdrant_for_milvus() {
         .manifest(&quick_start("qdrant-adapter"));
     let out = t.hsm(&["sync", "--no-install"]);
     out.success();
-    assert_snapshot!("quick_start_first_sync", out.stdout);
+    hsm_snapshot!("quick_start_first_sync", out);
     let py = t.read("pyproject.toml");
     assert!(py.contains("\"qdrant-client>=1.12,<1.13\""), "{py}");
     let compose = t.read("docker-compose.hsm.yml");
@@ -121,7 +121,7 @@ fn a_second_sync_writes_nothing() {
         .collect();
     let out = t.hsm(&["sync", "--no-install"]);
     out.success();
-    assert_snapshot!("up_to_date", out.stdout);
+    hsm_snapshot!("up_to_date", out);
     assert_eq!(snapshot_files(&t), before);
     let after: Vec<_> = ARTIFACTS
         .iter()
@@ -145,7 +145,7 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
     let out = t.hsm(&["sync", "--dry-run"]);
     out.success();
     assert_eq!(t.tree(), before);
-    assert_snapshot!("dry_run", out.stdout);
+    hsm_snapshot!("dry_run", out);
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn locked_and_frozen() {
     let t = Test::new().manifest(&quick_start("qdrant-adapter"));
     let out = t.hsm(&["sync", "--no-install", "--locked"]);
     out.failure();
-    assert_snapshot!("locked_without_lock", out.stderr);
+    hsm_snapshot!("locked_without_lock", out);
     t.hsm(&["sync", "--no-install"]).success();
     t.hsm(&["sync", "--no-install", "--locked"]).success();
     // Change intent: --locked refuses, --frozen renders what the lock says.
@@ -423,7 +423,7 @@ fn an_env_key_defined_twice_fails_and_names_both_origins() {
         "{}",
         out.stderr
     );
-    assert_snapshot!("env_conflict", out.stderr);
+    hsm_snapshot!("env_conflict", out);
 
     let t = Test::new()
         .file("service.env", "CONFLICT_KEY=value1\n")
@@ -431,7 +431,7 @@ fn an_env_key_defined_twice_fails_and_names_both_origins() {
         .manifest("services:\n  standalone: [fail-service]\n");
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
-    assert_snapshot!("env_conflict_file_and_manifest", out.stderr);
+    hsm_snapshot!("env_conflict_file_and_manifest", out);
 }
 
 // ---------------------------------------------------------------- atomicity
@@ -516,7 +516,7 @@ fn uv_failure_rolls_back() {
     );
     assert_eq!(snapshot_files(&failing), before);
     assert!(!failing.exists(".hsm/journal"));
-    assert_snapshot!("uv_failure", out.stderr);
+    hsm_snapshot!("uv_failure", out);
 }
 
 #[test]
@@ -568,7 +568,7 @@ fn uv_missing_is_a_clear_error() {
         .env("PATH", "/nonexistent");
     let out = t.hsm(&["sync"]);
     out.failure();
-    assert_snapshot!("uv_missing", out.stderr);
+    hsm_snapshot!("uv_missing", out);
     assert!(
         !t.exists("pyproject.toml"),
         "files were left after the failure"
@@ -671,7 +671,7 @@ fn up_and_down_drive_the_configured_engine() {
     let t = fake_engine(Test::new(), "docker").manifest(&quick_start("qdrant-adapter"));
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.success();
-    assert_snapshot!("sync_up", out.stdout);
+    hsm_snapshot!("sync_up", out);
     t.hsm(&["down"]).success();
     assert_eq!(
         t.read("engine.log"),
