@@ -58,7 +58,14 @@ fn version() {
         );
     }
     insta::with_settings!({filters => vec![(env!("CARGO_PKG_VERSION"), "[VERSION]")]}, {
-        hsm_snapshot!(t.hsm(&["--version"]));
+        hsm_snapshot!(t.hsm(&["--version"]), @"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        hsm [VERSION]
+
+        ----- stderr -----
+        ");
     });
     // Also after a subcommand (propagated).
     t.hsm(&["library", "--version"]).success();
@@ -69,13 +76,45 @@ fn usage_errors_exit_2() {
     let t = Test::new();
     let out = t.hsm(&["completions", "tcsh"]);
     out.code(2);
-    hsm_snapshot!("usage_unknown_shell", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: invalid value 'tcsh' for '<SHELL>'
+      [possible values: bash, elvish, fish, powershell, zsh]
+
+      tip: a similar value exists: 'zsh'
+
+    For more information, try '--help'.
+    ");
     let out = t.hsm(&["schema", "lock"]);
     out.code(2);
-    hsm_snapshot!("usage_unknown_schema", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: invalid value 'lock' for '<KIND>'
+      [possible values: manifest, library, service, group]
+
+    For more information, try '--help'.
+    ");
     let out = t.hsm(&["service", "init", "x", "--runtime", "pixi"]);
     out.code(2);
-    hsm_snapshot!("usage_unknown_runtime", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: invalid value 'pixi' for '--runtime <RUNTIME>'
+      [possible values: docker, podman, uv]
+
+    For more information, try '--help'.
+    ");
 }
 
 #[test]

@@ -197,7 +197,28 @@ fn stack_as_mermaid() {
         .run();
     out.success();
     assert_valid_mermaid(&out.stdout);
-    hsm_snapshot!(out);
+    hsm_snapshot!(out, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    flowchart LR
+      hsm_yaml(["hsm.yaml"])
+      library_group_db_driver{{"db-driver<br/>library group, 1-of-N"}}
+      service_group_tools{{"tools<br/>service group, M-of-N"}}
+      library_api["api<br/>1.2.0 · dev"]
+      library_pg_driver["pg-driver<br/>3.1.0 · prod"]
+      service_pgadmin("pgadmin<br/>8.12.0 · prod<br/>profile shared (external)")
+      service_postgres("postgres<br/>16.4.0 · prod")
+      hsm_yaml -->|"selects<br/>hsm.yaml:6"| service_group_tools
+      hsm_yaml -->|"lists<br/>hsm.yaml:3"| library_api
+      library_group_db_driver -->|"option<br/>hsm-registry/library_groups/db-driver.yaml:4"| library_pg_driver
+      service_group_tools -->|"option<br/>hsm-registry/service_groups/tools.yaml:4"| service_pgadmin
+      library_api -->|"implies<br/>hsm-registry/libraries/api.yaml:4"| library_group_db_driver
+      library_pg_driver -->|"implies (db_name=api)<br/>hsm-registry/libraries/pg-driver.yaml:4"| service_postgres
+      service_pgadmin -->|"requires #gt;=16<br/>hsm-registry/services/pgadmin.yaml:3"| service_postgres
+
+    ----- stderr -----
+    "#);
 }
 
 #[test]

@@ -486,7 +486,22 @@ fn adds_refuse_to_overwrite_unless_forced() {
         "# hand-written\nname: auth-lib\nversion: 1.0.0\n",
     );
     let out = refused(&t, &["registry", "library", "add", "auth-lib"]);
-    hsm_snapshot!("add_existing", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: library `auth-lib` is already in the registry
+       ╭─[hsm-registry/libraries/auth-lib.yaml:2:1]
+     1 │ # hand-written
+     2 │ name: auth-lib
+       · ──┬─
+       ·   ╰── defined here
+     3 │ version: 1.0.0
+       ╰────
+      help: pass --force to replace the whole file (its comments are lost), or edit it by hand
+    ");
     let out = ok(
         &t,
         &[
@@ -499,7 +514,14 @@ fn adds_refuse_to_overwrite_unless_forced() {
             "--force",
         ],
     );
-    hsm_snapshot!("add_forced", out);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Replaced library `auth-lib` in the registry: hsm-registry/libraries/auth-lib.yaml
+
+    ----- stderr -----
+    ");
     assert!(
         t.read("hsm-registry/libraries/auth-lib.yaml")
             .starts_with("name: auth-lib\nversion: 2.0.0\n")

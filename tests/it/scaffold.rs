@@ -79,7 +79,17 @@ fn library_init_creates_a_uv_library_and_registers_it() {
     require!("uv");
     let t = project();
     let out = ok(&t, &["library", "init", "my-lib"]);
-    hsm_snapshot!("library_init_stdout", out);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created library `my-lib` in packages/my-lib (uv init --lib)
+    Created hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Registered `my-lib` in hsm-registry/libraries/my-lib.yaml: prod and dev from packages/my-lib (dev editable)
+    hint: `hsm library add my-lib` puts it in the stack
+
+    ----- stderr -----
+    ");
     // A uv library project, not a nested git repository (GIT-HF-003).
     assert!(t.exists("packages/my-lib/pyproject.toml"));
     assert!(t.exists("packages/my-lib/src/my_lib/__init__.py"));
@@ -185,7 +195,14 @@ fn no_register_writes_no_registry() {
     require!("uv");
     let t = project();
     let out = ok(&t, &["library", "init", "loose", "--no-register"]);
-    hsm_snapshot!("no_register_stdout", out);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created library `loose` in packages/loose (uv init --lib)
+
+    ----- stderr -----
+    ");
     assert!(t.exists("packages/loose/pyproject.toml"));
     assert!(!t.exists("hsm-registry"));
 }
@@ -197,7 +214,16 @@ fn path_option_and_the_registry_the_project_names() {
         .file("reg/libraries/.keep", "")
         .manifest("project:\n  name: demo\nregistry: reg\n");
     let out = ok(&t, &["library", "init", "tools", "--path", "libs/./tools"]);
-    hsm_snapshot!("path_option_stdout", out);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created library `tools` in libs/tools (uv init --lib)
+    Registered `tools` in reg/libraries/tools.yaml: prod and dev from libs/tools (dev editable)
+    hint: `hsm library add tools` puts it in the stack
+
+    ----- stderr -----
+    ");
     assert!(t.exists("libs/tools/pyproject.toml"));
     assert!(!t.exists("hsm-registry"), "the project's registry is reg/");
     let entry = t.read("reg/libraries/tools.yaml");
@@ -243,7 +269,17 @@ fn service_init_docker_is_a_dockerfile_that_sync_builds() {
     require!("uv");
     let t = project();
     let out = ok(&t, &["service", "init", "web"]);
-    hsm_snapshot!("service_init_docker_stdout", out);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created service `web` in services/web (a Dockerfile)
+    Created hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Registered `web` in hsm-registry/services/web.yaml: built from services/web/Dockerfile, runtime docker
+    hint: `hsm service add web` puts it in the stack
+
+    ----- stderr -----
+    ");
     assert_snapshot!("service_init_dockerfile", t.read("services/web/Dockerfile"));
     assert_snapshot!(
         "service_init_docker_registry_entry",
@@ -276,7 +312,18 @@ fn service_init_uv_is_a_uv_project() {
     require!("uv");
     let t = project();
     let out = ok(&t, &["service", "init", "worker", "--runtime", "uv"]);
-    hsm_snapshot!("service_init_uv_stdout", out);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created service `worker` in services/worker (uv init)
+    Created hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Registered `worker` in hsm-registry/services/worker.yaml: prod and dev from services/worker, runtime uv
+    hint: `hsm service add worker` puts it in the stack
+    note: `hsm sync --up` starts docker and podman services only; run this one with `uv run` in services/worker
+
+    ----- stderr -----
+    ");
     assert!(t.exists("services/worker/pyproject.toml"));
     assert!(!t.exists("services/worker/Dockerfile"));
     assert!(!t.exists("services/worker/.git"));
@@ -315,7 +362,15 @@ fn missing_git_is_a_clear_error_and_nothing_is_created() {
     // GIT-FAIL-001
     let t = project().path_without(&["git"]);
     let out = refused(&t, &["library", "init", "broken-lib", "--git-init"]);
-    hsm_snapshot!("missing_git", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: git binary is not available: `git` is not on PATH
+      help: install git, or leave out --git-init; nothing was created
+    ");
     assert!(!t.exists("packages"));
     assert!(!t.exists("hsm-registry"));
 }
@@ -336,7 +391,16 @@ fn a_failing_git_init_is_reported_and_undone() {
             "--git-init",
         ],
     );
-    hsm_snapshot!("git_init_fails", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: git init failed in services/broken-service (exit status 1):
+      │ fatal: simulated failure
+      help: nothing was created; fix what git reports and run the command again
+    ");
     assert!(!t.exists("services"));
 }
 
@@ -344,7 +408,15 @@ fn a_failing_git_init_is_reported_and_undone() {
 fn missing_uv_is_a_clear_error_and_nothing_is_created() {
     let t = project().path_without(&["uv"]);
     let out = refused(&t, &["library", "init", "no-uv"]);
-    hsm_snapshot!("missing_uv", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: uv binary is not available: `uv` is not on PATH
+      help: install uv (https://docs.astral.sh/uv/) and run the command again; nothing was created
+    ");
     // A docker service needs no uv.
     ok(&t, &["service", "init", "still-fine"]);
 }
@@ -362,7 +434,15 @@ fn a_failing_uv_init_is_reported_and_undone() {
     assert!(err.contains("Not a valid package"), "{err}");
     // uv's own words vary between versions; the frame around them does not.
     insta::with_settings!({filters => vec![(r"(?m)^  │ .*\n", ""), (r"(?m)^  │\n", "")]}, {
-        hsm_snapshot!("uv_init_fails", out);
+        hsm_snapshot!(out, @"
+        success: false
+        exit_code: 1
+        ----- stdout -----
+
+        ----- stderr -----
+        error: uv init failed in packages/bad- (exit status 2):
+          help: nothing was created; fix what uv reports and run the command again
+        ");
     });
 }
 
@@ -386,7 +466,17 @@ fn from_another_directory() {
     );
     // Paths outside the working directory are shown absolute (the snapshot shows the
     // project's temporary directory as `[TEMP]`).
-    hsm_snapshot!("from_another_directory_stdout", out);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created library `far` in [TEMP]/libs/far (uv init --lib)
+    Created [TEMP]/hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Registered `far` in [TEMP]/hsm-registry/libraries/far.yaml: prod and dev from libs/far (dev editable)
+    hint: `hsm library add far` puts it in the stack
+
+    ----- stderr -----
+    ");
     assert!(t.exists("libs/far/pyproject.toml"));
     assert!(t.exists("hsm-registry/libraries/far.yaml"));
     assert!(
@@ -454,7 +544,15 @@ fn an_existing_registry_entry_is_never_overwritten() {
         "name: cache\nsources: {prod: {type: docker-image, image: \"redis:7\"}}\n",
     );
     let out = refused(&t, &["service", "init", "cache"]);
-    hsm_snapshot!("refuse_existing_entry", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: service `cache` is already in the registry (hsm-registry/services/cache.yaml)
+      help: choose another name, or pass --no-register to create the directory without registering it
+    ");
     // The same name as a library is another entry (legal; lint only warns that a bare
     // `cache` in a rule is then ambiguous).
     ok(&t, &["library", "init", "cache"]);
@@ -475,7 +573,15 @@ fn a_symlink_out_of_the_project_is_refused() {
     let t = project();
     std::os::unix::fs::symlink(outside.path(), t.path().join("packages")).unwrap();
     let out = refused(&t, &["library", "init", "sneaky"]);
-    hsm_snapshot!("refuse_symlink_outside", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: packages/sneaky leads outside the project, through the symbolic link packages
+      help: hsm writes only inside the project; give another --path
+    ");
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
 }
 
@@ -483,5 +589,13 @@ fn a_symlink_out_of_the_project_is_refused() {
 fn without_hsm_yaml() {
     let t = Test::new();
     let out = refused(&t, &["library", "init", "x"]);
-    hsm_snapshot!("refuse_without_manifest", out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no hsm.yaml in the current directory
+      help: run `hsm init` to create one, or pass `--directory` to point at the project
+    ");
 }

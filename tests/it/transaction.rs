@@ -524,7 +524,21 @@ fn a_crafted_journal_never_reaches_outside_the_project() {
     t.hsm(&["list"]).success();
     assert_eq!(look(), before);
     assert!(out_dir.path().exists() && !t.exists(".hsm/journal"));
-    hsm_snapshot!(first.unwrap());
+    hsm_snapshot!(first.unwrap(), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    demo
+    ├── libraries
+    │   └── vector-db-adapter (1-of-N)
+    │       └── qdrant-adapter 1.12.1 (prod)
+    ├── services
+    └── implied
+        └── qdrant 1.12.4 (prod) [service]
+
+    ----- stderr -----
+    hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust (path `[OUTSIDE]/victim` is absolute; hsm only writes inside the project); no file was restored
+    ");
 }
 
 #[test]
@@ -536,7 +550,16 @@ fn a_journal_directory_without_its_journal_is_cleared_and_sync_goes_on() {
     std::fs::write(t.path().join(".hsm/journal/0.orig"), "old").unwrap();
     let out = t.hsm(&["sync", "--no-install"]);
     out.success();
-    hsm_snapshot!(scrubbed(&out));
+    hsm_snapshot!(scrubbed(&out), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 2 components (1 library, 1 service)
+    Wrote pyproject.toml, docker-compose.hsm.yml, hsm.lock
+
+    ----- stderr -----
+    hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust (it has no journal.json); no file was restored
+    ");
     assert!(!t.exists(".hsm/journal"));
     t.hsm(&["sync", "--no-install"]).success();
 }
@@ -589,7 +612,15 @@ fn a_state_directory_that_is_a_link_is_refused() {
     assert_eq!(check.stderr, sync.stderr);
     assert_eq!(look(), before);
     assert_eq!(t.tree(), tree);
-    hsm_snapshot!(scrubbed(&sync));
+    hsm_snapshot!(scrubbed(&sync), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: .hsm is a symbolic link; hsm keeps its sync journal there, inside the project
+      help: remove .hsm (hsm never makes it a link); hsm recreates it as a directory
+    ");
 }
 
 #[test]
@@ -605,7 +636,15 @@ fn an_artifact_that_is_not_a_regular_file_is_refused_before_anything_is_written(
     );
     assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), tree_before);
     assert_eq!(t.hsm(&["check"]).stderr, out.stderr);
-    hsm_snapshot!(scrubbed(&out));
+    hsm_snapshot!(scrubbed(&out), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: uv.lock is a FIFO (named pipe), not a regular file
+      help: hsm replaces uv.lock with a regular file; move whatever is there out of the way
+    ");
 }
 
 // ---------------------------------------------------------------- concurrency
@@ -680,7 +719,16 @@ fn a_writer_waits_says_so_once_and_gives_up() {
     t.hsm(&["sync", "--dry-run"]).success();
     assert!(start.elapsed() < Duration::from_secs(5));
     drop(holder);
-    hsm_snapshot!(scrubbed(&out));
+    hsm_snapshot!(scrubbed(&out), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    hsm: waiting for another hsm (pid [PID]) to finish with this project (up to 1 s; see --lock-timeout)
+    error: gave up after 1 s: another hsm (pid [PID]) holds the lock of [TEMP]
+      help: wait for it to finish and run the command again, or wait longer with `--lock-timeout SECS`
+    ");
     t.hsm(&["sync", "--no-install"]).success();
 }
 
@@ -773,7 +821,15 @@ fn an_interrupt_while_uv_runs_stops_uv_and_rolls_back() {
     let alive =
         std::fs::read_to_string(format!("/proc/{uv_pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
     assert!(!alive, "uv outlived the interrupted sync");
-    hsm_snapshot!(out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: interrupted; every file hsm was writing has been put back as it was
+      help: run the command again when you are ready
+    ");
 }
 
 // ---------------------------------------------------------------- the lock, end to end
@@ -814,7 +870,16 @@ fn locked_and_frozen_are_passed_on_to_uv() {
     out.failure();
     assert_eq!(uv_calls(&t), "lock --locked\n");
     assert_eq!(state(t.path()), before);
-    hsm_snapshot!(out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `uv lock --locked` failed (exit status 2):
+      │ error: The lockfile at uv.lock needs to be updated
+      help: every file hsm wrote has been restored; uv.lock is missing or out of date: run `hsm sync` without --locked to update it, and commit it
+    ");
     let out = t.hsm(&["sync", "--frozen"]);
     out.failure();
     assert_eq!(uv_calls(&t), "sync --frozen\n");
@@ -851,7 +916,16 @@ fn sync_runs_uv_again_after_a_hand_edit_a_deleted_uv_lock_or_a_missing_venv() {
     let out = t.hsm(&["sync"]);
     out.success();
     assert_eq!(uv_calls(&t), "lock\nsync\n");
-    hsm_snapshot!(out);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 2 components (1 library, 1 service)
+    Wrote hsm.lock
+    Ran uv lock, uv sync
+
+    ----- stderr -----
+    ");
 
     std::fs::remove_file(t.path().join("uv.lock")).unwrap();
     t.hsm(&["sync"]).success();
@@ -925,7 +999,15 @@ fn frozen_renders_what_hsm_lock_says_and_never_rewrites_it() {
     out.failure();
     assert_eq!(t.tree(), before);
     assert_eq!(t.read("hsm.lock"), dev_lock);
-    hsm_snapshot!(out);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: --frozen: hsm.lock records `alpha` from dev: local packages/alpha, but the registry now gives dev: local libs/alpha
+      help: run `hsm sync` without --frozen to re-solve and rewrite hsm.lock
+    ");
 }
 
 #[test]
@@ -1122,5 +1204,22 @@ fn a_tool_left_running_by_a_killed_sync_is_stopped_before_the_rollback() {
         "waited for the orphan to finish"
     );
     assert_eq!(state(t.path()), s.old);
-    hsm_snapshot!(scrubbed(&out));
+    hsm_snapshot!(scrubbed(&out), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    demo
+    ├── libraries
+    │   └── vector-db-adapter (1-of-N)
+    │       └── milvus-adapter 2.5.4 (prod)
+    ├── services
+    └── implied
+        ├── etcd 3.5.16 (prod) [service]
+        ├── milvus 2.5.4 (prod) [service]
+        └── minio 2023.3.20 (prod) [service]
+
+    ----- stderr -----
+    hsm: stopping a tool (pid [PID]) that a killed sync left running
+    hsm: rolled back an interrupted sync; every file is as it was before it
+    ");
 }
