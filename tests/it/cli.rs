@@ -7,7 +7,6 @@ use std::process::Command;
 
 use clap::CommandFactory;
 use common::{Test, tool};
-use insta::assert_snapshot;
 
 /// Every command path of the CLI: `[]`, `["group"]`, `["group", "add"]`, ...
 fn command_paths() -> Vec<Vec<String>> {
@@ -42,7 +41,7 @@ fn help_of_every_command() {
         } else {
             format!("help__hsm_{}", path.join("_"))
         };
-        assert_snapshot!(name, out.stdout, &format!("hsm {}", args.join(" ")));
+        hsm_snapshot!(name, out, &format!("hsm {}", args.join(" ")));
     }
 }
 
@@ -59,7 +58,14 @@ fn version() {
         );
     }
     insta::with_settings!({filters => vec![(env!("CARGO_PKG_VERSION"), "[VERSION]")]}, {
-        assert_snapshot!(t.hsm(&["--version"]).stdout);
+        hsm_snapshot!(t.hsm(&["--version"]), @"
+        success: true
+        exit_code: 0
+        ----- stdout -----
+        hsm [VERSION]
+
+        ----- stderr -----
+        ");
     });
     // Also after a subcommand (propagated).
     t.hsm(&["library", "--version"]).success();
@@ -70,13 +76,45 @@ fn usage_errors_exit_2() {
     let t = Test::new();
     let out = t.hsm(&["completions", "tcsh"]);
     out.code(2);
-    assert_snapshot!("usage_unknown_shell", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: invalid value 'tcsh' for '<SHELL>'
+      [possible values: bash, elvish, fish, powershell, zsh]
+
+      tip: a similar value exists: 'zsh'
+
+    For more information, try '--help'.
+    ");
     let out = t.hsm(&["schema", "lock"]);
     out.code(2);
-    assert_snapshot!("usage_unknown_schema", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: invalid value 'lock' for '<KIND>'
+      [possible values: manifest, library, service, group]
+
+    For more information, try '--help'.
+    ");
     let out = t.hsm(&["service", "init", "x", "--runtime", "pixi"]);
     out.code(2);
-    assert_snapshot!("usage_unknown_runtime", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: invalid value 'pixi' for '--runtime <RUNTIME>'
+      [possible values: docker, podman, uv]
+
+    For more information, try '--help'.
+    ");
 }
 
 #[test]

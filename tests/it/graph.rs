@@ -8,7 +8,6 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use common::Test;
-use insta::assert_snapshot;
 
 /// A small stack: a standalone library that picks an option of a 1-of-N group, which
 /// implies a service with params; an M-of-N service group whose option requires it.
@@ -188,7 +187,7 @@ fn stack_as_dot() {
     let out = small(Test::new()).args(["graph"]).run();
     out.success();
     assert_valid_dot(&out.stdout);
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -198,7 +197,28 @@ fn stack_as_mermaid() {
         .run();
     out.success();
     assert_valid_mermaid(&out.stdout);
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    flowchart LR
+      hsm_yaml(["hsm.yaml"])
+      library_group_db_driver{{"db-driver<br/>library group, 1-of-N"}}
+      service_group_tools{{"tools<br/>service group, M-of-N"}}
+      library_api["api<br/>1.2.0 · dev"]
+      library_pg_driver["pg-driver<br/>3.1.0 · prod"]
+      service_pgadmin("pgadmin<br/>8.12.0 · prod<br/>profile shared (external)")
+      service_postgres("postgres<br/>16.4.0 · prod")
+      hsm_yaml -->|"selects<br/>hsm.yaml:6"| service_group_tools
+      hsm_yaml -->|"lists<br/>hsm.yaml:3"| library_api
+      library_group_db_driver -->|"option<br/>hsm-registry/library_groups/db-driver.yaml:4"| library_pg_driver
+      service_group_tools -->|"option<br/>hsm-registry/service_groups/tools.yaml:4"| service_pgadmin
+      library_api -->|"implies<br/>hsm-registry/libraries/api.yaml:4"| library_group_db_driver
+      library_pg_driver -->|"implies (db_name=api)<br/>hsm-registry/libraries/pg-driver.yaml:4"| service_postgres
+      service_pgadmin -->|"requires #gt;=16<br/>hsm-registry/services/pgadmin.yaml:3"| service_postgres
+
+    ----- stderr -----
+    "#);
 }
 
 #[test]
@@ -207,11 +227,11 @@ fn registry_wide_as_dot_and_mermaid() {
     let dot = t.hsm(&["graph", "--registry-wide"]);
     dot.success();
     assert_valid_dot(&dot.stdout);
-    assert_snapshot!("registry_wide_dot", dot.stdout);
+    hsm_snapshot!("registry_wide_dot", dot);
     let mermaid = t.hsm(&["graph", "--registry-wide", "--format", "mermaid"]);
     mermaid.success();
     assert_valid_mermaid(&mermaid.stdout);
-    assert_snapshot!("registry_wide_mermaid", mermaid.stdout);
+    hsm_snapshot!("registry_wide_mermaid", mermaid);
 }
 
 #[test]

@@ -6,7 +6,6 @@
 use crate::common;
 
 use common::Test;
-use insta::assert_snapshot;
 
 /// One registry holding a small example of every class.
 fn registry() -> Test {
@@ -63,9 +62,10 @@ fn registry() -> Test {
 }
 
 /// The stack of `manifest` does not solve; every proven hint, followed command by command
-/// in a fresh project, makes it solve. Returns the text report.
+/// in a fresh project, makes it solve. Returns the run of `hsm resolve` (the text report is
+/// its stderr).
 #[track_caller]
-fn follow_every_hint(manifest: &str) -> String {
+fn follow_every_hint(manifest: &str) -> common::Output {
     let t = registry().manifest(manifest);
     let text = t.hsm(&["resolve"]);
     text.failure();
@@ -116,84 +116,228 @@ fn follow_every_hint(manifest: &str) -> String {
             assert!(!line.contains(word), "solver word `{word}` in: {line}");
         }
     }
-    text.stderr
+    text
 }
 
 #[test]
 fn m_of_n_clash_suggests_removing_an_option_not_adding_it() {
-    let report = follow_every_hint(
+    let out = follow_every_hint(
         "libraries:\n  groups:\n    tools:\n      strategy: M-of-N\n      selection: [ta, tb, tc]\n",
     );
+    let report = &out.stderr;
     assert!(
         report.contains("hsm group remove-option tools ta"),
         "{report}"
     );
     assert!(!report.contains("hsm group add"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      `ta` and `tb` cannot be in the stack together:
+
+      - `ta` conflicts with `tb` (hsm-registry/libraries/ta.yaml:3)
+          because hsm.yaml selects `ta` in choice group `tools` (hsm.yaml:5)
+
+      - hsm.yaml selects `tb` in choice group `tools` (hsm.yaml:5)
+
+    hint: remove `ta` from group `tools` (hsm.yaml:5): `hsm group remove-option tools ta`
+          the stack then solves, losing `ta`
+    hint: remove `tb` from group `tools` (hsm.yaml:5): `hsm group remove-option tools tb`
+          the stack then solves, losing `tb`
+    hint: remove group `tools` (hsm.yaml:5): `hsm group remove tools`
+          the stack then solves, losing `ta`, `tb`, `tc`
+    ");
 }
 
 #[test]
 fn a_component_that_implies_what_it_conflicts_with_can_never_be_in_a_stack() {
-    let report = follow_every_hint("libraries:\n  standalone: [selfish, tc]\n");
+    let out = follow_every_hint("libraries:\n  standalone: [selfish, tc]\n");
+    let report = &out.stderr;
     assert!(
         report.contains("`selfish` can never be in a stack"),
         "{report}"
     );
     assert!(report.contains("hsm registry lint"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      `selfish` can never be in a stack: its own rules contradict each other:
+
+      - `selfish` conflicts with `db` (hsm-registry/libraries/selfish.yaml:5)
+      - `selfish` implies `db` (hsm-registry/libraries/selfish.yaml:4)
+          because hsm.yaml lists `selfish` in `libraries.standalone` (hsm.yaml:2)
+
+    hint: `selfish` can never be in a stack: its own rules contradict each other (hsm-registry/libraries/selfish.yaml:1); fix them in the registry (`hsm registry lint` checks every component this way)
+    hint: remove `selfish` from `libraries.standalone` (hsm.yaml:2): `hsm library remove selfish`
+          the stack then solves, losing `selfish`, `db`
+    ");
 }
 
 #[test]
 fn a_constraint_against_a_requirement_offers_to_drop_it_with_the_version_then_used() {
-    let report = follow_every_hint("libraries:\n  standalone: [app]\nconstraints:\n  db: \"<2\"\n");
+    let out = follow_every_hint("libraries:\n  standalone: [app]\nconstraints:\n  db: \"<2\"\n");
+    let report = &out.stderr;
     assert!(report.contains("with `db` 2.0.0"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      no version of `db` satisfies every rule on it:
+
+      - `app` requires `db` `>=2` (hsm-registry/libraries/app.yaml:3)
+          because hsm.yaml lists `app` in `libraries.standalone` (hsm.yaml:2)
+
+      - hsm.yaml constrains `db` to `<2` (hsm.yaml:4)
+
+    hint: delete the constraint `db: "<2"` from `constraints:` (hsm.yaml:4)
+          the stack then solves, with `db` 2.0.0
+    hint: remove `app` from `libraries.standalone` (hsm.yaml:2): `hsm library remove app`
+          the stack then solves, losing `app`, `cache`, `db`
+    "#);
 }
 
 #[test]
 fn three_demands_on_one_group_are_all_told_and_pairs_are_proven() {
-    let report = follow_every_hint("libraries:\n  standalone: [u1, u2, u3]\n");
+    let out = follow_every_hint("libraries:\n  standalone: [u1, u2, u3]\n");
+    let report = &out.stderr;
     assert!(report.contains("`s1`, `s2` and `s3`"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn every_version_ruled_out_gets_one_bullet_per_version() {
-    let report = follow_every_hint("libraries:\n  standalone: [multi, tc]\n");
+    let out = follow_every_hint("libraries:\n  standalone: [multi, tc]\n");
+    let report = &out.stderr;
     for v in ["3.0.0", "2.0.0", "1.0.0"] {
         assert!(report.contains(&format!("`multi` {v}")), "{v}: {report}");
     }
     assert!(report.contains("the stack needs `multi`"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      the stack needs `multi`, but each of its versions is ruled out:
+
+      - hsm.yaml lists `multi` in `libraries.standalone` (hsm.yaml:2)
+
+      - `multi` 3.0.0 requires `db` `>=5`, but `db` has only 2.0.0, 1.0.0 (hsm-registry/libraries/multi.yaml:6)
+      - `multi` 1.0.0 requires `db` `<1`, but `db` has only 2.0.0, 1.0.0 (hsm-registry/libraries/multi.yaml:4)
+
+      - `multi` 2.0.0 conflicts with `tc` (hsm-registry/libraries/multi.yaml:5)
+          because hsm.yaml lists `tc` in `libraries.standalone` (hsm.yaml:2)
+
+    hint: remove `multi` from `libraries.standalone` (hsm.yaml:2): `hsm library remove multi`
+          the stack then solves, losing `multi`, `db`
+    hint: remove `tc` from `libraries.standalone` (hsm.yaml:2): `hsm library remove tc`
+          the stack then solves, losing `tc`, `db`
+    ");
 }
 
 #[test]
 fn an_external_profile_that_avoids_the_clash_is_suggested() {
-    let report =
+    let out =
         follow_every_hint("libraries:\n  standalone: [nocache]\nservices:\n  standalone: [db]\n");
+    let report = &out.stderr;
     assert!(
         report.contains("hsm service add db --profile ext"),
         "{report}"
     );
-    assert_snapshot!(report);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      `cache` and `nocache` cannot be in the stack together:
+
+      - `nocache` conflicts with `cache` (hsm-registry/libraries/nocache.yaml:3)
+          because hsm.yaml lists `nocache` in `libraries.standalone` (hsm.yaml:2)
+
+      - `db` implies `cache` (hsm-registry/services/db.yaml:10)
+          because hsm.yaml lists `db` in `services.standalone` (hsm.yaml:4)
+
+    hint: run `db` with its `ext` deployment profile: `hsm service add db --profile ext`
+          the stack then solves, losing `cache`
+    hint: remove `nocache` from `libraries.standalone` (hsm.yaml:2): `hsm library remove nocache`
+          the stack then solves, losing `nocache`
+    hint: remove `db` from `services.standalone` (hsm.yaml:4): `hsm service remove db`
+          the stack then solves, losing `cache`, `db`
+    ");
 }
 
 #[test]
 fn a_version_specific_conflict_names_the_version_and_offers_the_constraint() {
-    let report =
+    let out =
         follow_every_hint("libraries:\n  standalone: [vx, tc]\nconstraints:\n  vx: \">=2\"\n");
+    let report = &out.stderr;
     assert!(
         report.contains("`vx` 2.0.0 and `tc` cannot be in the stack together"),
         "{report}"
     );
     assert!(report.contains("with `vx` 1.0.0"), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      `vx` 2.0.0 and `tc` cannot be in the stack together:
+
+      - `vx` 2.0.0 conflicts with `tc` (hsm-registry/libraries/vx.yaml:5)
+          because hsm.yaml constrains `vx` to `>=2` (hsm.yaml:4)
+          because hsm.yaml lists `vx` in `libraries.standalone` (hsm.yaml:2)
+
+      - hsm.yaml lists `tc` in `libraries.standalone` (hsm.yaml:2)
+
+    hint: delete the constraint `vx: ">=2"` from `constraints:` (hsm.yaml:4)
+          the stack then solves, with `vx` 1.0.0
+    hint: remove `vx` from `libraries.standalone` (hsm.yaml:2): `hsm library remove vx`
+          the stack then solves, losing `vx`
+    hint: remove `tc` from `libraries.standalone` (hsm.yaml:2): `hsm library remove tc`
+          the stack then solves, losing `tc`
+    "#);
 }
 
 #[test]
 fn both_sides_from_one_entry() {
-    let report = follow_every_hint("libraries:\n  standalone: [dia]\n");
-    assert_snapshot!(report);
+    let out = follow_every_hint("libraries:\n  standalone: [dia]\n");
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      `dia` can never be in a stack: its own rules contradict each other:
+
+      - `u1` implies `s1` in choice group `store` (hsm-registry/libraries/u1.yaml:4)
+          because `dia` implies `u1` (hsm-registry/libraries/dia.yaml:4)
+          because hsm.yaml lists `dia` in `libraries.standalone` (hsm.yaml:2)
+
+      - `u2` implies `s2` in choice group `store` (hsm-registry/libraries/u2.yaml:4)
+          because `dia` implies `u2` (hsm-registry/libraries/dia.yaml:5)
+          because hsm.yaml lists `dia` in `libraries.standalone` (hsm.yaml:2)
+
+    hint: `dia` can never be in a stack: its own rules contradict each other (hsm-registry/libraries/dia.yaml:1); fix them in the registry (`hsm registry lint` checks every component this way)
+    hint: remove `dia` from `libraries.standalone` (hsm.yaml:2): `hsm library remove dia`
+          the stack then solves, losing `dia`, `u1`, `u2`, `s1`, `s2`
+    ");
 }
 
 #[test]
@@ -201,7 +345,14 @@ fn service_add_with_a_profile_sets_the_profile_of_a_listed_service() {
     let t = registry().manifest("services:\n  standalone: [db]\n");
     let out = t.hsm(&["service", "add", "db", "--profile", "ext"]);
     out.success();
-    assert_snapshot!(out.stdout, @"`db` now runs with deployment profile `ext`. Run `hsm sync` to apply.");
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    `db` now runs with deployment profile `ext`. Run `hsm sync` to apply.
+
+    ----- stderr -----
+    ");
     assert_eq!(
         t.read("hsm.yaml"),
         "services:\n  standalone: [{name: db, profile: ext}]\n"
@@ -213,9 +364,18 @@ fn hints_can_be_followed_one_at_a_time() {
     let t = registry().manifest("libraries:\n  standalone: [u1, u2, u3]\n");
     let out = t.hsm(&["library", "remove", "u1"]);
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Removed library `u1`.
+    warning: that clash is gone, but the stack still does not solve: choice group `store` holds one option, but the stack needs `s2` and `s3`
+    hint: `hsm resolve` explains what is left and proves the edits that fix it
+
+    ----- stderr -----
+    ");
     // An edit that leaves the same clash is still refused, and changes nothing.
-    let err = common::refused(&t, &["library", "add", "tc"]);
+    let err = common::refused(&t, &["library", "add", "tc"]).stderr;
     assert!(err.contains("would leave no consistent stack"), "{err}");
     t.hsm(&["library", "remove", "u2"]).success();
     t.hsm(&["resolve"]).success();
@@ -227,7 +387,20 @@ fn why_on_an_unsolvable_stack_says_what_asks_for_the_component() {
     let out = t.hsm(&["why", "s2"]);
     out.failure();
     assert!(!out.stdout.contains("hint: remove"), "{}", out.stdout);
-    assert_snapshot!(format!("{}----- stderr -----\n{}", out.stdout, out.stderr));
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    hsm.yaml asks for `s2`, but no stack solves:
+      - `ud` implies choice group `store` (any option, its default `s1` first, hsm-registry/service_groups/store.yaml:4) (hsm-registry/libraries/ud.yaml:4)
+          because hsm.yaml lists `ud` in `libraries.standalone` (hsm.yaml:2)
+      - `u2` implies `s2` in choice group `store` (hsm-registry/libraries/u2.yaml:4)
+          because hsm.yaml lists `u2` in `libraries.standalone` (hsm.yaml:2)
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry: choice group `store` holds one option, but the stack needs `s1` and `s2`
+    hint: `hsm resolve` explains the conflict and proves the edits that fix it
+    ");
 }
 
 #[test]
@@ -241,15 +414,25 @@ fn a_solvable_stack_names_the_option_an_implied_group_holds() {
         "{}",
         out.stdout
     );
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    `s1` (service 1.0.0, prod) is in the stack because:
+      - `ud` 1.0.0 implies choice group `store` (any option, its default `s1` first, hsm-registry/service_groups/store.yaml:4); it holds `s1` (hsm-registry/libraries/ud.yaml:4)
+          because hsm.yaml lists `ud` in `libraries.standalone` (hsm.yaml:2)
+
+    ----- stderr -----
+    ");
 }
 
 #[test]
 fn two_independent_clashes_are_fixed_by_proven_pairs_followed_in_order() {
-    let report =
+    let out =
         follow_every_hint("libraries:\n  standalone: [u1, u2, app]\nconstraints:\n  db: \"<2\"\n");
+    let report = &out.stderr;
     assert!(report.contains(", and "), "{report}");
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }
 
 #[test]

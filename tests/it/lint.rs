@@ -7,7 +7,6 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use common::Test;
-use insta::assert_snapshot;
 
 fn lint(files: &[(&str, &str)]) -> common::Output {
     Test::new()
@@ -28,14 +27,29 @@ fn broken_file() {
         ("libraries/fine.yaml", "name: fine\n"),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
 fn name_mismatch() {
     let out = lint(&[("libraries/redis-client.yaml", "name: redis_client\n")]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    error: hsm-registry/libraries/redis-client.yaml is named `redis_client`, but its file name says `redis-client`
+       ╭─[hsm-registry/libraries/redis-client.yaml:1:1]
+     1 │ name: redis_client
+       · ──┬─
+       ·   ╰── expected `name: redis-client`
+       ╰────
+      help: rename the file to `redis_client.yaml` or set `name: redis-client`
+
+    1 file checked in hsm-registry: 1 error, 0 warnings
+
+    ----- stderr -----
+    ");
 }
 
 #[test]
@@ -48,7 +62,25 @@ fn bad_default() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    error: default `qdrant-adaptor` of group `vector-db-adapter` is not one of its options
+       ╭─[hsm-registry/library_groups/vector-db-adapter.yaml:4:1]
+     3 │ strategy: 1-of-N
+     4 │ default: qdrant-adaptor
+       · ───┬───
+       ·    ╰── not an option
+     5 │ options: [qdrant-adapter]
+       ╰────
+      help: did you mean `qdrant-adapter`?
+            options: qdrant-adapter
+
+    2 files checked in hsm-registry: 1 error, 0 warnings
+
+    ----- stderr -----
+    ");
 }
 
 #[test]
@@ -72,7 +104,7 @@ fn duplicate_name() {
     let out = t.args(["registry", "lint"]).run();
     // Warnings only.
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -93,7 +125,7 @@ fn dangling_reference() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -118,7 +150,7 @@ fn invalid_rule() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -140,7 +172,7 @@ fn unselectable() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -176,7 +208,7 @@ fn group_clash() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -193,7 +225,7 @@ fn dead_option() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -210,7 +242,25 @@ fn dead_version() {
     ]);
     // A warning: the other versions still work.
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out, @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    warning: version 2.0.0 of `db-client` can never be in a stack: no version of `db` satisfies every rule on it
+       ╭─[hsm-registry/libraries/db-client.yaml:6:5]
+     5 │   - version: 3.0.0
+     6 │   - version: 2.0.0
+       ·     ───┬───
+       ·        ╰── dead version
+     7 │     requires: {db: ">=3"}
+       ╰────
+      - `db-client` 2.0.0 requires `db` `>=3` (hsm-registry/libraries/db-client.yaml:7)
+      help: fix the rule above, or drop version 2.0.0 from `versions:`
+
+    2 files checked in hsm-registry: 0 errors, 1 warning
+
+    ----- stderr -----
+    "#);
 }
 
 #[test]
@@ -238,7 +288,7 @@ fn implication_cycle() {
         ),
     ]);
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -275,7 +325,7 @@ fn missing_source() {
         ),
     ]);
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 // ------------------------------------------------------------------ the whole picture
@@ -457,7 +507,7 @@ fn json_findings() {
         .args(["registry", "lint", "--format", "json"])
         .run();
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out);
 }
 
 #[test]

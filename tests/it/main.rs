@@ -1,6 +1,7 @@
 //! The integration tests: one binary (`cargo test --test it`), one module per area. Each test
 //! runs the real `hsm` in a temporary project through the builder in `common` and pins
-//! every message it prints with an insta snapshot (`snapshots/it__<module>__<name>.snap`).
+//! every message it prints with `hsm_snapshot!`: the exit status, stdout and stderr in one
+//! insta snapshot, inline in the test when short, else `snapshots/it__<module>__<name>.snap`.
 //!
 //! `cargo test --test it sync::` runs one module. The tests drive real tools (uv,
 //! docker-compose, dot, check-jsonschema, validate-pyproject, strace, …): `scripts/test`

@@ -3,7 +3,6 @@
 use crate::common;
 
 use common::Test;
-use insta::assert_snapshot;
 
 const QDRANT: &str =
     "libraries:\n  groups:\n    vector-db-adapter: {strategy: 1-of-N, selection: qdrant-adapter}\n";
@@ -14,7 +13,15 @@ fn frozen_without_a_lock() {
         .manifest(QDRANT)
         .hsm(&["sync", "--no-install", "--frozen"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: --frozen needs hsm.lock, and there is none
+      help: run `hsm sync` once without --frozen to write it
+    ");
 }
 
 #[test]
@@ -30,7 +37,15 @@ fn frozen_with_a_lock_the_registry_no_longer_matches() {
     .unwrap();
     let out = t.hsm(&["sync", "--no-install", "--frozen"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: hsm.lock names `tiny` 1.0.0, which the registry does not have
+      help: run `hsm sync` without --frozen to re-solve and rewrite hsm.lock
+    ");
 }
 
 #[test]
@@ -44,7 +59,15 @@ fn locked_with_a_stale_lock() {
     .unwrap();
     let out = t.hsm(&["sync", "--no-install", "--locked"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: --locked: hsm.lock is out of date; solving hsm.yaml gives a different stack
+      help: run `hsm sync` to update hsm.lock, and commit it
+    ");
 }
 
 #[test]
@@ -57,10 +80,26 @@ fn up_and_down_without_services() {
         .manifest("libraries:\n  standalone: [tiny]\n");
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.success();
-    assert_snapshot!("up_without_services", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 1 component (1 library, 0 services)
+    Wrote pyproject.toml, hsm.lock
+    No managed services: nothing for --up to start
+
+    ----- stderr -----
+    ");
     let out = t.hsm(&["down"]);
     out.success();
-    assert_snapshot!("down_without_compose", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    No docker-compose.hsm.yml: nothing to stop
+
+    ----- stderr -----
+    ");
 }
 
 #[test]
@@ -72,7 +111,21 @@ fn a_user_dependency_hsm_would_also_manage() {
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
     assert_eq!(t.tree(), before);
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: pyproject.toml already lists `qdrant-client` in [project].dependencies, and hsm manages it too
+       ╭─[pyproject.toml:4:17]
+     3 │ version = "0.1.0"
+     4 │ dependencies = ["qdrant-client==1.7"]
+       ·                 ──────────┬─────────
+       ·                           ╰── the user's entry
+       ╰────
+      help: remove `qdrant-client` from [project].dependencies (hsm writes it from the registry) or remove its component from hsm.yaml
+    "#);
 }
 
 #[test]
@@ -85,7 +138,21 @@ fn a_service_without_an_image() {
         .manifest("services:\n  standalone: [api]\n");
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: service `api` has no image or build source for prod mode
+       ╭─[hsm-registry/services/api.yaml:3:10]
+     2 │ sources:
+     3 │   prod: {type: git, url: "https://example.com/api.git"}
+       ·          ──┬─
+       ·            ╰── not a docker source
+       ╰────
+      help: give it `sources: {prod: {type: docker-image, image: ...}}` (and optionally `dev: {type: build, path: ...}`), or an external profile
+    "#);
 }
 
 #[test]
@@ -95,7 +162,21 @@ fn an_invalid_pyproject() {
         .manifest(QDRANT);
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: pyproject.toml is not valid TOML: unclosed table, expected `]`
+       ╭─[pyproject.toml:1:9]
+     1 │ [project
+       ·         ┬
+       ·         ╰── here
+     2 │ name = 1
+       ╰────
+      help: fix pyproject.toml (hsm only edits a valid file)
+    ");
 }
 
 #[test]
@@ -110,7 +191,21 @@ fn the_next_command_rolls_back_an_interrupted_sync() {
     assert!(t.exists("pyproject.toml"), "the first writes happened");
     let out = t.hsm(&["list"]);
     out.success();
-    assert_snapshot!("recovery_note", out.stderr);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    (unnamed)
+    ├── libraries
+    │   └── vector-db-adapter (1-of-N)
+    │       └── qdrant-adapter 1.12.1 (prod)
+    ├── services
+    └── implied
+        └── qdrant 1.12.4 (prod) [service]
+
+    ----- stderr -----
+    hsm: rolled back an interrupted sync; every file is as it was before it
+    ");
     assert!(!t.exists("pyproject.toml") && !t.exists("docker-compose.hsm.yml"));
 }
 
@@ -123,5 +218,20 @@ fn an_unknown_container_engine_is_refused() {
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.failure();
     assert_eq!(t.tree(), before, "nothing is written when --up cannot run");
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: unknown container engine `rm`
+       ╭─[hsm.yaml:3:3]
+     2 │   name: x
+     3 │   container_engine: rm
+       ·   ────────┬───────
+       ·           ╰── not docker or podman
+     4 │ libraries:
+       ╰────
+      help: hsm drives `docker compose` or `podman compose`
+    ");
 }

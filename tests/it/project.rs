@@ -168,7 +168,14 @@ fn state(t: &Test) -> BTreeMap<String, String> {
 fn init_writes_the_default_document_and_a_minimal_pyproject() {
     let t = Test::new();
     let out = ok(&t, &["init", "--name", "demo"]);
-    assert_snapshot!("init_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Initialized project `demo`: wrote hsm.yaml, pyproject.toml
+
+    ----- stderr -----
+    ");
     assert_snapshot!("init_hsm_yaml", t.read("hsm.yaml"));
     assert_snapshot!("init_pyproject", t.read("pyproject.toml"));
     assert_valid_pyproject(&t.path().join("pyproject.toml"));
@@ -187,7 +194,14 @@ fn list_reports_an_error_as_json_when_asked_for_json() {
     assert_eq!(out.stderr, "", "a JSON error goes to stdout only");
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["status"], "error");
-    assert_snapshot!(out.stdout, @r#"{"error":{"column":null,"file":null,"help":"run `hsm init` to create one, or pass `--directory` to point at the project","kind":"no-manifest","label":null,"line":null,"message":"no hsm.yaml in the current directory"},"status":"error"}"#);
+    hsm_snapshot!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    {"error":{"column":null,"file":null,"help":"run `hsm init` to create one, or pass `--directory` to point at the project","kind":"no-manifest","label":null,"line":null,"message":"no hsm.yaml in the current directory"},"status":"error"}
+
+    ----- stderr -----
+    "#);
 }
 
 #[test]
@@ -226,8 +240,16 @@ fn init_never_writes_an_invalid_pyproject_name() {
 #[test]
 fn init_refuses_to_overwrite_hsm_yaml() {
     let t = Test::new().manifest(HAND_WRITTEN);
-    let stderr = refused(&t, &["init", "--name", "demo"]);
-    assert_snapshot!("init_refuses_to_overwrite", stderr);
+    let out = refused(&t, &["init", "--name", "demo"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: hsm.yaml already exists
+      help: hsm init never overwrites it; edit it, or use `hsm group add` / `hsm library add`
+    ");
     assert!(
         !t.exists("pyproject.toml"),
         "a refused init wrote pyproject.toml"
@@ -260,7 +282,14 @@ fn quick_start_through_commands_on_the_built_in_registry() {
             "qdrant-adapter",
         ],
     );
-    assert_snapshot!("quick_start_group_add", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Selected `qdrant-adapter` in group `vector-db-adapter` (1-of-N). Run `hsm sync` to apply.
+
+    ----- stderr -----
+    ");
     ok(&t, &["sync", "--no-install"]);
 
     let py = t.read("pyproject.toml");
@@ -506,7 +535,14 @@ fn every_edit_keeps_the_rest_of_a_hand_written_file() {
 
     // No names: every component hsm.yaml names (not `uvicorn`, which it no longer names).
     let out = ok(&t, &["mode", "dev"]);
-    assert_snapshot!("mode_every_component_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    5 components are now in dev mode. Run `hsm sync` to apply.
+
+    ----- stderr -----
+    ");
     let everything_dev = "\
 # My RAG app: hand-written, keep my notes!
 project:
@@ -550,7 +586,14 @@ modes:
     // Saying it again changes nothing and says so.
     let before = t.tree();
     let out = ok(&t, &["mode", "dev"]);
-    assert_snapshot!("mode_nothing_changed_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Nothing to change: hsm.yaml already says that
+
+    ----- stderr -----
+    ");
     assert!(t.tree() == before);
     // The stack still solves (rendering it needs every dev working copy, which this
     // project does not have).
@@ -594,7 +637,14 @@ fn one_of_n_replaces_the_selection_and_m_of_n_adds_to_it() {
         &t,
         &["group", "add", "observability", "-o", "prometheus-client"],
     );
-    assert_snapshot!("m_of_n_add_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Added `prometheus-client` to group `observability` (M-of-N). Run `hsm sync` to apply.
+
+    ----- stderr -----
+    ");
     ok(
         &t,
         &["group", "add-option", "observability", "opentelemetry-sdk"],
@@ -606,7 +656,14 @@ fn one_of_n_replaces_the_selection_and_m_of_n_adds_to_it() {
     // Adding what is there already is not an error, and writes nothing.
     let before = t.tree();
     let out = ok(&t, &["group", "add", "observability", "-o", "structlog"]);
-    assert_snapshot!("m_of_n_add_again_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Nothing to change: hsm.yaml already says that
+
+    ----- stderr -----
+    ");
     assert!(t.tree() == before);
 
     // Service groups work the same way.
@@ -683,12 +740,13 @@ fn unknown_names_are_refused_with_a_did_you_mean() {
         ),
     ];
     for (name, args) in cases {
-        let stderr = refused(&t, args);
+        let out = refused(&t, args);
         assert!(
-            stderr.contains("did you mean"),
-            "{name}: no did-you-mean:\n{stderr}"
+            out.stderr.contains("did you mean"),
+            "{name}: no did-you-mean:\n{}",
+            out.stderr
         );
-        assert_snapshot!(format!("names_{name}"), stderr);
+        hsm_snapshot!(format!("names_{name}"), out);
     }
 }
 
@@ -701,9 +759,9 @@ fn library_mode_and_service_mode_check_the_kind() {
         &t,
         &["group", "add", "vector-db-adapter", "-o", "qdrant-adapter"],
     );
-    let stderr = refused(&t, &["library", "mode", "qdrant", "dev"]);
+    let stderr = refused(&t, &["library", "mode", "qdrant", "dev"]).stderr;
     assert!(stderr.contains("hsm service mode qdrant"), "{stderr}");
-    let stderr = refused(&t, &["service", "mode", "qdrant-adapter", "dev"]);
+    let stderr = refused(&t, &["service", "mode", "qdrant-adapter", "dev"]).stderr;
     assert!(
         stderr.contains("hsm library mode qdrant-adapter"),
         "{stderr}"
@@ -738,7 +796,7 @@ fn removing_what_hsm_yaml_does_not_say_is_refused() {
         ("service_not_listed", &["service", "remove", "redis"]),
     ];
     for (name, args) in cases {
-        assert_snapshot!(format!("remove_{name}"), refused(&t, args));
+        hsm_snapshot!(format!("remove_{name}"), refused(&t, args));
     }
 }
 
@@ -752,13 +810,38 @@ fn an_edit_that_makes_the_stack_unsolvable_is_refused_unless_forced() {
     ok(&t, &["sync", "--no-install"]);
     // `qdrant-adapter` implies `qdrant` in the 1-of-N service group `vector-db`.
     let args = ["group", "add", "vector-db", "--option", "milvus"];
-    let stderr = refused(&t, &args);
-    assert_snapshot!("unsolvable_edit_refused", stderr);
+    let out = refused(&t, &args);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: this edit would leave no consistent stack; hsm.yaml was not changed
+      choice group `vector-db` holds one option, but the stack needs `qdrant` and `milvus`:
+
+      - option `qdrant-adapter` of choice group `vector-db-adapter` implies `qdrant` in choice group `vector-db` (<built-in>/library_groups/vector-db-adapter.yaml:9)
+          because hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml (as edited):12)
+
+      - hsm.yaml selects `milvus` in choice group `vector-db` (hsm.yaml (as edited):19)
+
+    hint: switch `vector-db-adapter` to an option that fits: `hsm group add vector-db-adapter --option milvus-adapter`
+    hint: select `qdrant` instead of `milvus` in `services.groups.vector-db` (hsm.yaml (as edited):19)
+    hint: pass --force to write it anyway
+    ");
 
     let mut forced = args.to_vec();
     forced.push("--force");
     let out = ok(&t, &forced);
-    assert_snapshot!("unsolvable_edit_forced", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    warning: the stack is unsolvable after this edit (written because of --force)
+    Selected `milvus` in group `vector-db` (1-of-N). Run `hsm sync` to apply.
+
+    ----- stderr -----
+    ");
     assert!(
         t.read("hsm.yaml")
             .contains("    vector-db:\n      strategy: 1-of-N\n      selection: milvus\n")
@@ -791,7 +874,7 @@ fn list_prints_the_stack_as_a_tree_with_versions_and_modes() {
     ok(&t, &["service", "add", "postgres", "--group", "infra"]);
     ok(&t, &["mode", "dev", "milvus-adapter", "fastapi"]);
     let out = ok(&t, &["list"]);
-    assert_snapshot!("list_tree", out.stdout);
+    hsm_snapshot!("list_tree", out);
     // Every component of the stack is in the tree.
     let resolved = ok(&t, &["resolve"]).stdout;
     for name in [

@@ -3,7 +3,6 @@
 use crate::common;
 
 use common::Test;
-use insta::assert_snapshot;
 
 fn tiny_registry(t: Test, dir: &str, version: &str) -> Test {
     t.file(
@@ -82,7 +81,15 @@ fn directory_flag_runs_in_another_project() {
         tiny_registry(Test::new(), "proj/hsm-registry", "1.2.3").file("proj/hsm.yaml", MANIFEST);
     let out = t.args(["--directory", "proj", "resolve"]).run();
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 1 component (1 library, 0 services) from registry proj/hsm-registry
+      library  tiny  1.2.3  prod
+
+    ----- stderr -----
+    ");
 }
 
 #[test]
@@ -135,7 +142,21 @@ fn scenario_failures_are_reported_per_case() {
     let t = tiny_registry(Test::new(), "reg", "1.0.0").file("suites/tiny.yaml", SUITE);
     let out = t.args(["registry", "test", "suites"]).run();
     out.failure();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    PASS  suites/tiny.yaml:3  tiny is selected
+    FAIL  suites/tiny.yaml:9  a wrong expectation
+            expected `tiny` not in the stack, but it is
+            expected `tiny` at >=2, got 1.0.0
+    FAIL  suites/tiny.yaml:15  an expected conflict that does not happen
+            expected a conflict, but the stack solved
+    PASS  suites/tiny.yaml:20  an expected input error
+    2 passed, 2 failed
+
+    ----- stderr -----
+    ");
     assert!(out.stdout.ends_with("2 passed, 2 failed\n"));
 }
 
@@ -144,7 +165,22 @@ fn a_malformed_scenario_file_is_an_error_with_position() {
     let t = Test::new().file("rules/bad.yaml", "cases:\n  - name: x\n    expcet: {}\n");
     let out = t.args(["registry", "test"]).run();
     out.failure();
-    assert_snapshot!(format!("{}---\n{}", out.stdout, out.stderr));
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    0 passed, 1 failed
+
+    ----- stderr -----
+    error: unknown key `expcet` in `cases[0]` of rules/bad.yaml
+       ╭─[rules/bad.yaml:3:5]
+     2 │   - name: x
+     3 │     expcet: {}
+       ·     ───┬──
+       ·        ╰── unknown key
+       ╰────
+      help: did you mean `expect`? (valid keys here: name, manifest, expect)
+    ");
 }
 
 #[test]
@@ -165,7 +201,7 @@ fn lint_reports_broken_files_and_cycles() {
         );
     let out = t.args(["registry", "lint"]).run();
     out.failure();
-    assert_snapshot!(format!("{}---\n{}", out.stdout, out.stderr));
+    hsm_snapshot!(out);
 }
 
 #[test]
@@ -176,7 +212,19 @@ fn implication_cycles_are_legal_in_a_solve() {
         .manifest("services:\n  standalone: [a]\n");
     let out = t.args(["resolve", "--explain"]).run();
     out.success();
-    assert_snapshot!(out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 2 components (0 libraries, 2 services) from registry hsm-registry
+      service  a  -  prod
+          ← hsm.yaml lists `a` in `services.standalone` (hsm.yaml:2)
+      service  b  -  prod
+          ← hsm.yaml lists `a` in `services.standalone` (hsm.yaml:2)
+          ← `a` implies `b` (hsm-registry/services/a.yaml:2)
+
+    ----- stderr -----
+    ");
 }
 
 #[test]

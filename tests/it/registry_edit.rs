@@ -10,8 +10,9 @@ use insta::assert_snapshot;
 
 // ---------------------------------------------------------------------------- helpers
 
-/// Run each command and record what a terminal would show: the command, stdout, stderr
-/// and the exit status when it is not 0. Nothing may change when a command fails.
+/// Run each command and record it with what it did: the command line, then its exit
+/// status, stdout and stderr as `hsm_snapshot!` renders them (the temporary directory as
+/// `[TEMP]`). Nothing may change when a command fails.
 fn transcript(t: &Test, commands: &[&str]) -> String {
     let mut out = String::new();
     for command in commands {
@@ -20,14 +21,7 @@ fn transcript(t: &Test, commands: &[&str]) -> String {
         let args = args.as_slice();
         let before = t.tree();
         let o = t.hsm(args);
-        // Paths outside the working directory are shown whole: hide the temp dir.
-        let tmp = t.path().display().to_string();
-        out.push_str(&format!(
-            "$ hsm {}\n{}{}",
-            shell_words(args),
-            o.stdout.replace(&tmp, "[TMP]"),
-            o.stderr.replace(&tmp, "[TMP]")
-        ));
+        out.push_str(&format!("$ hsm {}\n{}", shell_words(args), o.snapshot()));
         // Everything an edit writes loads. (A removal may leave rules pointing at nothing,
         // which it warns about: those are the maintainer's to fix.)
         let edits = ["add", "remove", "add-option", "remove-option"];
@@ -45,7 +39,6 @@ fn transcript(t: &Test, commands: &[&str]) -> String {
                 "`hsm {}` failed but changed files",
                 args.join(" ")
             );
-            out.push_str(&format!("[exit {}]\n", o.code));
         }
         out.push('\n');
     }
@@ -492,8 +485,23 @@ fn adds_refuse_to_overwrite_unless_forced() {
         "libraries/auth-lib.yaml",
         "# hand-written\nname: auth-lib\nversion: 1.0.0\n",
     );
-    let err = refused(&t, &["registry", "library", "add", "auth-lib"]);
-    assert_snapshot!("add_existing", err);
+    let out = refused(&t, &["registry", "library", "add", "auth-lib"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: library `auth-lib` is already in the registry
+       ╭─[hsm-registry/libraries/auth-lib.yaml:2:1]
+     1 │ # hand-written
+     2 │ name: auth-lib
+       · ──┬─
+       ·   ╰── defined here
+     3 │ version: 1.0.0
+       ╰────
+      help: pass --force to replace the whole file (its comments are lost), or edit it by hand
+    ");
     let out = ok(
         &t,
         &[
@@ -506,7 +514,14 @@ fn adds_refuse_to_overwrite_unless_forced() {
             "--force",
         ],
     );
-    assert_snapshot!("add_forced", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Replaced library `auth-lib` in the registry: hsm-registry/libraries/auth-lib.yaml
+
+    ----- stderr -----
+    ");
     assert!(
         t.read("hsm-registry/libraries/auth-lib.yaml")
             .starts_with("name: auth-lib\nversion: 2.0.0\n")
@@ -670,7 +685,11 @@ fn implication_values_take_the_targets_shape() {
             "container_group:one",
         ],
     );
-    assert!(out.contains("already implies `service_group:one`"), "{out}");
+    assert!(
+        out.stderr.contains("already implies `service_group:one`"),
+        "{}",
+        out.stderr
+    );
     ok(
         &t,
         &[

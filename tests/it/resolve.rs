@@ -7,7 +7,6 @@ use crate::common;
 
 use chain::Shape;
 use common::Test;
-use insta::assert_snapshot;
 
 const QDRANT: &str = "\
 project:
@@ -24,7 +23,19 @@ fn qdrant_adapter_brings_the_qdrant_server_with_reasons() {
     let t = Test::new().manifest(QDRANT).args(["resolve", "--explain"]);
     let out = t.run();
     out.success();
-    assert_snapshot!("qdrant_explain", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 2 components (1 library, 1 service) from registry <built-in>
+      library  qdrant-adapter  1.12.1  prod
+          ← hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:7)
+      service  qdrant          1.12.4  prod
+          ← hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:7)
+          ← `qdrant-adapter` 1.12.1 requires `qdrant` `>=1.10, <2` (<built-in>/libraries/qdrant-adapter.yaml:12)
+
+    ----- stderr -----
+    ");
     assert!(out.stdout.contains("qdrant-adapter"));
     assert!(out.stdout.contains("service  qdrant"));
 }
@@ -33,17 +44,44 @@ fn qdrant_adapter_brings_the_qdrant_server_with_reasons() {
 fn why_names_every_rule_that_brings_a_component() {
     let out = Test::new().manifest(QDRANT).args(["why", "qdrant"]).run();
     out.success();
-    assert_snapshot!("why_qdrant", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    `qdrant` (service 1.12.4, prod) is in the stack because:
+      - `qdrant-adapter` 1.12.1 requires `qdrant` `>=1.10, <2` (<built-in>/libraries/qdrant-adapter.yaml:12)
+          because hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:7)
+      - option `qdrant-adapter` of choice group `vector-db-adapter` implies `qdrant` in choice group `vector-db` (<built-in>/library_groups/vector-db-adapter.yaml:9)
+          because hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:7)
+
+    ----- stderr -----
+    ");
 }
 
 #[test]
 fn why_a_component_outside_the_stack() {
     let out = Test::new().manifest(QDRANT).args(["why", "milvus"]).run();
     out.failure();
-    assert_snapshot!("why_not_in_stack", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `milvus` is not in the stack
+      help: the stack has: qdrant-adapter, qdrant
+    ");
     let out = Test::new().manifest(QDRANT).args(["why", "qdrnt"]).run();
     out.failure();
-    assert_snapshot!("why_unknown", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no component `qdrnt` in the registry (<built-in>)
+      help: did you mean `qdrant`?
+    ");
 }
 
 #[test]
@@ -51,7 +89,16 @@ fn constraints_ruling_out_the_newest_version_backtrack_to_an_older_one() {
     let manifest = format!("{QDRANT}constraints:\n  qdrant: \"<1.10\"\n");
     let out = Test::new().manifest(&manifest).args(["resolve"]).run();
     out.success();
-    assert_snapshot!("backtracking", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 2 components (1 library, 1 service) from registry <built-in>
+      library  qdrant-adapter  1.9.0  prod
+      service  qdrant          1.9.7  prod
+
+    ----- stderr -----
+    ");
     // The newest adapter (1.12.1) needs qdrant >=1.10, so the older 1.9.0 is chosen.
     assert!(
         out.stdout.contains("qdrant-adapter  1.9.0"),
@@ -81,7 +128,24 @@ fn two_paths_demanding_different_options_of_one_group_is_a_conflict() {
     let out = t.run();
     out.failure();
     assert!(out.stdout.is_empty());
-    assert_snapshot!("group_conflict", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      choice group `vector-db-adapter` holds one option, but the stack needs `qdrant-adapter` and `milvus-adapter`:
+
+      - `langchain-qdrant` implies `qdrant-adapter` in choice group `vector-db-adapter` (<built-in>/libraries/langchain-qdrant.yaml:9)
+          because hsm.yaml lists `langchain-qdrant` in `libraries.standalone` (hsm.yaml:5)
+
+      - `langchain-milvus` implies `milvus-adapter` in choice group `vector-db-adapter` (<built-in>/libraries/langchain-milvus.yaml:9)
+          because hsm.yaml lists `langchain-milvus` in `libraries.standalone` (hsm.yaml:6)
+
+    hint: remove `langchain-qdrant` (hsm.yaml:5) from hsm.yaml to keep `milvus-adapter` (`langchain-qdrant` needs `qdrant-adapter`)
+    hint: remove `langchain-milvus` (hsm.yaml:6) from hsm.yaml to keep `qdrant-adapter` (`langchain-milvus` needs `milvus-adapter`)
+    ");
     // Names the group and both culprits, cites a line for each rule, ends with hints.
     for needle in [
         "choice group `vector-db-adapter`",
@@ -124,7 +188,23 @@ fn a_hsm_yaml_selection_against_an_implied_option() {
     let manifest = "libraries:\n  groups:\n    vector-db-adapter: {strategy: 1-of-N, selection: qdrant-adapter}\nservices:\n  groups:\n    vector-db: {strategy: 1-of-N, selection: milvus}\n";
     let out = Test::new().manifest(manifest).args(["resolve"]).run();
     out.failure();
-    assert_snapshot!("group_conflict_with_selection", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      choice group `vector-db` holds one option, but the stack needs `qdrant` and `milvus`:
+
+      - option `qdrant-adapter` of choice group `vector-db-adapter` implies `qdrant` in choice group `vector-db` (<built-in>/library_groups/vector-db-adapter.yaml:9)
+          because hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:3)
+
+      - hsm.yaml selects `milvus` in choice group `vector-db` (hsm.yaml:6)
+
+    hint: switch `vector-db-adapter` to an option that fits: `hsm group add vector-db-adapter --option milvus-adapter`
+    hint: select `qdrant` instead of `milvus` in `services.groups.vector-db` (hsm.yaml:6)
+    ");
     assert!(
         out.stderr
             .contains("hsm group add vector-db-adapter --option milvus-adapter")
@@ -136,7 +216,23 @@ fn a_version_conflict_cites_the_constraint_line() {
     let manifest = format!("{QDRANT}constraints:\n  qdrant: \">=1.13\"\n");
     let out = Test::new().manifest(&manifest).args(["resolve"]).run();
     out.failure();
-    assert_snapshot!("version_conflict", out.stderr);
+    hsm_snapshot!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      no version of `qdrant` satisfies every rule on it:
+
+      - option `qdrant-adapter` of choice group `vector-db-adapter` implies `qdrant` in choice group `vector-db` (<built-in>/library_groups/vector-db-adapter.yaml:9)
+          because hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:7)
+
+      - hsm.yaml constrains `qdrant` to `>=1.13` (hsm.yaml:9)
+
+    hint: relax the constraint `qdrant: ">=1.13"` (hsm.yaml:9) to admit one of: 1.12.4, 1.11.5, 1.10.1, 1.9.7
+    hint: `qdrant` has versions 1.12.4, 1.11.5, 1.10.1, 1.9.7; `hsm why qdrant` shows what brings it
+    "#);
     assert!(
         out.stderr
             .contains("hsm.yaml constrains `qdrant` to `>=1.13` (hsm.yaml:9)"),
@@ -152,7 +248,22 @@ fn a_conflicts_rule() {
         .args(["resolve"])
         .run();
     out.failure();
-    assert_snapshot!("conflicts_rule", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      `faiss-cpu` and `faiss-gpu` cannot be in the stack together:
+
+      - `faiss-cpu` conflicts with `faiss-gpu` (<built-in>/libraries/faiss-cpu.yaml:8)
+          because hsm.yaml lists `faiss-cpu` in `libraries.standalone` (hsm.yaml:3)
+
+      - hsm.yaml lists `faiss-gpu` in `libraries.standalone` (hsm.yaml:4)
+
+    hint: keep only one of them: remove `faiss-cpu` (hsm.yaml:3) or `faiss-gpu` (hsm.yaml:4) from hsm.yaml
+    ");
 }
 
 #[test]
@@ -182,7 +293,7 @@ fn json_output_for_a_stack_and_a_conflict() {
     assert_eq!(v["status"], "conflict");
     assert_eq!(v["clash"]["kind"], "group");
     assert_eq!(v["clash"]["group"], "vector-db-adapter");
-    assert_snapshot!("group_conflict_json", out.stdout);
+    hsm_snapshot!("group_conflict_json", out);
 }
 
 #[test]
@@ -191,7 +302,14 @@ fn check_validates_and_writes_nothing() {
     let before = t.tree();
     let out = t.run();
     out.success();
-    assert_snapshot!("check_ok", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    hsm.yaml is valid: 2 components (1 library, 1 service) resolve from registry <built-in>
+
+    ----- stderr -----
+    ");
     assert_eq!(t.tree(), before);
 
     let t = Test::new().manifest(TWO_PATHS).arg("check");
@@ -239,7 +357,15 @@ fn check_locked_needs_a_current_lock() {
     let t = Test::new().manifest(QDRANT);
     let out = t.hsm(&["check", "--locked"]);
     out.failure();
-    assert_snapshot!("check_locked_no_lock", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: --locked: there is no hsm.lock; solving hsm.yaml gives a different stack
+      help: run `hsm sync` to update hsm.lock, and commit it
+    ");
     t.hsm(&["sync", "--no-install"]).success();
     t.hsm(&["check", "--locked"]).success();
     std::fs::write(
@@ -267,7 +393,21 @@ fn a_requirement_no_version_satisfies_blames_the_target() {
         "{}",
         out.stderr
     );
-    assert_snapshot!(out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no stack satisfies hsm.yaml and the registry
+      no version of `b` satisfies every rule on it:
+
+      - `a` requires `b` `>=5` (hsm-registry/libraries/a.yaml:3)
+          because hsm.yaml lists `a` in `libraries.standalone` (hsm.yaml:2)
+
+    hint: no version of `b` matches `>=5`: widen the range at hsm-registry/libraries/a.yaml:3 or add a matching version of `b` to the registry
+    hint: `b` has versions 1.0.0; `hsm why b` shows what brings it
+    ");
 }
 
 // ------------------------------------------------------------------------------ deep stacks

@@ -22,9 +22,9 @@ fn files(t: &Test) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Run `hsm ARGS`, expect exit 1 and that nothing in the project changed (uv's cache aside;
-/// `common::refused` compares every file); the stderr.
+/// `common::refused` compares every file).
 #[track_caller]
-fn refused(t: &Test, args: &[&str]) -> String {
+fn refused(t: &Test, args: &[&str]) -> common::Output {
     let before = files(t);
     let out = t.hsm(args);
     out.failure();
@@ -37,19 +37,7 @@ fn refused(t: &Test, args: &[&str]) -> String {
         names(&before),
         names(&after)
     );
-    out.stderr
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
-                c.to_string()
-            } else {
-                format!("\\{c}")
-            }
-        })
-        .collect()
+    out
 }
 
 #[track_caller]
@@ -91,7 +79,17 @@ fn library_init_creates_a_uv_library_and_registers_it() {
     require!("uv");
     let t = project();
     let out = ok(&t, &["library", "init", "my-lib"]);
-    assert_snapshot!("library_init_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created library `my-lib` in packages/my-lib (uv init --lib)
+    Created hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Registered `my-lib` in hsm-registry/libraries/my-lib.yaml: prod and dev from packages/my-lib (dev editable)
+    hint: `hsm library add my-lib` puts it in the stack
+
+    ----- stderr -----
+    ");
     // A uv library project, not a nested git repository (GIT-HF-003).
     assert!(t.exists("packages/my-lib/pyproject.toml"));
     assert!(t.exists("packages/my-lib/src/my_lib/__init__.py"));
@@ -197,7 +195,14 @@ fn no_register_writes_no_registry() {
     require!("uv");
     let t = project();
     let out = ok(&t, &["library", "init", "loose", "--no-register"]);
-    assert_snapshot!("no_register_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created library `loose` in packages/loose (uv init --lib)
+
+    ----- stderr -----
+    ");
     assert!(t.exists("packages/loose/pyproject.toml"));
     assert!(!t.exists("hsm-registry"));
 }
@@ -209,7 +214,16 @@ fn path_option_and_the_registry_the_project_names() {
         .file("reg/libraries/.keep", "")
         .manifest("project:\n  name: demo\nregistry: reg\n");
     let out = ok(&t, &["library", "init", "tools", "--path", "libs/./tools"]);
-    assert_snapshot!("path_option_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created library `tools` in libs/tools (uv init --lib)
+    Registered `tools` in reg/libraries/tools.yaml: prod and dev from libs/tools (dev editable)
+    hint: `hsm library add tools` puts it in the stack
+
+    ----- stderr -----
+    ");
     assert!(t.exists("libs/tools/pyproject.toml"));
     assert!(!t.exists("hsm-registry"), "the project's registry is reg/");
     let entry = t.read("reg/libraries/tools.yaml");
@@ -255,7 +269,17 @@ fn service_init_docker_is_a_dockerfile_that_sync_builds() {
     require!("uv");
     let t = project();
     let out = ok(&t, &["service", "init", "web"]);
-    assert_snapshot!("service_init_docker_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created service `web` in services/web (a Dockerfile)
+    Created hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Registered `web` in hsm-registry/services/web.yaml: built from services/web/Dockerfile, runtime docker
+    hint: `hsm service add web` puts it in the stack
+
+    ----- stderr -----
+    ");
     assert_snapshot!("service_init_dockerfile", t.read("services/web/Dockerfile"));
     assert_snapshot!(
         "service_init_docker_registry_entry",
@@ -288,7 +312,18 @@ fn service_init_uv_is_a_uv_project() {
     require!("uv");
     let t = project();
     let out = ok(&t, &["service", "init", "worker", "--runtime", "uv"]);
-    assert_snapshot!("service_init_uv_stdout", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created service `worker` in services/worker (uv init)
+    Created hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Registered `worker` in hsm-registry/services/worker.yaml: prod and dev from services/worker, runtime uv
+    hint: `hsm service add worker` puts it in the stack
+    note: `hsm sync --up` starts docker and podman services only; run this one with `uv run` in services/worker
+
+    ----- stderr -----
+    ");
     assert!(t.exists("services/worker/pyproject.toml"));
     assert!(!t.exists("services/worker/Dockerfile"));
     assert!(!t.exists("services/worker/.git"));
@@ -326,8 +361,16 @@ fn missing_git_is_a_clear_error_and_nothing_is_created() {
     require!("uv", "git");
     // GIT-FAIL-001
     let t = project().path_without(&["git"]);
-    let err = refused(&t, &["library", "init", "broken-lib", "--git-init"]);
-    assert_snapshot!("missing_git", err);
+    let out = refused(&t, &["library", "init", "broken-lib", "--git-init"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: git binary is not available: `git` is not on PATH
+      help: install git, or leave out --git-init; nothing was created
+    ");
     assert!(!t.exists("packages"));
     assert!(!t.exists("hsm-registry"));
 }
@@ -337,7 +380,7 @@ fn a_failing_git_init_is_reported_and_undone() {
     require!("uv", "git");
     // GIT-FAIL-002
     let t = project().fake_tool("git", "echo 'fatal: simulated failure' >&2; exit 1");
-    let err = refused(
+    let out = refused(
         &t,
         &[
             "service",
@@ -348,15 +391,32 @@ fn a_failing_git_init_is_reported_and_undone() {
             "--git-init",
         ],
     );
-    assert_snapshot!("git_init_fails", err);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: git init failed in services/broken-service (exit status 1):
+      │ fatal: simulated failure
+      help: nothing was created; fix what git reports and run the command again
+    ");
     assert!(!t.exists("services"));
 }
 
 #[test]
 fn missing_uv_is_a_clear_error_and_nothing_is_created() {
     let t = project().path_without(&["uv"]);
-    let err = refused(&t, &["library", "init", "no-uv"]);
-    assert_snapshot!("missing_uv", err);
+    let out = refused(&t, &["library", "init", "no-uv"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: uv binary is not available: `uv` is not on PATH
+      help: install uv (https://docs.astral.sh/uv/) and run the command again; nothing was created
+    ");
     // A docker service needs no uv.
     ok(&t, &["service", "init", "still-fine"]);
 }
@@ -365,7 +425,8 @@ fn missing_uv_is_a_clear_error_and_nothing_is_created() {
 fn a_failing_uv_init_is_reported_and_undone() {
     // uv refuses a Python name that ends in `-` (hsm accepts it as a component name).
     let t = project();
-    let err = refused(&t, &["library", "init", "bad-"]);
+    let out = refused(&t, &["library", "init", "bad-"]);
+    let err = &out.stderr;
     assert!(
         err.starts_with("error: uv init failed in packages/bad- (exit status 2):\n"),
         "{err}"
@@ -373,7 +434,15 @@ fn a_failing_uv_init_is_reported_and_undone() {
     assert!(err.contains("Not a valid package"), "{err}");
     // uv's own words vary between versions; the frame around them does not.
     insta::with_settings!({filters => vec![(r"(?m)^  │ .*\n", ""), (r"(?m)^  │\n", "")]}, {
-        assert_snapshot!("uv_init_fails", err);
+        hsm_snapshot!(out, @"
+        success: false
+        exit_code: 1
+        ----- stdout -----
+
+        ----- stderr -----
+        error: uv init failed in packages/bad- (exit status 2):
+          help: nothing was created; fix what uv reports and run the command again
+        ");
     });
 }
 
@@ -395,11 +464,19 @@ fn from_another_directory() {
             "libs/far",
         ],
     );
-    // Paths outside the working directory are shown absolute.
-    let root = regex_escape(&t.path().display().to_string());
-    insta::with_settings!({filters => vec![(root.as_str(), "[PROJECT]")]}, {
-        assert_snapshot!("from_another_directory_stdout", out.stdout);
-    });
+    // Paths outside the working directory are shown absolute (the snapshot shows the
+    // project's temporary directory as `[TEMP]`).
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created library `far` in [TEMP]/libs/far (uv init --lib)
+    Created [TEMP]/hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Registered `far` in [TEMP]/hsm-registry/libraries/far.yaml: prod and dev from libs/far (dev editable)
+    hint: `hsm library add far` puts it in the stack
+
+    ----- stderr -----
+    ");
     assert!(t.exists("libs/far/pyproject.toml"));
     assert!(t.exists("hsm-registry/libraries/far.yaml"));
     assert!(
@@ -454,8 +531,8 @@ fn refusals() {
         ("refuse_invalid_name", &["library", "init", "../evil"]),
     ];
     for (name, args) in cases {
-        let err = refused(&t, args);
-        assert_snapshot!(*name, err);
+        let out = refused(&t, args);
+        hsm_snapshot!(*name, out);
     }
 }
 
@@ -466,8 +543,16 @@ fn an_existing_registry_entry_is_never_overwritten() {
         "services/cache.yaml",
         "name: cache\nsources: {prod: {type: docker-image, image: \"redis:7\"}}\n",
     );
-    let err = refused(&t, &["service", "init", "cache"]);
-    assert_snapshot!("refuse_existing_entry", err);
+    let out = refused(&t, &["service", "init", "cache"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: service `cache` is already in the registry (hsm-registry/services/cache.yaml)
+      help: choose another name, or pass --no-register to create the directory without registering it
+    ");
     // The same name as a library is another entry (legal; lint only warns that a bare
     // `cache` in a rule is then ambiguous).
     ok(&t, &["library", "init", "cache"]);
@@ -487,14 +572,30 @@ fn a_symlink_out_of_the_project_is_refused() {
     let outside = tempfile::tempdir().unwrap();
     let t = project();
     std::os::unix::fs::symlink(outside.path(), t.path().join("packages")).unwrap();
-    let err = refused(&t, &["library", "init", "sneaky"]);
-    assert_snapshot!("refuse_symlink_outside", err);
+    let out = refused(&t, &["library", "init", "sneaky"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: packages/sneaky leads outside the project, through the symbolic link packages
+      help: hsm writes only inside the project; give another --path
+    ");
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
 }
 
 #[test]
 fn without_hsm_yaml() {
     let t = Test::new();
-    let err = refused(&t, &["library", "init", "x"]);
-    assert_snapshot!("refuse_without_manifest", err);
+    let out = refused(&t, &["library", "init", "x"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no hsm.yaml in the current directory
+      help: run `hsm init` to create one, or pass `--directory` to point at the project
+    ");
 }

@@ -67,7 +67,15 @@ fn quick_start_swap_qdrant_for_milvus() {
         .manifest(&quick_start("qdrant-adapter"));
     let out = t.hsm(&["sync", "--no-install"]);
     out.success();
-    assert_snapshot!("quick_start_first_sync", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 2 components (1 library, 1 service)
+    Wrote pyproject.toml, docker-compose.hsm.yml, hsm.lock
+
+    ----- stderr -----
+    ");
     let py = t.read("pyproject.toml");
     assert!(py.contains("\"qdrant-client>=1.12,<1.13\""), "{py}");
     let compose = t.read("docker-compose.hsm.yml");
@@ -121,7 +129,14 @@ fn a_second_sync_writes_nothing() {
         .collect();
     let out = t.hsm(&["sync", "--no-install"]);
     out.success();
-    assert_snapshot!("up_to_date", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Stack is up to date: 4 components (1 library, 3 services); nothing written
+
+    ----- stderr -----
+    ");
     assert_eq!(snapshot_files(&t), before);
     let after: Vec<_> = ARTIFACTS
         .iter()
@@ -145,7 +160,7 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
     let out = t.hsm(&["sync", "--dry-run"]);
     out.success();
     assert_eq!(t.tree(), before);
-    assert_snapshot!("dry_run", out.stdout);
+    hsm_snapshot!("dry_run", out);
 }
 
 #[test]
@@ -153,7 +168,15 @@ fn locked_and_frozen() {
     let t = Test::new().manifest(&quick_start("qdrant-adapter"));
     let out = t.hsm(&["sync", "--no-install", "--locked"]);
     out.failure();
-    assert_snapshot!("locked_without_lock", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: --locked: there is no hsm.lock; solving hsm.yaml gives a different stack
+      help: run `hsm sync` to update hsm.lock, and commit it
+    ");
     t.hsm(&["sync", "--no-install"]).success();
     t.hsm(&["sync", "--no-install", "--locked"]).success();
     // Change intent: --locked refuses, --frozen renders what the lock says.
@@ -423,7 +446,20 @@ fn an_env_key_defined_twice_fails_and_names_both_origins() {
         "{}",
         out.stderr
     );
-    assert_snapshot!("env_conflict", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: env key `DB_NAME` of service `fail-service` is defined twice: in env_file implies_conflict.env:1 and in params implied for `fail-service`
+       ╭─[implies_conflict.env:1:1]
+     1 │ DB_NAME=file_db
+       · ───────┬───────
+       ·        ╰── first definition
+       ╰────
+      help: remove one of the two definitions of `DB_NAME`; hsm does not let one silently override the other
+    ");
 
     let t = Test::new()
         .file("service.env", "CONFLICT_KEY=value1\n")
@@ -431,7 +467,22 @@ fn an_env_key_defined_twice_fails_and_names_both_origins() {
         .manifest("services:\n  standalone: [fail-service]\n");
     let out = t.hsm(&["sync", "--no-install"]);
     out.failure();
-    assert_snapshot!("env_conflict_file_and_manifest", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: env key `CONFLICT_KEY` of service `fail-service` is defined twice: in env_file service.env:1 and in hsm-registry/services/fail-service.yaml env (hsm-registry/services/fail-service.yaml:3)
+       ╭─[hsm-registry/services/fail-service.yaml:3:7]
+     2 │ env_file: service.env
+     3 │ env: {CONFLICT_KEY: value2}
+       ·       ──────┬─────
+       ·             ╰── second definition
+     4 │ sources:
+       ╰────
+      help: remove one of the two definitions of `CONFLICT_KEY`; hsm does not let one silently override the other
+    ");
 }
 
 // ---------------------------------------------------------------- atomicity
@@ -516,7 +567,16 @@ fn uv_failure_rolls_back() {
     );
     assert_eq!(snapshot_files(&failing), before);
     assert!(!failing.exists(".hsm/journal"));
-    assert_snapshot!("uv_failure", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `uv lock` failed (exit status 1):
+      │ error: No solution found when resolving dependencies
+      help: every file hsm wrote has been restored; fix the problem uv reports (or the registry source it points at) and sync again
+    ");
 }
 
 #[test]
@@ -568,7 +628,15 @@ fn uv_missing_is_a_clear_error() {
         .env("PATH", "/nonexistent");
     let out = t.hsm(&["sync"]);
     out.failure();
-    assert_snapshot!("uv_missing", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `uv` is not installed (or not on PATH)
+      help: install uv (https://docs.astral.sh/uv/), or run `hsm sync --no-install` to write the files without installing
+    ");
     assert!(
         !t.exists("pyproject.toml"),
         "files were left after the failure"
@@ -671,7 +739,16 @@ fn up_and_down_drive_the_configured_engine() {
     let t = fake_engine(Test::new(), "docker").manifest(&quick_start("qdrant-adapter"));
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.success();
-    assert_snapshot!("sync_up", out.stdout);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 2 components (1 library, 1 service)
+    Wrote pyproject.toml, docker-compose.hsm.yml, hsm.lock
+    Started the services with `docker compose -f docker-compose.hsm.yml up -d --remove-orphans`
+
+    ----- stderr -----
+    ");
     t.hsm(&["down"]).success();
     assert_eq!(
         t.read("engine.log"),

@@ -15,7 +15,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Test, quick_start};
-use insta::assert_snapshot;
 
 const PYPROJECT: &str = "[project]\nname = \"demo\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"httpx>=0.27\"]\n";
 
@@ -424,9 +423,25 @@ fn a_kill_before_every_file_system_call_of_sync_and_of_recovery() {
 
 // ---------------------------------------------------------------- hostile project state
 
-/// `text` with the project's temporary path and process ids replaced, for snapshots.
+/// `text` with the project's temporary path and process ids replaced (to compare the
+/// messages of two projects).
 fn scrub(t: &Test, text: &str) -> String {
-    let mut text = text.replace(&t.path().display().to_string(), "[PROJECT]");
+    without_pids(&text.replace(&t.path().display().to_string(), "[PROJECT]"))
+}
+
+/// `out` with process ids replaced, for snapshots (which show the project's temporary path
+/// as `[TEMP]`).
+fn scrubbed(out: &common::Output) -> common::Output {
+    common::Output {
+        stdout: without_pids(&out.stdout),
+        stderr: without_pids(&out.stderr),
+        ..out.clone()
+    }
+}
+
+/// `text` with every process id (`(pid 123`) shown as `[PID]`.
+fn without_pids(text: &str) -> String {
+    let mut text = text.to_string();
     let mut from = 0;
     while let Some(i) = text[from..].find("(pid ").map(|i| from + i + 5) {
         let digits = text[i..].chars().take_while(char::is_ascii_digit).count();
@@ -495,7 +510,11 @@ fn a_crafted_journal_never_reaches_outside_the_project() {
         );
         assert!(!t.exists(".hsm/journal"), "{case}: the journal stays");
         first.get_or_insert_with(|| {
-            scrub(&t, &out.stderr).replace(&out_dir.path().display().to_string(), "[OUTSIDE]")
+            let mut out = scrubbed(&out);
+            out.stderr = out
+                .stderr
+                .replace(&out_dir.path().display().to_string(), "[OUTSIDE]");
+            out
         });
     }
     // The journal itself planted as links out of the project.
@@ -505,7 +524,19 @@ fn a_crafted_journal_never_reaches_outside_the_project() {
     t.hsm(&["list"]).success();
     assert_eq!(look(), before);
     assert!(out_dir.path().exists() && !t.exists(".hsm/journal"));
-    assert_snapshot!(first.unwrap(), @r"
+    hsm_snapshot!(first.unwrap(), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    demo
+    ├── libraries
+    │   └── vector-db-adapter (1-of-N)
+    │       └── qdrant-adapter 1.12.1 (prod)
+    ├── services
+    └── implied
+        └── qdrant 1.12.4 (prod) [service]
+
+    ----- stderr -----
     hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust (path `[OUTSIDE]/victim` is absolute; hsm only writes inside the project); no file was restored
     ");
 }
@@ -519,7 +550,16 @@ fn a_journal_directory_without_its_journal_is_cleared_and_sync_goes_on() {
     std::fs::write(t.path().join(".hsm/journal/0.orig"), "old").unwrap();
     let out = t.hsm(&["sync", "--no-install"]);
     out.success();
-    assert_snapshot!(scrub(&t, &out.stderr), @"hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust (it has no journal.json); no file was restored");
+    hsm_snapshot!(scrubbed(&out), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 2 components (1 library, 1 service)
+    Wrote pyproject.toml, docker-compose.hsm.yml, hsm.lock
+
+    ----- stderr -----
+    hsm: warning: cleared .hsm/journal, which was not a sync journal hsm can trust (it has no journal.json); no file was restored
+    ");
     assert!(!t.exists(".hsm/journal"));
     t.hsm(&["sync", "--no-install"]).success();
 }
@@ -572,7 +612,12 @@ fn a_state_directory_that_is_a_link_is_refused() {
     assert_eq!(check.stderr, sync.stderr);
     assert_eq!(look(), before);
     assert_eq!(t.tree(), tree);
-    assert_snapshot!(scrub(&t, &sync.stderr), @r"
+    hsm_snapshot!(scrubbed(&sync), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
     error: .hsm is a symbolic link; hsm keeps its sync journal there, inside the project
       help: remove .hsm (hsm never makes it a link); hsm recreates it as a directory
     ");
@@ -591,7 +636,12 @@ fn an_artifact_that_is_not_a_regular_file_is_refused_before_anything_is_written(
     );
     assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), tree_before);
     assert_eq!(t.hsm(&["check"]).stderr, out.stderr);
-    assert_snapshot!(scrub(&t, &out.stderr), @r"
+    hsm_snapshot!(scrubbed(&out), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
     error: uv.lock is a FIFO (named pipe), not a regular file
       help: hsm replaces uv.lock with a regular file; move whatever is there out of the way
     ");
@@ -669,9 +719,14 @@ fn a_writer_waits_says_so_once_and_gives_up() {
     t.hsm(&["sync", "--dry-run"]).success();
     assert!(start.elapsed() < Duration::from_secs(5));
     drop(holder);
-    assert_snapshot!(scrub(&t, &out.stderr), @r"
+    hsm_snapshot!(scrubbed(&out), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
     hsm: waiting for another hsm (pid [PID]) to finish with this project (up to 1 s; see --lock-timeout)
-    error: gave up after 1 s: another hsm (pid [PID]) holds the lock of [PROJECT]
+    error: gave up after 1 s: another hsm (pid [PID]) holds the lock of [TEMP]
       help: wait for it to finish and run the command again, or wait longer with `--lock-timeout SECS`
     ");
     t.hsm(&["sync", "--no-install"]).success();
@@ -732,7 +787,12 @@ fn an_interrupt_while_uv_runs_stops_uv_and_rolls_back() {
         t
     };
     let before = state(t.path());
-    let sync = t.command(&["sync"]).stderr(Stdio::piped()).spawn().unwrap();
+    let sync = t
+        .command(&["sync"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     for _ in 0..500 {
         if t.exists("uv-started") {
             break;
@@ -753,15 +813,20 @@ fn an_interrupt_while_uv_runs_stops_uv_and_rolls_back() {
             .unwrap()
             .success()
     );
-    let out = sync.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let out = t.output(sync.wait_with_output().unwrap());
+    assert_eq!(out.code, 1);
     assert_eq!(state(t.path()), before);
     assert!(!t.exists(".hsm/journal"));
     std::thread::sleep(Duration::from_millis(100));
     let alive =
         std::fs::read_to_string(format!("/proc/{uv_pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
     assert!(!alive, "uv outlived the interrupted sync");
-    assert_snapshot!(String::from_utf8_lossy(&out.stderr), @r"
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
     error: interrupted; every file hsm was writing has been put back as it was
       help: run the command again when you are ready
     ");
@@ -805,7 +870,12 @@ fn locked_and_frozen_are_passed_on_to_uv() {
     out.failure();
     assert_eq!(uv_calls(&t), "lock --locked\n");
     assert_eq!(state(t.path()), before);
-    assert_snapshot!(out.stderr, @r"
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
     error: `uv lock --locked` failed (exit status 2):
       │ error: The lockfile at uv.lock needs to be updated
       help: every file hsm wrote has been restored; uv.lock is missing or out of date: run `hsm sync` without --locked to update it, and commit it
@@ -846,10 +916,15 @@ fn sync_runs_uv_again_after_a_hand_edit_a_deleted_uv_lock_or_a_missing_venv() {
     let out = t.hsm(&["sync"]);
     out.success();
     assert_eq!(uv_calls(&t), "lock\nsync\n");
-    assert_snapshot!(out.stdout, @r"
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
     Resolved 2 components (1 library, 1 service)
     Wrote hsm.lock
     Ran uv lock, uv sync
+
+    ----- stderr -----
     ");
 
     std::fs::remove_file(t.path().join("uv.lock")).unwrap();
@@ -924,7 +999,12 @@ fn frozen_renders_what_hsm_lock_says_and_never_rewrites_it() {
     out.failure();
     assert_eq!(t.tree(), before);
     assert_eq!(t.read("hsm.lock"), dev_lock);
-    assert_snapshot!(out.stderr, @r"
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
     error: --frozen: hsm.lock records `alpha` from dev: local packages/alpha, but the registry now gives dev: local libs/alpha
       help: run `hsm sync` without --frozen to re-solve and rewrite hsm.lock
     ");
@@ -1124,7 +1204,21 @@ fn a_tool_left_running_by_a_killed_sync_is_stopped_before_the_rollback() {
         "waited for the orphan to finish"
     );
     assert_eq!(state(t.path()), s.old);
-    assert_snapshot!(scrub(&t, &out.stderr), @r"
+    hsm_snapshot!(scrubbed(&out), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    demo
+    ├── libraries
+    │   └── vector-db-adapter (1-of-N)
+    │       └── milvus-adapter 2.5.4 (prod)
+    ├── services
+    └── implied
+        ├── etcd 3.5.16 (prod) [service]
+        ├── milvus 2.5.4 (prod) [service]
+        └── minio 2023.3.20 (prod) [service]
+
+    ----- stderr -----
     hsm: stopping a tool (pid [PID]) that a killed sync left running
     hsm: rolled back an interrupted sync; every file is as it was before it
     ");

@@ -6,9 +6,23 @@
 //!     .manifest("libraries:\n  standalone: [tiny]\n")
 //!     .registry_file("libraries/tiny.yaml", "name: tiny\nversion: 1.0.0\n");
 //! let out = ok(&t, &["resolve"]);        // or t.hsm(&[..]).success() / .failure() / .code(2)
-//! assert_snapshot!("resolve_tiny", out.stdout);
-//! let stderr = refused(&t, &["sync", "--bogus-stack"]); // exit 1, not a byte written
+//! hsm_snapshot!("resolve_tiny", out);     // status, stdout and stderr in one snapshot
+//! let out = refused(&t, &["sync", "--bogus-stack"]); // exit 1, not a byte written
+//! hsm_snapshot!(out, @r"
+//! success: false
+//! exit_code: 1
+//! ----- stdout -----
+//!
+//! ----- stderr -----
+//! error: ...
+//! ");
 //! ```
+//!
+//! [`hsm_snapshot!`] pins what a command printed as [`Output::snapshot`] renders it: the
+//! exit status, stdout and stderr together, with the project's temporary directory shown as
+//! `[TEMP]`. A short rendering is an inline snapshot in the test; a long one is a file
+//! under `snapshots/`. Generated files (compose, pyproject.toml, hsm.lock, ...) are not
+//! command output and keep their own file snapshots.
 //!
 //! External tools (uv, docker-compose, dot, check-jsonschema, validate-pyproject, strace,
 //! flock, script) go through [`require`] (the `require!` macro in a test body): missing on a
@@ -32,7 +46,7 @@ pub struct Test {
     timeout: Option<Duration>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Output {
     pub code: i32,
     pub stdout: String,
@@ -151,7 +165,8 @@ impl Test {
         self.output(out)
     }
 
-    fn output(&self, out: std::process::Output) -> Output {
+    /// A finished run of a command started with [`Test::command`], as an [`Output`].
+    pub fn output(&self, out: std::process::Output) -> Output {
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).unwrap(),
@@ -323,7 +338,48 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     }
 }
 
+/// Snapshot what a command printed: its exit status, stdout and stderr together, as
+/// [`Output::snapshot`] renders them. `hsm_snapshot!(out)` and `hsm_snapshot!("name", out)`
+/// are file snapshots (`snapshots/it__<module>__<name>.snap`), `hsm_snapshot!(out, @"...")`
+/// an inline one; insta's filters (`insta::with_settings!`) apply to the rendering.
+macro_rules! hsm_snapshot {
+    ($out:expr, @$snapshot:literal) => {
+        insta::assert_snapshot!($crate::common::Output::snapshot(&$out), @$snapshot)
+    };
+    ($name:expr, $out:expr, $description:expr) => {
+        insta::assert_snapshot!($name, $crate::common::Output::snapshot(&$out), $description)
+    };
+    ($name:expr, $out:expr) => {
+        insta::assert_snapshot!($name, $crate::common::Output::snapshot(&$out))
+    };
+    ($out:expr) => {
+        insta::assert_snapshot!($crate::common::Output::snapshot(&$out))
+    };
+}
+
 impl Output {
+    /// The exit status, stdout and stderr in one text (the shape of uv's `uv_snapshot!`),
+    /// each stream verbatim but for the project's temporary directory, shown as `[TEMP]`:
+    ///
+    /// ```text
+    /// success: false
+    /// exit_code: 1
+    /// ----- stdout -----
+    ///
+    /// ----- stderr -----
+    /// error: ...
+    /// ```
+    pub fn snapshot(&self) -> String {
+        let temp = self.dir.display().to_string();
+        format!(
+            "success: {}\nexit_code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
+            self.code == 0,
+            self.code,
+            self.stdout.replace(&temp, "[TEMP]"),
+            self.stderr.replace(&temp, "[TEMP]"),
+        )
+    }
+
     #[track_caller]
     pub fn success(&self) -> &Self {
         assert_eq!(
@@ -538,9 +594,9 @@ pub fn ok(t: &Test, args: &[&str]) -> Output {
     out
 }
 
-/// Run `hsm ARGS`, expect exit 1 and not a byte changed in the project; the stderr.
+/// Run `hsm ARGS`, expect exit 1 and not a byte changed in the project.
 #[track_caller]
-pub fn refused(t: &Test, args: &[&str]) -> String {
+pub fn refused(t: &Test, args: &[&str]) -> Output {
     let before = t.tree();
     let out = t.hsm(args);
     out.failure();
@@ -549,5 +605,5 @@ pub fn refused(t: &Test, args: &[&str]) -> String {
         "`hsm {}` failed but changed files",
         args.join(" ")
     );
-    out.stderr
+    out
 }
