@@ -51,6 +51,19 @@ pub enum ManifestEdit {
     },
 }
 
+impl ManifestEdit {
+    /// The hsm.yaml entry the edit changes (a group or a component), if it is one.
+    fn entry(&self) -> Option<&str> {
+        match self {
+            ManifestEdit::Select { group, .. }
+            | ManifestEdit::Unselect { group, .. }
+            | ManifestEdit::RemoveGroup { group } => Some(group),
+            ManifestEdit::Add { name, .. } | ManifestEdit::Remove { name, .. } => Some(name),
+            ManifestEdit::SetMode { .. } => None,
+        }
+    }
+}
+
 /// What an edit changed, for the line that confirms it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -156,6 +169,11 @@ pub fn edit(ws: &Workspace, edit: &ManifestEdit, force: bool) -> Result<EditOutc
             _ => {
                 let mut after = after;
                 prove_hints(&edited, &registry, &mut after);
+                // Undoing the very edit asked for is not advice: keep the hints that
+                // would let it stand.
+                if let Some(entry) = edit.entry() {
+                    after.hints.retain(|h| !h.edits_entry(entry));
+                }
                 return Ok(EditOutcome::Refused(after));
             }
         },

@@ -203,7 +203,7 @@ impl fmt::Display for Hint {
             }
             Hint::Contradiction { component, at } => write!(
                 f,
-                "`{component}` can never be in a stack: its own rules contradict each other ({at}); fix them in the registry (`hsm registry lint` checks every component this way)"
+                "`{component}` can never be in a stack, whatever hsm.yaml says ({at}): fix its rules in the registry (`hsm registry lint` finds every such component)"
             ),
             Hint::NoEdit => f.write_str(
                 "no single edit of hsm.yaml, and no pair of edits, makes the stack solve; change one of the rules above",
@@ -212,7 +212,30 @@ impl fmt::Display for Hint {
     }
 }
 
+impl Action {
+    /// The hsm.yaml entry this edit changes: a group, a standalone component, a
+    /// constraint's component.
+    pub fn entry(&self) -> &str {
+        match self {
+            Action::SelectOption { group, .. }
+            | Action::RemoveOption { group, .. }
+            | Action::RemoveGroup { group, .. } => group,
+            Action::RemoveStandalone { name, .. } => name,
+            Action::DropConstraint { component, .. } => component,
+            Action::SetProfile { service, .. } => service,
+        }
+    }
+}
+
 impl Hint {
+    /// Does one of this hint's edits change the hsm.yaml entry `entry`?
+    pub fn edits_entry(&self, entry: &str) -> bool {
+        match self {
+            Hint::Edit { edits, .. } => edits.iter().any(|e| e.action.entry() == entry),
+            _ => false,
+        }
+    }
+
     /// The commands that carry the hint out, in order (empty when some edit has none).
     pub fn commands(&self) -> Vec<String> {
         match self {

@@ -426,7 +426,7 @@ fn contradictions(manifest: &Manifest, registry: &Registry, conflict: &mut Confl
     }
     if let [one] = impossible.as_slice() {
         conflict.summary =
-            format!("`{one}` can never be in a stack: its own rules contradict each other");
+            format!("`{one}` can never be in a stack: no stack satisfies its own rules");
         conflict.clash = Clash::Impossible {
             component: one.clone(),
         };

@@ -169,13 +169,13 @@ fn a_component_that_implies_what_it_conflicts_with_can_never_be_in_a_stack() {
 
     ----- stderr -----
     error: no stack satisfies hsm.yaml and the registry
-      `selfish` can never be in a stack: its own rules contradict each other:
+      `selfish` can never be in a stack: no stack satisfies its own rules:
 
       - `selfish` conflicts with `db` (hsm-registry/libraries/selfish.yaml:5)
       - `selfish` implies `db` (hsm-registry/libraries/selfish.yaml:4)
           because hsm.yaml lists `selfish` in `libraries.standalone` (hsm.yaml:2)
 
-    hint: `selfish` can never be in a stack: its own rules contradict each other (hsm-registry/libraries/selfish.yaml:1); fix them in the registry (`hsm registry lint` checks every component this way)
+    hint: `selfish` can never be in a stack, whatever hsm.yaml says (hsm-registry/libraries/selfish.yaml:1): fix its rules in the registry (`hsm registry lint` finds every such component)
     hint: remove `selfish` from `libraries.standalone` (hsm.yaml:2): `hsm library remove selfish`
           the stack then solves, losing `selfish`, `db`
     ");
@@ -324,7 +324,8 @@ fn both_sides_from_one_entry() {
 
     ----- stderr -----
     error: no stack satisfies hsm.yaml and the registry
-      `dia` can never be in a stack: its own rules contradict each other:
+      `dia` can never be in a stack: no stack satisfies its own rules:
+      (every side below starts at one hsm.yaml entry, hsm.yaml:2)
 
       - `u1` implies `s1` in choice group `store` (hsm-registry/libraries/u1.yaml:4)
           because `dia` implies `u1` (hsm-registry/libraries/dia.yaml:4)
@@ -334,7 +335,7 @@ fn both_sides_from_one_entry() {
           because `dia` implies `u2` (hsm-registry/libraries/dia.yaml:5)
           because hsm.yaml lists `dia` in `libraries.standalone` (hsm.yaml:2)
 
-    hint: `dia` can never be in a stack: its own rules contradict each other (hsm-registry/libraries/dia.yaml:1); fix them in the registry (`hsm registry lint` checks every component this way)
+    hint: `dia` can never be in a stack, whatever hsm.yaml says (hsm-registry/libraries/dia.yaml:1): fix its rules in the registry (`hsm registry lint` finds every such component)
     hint: remove `dia` from `libraries.standalone` (hsm.yaml:2): `hsm library remove dia`
           the stack then solves, losing `dia`, `u1`, `u2`, `s1`, `s2`
     ");
@@ -392,7 +393,7 @@ fn why_on_an_unsolvable_stack_says_what_asks_for_the_component() {
     exit_code: 1
     ----- stdout -----
     hsm.yaml asks for `s2`, but no stack solves:
-      - `ud` implies choice group `store` (any option, its default `s1` first, hsm-registry/service_groups/store.yaml:4) (hsm-registry/libraries/ud.yaml:4)
+      - `ud` implies choice group `store` without naming an option: any will do, its `default:` `s1` first, hsm-registry/service_groups/store.yaml:4 (hsm-registry/libraries/ud.yaml:4)
           because hsm.yaml lists `ud` in `libraries.standalone` (hsm.yaml:2)
       - `u2` implies `s2` in choice group `store` (hsm-registry/libraries/u2.yaml:4)
           because hsm.yaml lists `u2` in `libraries.standalone` (hsm.yaml:2)
@@ -419,7 +420,7 @@ fn a_solvable_stack_names_the_option_an_implied_group_holds() {
     exit_code: 0
     ----- stdout -----
     `s1` (service 1.0.0, prod) is in the stack because:
-      - `ud` 1.0.0 implies choice group `store` (any option, its default `s1` first, hsm-registry/service_groups/store.yaml:4); it holds `s1` (hsm-registry/libraries/ud.yaml:4)
+      - `ud` 1.0.0 implies choice group `store` without naming an option: any will do, its `default:` `s1` first, hsm-registry/service_groups/store.yaml:4; it holds `s1` (hsm-registry/libraries/ud.yaml:4)
           because hsm.yaml lists `ud` in `libraries.standalone` (hsm.yaml:2)
 
     ----- stderr -----
@@ -437,7 +438,8 @@ fn two_independent_clashes_are_fixed_by_proven_pairs_followed_in_order() {
 
 #[test]
 fn a_group_implied_without_an_option_whose_every_option_is_ruled_out() {
-    let report = follow_every_hint("libraries:\n  standalone: [ud, hate]\n");
+    let out = follow_every_hint("libraries:\n  standalone: [ud, hate]\n");
+    let report = &out.stderr;
     assert!(
         report.contains("must hold one of `s1`, `s2` and `s3`, but each is ruled out"),
         "{report}"
@@ -446,5 +448,5 @@ fn a_group_implied_without_an_option_whose_every_option_is_ruled_out() {
         report.contains("`default:` `s1` first, hsm-registry/service_groups/store.yaml:4"),
         "{report}"
     );
-    assert_snapshot!(report);
+    hsm_snapshot!(out);
 }

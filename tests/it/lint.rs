@@ -254,7 +254,7 @@ fn dead_version() {
        ·        ╰── dead version
      7 │     requires: {db: ">=3"}
        ╰────
-      - `db-client` 2.0.0 requires `db` `>=3` (hsm-registry/libraries/db-client.yaml:7)
+      - `db-client` 2.0.0 requires `db` `>=3`, but `db` has only 2.0.0, 1.0.0 (hsm-registry/libraries/db-client.yaml:7)
       help: fix the rule above, or drop version 2.0.0 from `versions:`
 
     2 files checked in hsm-registry: 0 errors, 1 warning

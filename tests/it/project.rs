@@ -818,15 +818,17 @@ fn an_edit_that_makes_the_stack_unsolvable_is_refused_unless_forced() {
 
     ----- stderr -----
     error: this edit would leave no consistent stack; hsm.yaml was not changed
-      choice group `vector-db` holds one option, but the stack needs `qdrant` and `milvus`:
+      choice group `vector-db` holds one option, but the stack needs `milvus` and `qdrant`:
+
+      - hsm.yaml selects `milvus` in choice group `vector-db` (hsm.yaml (as edited):19)
 
       - option `qdrant-adapter` of choice group `vector-db-adapter` implies `qdrant` in choice group `vector-db` (<built-in>/library_groups/vector-db-adapter.yaml:9)
           because hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml (as edited):12)
 
-      - hsm.yaml selects `milvus` in choice group `vector-db` (hsm.yaml (as edited):19)
-
-    hint: switch `vector-db-adapter` to an option that fits: `hsm group add vector-db-adapter --option milvus-adapter`
-    hint: select `qdrant` instead of `milvus` in `services.groups.vector-db` (hsm.yaml (as edited):19)
+    hint: select `milvus-adapter` instead of `qdrant-adapter` in group `vector-db-adapter` (hsm.yaml (as edited):12): `hsm group add vector-db-adapter --option milvus-adapter`
+          the stack then solves, gaining `milvus-adapter` and losing `qdrant-adapter`, `qdrant`
+    hint: remove group `vector-db-adapter` (hsm.yaml (as edited):12): `hsm group remove vector-db-adapter`
+          the stack then solves, losing `qdrant-adapter`, `qdrant`
     hint: pass --force to write it anyway
     ");
 

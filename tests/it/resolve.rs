@@ -143,8 +143,10 @@ fn two_paths_demanding_different_options_of_one_group_is_a_conflict() {
       - `langchain-milvus` implies `milvus-adapter` in choice group `vector-db-adapter` (<built-in>/libraries/langchain-milvus.yaml:9)
           because hsm.yaml lists `langchain-milvus` in `libraries.standalone` (hsm.yaml:6)
 
-    hint: remove `langchain-qdrant` (hsm.yaml:5) from hsm.yaml to keep `milvus-adapter` (`langchain-qdrant` needs `qdrant-adapter`)
-    hint: remove `langchain-milvus` (hsm.yaml:6) from hsm.yaml to keep `qdrant-adapter` (`langchain-milvus` needs `milvus-adapter`)
+    hint: remove `langchain-qdrant` from `libraries.standalone` (hsm.yaml:5): `hsm library remove langchain-qdrant`
+          the stack then solves, losing `langchain-qdrant`, `qdrant-adapter`, `qdrant`
+    hint: remove `langchain-milvus` from `libraries.standalone` (hsm.yaml:6): `hsm library remove langchain-milvus`
+          the stack then solves, losing `langchain-milvus`, `milvus-adapter`, `etcd`, `milvus`, `minio`
     ");
     // Names the group and both culprits, cites a line for each rule, ends with hints.
     for needle in [
@@ -162,14 +164,9 @@ fn two_paths_demanding_different_options_of_one_group_is_a_conflict() {
             out.stderr
         );
     }
-    assert!(
-        out.stderr
-            .trim_end()
-            .lines()
-            .last()
-            .unwrap()
-            .starts_with("hint: ")
-    );
+    // Ends with hints, each proven edit followed by what it does to the stack.
+    let last = out.stderr.trim_end().lines().last().unwrap();
+    assert!(last.starts_with("      the stack then solves"), "{last}");
     for jargon in ["root", "version 0", "package", "#0", "#1"] {
         assert!(
             !out.stderr.contains(jargon),
@@ -195,15 +192,21 @@ fn a_hsm_yaml_selection_against_an_implied_option() {
 
     ----- stderr -----
     error: no stack satisfies hsm.yaml and the registry
-      choice group `vector-db` holds one option, but the stack needs `qdrant` and `milvus`:
+      choice group `vector-db` holds one option, but the stack needs `milvus` and `qdrant`:
+
+      - hsm.yaml selects `milvus` in choice group `vector-db` (hsm.yaml:6)
 
       - option `qdrant-adapter` of choice group `vector-db-adapter` implies `qdrant` in choice group `vector-db` (<built-in>/library_groups/vector-db-adapter.yaml:9)
           because hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:3)
 
-      - hsm.yaml selects `milvus` in choice group `vector-db` (hsm.yaml:6)
-
-    hint: switch `vector-db-adapter` to an option that fits: `hsm group add vector-db-adapter --option milvus-adapter`
-    hint: select `qdrant` instead of `milvus` in `services.groups.vector-db` (hsm.yaml:6)
+    hint: select `milvus-adapter` instead of `qdrant-adapter` in group `vector-db-adapter` (hsm.yaml:3): `hsm group add vector-db-adapter --option milvus-adapter`
+          the stack then solves, gaining `milvus-adapter` and losing `qdrant-adapter`, `qdrant`
+    hint: remove group `vector-db-adapter` (hsm.yaml:3): `hsm group remove vector-db-adapter`
+          the stack then solves, losing `qdrant-adapter`, `qdrant`
+    hint: select `qdrant` instead of `milvus` in group `vector-db` (hsm.yaml:6): `hsm group add vector-db --option qdrant`
+          the stack then solves, losing `etcd`, `milvus`, `minio`
+    hint: remove group `vector-db` (hsm.yaml:6): `hsm group remove vector-db`
+          the stack then solves, losing `etcd`, `milvus`, `minio`
     ");
     assert!(
         out.stderr
@@ -230,8 +233,15 @@ fn a_version_conflict_cites_the_constraint_line() {
 
       - hsm.yaml constrains `qdrant` to `>=1.13` (hsm.yaml:9)
 
-    hint: relax the constraint `qdrant: ">=1.13"` (hsm.yaml:9) to admit one of: 1.12.4, 1.11.5, 1.10.1, 1.9.7
-    hint: `qdrant` has versions 1.12.4, 1.11.5, 1.10.1, 1.9.7; `hsm why qdrant` shows what brings it
+    hint: delete the constraint `qdrant: ">=1.13"` from `constraints:` (hsm.yaml:9)
+          the stack then solves, with `qdrant` 1.12.4
+    hint: select `chroma-adapter` instead of `qdrant-adapter` in group `vector-db-adapter` (hsm.yaml:7): `hsm group add vector-db-adapter --option chroma-adapter`
+          the stack then solves, gaining `chroma-adapter`, `chroma` and losing `qdrant-adapter`, `qdrant`
+    hint: select `weaviate-adapter` instead of `qdrant-adapter` in group `vector-db-adapter` (hsm.yaml:7): `hsm group add vector-db-adapter --option weaviate-adapter`
+          the stack then solves, gaining `weaviate-adapter`, `weaviate` and losing `qdrant-adapter`, `qdrant`
+    hint: select `elasticsearch-adapter` instead of `qdrant-adapter` in group `vector-db-adapter` (hsm.yaml:7): `hsm group add vector-db-adapter --option elasticsearch-adapter`
+          the stack then solves, gaining `elasticsearch-adapter`, `elasticsearch` and losing `qdrant-adapter`, `qdrant`
+    hint: 3 more edits also work; `--format json` lists every one
     "#);
     assert!(
         out.stderr
@@ -262,7 +272,10 @@ fn a_conflicts_rule() {
 
       - hsm.yaml lists `faiss-gpu` in `libraries.standalone` (hsm.yaml:4)
 
-    hint: keep only one of them: remove `faiss-cpu` (hsm.yaml:3) or `faiss-gpu` (hsm.yaml:4) from hsm.yaml
+    hint: remove `faiss-cpu` from `libraries.standalone` (hsm.yaml:3): `hsm library remove faiss-cpu`
+          the stack then solves, losing `faiss-cpu`
+    hint: remove `faiss-gpu` from `libraries.standalone` (hsm.yaml:4): `hsm library remove faiss-gpu`
+          the stack then solves, losing `faiss-gpu`
     ");
 }
 
@@ -377,7 +390,7 @@ fn check_locked_needs_a_current_lock() {
 }
 
 #[test]
-fn a_requirement_no_version_satisfies_blames_the_target() {
+fn a_requirement_no_version_satisfies_makes_its_owner_impossible() {
     let t = Test::new()
         .registry_file(
             "libraries/a.yaml",
@@ -389,7 +402,7 @@ fn a_requirement_no_version_satisfies_blames_the_target() {
     out.failure();
     assert!(
         out.stderr
-            .contains("no version of `b` satisfies every rule"),
+            .contains("`a` can never be in a stack: no stack satisfies its own rules"),
         "{}",
         out.stderr
     );
@@ -400,13 +413,14 @@ fn a_requirement_no_version_satisfies_blames_the_target() {
 
     ----- stderr -----
     error: no stack satisfies hsm.yaml and the registry
-      no version of `b` satisfies every rule on it:
+      `a` can never be in a stack: no stack satisfies its own rules:
 
-      - `a` requires `b` `>=5` (hsm-registry/libraries/a.yaml:3)
+      - `a` requires `b` `>=5`, but `b` has only 1.0.0 (hsm-registry/libraries/a.yaml:3)
           because hsm.yaml lists `a` in `libraries.standalone` (hsm.yaml:2)
 
-    hint: no version of `b` matches `>=5`: widen the range at hsm-registry/libraries/a.yaml:3 or add a matching version of `b` to the registry
-    hint: `b` has versions 1.0.0; `hsm why b` shows what brings it
+    hint: `a` can never be in a stack, whatever hsm.yaml says (hsm-registry/libraries/a.yaml:1): fix its rules in the registry (`hsm registry lint` finds every such component)
+    hint: remove `a` from `libraries.standalone` (hsm.yaml:2): `hsm library remove a`
+          the stack then solves, losing `a`, `b`
     ");
 }
 
