@@ -754,7 +754,7 @@ fn same_origin(sides: &[Side]) -> Option<String> {
     sides[1..]
         .iter()
         .all(|s| start(s).as_ref() == Some(&first))
-        .then(|| first.1)
+        .then_some(first.1)
 }
 
 /// Which facts bring which packages, to explain why a rule's owner is active.
