@@ -488,12 +488,9 @@ impl Linter<'_> {
             Clash::Group { group, options } if options.len() > 1 => (
                 LintKind::GroupClash,
                 format!(
-                    "{subject} needs two options of the 1-of-N choice group `{group}`: {}",
-                    options
-                        .iter()
-                        .map(|o| format!("`{o}`"))
-                        .collect::<Vec<_>>()
-                        .join(" and ")
+                    "{subject} needs {} options of the 1-of-N choice group `{group}`: {}",
+                    if options.len() == 2 { "two" } else { "several" },
+                    crate::vocab::and_list(options.iter().map(|o| format!("`{o}`")))
                 ),
             ),
             _ => (

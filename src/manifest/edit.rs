@@ -8,7 +8,7 @@
 use super::{Kind, MANIFEST_FILE, Mode, Strategy};
 use crate::error::Error;
 use crate::yaml::{
-    Document, Editing, New, NewEntry, Resolved, Seg, Shape, item_name, quote, scalar_string,
+    Document, Editing, New, NewEntry, Resolved, Seg, Shape, item_name, scalar_string,
 };
 
 /// hsm.yaml text being edited. Every method leaves the text valid YAML.
@@ -17,16 +17,33 @@ pub struct Editor {
     doc: Document,
 }
 
-/// The document `hsm init` writes: the original hsm's default V2 document with a header.
+/// The document `hsm init` writes: the original hsm's default V2 document with a header,
+/// written by the one block writer (so the name is quoted by the one policy).
 pub fn initial_document(name: &str) -> String {
-    format!(
-        "# hsm.yaml: the libraries and services this project is made of.\n\
-         # Edit it by hand or with hsm's commands; comments and layout are kept.\n\
-         project:\n  name: {}\n  version: 0.1.0\n\
-         libraries:\n  package_manager: uv\n  groups: {{}}\n  standalone: []\n\
-         services:\n  groups: {{}}\n  standalone: []\n",
-        quote(name)
-    )
+    let section = |first: Option<NewEntry>| {
+        let mut entries: Vec<NewEntry> = first.into_iter().collect();
+        entries.push(NewEntry::new("groups", New::map()));
+        entries.push(NewEntry::new("standalone", New::Seq(Vec::new())));
+        New::Map(entries)
+    };
+    let mut project = NewEntry::new(
+        "project",
+        New::Map(vec![
+            NewEntry::new("name", New::str(name)),
+            NewEntry::new("version", New::str("0.1.0")),
+        ]),
+    );
+    project.comment = Some(
+        "hsm.yaml: the libraries and services this project is made of.\n\
+         Edit it by hand or with hsm's commands; comments and layout are kept."
+            .to_string(),
+    );
+    let manager = NewEntry::new("package_manager", New::str("uv"));
+    crate::yaml::write::to_string(&New::Map(vec![
+        project,
+        NewEntry::new("libraries", section(Some(manager))),
+        NewEntry::new("services", section(None)),
+    ]))
 }
 
 impl Editor {

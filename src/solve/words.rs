@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::registry::{Group, Kind};
 use crate::source::{KeyPath, Origin};
 use crate::vocab::Strategy;
+pub use crate::vocab::and_list;
 
 /// What a sentence needs besides the rule itself: the names of options and versions.
 ///
@@ -185,16 +186,6 @@ pub fn versions_in(range: &Range, pkg: &Pkg, compiler: &Compiler<'_>) -> Vec<Str
                 .map_or_else(|| "(unversioned)".to_string(), ToString::to_string)
         })
         .collect()
-}
-
-/// "`a`", "`a` and `b`", "`a`, `b` and `c`".
-pub fn and_list(items: impl IntoIterator<Item = String>) -> String {
-    let items: Vec<String> = items.into_iter().collect();
-    match items.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
 }
 
 /// What an implication of a group that names no option asks for: any option of a 1-of-N

@@ -237,6 +237,16 @@ pub fn count(n: usize, noun: &str) -> String {
     format!("{n} {}", plural(noun))
 }
 
+/// "`a`", "`a` and `b`", "`a`, `b` and `c`".
+pub fn and_list(items: impl IntoIterator<Item = String>) -> String {
+    let items: Vec<String> = items.into_iter().collect();
+    match items.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// The plural of an English noun as hsm uses them ("library" → "libraries").
 pub fn plural(noun: &str) -> String {
     match noun.strip_suffix('y') {

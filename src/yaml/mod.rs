@@ -55,4 +55,3 @@ mod tests;
 pub(crate) use document::{Document, Editing};
 pub(crate) use new::{New, NewEntry};
 pub(crate) use path::{Resolved, Seg, Shape, item_name, scalar_string};
-pub(crate) use quote::quote;
