@@ -8,10 +8,10 @@
 #![no_main]
 
 use arbitrary::Unstructured;
-use hsm::internals::Editor;
 use hsm::Kind;
+use hsm::internals::Editor;
 use hsm::{Manifest, Mode, Strategy};
-use hsm_fuzz::{Value, check, get, items, remove, same, unwind_created};
+use hsm_fuzz::{Value, check, get, is, items, mask, named, same};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug)]
@@ -119,30 +119,12 @@ fn op(u: &mut Unstructured, words: &[String]) -> arbitrary::Result<Op> {
     })
 }
 
-/// `v` is the string `s` as YAML reads it back (`1.10` is a number on both sides).
-fn is(v: Option<&Value>, s: &str) -> bool {
-    match v {
-        Some(Value::String(t)) => t == s,
-        Some(other) => hsm_fuzz::load(s).is_some_and(|w| same(&w, other)),
-        None => false,
-    }
-}
-
-fn named(v: &Value, name: &str) -> bool {
-    match v {
-        Value::Mapping(m) => is(m.get("name"), name),
-        other => is(Some(other), name),
-    }
-}
-
 /// Where the first standalone entry `name` is, as `set_mode` looks for it.
 fn standalone_at(v: &Value, name: &str) -> Option<(Kind, usize)> {
-    [Kind::Library, Kind::Service]
-        .into_iter()
-        .find_map(|s| {
-            let list = get(v, &[s.plural(), "standalone"])?.as_sequence()?;
-            list.iter().position(|i| named(i, name)).map(|i| (s, i))
-        })
+    [Kind::Library, Kind::Service].into_iter().find_map(|s| {
+        let list = get(v, &[s.plural(), "standalone"])?.as_sequence()?;
+        list.iter().position(|i| named(i, name)).map(|i| (s, i))
+    })
 }
 
 /// Apply `op`, then check what must hold; the documents are compared only when the text
@@ -182,33 +164,10 @@ fn run(ed: &mut Editor, op: &Op) {
         Op::SetProjectName { name } => ed.set_project_name(name).map(|()| true),
     };
     let after = ed.to_text();
-    let changed = match result {
-        Err(e) => {
-            hsm_fuzz::render(&e);
-            return check(
-                before == after,
-                &format!("{op:?} failed but changed the text"),
-                &before,
-                &after,
-            );
-        }
-        Ok(changed) => changed,
-    };
-    if !changed {
-        return check(
-            before == after,
-            &format!("{op:?} reported no change but changed the text"),
-            &before,
-            &after,
-        );
+    if !hsm_fuzz::edit_outcome(result, op, &before, &after, |t| Editor::parse(t).is_ok()) {
+        return;
     }
     let what = |s: &str| format!("{op:?}: {s}");
-    check(
-        Editor::parse(&after).is_ok(),
-        &what("the editor cannot read its own output"),
-        &before,
-        &after,
-    );
     let Some(b) = hsm_fuzz::load(&before) else {
         return;
     };
@@ -384,12 +343,6 @@ fn run(ed: &mut Editor, op: &Op) {
         &before,
         &after,
     );
-}
-
-fn mask(b: &mut Value, a: &mut Value, path: &[&str]) {
-    remove(b, path);
-    remove(a, path);
-    unwind_created(b, a, path);
 }
 
 fuzz_target!(|data: &[u8]| {

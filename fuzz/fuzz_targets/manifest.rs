@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use hsm::Manifest;
 use hsm::Kind;
+use hsm::Manifest;
 use hsm::Registry;
 use hsm::{Outcome, solve};
 use libfuzzer_sys::fuzz_target;

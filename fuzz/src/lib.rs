@@ -247,6 +247,73 @@ pub fn check(ok: bool, what: &str, before: &str, after: &str) {
     );
 }
 
+/// `v` is the string `s` as YAML reads it back (`1.10` is a number on both sides).
+pub fn is(v: Option<&Value>, s: &str) -> bool {
+    match v {
+        Some(Value::String(t)) => t == s,
+        Some(other) => load(s).is_some_and(|w| same(&w, other)),
+        None => false,
+    }
+}
+
+/// `v` is the item `name`: the string, or a mapping with that `name:`.
+pub fn named(v: &Value, name: &str) -> bool {
+    match v {
+        Value::Mapping(m) => is(m.get("name"), name),
+        other => is(Some(other), name),
+    }
+}
+
+/// Take the edited key out of both documents (and what the edit created to hold it), so
+/// the rest can be compared.
+pub fn mask(b: &mut Value, a: &mut Value, path: &[&str]) {
+    remove(b, path);
+    remove(a, path);
+    unwind_created(b, a, path);
+}
+
+/// The checks every edit of every editor shares: a failed edit leaves the text as it was
+/// (its error renders), an edit that says it changed nothing changed nothing, and an edit
+/// that changed the text leaves text the editor (`parses`) reads again. Returns whether
+/// the text changed and the target should check the edit itself.
+pub fn edit_outcome(
+    result: Result<bool, hsm::Error>,
+    op: &dyn std::fmt::Debug,
+    before: &str,
+    after: &str,
+    parses: impl FnOnce(&str) -> bool,
+) -> bool {
+    let changed = match result {
+        Err(e) => {
+            render(&e);
+            check(
+                before == after,
+                &format!("{op:?} failed but changed the text"),
+                before,
+                after,
+            );
+            return false;
+        }
+        Ok(changed) => changed,
+    };
+    if !changed {
+        check(
+            before == after,
+            &format!("{op:?} reported no change but changed the text"),
+            before,
+            after,
+        );
+        return false;
+    }
+    check(
+        parses(after),
+        &format!("{op:?}: the editor cannot read its own output"),
+        before,
+        after,
+    );
+    true
+}
+
 /// The edits of an input without operation bytes (a plain seed file): a few of each kind.
 pub const DEFAULT_OPS: &[u8] = &[
     0, 0, 5, 1, 9, 0, 1, 1, 2, 3, 0, 4, 7, 1, 1, 2, 2, 1, 3, 5, 6, 0, 4, 4, 1, 6, 9, 1, 5, 3, 0, 7,
