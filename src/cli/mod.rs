@@ -8,6 +8,7 @@ mod project;
 mod registry;
 mod registry_edit;
 mod registry_view;
+mod render;
 mod resolve;
 mod scaffold;
 mod schema;
@@ -135,6 +136,9 @@ pub enum Command {
         #[arg(long)]
         registry_wide: bool,
     },
+    /// Render the stack for another platform: `hsm render kubernetes`.
+    #[command(subcommand)]
+    Render(render::RenderCommand),
     /// Work with the registry itself.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -601,6 +605,7 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             format,
             registry_wide,
         } => graph::run(ctx, *format, *registry_wide),
+        Command::Render(r) => render::run(ctx, r),
         Command::Completions { .. } | Command::Schema { .. } => {
             Ok(print_only(command).unwrap_or(ExitCode::SUCCESS))
         }

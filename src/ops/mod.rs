@@ -11,6 +11,7 @@ pub mod graph;
 pub mod init;
 pub mod list;
 pub mod names;
+pub mod render_kubernetes;
 pub mod resolve;
 pub mod sync;
 pub mod why;

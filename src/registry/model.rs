@@ -348,6 +348,60 @@ pub struct ServiceFile {
     #[serde(default, deserialize_with = "null_as_default")]
     #[schemars(with = "Option<IndexMap<String, Profile>>")]
     pub deployment_profiles: IndexMap<String, Profile>,
+    /// How `hsm render kubernetes` deploys the service (all optional).
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesSettings>,
+}
+
+/// The `kubernetes:` block of a service: what a cluster needs that compose does not say.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "kubernetes")]
+pub struct KubernetesSettings {
+    /// Pods in the prod overlay (default 1; the dev overlay always runs 1).
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// The type of the service's Service: `ClusterIP` (default), `NodePort` or
+    /// `LoadBalancer`.
+    #[serde(default)]
+    pub service_type: Option<ServiceType>,
+    /// Container resources, as Kubernetes writes them:
+    /// `{requests: {cpu: 500m, memory: 1Gi}, limits: {nvidia.com/gpu: 1}}`.
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    /// The volume claims of a service with named volumes.
+    #[serde(default)]
+    pub storage: Option<Storage>,
+}
+
+/// `kubernetes.service_type`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
+pub enum ServiceType {
+    ClusterIP,
+    NodePort,
+    LoadBalancer,
+}
+
+/// `kubernetes.resources`: quantities by resource name.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    #[serde(default)]
+    #[schemars(with = "Option<IndexMap<String, Text>>")]
+    pub requests: IndexMap<String, Text>,
+    #[serde(default)]
+    #[schemars(with = "Option<IndexMap<String, Text>>")]
+    pub limits: IndexMap<String, Text>,
+}
+
+/// `kubernetes.storage`: size (default `1Gi`) and storage class of each volume claim.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub class: Option<String>,
 }
 
 /// One deployment profile of a service.

@@ -7,14 +7,11 @@
 
 use std::path::Path;
 
-use super::env::{Env, EnvOrigin, define_map, read_env_file};
-use super::{active_source, project_relative, source_path};
+use super::project_relative;
+use super::service::{Image, NetworkName, ServiceSpec, named_volume, specs};
 use crate::error::{Error, ErrorKind};
-use crate::manifest::Mode;
-use crate::registry::model::{ProfileMode, Runtime, SourceType};
-use crate::registry::rules::Definition;
-use crate::solve::{Selected, Selection};
-use crate::source::{KeyPath, Origin};
+use crate::solve::Selection;
+use crate::source::Origin;
 use crate::yaml::write::to_string;
 use crate::yaml::{New, NewEntry};
 
@@ -30,11 +27,6 @@ pub struct ComposeOutput {
     pub env_files: Vec<(String, String)>,
 }
 
-/// Does this selected service get a compose entry?
-pub fn is_rendered(s: &Selected) -> bool {
-    matches!(&s.profile, Some(p) if p.mode == ProfileMode::Managed && matches!(p.runtime, Runtime::Docker | Runtime::Podman))
-}
-
 pub fn render(
     root: &Path,
     selection: &Selection,
@@ -44,23 +36,24 @@ pub fn render(
     let mut env_files = Vec::new();
     let mut named_volumes: Vec<String> = Vec::new();
     let mut network = Network::default();
-    let rendered: Vec<&Selected> = selection
-        .components
-        .iter()
-        .filter(|c| is_rendered(c))
-        .collect();
-    for s in &rendered {
-        network.claim(&s.name, NetworkName::Service, &s.name, s.component.origin())?;
+    let specs = specs(root, selection, read)?;
+    for spec in &specs {
+        network.claim(
+            spec.name(),
+            NetworkName::Service,
+            spec.name(),
+            spec.selected.component.origin(),
+        )?;
     }
-    for s in &rendered {
-        let out = service(root, s, selection, &mut named_volumes, read)?;
-        for (name, what, origin) in out.names {
-            network.claim(&s.name, what, &name, origin)?;
+    for spec in &specs {
+        let node = service(root, spec, &mut named_volumes)?;
+        for (name, what, origin) in spec.network_names() {
+            network.claim(spec.name(), what, &name, origin)?;
         }
-        if let Some(text) = out.env.to_file() {
-            env_files.push((env_file_name(&s.name), text));
+        if let Some(text) = spec.env.to_file() {
+            env_files.push((env_file_name(spec.name()), text));
         }
-        services.push(NewEntry::new(&s.name, out.node));
+        services.push(NewEntry::new(spec.name(), node));
     }
     if services.is_empty() {
         return Ok(ComposeOutput {
@@ -93,14 +86,6 @@ pub fn render(
 /// compose file's directory, which is the project root.
 pub fn env_file_name(service: &str) -> String {
     format!(".env.{service}")
-}
-
-/// How a name is reachable on the compose network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NetworkName {
-    Service,
-    ContainerName,
-    Alias,
 }
 
 impl NetworkName {
@@ -164,162 +149,51 @@ impl Network {
     }
 }
 
-/// One rendered compose service.
-struct Rendered {
-    node: New,
-    env: Env,
-    /// Container name and aliases, with where each is declared.
-    names: Vec<(String, NetworkName, Origin)>,
-}
-
+/// One compose service.
 fn service(
     root: &Path,
-    s: &Selected,
-    selection: &Selection,
+    spec: &ServiceSpec<'_>,
     named_volumes: &mut Vec<String>,
-    read: &super::Reader<'_>,
-) -> Result<Rendered, Error> {
-    let Definition::Service(def) = &s.component.definition else {
-        return Err(Error::new(
-            ErrorKind::InvalidValue,
-            format!("`{}` is not a service", s.name),
-        ));
-    };
-    let file = &s.component.file;
-    let at = |path: KeyPath| Origin::at_path(file, path);
-    let source = active_source(s);
-    let source_mode = source.map_or(Mode::Prod, |(m, _)| m);
-    let source_key = source_mode.to_string();
-    let source_path = source_path(s, source_mode);
-    let source = source.map(|(_, src)| src);
-
-    // Environment: env files → service env → source env → implied params.
-    let mut env = Env::default();
-    let mut files: Vec<(String, Origin)> = def
-        .env_file
-        .0
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.clone(), at(KeyPath::root().key("env_file").index(i))))
-        .collect();
-    if let Some(src) = source {
-        for (i, f) in src.env_file.0.iter().enumerate() {
-            if !files.iter().any(|(g, _)| g == f) {
-                files.push((f.clone(), at(source_path.key("env_file").index(i))));
-            }
-        }
-    }
-    for (f, declared) in &files {
-        read_env_file(&mut env, &s.name, root, f, declared, read)?;
-    }
-    define_map(
-        &mut env,
-        &s.name,
-        &def.env,
-        &format!("{} env", file.display()),
-        |k| at(KeyPath::root().key("env").key(k)),
-    )?;
-    if let Some(src) = source {
-        define_map(
-            &mut env,
-            &s.name,
-            &src.env,
-            &format!("{} {source_key} source env", file.display()),
-            |k| at(source_path.key("env").key(k)),
-        )?;
-    }
-    for (k, values) in &s.params {
-        env.define(
-            &s.name,
-            k,
-            values.join(","),
-            EnvOrigin {
-                what: format!("params implied for `{}`", s.name),
-                origin: None,
-                from_file: false,
-            },
-        )?;
-    }
-    env.substitute_params(&s.params);
-
+) -> Result<New, Error> {
     let mut node = New::map();
-    let mut names: Vec<(String, NetworkName, Origin)> = Vec::new();
-    let container_name = match source.and_then(|src| src.container_name.clone()) {
-        Some(c) => Some((c, at(source_path.key("container_name")))),
-        None => def
-            .container_name
-            .clone()
-            .map(|c| (c, at(KeyPath::root().key("container_name")))),
-    };
-    if let Some((c, origin)) = container_name {
+    if let Some((c, _)) = &spec.container_name {
         node.push("container_name", New::str(c.clone()));
-        names.push((c, NetworkName::ContainerName, origin));
     }
-    match source.map(|src| (src.kind, src)) {
-        Some((SourceType::DockerImage, src)) => {
-            let image = src.image.clone().ok_or_else(|| {
-                Error::new(
-                    ErrorKind::InvalidValue,
-                    format!(
-                        "the {source_key} source of service `{}` has no `image`",
-                        s.name
-                    ),
-                )
-                .at(at(source_path.clone()))
-                .with_help("add `image: name:tag` to the source")
-            })?;
-            node.push("image", New::str(image));
-        }
-        Some((SourceType::Build | SourceType::Local, src)) => {
-            let path = src.path.clone().unwrap_or_else(|| ".".into());
-            check_build(root, s, src, &path, &|k: &str| at(source_path.key(k)))?;
+    match &spec.image {
+        Some(Image::Pull(image)) => node.push("image", New::str(image.clone())),
+        Some(Image::Build { path, dockerfile }) => {
+            check_build(root, spec, path, dockerfile.as_deref())?;
             let mut build = New::map();
-            build.push("context", New::str(project_relative(root, &path, true)));
-            if let Some(d) = &src.dockerfile {
+            build.push("context", New::str(project_relative(root, path, true)));
+            if let Some(d) = dockerfile {
                 build.push("dockerfile", New::str(d.clone()));
             }
             node.push("build", build);
         }
-        _ => {
-            return Err(Error::new(
-                ErrorKind::InvalidValue,
-                format!("service `{}` has no image or build source for {} mode", s.name, s.mode),
-            )
-            .at(at(if source.is_some() { source_path.key("type") } else { KeyPath::root().key("name") }))
-            .with_label("not a docker source")
-            .with_help("give it `sources: {prod: {type: docker-image, image: ...}}` (and optionally `dev: {type: build, path: ...}`), or an external profile"));
-        }
+        None => return Err(spec.no_image()),
     }
-    if let Some(cmd) = &def.command {
+    if let Some(cmd) = &spec.command {
         node.push("command", command(cmd));
     }
-    let ports = merged(
-        def.ports.iter().map(|p| p.0.clone()),
-        source
-            .into_iter()
-            .flat_map(|src| src.ports.iter().map(|p| p.0.clone())),
-    );
-    if !ports.is_empty() {
-        node.push("ports", New::Seq(ports.into_iter().map(New::Str).collect()));
+    if !spec.ports.is_empty() {
+        node.push(
+            "ports",
+            New::Seq(spec.ports.iter().cloned().map(New::Str).collect()),
+        );
     }
-    let volumes = merged(
-        def.volumes.iter().cloned(),
-        source
-            .into_iter()
-            .flat_map(|src| src.volumes.iter().cloned()),
-    );
-    for v in &volumes {
+    for v in &spec.volumes {
         if let Some(name) = named_volume(v) {
             named_volumes.push(name.to_string());
         }
     }
-    if !volumes.is_empty() {
+    if !spec.volumes.is_empty() {
         node.push(
             "volumes",
-            New::Seq(volumes.into_iter().map(New::Str).collect()),
+            New::Seq(spec.volumes.iter().cloned().map(New::Str).collect()),
         );
     }
-    let declared: Vec<NewEntry> = env
+    let declared: Vec<NewEntry> = spec
+        .env
         .declared()
         .map(|(k, v)| NewEntry::new(k, New::str(v.clone())))
         .collect();
@@ -327,56 +201,51 @@ fn service(
         node.push("environment", New::Map(declared));
     }
     // Values from env files stay out of this file: compose reads them from `.env.<service>`.
-    if env.to_file().is_some() {
-        node.push("env_file", New::Seq(vec![New::str(env_file_name(&s.name))]));
+    if spec.env.to_file().is_some() {
+        node.push(
+            "env_file",
+            New::Seq(vec![New::str(env_file_name(spec.name()))]),
+        );
     }
-    let mut aliases: Vec<String> = Vec::new();
-    let declared_aliases = def
-        .network_aliases
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a, at(KeyPath::root().key("network_aliases").index(i))));
-    let source_aliases = source.into_iter().flat_map(|src| {
-        src.network_aliases
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a, at(source_path.key("network_aliases").index(i))))
-    });
-    for (a, origin) in declared_aliases.chain(source_aliases) {
-        if !aliases.contains(a) {
-            aliases.push(a.clone());
-            names.push((a.clone(), NetworkName::Alias, origin));
-        }
-    }
-    if !aliases.is_empty() {
+    if !spec.aliases.is_empty() {
         node.push(
             "networks",
             New::Map(vec![NewEntry::new(
                 "default",
                 New::Map(vec![NewEntry::new(
                     "aliases",
-                    New::Seq(aliases.into_iter().map(New::Str).collect()),
+                    New::Seq(
+                        spec.aliases
+                            .iter()
+                            .map(|(a, _)| New::str(a.clone()))
+                            .collect(),
+                    ),
                 )]),
             )]),
         );
     }
-    if let Some(h) = &def.healthcheck {
+    if let Some(h) = &spec.healthcheck {
         node.push("healthcheck", healthcheck(h));
     }
-    let depends: Vec<NewEntry> = selection
-        .implied_services(&s.name)
-        .into_iter()
-        .filter(|t| is_rendered(t))
-        .map(|target| {
-            let healthy = matches!(&target.component.definition, Definition::Service(d) if d.healthcheck.is_some());
-            let condition = if healthy { "service_healthy" } else { "service_started" };
-            NewEntry::new(&target.name, New::Map(vec![NewEntry::new("condition", New::str(condition))]))
+    let depends: Vec<NewEntry> = spec
+        .depends_on
+        .iter()
+        .map(|(target, healthy)| {
+            let condition = if *healthy {
+                "service_healthy"
+            } else {
+                "service_started"
+            };
+            NewEntry::new(
+                target,
+                New::Map(vec![NewEntry::new("condition", New::str(condition))]),
+            )
         })
         .collect();
     if !depends.is_empty() {
         node.push("depends_on", New::Map(depends));
     }
-    Ok(Rendered { node, env, names })
+    Ok(node)
 }
 
 /// A compose command: a string, or a list whose items are all strings (compose refuses a
@@ -420,11 +289,12 @@ fn healthcheck(value: &serde_yaml::Value) -> New {
 /// `docker compose` refuses a missing context, and `up` fails on a missing Dockerfile.
 fn check_build(
     root: &Path,
-    s: &Selected,
-    src: &crate::registry::model::Source,
+    spec: &ServiceSpec<'_>,
     path: &str,
-    at: &dyn Fn(&str) -> Origin,
+    dockerfile: Option<&str>,
 ) -> Result<(), Error> {
+    let s = spec.selected;
+    let at = |k: &str| spec.source_at(k);
     let context = root.join(path);
     if !context.is_dir() {
         return Err(Error::new(
@@ -440,8 +310,8 @@ fn check_build(
             "create {path} (relative to the project root) with the service's Dockerfile, or correct `path` in the registry"
         )));
     }
-    let (dockerfile, key) = match &src.dockerfile {
-        Some(d) => (d.as_str(), "dockerfile"),
+    let (dockerfile, key) = match dockerfile {
+        Some(d) => (d, "dockerfile"),
         None => ("Dockerfile", "path"),
     };
     if !context.join(dockerfile).is_file() {
@@ -459,44 +329,4 @@ fn check_build(
         )));
     }
     Ok(())
-}
-
-/// First-seen order, duplicates dropped.
-fn merged(a: impl Iterator<Item = String>, b: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for v in a.chain(b) {
-        if !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    out
-}
-
-/// `data:/var/lib/x` mounts the named volume `data`; `./x:/y`, `/abs:/y`, `~/x:/y` and
-/// `${VAR}:/y` are bind mounts, and a bare `/y` is anonymous.
-fn named_volume(spec: &str) -> Option<&str> {
-    let (source, _) = spec.split_once(':')?;
-    let bind =
-        source.is_empty() || source.starts_with(['.', '/', '~', '$']) || source.contains('/');
-    (!bind).then_some(source)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn named_volumes_are_told_from_bind_mounts() {
-        assert_eq!(
-            named_volume("pg-data:/var/lib/postgresql/data"),
-            Some("pg-data")
-        );
-        assert_eq!(
-            named_volume("./initdb:/docker-entrypoint-initdb.d:ro"),
-            None
-        );
-        assert_eq!(named_volume("/srv/x:/x"), None);
-        assert_eq!(named_volume("/anonymous"), None);
-        assert_eq!(named_volume("${DATA}:/x"), None);
-    }
 }

@@ -6,8 +6,10 @@
 
 pub mod compose;
 pub mod env;
+pub mod kubernetes;
 pub mod lock;
 pub mod pyproject;
+pub mod service;
 
 use std::path::{Path, PathBuf};
 
