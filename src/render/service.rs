@@ -47,8 +47,6 @@ pub enum NetworkName {
 #[derive(Debug)]
 pub struct ServiceSpec<'a> {
     pub selected: &'a Selected,
-    /// The mode of the source used (dev falls back to prod).
-    pub mode: Mode,
     /// The image or build of that source; `None` when it has neither (see
     /// [`ServiceSpec::no_image`]).
     pub image: Option<Image>,
@@ -281,7 +279,6 @@ fn spec<'a>(
         .collect();
     Ok(ServiceSpec {
         selected: s,
-        mode,
         image,
         prod_image,
         container_name,

@@ -18,6 +18,7 @@ mod bad_input;
 mod cli;
 mod graph;
 mod hints;
+mod kubernetes;
 mod lint;
 mod messages;
 mod project;

@@ -433,6 +433,15 @@ const INSTALL: &[(&str, &str)] = &[
     ("script", "`apt-get install util-linux`"),
     ("bash", "`apt-get install bash`"),
     ("git", "`apt-get install git`"),
+    (
+        "kubectl",
+        "kubectl (with its built-in kustomize), e.g. from https://kubernetes.io/docs/tasks/tools/",
+    ),
+    (
+        "kubernetes-validate",
+        "`python3 -m pip install kubernetes-validate`",
+    ),
+    ("python3", "`apt-get install python3`"),
 ];
 
 /// Skip the running test (return from it, after [`require`] said why) unless every tool
