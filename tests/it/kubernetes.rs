@@ -336,3 +336,61 @@ fn out_must_stay_inside_the_project() {
         assert!(run.stderr.contains("--out"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_render_killed_midway_is_rolled_back_by_the_next_command() {
+    let t = Test::new().manifest(&quick_start("milvus-adapter"));
+    t.hsm(&["render", "kubernetes"]).success();
+    t.hsm(&[
+        "group",
+        "add",
+        "vector-db-adapter",
+        "--option",
+        "qdrant-adapter",
+    ])
+    .success();
+    let before = t.tree();
+    // Abort after the first file of the new render is in place.
+    let killed = t
+        .command(&["render", "kubernetes"])
+        .env("HSM_FAULT", "after-write-2")
+        .output()
+        .unwrap();
+    assert!(!killed.status.success());
+    assert_ne!(
+        t.tree(),
+        before,
+        "the fault fired before anything was written"
+    );
+    // Any next command finds the journal and puts every file back.
+    t.hsm(&["list"]);
+    assert_eq!(t.tree(), before);
+    t.hsm(&["render", "kubernetes"]).success();
+    assert!(!t.exists(&format!("{OUT}/base/milvus.yaml")));
+}
+
+#[test]
+fn frozen_renders_what_hsm_lock_records_and_prod_gets_the_registry_replicas() {
+    let t = Test::new()
+        .registry_file(
+            "services/web.yaml",
+            "name: web\nversion: 1.0.0\nports: [\"80\"]\nsources:\n  prod: {type: docker-image, image: \"nginx:1.27\"}\nkubernetes:\n  replicas: 3\n  service_type: LoadBalancer\n",
+        )
+        .manifest("services:\n  standalone: [web]\n");
+    let out = t.hsm(&["render", "kubernetes", "--frozen"]);
+    out.failure();
+    assert!(
+        out.stderr.contains("--frozen needs hsm.lock"),
+        "{}",
+        out.stderr
+    );
+    t.hsm(&["sync", "--no-install"]).success();
+    t.hsm(&["render", "kubernetes", "--frozen"]).success();
+    let prod = t.read(&format!("{OUT}/overlays/prod/kustomization.yaml"));
+    assert!(
+        prod.contains("replicas:\n  - name: web\n    count: 3\n"),
+        "{prod}"
+    );
+    let web = t.read(&format!("{OUT}/base/web.yaml"));
+    assert!(web.contains("type: LoadBalancer"), "{web}");
+}
