@@ -19,7 +19,8 @@ pub enum RenderCommand {
         /// The directory, relative to the project root.
         #[arg(long, default_value = crate::render::kubernetes::DEFAULT_OUT)]
         out: String,
-        /// The image of a service that is only built from source (repeatable).
+        /// The image a service runs, instead of its prod image (repeatable); needed for a
+        /// service that is only built from source.
         #[arg(long, value_name = "SERVICE=REF")]
         image: Vec<String>,
         /// Render what hsm.lock records, without solving.

@@ -394,3 +394,77 @@ fn frozen_renders_what_hsm_lock_records_and_prod_gets_the_registry_replicas() {
     let web = t.read(&format!("{OUT}/base/web.yaml"));
     assert!(web.contains("type: LoadBalancer"), "{web}");
 }
+
+#[test]
+fn what_render_refuses_says_what_and_how_to_fix_it() {
+    let t = Test::new().manifest(&quick_start("qdrant-adapter"));
+    let out = t.hsm(&["render", "kubernetes", "--out", "../elsewhere"]);
+    out.failure();
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: --out ../elsewhere: the directory must be inside the project
+      help: give a path relative to the project root without `..`, e.g. `deploy/kubernetes`
+    ");
+    let out = t.hsm(&["render", "kubernetes", "--image", "qdrant"]);
+    out.failure();
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: --image qdrant: expected SERVICE=IMAGE
+      help: e.g. `--image api=ghcr.io/me/api:1.0`
+    ");
+    let out = t.hsm(&["render", "kubernetes", "--image", "postgres=postgres:17"]);
+    out.failure();
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: --image names `postgres`, which is not in the stack
+      help: `hsm list` shows the stack's services
+    ");
+    // Nothing to run on a cluster.
+    let t = Test::new().manifest("libraries:\n  standalone: [langchain-qdrant]\nservices:\n  standalone: [{name: qdrant, profile: external}]\n");
+    let out = t.hsm(&["render", "kubernetes"]);
+    out.failure();
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: the stack has no service to run on Kubernetes
+      help: services on an external profile, or run by uv, are not rendered; add a managed service (`hsm service add NAME`)
+    ");
+    // A name Kubernetes refuses.
+    let t = Test::new()
+        .registry_file(
+            "services/My_Api.yaml",
+            "name: My_Api\nversion: 1.0.0\nsources:\n  prod: {type: docker-image, image: \"example/api:1\"}\n",
+        )
+        .manifest("services:\n  standalone: [My_Api]\n");
+    let out = t.hsm(&["render", "kubernetes"]);
+    out.failure();
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: the name `My_Api` of service `My_Api` is not a valid Kubernetes name
+       ╭─[hsm-registry/services/My_Api.yaml:1:1]
+     1 │ name: My_Api
+       · ────
+     2 │ version: 1.0.0
+       ╰────
+      help: Kubernetes names are lowercase letters, digits and `-` (at most 63, not starting or ending with `-`); rename it in the registry
+    ");
+}
