@@ -571,7 +571,7 @@ mod tests {
         let text = crate::yaml::write::to_string(&probe(&h).unwrap());
         assert_eq!(
             text,
-            "exec:\n  command:\n    - /bin/sh\n    - -c\n    - pg_isready -U postgres\nperiodSeconds: 10\ntimeoutSeconds: 5\nfailureThreshold: 5\n"
+            "exec:\n  command:\n    - /bin/sh\n    - \"-c\"\n    - pg_isready -U postgres\nperiodSeconds: 10\ntimeoutSeconds: 5\nfailureThreshold: 5\n"
         );
         let none: serde_yaml::Value = serde_yaml::from_str("test: [NONE]\n").unwrap();
         assert!(probe(&none).is_none());
