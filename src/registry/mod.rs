@@ -30,18 +30,15 @@ use crate::source::{Origin, did_you_mean_hint, parse_yaml};
 /// "known libraries: a, b, c" (at most 30 names), for help lines.
 pub fn known(what: &str, names: &[String]) -> String {
     const MAX: usize = 30;
+    let plural = crate::vocab::plural(what);
     if names.is_empty() {
-        return format!("the registry has no {what}s");
+        return format!("the registry has no {plural}");
     }
     let shown: Vec<&str> = names.iter().take(MAX).map(String::as_str).collect();
     let more = if names.len() > MAX {
         format!(", and {} more", names.len() - MAX)
     } else {
         String::new()
-    };
-    let plural = match what.strip_suffix('y') {
-        Some(stem) => format!("{stem}ies"),
-        None => format!("{what}s"),
     };
     format!("known {plural}: {}{more}", shown.join(", "))
 }

@@ -235,3 +235,25 @@ fn an_unknown_container_engine_is_refused() {
       help: hsm drives `docker compose` or `podman compose`
     ");
 }
+
+/// "the registry has no libraries" (it once said "librarys").
+#[test]
+fn an_empty_kind_is_named_in_its_plural() {
+    let t = Test::new()
+        .registry_file(
+            "services/web.yaml",
+            "name: web\nversion: 1.0.0\nsources:\n  prod: {type: docker-image, image: \"nginx:1\"}\n",
+        )
+        .manifest("project: {name: t}\n");
+    let out = t.hsm(&["library", "add", "zzz"]);
+    out.failure();
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no library `zzz` in the registry (hsm-registry)
+      help: the registry has no libraries; or add `libraries/zzz.yaml` to the registry
+    ");
+}
