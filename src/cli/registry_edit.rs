@@ -260,12 +260,13 @@ pub struct ServiceAdd {
 pub struct GroupAdd {
     name: String,
     /// library_group (options are libraries) or service_group (options are services).
-    #[arg(long = "type", short = 't', value_parser = group_type_arg(), value_name = "TYPE")]
+    #[arg(long = "type", short = 't', value_parser = group_type_arg(), value_name = "TYPE", default_value = "library_group")]
     kind: Kind,
     /// 1-of-N (exactly one option) or M-of-N (any number).
-    #[arg(long, short = 's', value_enum)]
+    #[arg(long, short = 's', value_enum, default_value_t = Strategy::OneOfN)]
     strategy: Strategy,
-    /// An option (a library or service of the registry); repeat for more.
+    /// An option (a library or service; one the registry does not have yet is written with
+    /// a warning); repeat for more.
     #[arg(long = "option", short = 'o', value_name = "OPTION")]
     options: Vec<String>,
     /// A one-line description (shown by `list`, `search` and `show`).

@@ -91,7 +91,10 @@ pub fn choose(
     })
 }
 
-/// The directory exists and has at least one of the four category folders.
+/// The directory exists and has at least one of the four category folders, or is empty (a
+/// registry its maintainer has just started: an empty registry, as the original hsm lists
+/// it). A directory with other things in it and none of the folders is most likely a
+/// mistyped path, and an error.
 pub fn check_registry_dir(
     path: &Path,
     choice: &RegistryChoice,
@@ -113,7 +116,9 @@ pub fn check_registry_dir(
             "registry {} (from {from}) is not a directory",
             path.display()
         ))
-    } else if !Category::ALL.iter().any(|c| path.join(c.dir()).is_dir()) {
+    } else if !Category::ALL.iter().any(|c| path.join(c.dir()).is_dir())
+        && std::fs::read_dir(path).map_or(true, |mut d| d.next().is_some())
+    {
         Some(format!(
             "{} (from {from}) is not a registry: it has none of libraries/, services/, library_groups/, service_groups/",
             path.display()

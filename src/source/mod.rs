@@ -26,7 +26,7 @@ pub use de::{null_as_default, parse_yaml};
 
 pub use locate::{KeyPath, Seg};
 pub use read::{MAX_FILE_BYTES, read_bytes, read_regular, read_text, read_text_within};
-pub use suggest::did_you_mean_hint;
+pub use suggest::{did_you_mean, did_you_mean_hint};
 
 /// `s` as a double-quoted YAML scalar, escaping quotes, backslashes and control characters.
 pub fn double_quoted(s: &str) -> String {

@@ -21,6 +21,7 @@ mod hints;
 mod kubernetes;
 mod lint;
 mod messages;
+mod original;
 mod project;
 mod property;
 mod registry;

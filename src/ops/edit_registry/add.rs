@@ -124,8 +124,9 @@ pub fn add_group(ws: &Workspace, spec: &NewGroup, force: bool) -> Result<Edited,
     let kind = spec.kind;
     let edit = Editable::open(ws, true)?;
     let mut options: Vec<String> = Vec::new();
+    let mut after = Vec::new();
     for o in &spec.options {
-        check_option_component(&edit.registry, kind, o)?;
+        after.extend(check_option_component(&edit.registry, kind, o)?);
         if options.contains(o) {
             return Err(Error::new(
                 ErrorKind::InvalidValue,
@@ -186,6 +187,6 @@ pub fn add_group(ws: &Workspace, spec: &NewGroup, force: bool) -> Result<Edited,
             file: display,
             replaced: replaced.is_some(),
         },
-        after: Vec::new(),
+        after,
     })
 }

@@ -184,24 +184,30 @@ fn no_kind(registry: &Registry, target: &str) -> Result<Error, Error> {
 }
 
 /// Check TARGET and VALUES against the registry: the implication key to write and its value.
+/// A target the registry does not have yet is written, with a [`Note::NotYet`].
 fn implication(
     registry: &Registry,
     target: &str,
     values: &[String],
-) -> Result<(String, ImpliedValue), Error> {
+) -> Result<(String, ImpliedValue, Option<Note>), Error> {
     let Some((kind, group, name)) = split_target(target) else {
         return Err(no_kind(registry, target)?);
     };
     check_name(name)?;
     if !group {
         let key = Target::Component(kind, name.to_string()).implies_key();
+        let mut note = None;
         if registry.store().read(kind.category(), name)?.is_none() {
-            let mut err = unknown_component(registry, kind, name, "");
             let other = kind.other();
             if registry.store().read(other.category(), name)?.is_some() {
+                let mut err = unknown_component(registry, kind, name, "");
                 err.help = Some(format!("`{name}` is a {other}: write `{other}:{name}`"));
+                return Err(err);
             }
-            return Err(err);
+            note = Some(Note::NotYet {
+                target: Target::Component(kind, name.to_string()),
+                close: super::close_name(registry, kind.category(), name)?,
+            });
         }
         let mut params = IndexMap::new();
         for v in values {
@@ -220,9 +226,28 @@ fn implication(
                 }
             }
         }
-        return Ok((key, ImpliedValue::Params(params)));
+        return Ok((key, ImpliedValue::Params(params), note));
     }
     let key = Target::Group(kind, name.to_string()).implies_key();
+    if registry
+        .store()
+        .read(kind.group_category(), name)?
+        .is_none()
+        && registry
+            .store()
+            .read(kind.other().group_category(), name)?
+            .is_none()
+    {
+        // Not written yet: its options cannot be checked, lint will once it exists.
+        return Ok((
+            key,
+            ImpliedValue::Options(values.to_vec()),
+            Some(Note::NotYet {
+                target: Target::Group(kind, name.to_string()),
+                close: super::close_name(registry, kind.group_category(), name)?,
+            }),
+        ));
+    }
     let (g, _) = find_group(registry, name, Some(kind))?;
     let mut options: Vec<String> = Vec::new();
     for v in values {
@@ -245,7 +270,7 @@ fn implication(
         .with_label("1-of-N")
         .with_help("name one option"));
     }
-    Ok((key, ImpliedValue::Options(options)))
+    Ok((key, ImpliedValue::Options(options), None))
 }
 
 /// The key already written for `target` (in any spelling).
@@ -274,7 +299,7 @@ pub fn implies_add(
         Owner::Option { .. } => String::new(),
     };
     let of = owner_file(&edit.registry, owner, &retry)?;
-    let (key, value) = implication(&edit.registry, target, values)?;
+    let (key, value, note) = implication(&edit.registry, target, values)?;
     let existing = find_key(&of.keys, &key).cloned();
     if let Some(k) = &existing
         && !force
@@ -298,7 +323,9 @@ pub fn implies_add(
         file: of.file.display().to_string(),
         replaced: existing.is_some(),
     };
-    of.write(&edit, &editor, change)
+    let mut edited = of.write(&edit, &editor, change)?;
+    edited.after.extend(note);
+    Ok(edited)
 }
 
 /// Remove `owner`'s implication of `target` (in any spelling of its key).

@@ -184,6 +184,13 @@ pub enum Note {
         target: Target,
         reference: Reference,
     },
+    /// The edit names something the registry does not have yet (registries are built in
+    /// any order); `registry lint`, `check` and `sync` report it until it exists. `close`
+    /// is a name the registry has that it may be a typo of.
+    NotYet {
+        target: Target,
+        close: Option<String>,
+    },
 }
 
 /// "  <origin>: <rule in words>", one line per reference.
@@ -233,6 +240,22 @@ impl fmt::Display for Note {
                     if one { "it" } else { "they" },
                 )?;
                 reference_lines(f, refs)
+            }
+            Note::NotYet { target, close } => {
+                write!(
+                    f,
+                    "warning: {target} is not in the registry yet: `hsm registry lint` reports this reference, and a stack that uses it fails, until you add it{}",
+                    match target {
+                        Target::Component(kind, name) => {
+                            format!(" (`hsm registry {kind} add {name}`)")
+                        }
+                        Target::Group(..) => String::new(),
+                    }
+                )?;
+                if let Some(close) = close {
+                    write!(f, "\nhint: or did you mean `{close}`?")?;
+                }
+                Ok(())
             }
             Note::Dangling { target, reference } => match reference.removal(target) {
                 Some(command) => write!(f, "hint: `{command}`"),
@@ -454,27 +477,43 @@ fn find_group(
 }
 
 /// An option must be a component of the group's kind.
-fn check_option_component(registry: &Registry, kind: Kind, option: &str) -> Result<(), Error> {
+/// A name of `category` that `name` may be a typo of.
+fn close_name(
+    registry: &Registry,
+    category: crate::registry::Category,
+    name: &str,
+) -> Result<Option<String>, Error> {
+    let names = registry.store().list(category);
+    Ok(crate::source::did_you_mean(name, &names))
+}
+
+/// An option of a group of `kind`: a component of that kind, or one not written yet (a
+/// warning note: registries are built in any order). A component of the other kind is
+/// a mistake, and an error.
+fn check_option_component(
+    registry: &Registry,
+    kind: Kind,
+    option: &str,
+) -> Result<Option<Note>, Error> {
     check_name(option)?;
     if registry.store().read(kind.category(), option)?.is_some() {
-        return Ok(());
+        return Ok(None);
     }
-    let mut err = unknown_component(registry, kind, option, "");
     let other = kind.other();
-    err.help = Some(
-        if registry.store().read(other.category(), option)?.is_some() {
-            format!(
-                "`{option}` is a {other}; the options of a {kind} group are {} (`--type {}` makes a group of {})",
-                kind.plural(),
-                other.group_type(),
-                other.plural()
-            )
-        } else {
-            let hint = err.help.take().unwrap_or_default();
-            format!("{hint}\nadd it first: `hsm registry {kind} add {option}`")
-        },
-    );
-    Err(err)
+    if registry.store().read(other.category(), option)?.is_some() {
+        let mut err = unknown_component(registry, kind, option, "");
+        err.help = Some(format!(
+            "`{option}` is a {other}; the options of a {kind} group are {} (`--type {}` makes a group of {})",
+            kind.plural(),
+            other.group_type(),
+            other.plural()
+        ));
+        return Err(err);
+    }
+    Ok(Some(Note::NotYet {
+        target: Target::Component(kind, option.to_string()),
+        close: close_name(registry, kind.category(), option)?,
+    }))
 }
 
 #[cfg(test)]

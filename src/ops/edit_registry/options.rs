@@ -31,16 +31,18 @@ pub fn option_add(
         .with_label("here")
         .with_help("nothing to add; `hsm registry show` lists a group's options"));
     }
-    check_option_component(&edit.registry, g.kind, option)?;
+    let note = check_option_component(&edit.registry, g.kind, option)?;
     let mut editor = FileEditor::parse(g.file.display(), g.file.text())?;
     editor.option_add(option, description)?;
     edit.rewrite(&g.file, g.kind.group_category(), group, &editor.text())?;
-    Ok(Edited::new(Change::OptionAdded {
+    let mut edited = Edited::new(Change::OptionAdded {
         kind: g.kind,
         group: group.to_string(),
         option: option.to_string(),
         file: g.file.display().to_string(),
-    }))
+    });
+    edited.after.extend(note);
+    Ok(edited)
 }
 
 /// Remove `option` from `group`'s options and `default`; warn about the implications that
