@@ -242,8 +242,11 @@ pub enum LibraryCommand {
         #[arg(long)]
         git_init: bool,
         /// Do not write libraries/NAME.yaml into the registry.
-        #[arg(long)]
+        #[arg(long, overrides_with = "register")]
         no_register: bool,
+        /// Register it (the default; the opposite of --no-register).
+        #[arg(long, overrides_with = "no_register", hide = true)]
+        register: bool,
     },
 }
 
@@ -265,8 +268,11 @@ pub enum ServiceCommand {
         #[arg(long)]
         git_init: bool,
         /// Do not write services/NAME.yaml into the registry.
-        #[arg(long)]
+        #[arg(long, overrides_with = "register")]
         no_register: bool,
+        /// Register it (the default; the opposite of --no-register).
+        #[arg(long, overrides_with = "no_register", hide = true)]
+        register: bool,
     },
 }
 
@@ -339,7 +345,7 @@ fn workspace(cli: &Cli) -> Result<Workspace, Error> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(original_spellings(std::env::args_os()));
     if let Some(code) = print_only(&cli.command) {
         return code;
     }
@@ -365,6 +371,26 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The original hsm's multi-letter short flags, which clap cannot express: `-rt` is
+/// `--runtime` and `-dep` is `--dependency` after `service add`/`service init`. Anywhere
+/// else they keep clap's meaning (`-rt` elsewhere is `-r t`, a registry named `t`).
+fn original_spellings(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let args: Vec<std::ffi::OsString> = args.collect();
+    let is = |a: &std::ffi::OsString, s: &str| a.to_str() == Some(s);
+    let in_service_add =
+        args.iter().any(|a| is(a, "service")) && args.iter().any(|a| is(a, "add") || is(a, "init"));
+    if !in_service_add {
+        return args;
+    }
+    args.into_iter()
+        .map(|a| match a.to_str() {
+            Some("-rt") => "--runtime".into(),
+            Some("-dep") => "--dependency".into(),
+            _ => a,
+        })
+        .collect()
 }
 
 impl Command {
@@ -571,6 +597,7 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             path,
             git_init,
             no_register,
+            ..
         }) => scaffold::library(ctx, name, path.as_deref(), *git_init, !*no_register),
         Command::Service(ServiceCommand::Init {
             name,
@@ -578,6 +605,7 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             path,
             git_init,
             no_register,
+            ..
         }) => scaffold::service(
             ctx,
             name,

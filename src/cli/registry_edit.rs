@@ -209,7 +209,6 @@ pub struct LibraryAdd {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).multiple(true).args(["image", "build_path"])))]
 pub struct ServiceAdd {
     name: String,
     /// Component version (semver); optional for services.
@@ -245,9 +244,14 @@ pub struct ServiceAdd {
     /// An env file of the dev source.
     #[arg(long = "dev-env-file", value_name = "PATH", requires = "build_path")]
     dev_env_files: Vec<String>,
-    /// Runtime of the `default` deployment profile.
+    /// Runtime of the `default` deployment profile (`-rt` as in the original). A docker or
+    /// podman service needs --image or --build-path; a uv one may have neither.
     #[arg(long, value_enum, default_value_t = Runtime::Docker)]
     runtime: Runtime,
+    /// A package of a uv-run service's own environment (`-dep` as in the original);
+    /// repeat for more.
+    #[arg(long = "dependency", value_name = "PACKAGE")]
+    dependencies: Vec<String>,
     /// Never prompt (accepted for scripts; hsm's add commands do not prompt).
     #[arg(long)]
     no_input: bool,
@@ -488,6 +492,16 @@ fn service_spec(a: &ServiceAdd) -> Result<NewService, Error> {
             }
         }
     }
+    if a.image.is_none() && a.build_path.is_none() && a.runtime != Runtime::Uv {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!(
+                "a {} service needs --image (its prod source) or --build-path (its dev source)",
+                a.runtime
+            ),
+        )
+        .with_help("give one or both; only a `--runtime uv` service may have neither"));
+    }
     Ok(NewService {
         name: a.name.clone(),
         version: a.version.clone(),
@@ -504,6 +518,7 @@ fn service_spec(a: &ServiceAdd) -> Result<NewService, Error> {
         prod_env_file: a.prod_env_files.clone(),
         dev_env_file: a.dev_env_files.clone(),
         runtime: a.runtime.to_string(),
+        dependencies: a.dependencies.clone(),
     })
 }
 

@@ -104,6 +104,8 @@ pub struct NewService {
     pub dev_env_file: Vec<String>,
     /// `docker`, `podman` or `uv`.
     pub runtime: String,
+    /// Packages of a uv-run service's own environment (`dependencies:`).
+    pub dependencies: Vec<String>,
 }
 
 /// What `hsm registry group add` writes.
@@ -251,7 +253,7 @@ pub fn new_service(display: &str, svc: &NewService) -> Result<String, Error> {
                 entry("dev", dev.unwrap_or_else(null)),
             ]),
         ),
-        entry("dependencies", New::Seq(Vec::new())),
+        entry("dependencies", str_list(&svc.dependencies)),
         entry(
             "deployment_profiles",
             New::Map(vec![entry(

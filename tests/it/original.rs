@@ -74,3 +74,72 @@ fn a_group_can_be_added_before_its_options() {
     t.hsm(&["group", "add", "vdb", "--option", "qdrant-adapter"])
         .failure();
 }
+
+/// The original's `registry service add … --runtime/-rt uv --dependency/-dep PKG` (its VES
+/// scenario): a uv-run service may have no image and no build, and lists the packages of
+/// its own environment.
+#[test]
+fn registry_service_add_takes_the_originals_runtime_and_dependency_flags() {
+    let t = Test::new()
+        .manifest("project: {name: t}\n")
+        .file("hsm-registry/services/.keep", "");
+    let out = t.hsm(&[
+        "registry",
+        "service",
+        "add",
+        "env-service",
+        "--description",
+        "Test ENV Service",
+        "--env",
+        "HSM_CANARY_VAR=FLYING",
+        "--build-path",
+        "services/env-service",
+        "-rt",
+        "uv",
+        "-dep",
+        "canary-pkg",
+        "--dependency",
+        "other-pkg",
+        "--no-input",
+    ]);
+    out.success();
+    let file = t.read("hsm-registry/services/env-service.yaml");
+    assert!(
+        file.contains("dependencies:\n  - canary-pkg\n  - other-pkg\n"),
+        "{file}"
+    );
+    assert!(file.contains("runtime: uv"), "{file}");
+    t.hsm(&["registry", "service", "add", "bare", "--runtime", "uv"])
+        .success();
+    let out = t.hsm(&["registry", "service", "add", "web"]);
+    out.failure();
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: a docker service needs --image (its prod source) or --build-path (its dev source)
+      help: give one or both; only a `--runtime uv` service may have neither
+    ");
+    // Elsewhere `-rt` keeps clap's meaning: `-r t`, a registry named `t`.
+    let out = t.hsm(&["registry", "list", "-rt"]);
+    out.failure();
+    assert!(out.stderr.contains("registry"), "{}", out.stderr);
+}
+
+/// `--register` is the default that `--no-register` turns off; the last one given wins.
+#[test]
+fn register_and_no_register_the_last_one_wins() {
+    require!("uv");
+    let t = Test::new()
+        .offline_uv()
+        .manifest("project: {name: t}\n")
+        .file("hsm-registry/libraries/.keep", "");
+    t.hsm(&["library", "init", "one", "--register", "--no-register"])
+        .success();
+    assert!(!t.exists("hsm-registry/libraries/one.yaml"));
+    t.hsm(&["library", "init", "two", "--no-register", "--register"])
+        .success();
+    assert!(t.exists("hsm-registry/libraries/two.yaml"));
+}
