@@ -93,6 +93,13 @@ pub enum Command {
         /// Also start the services: `docker compose -f docker-compose.hsm.yml up -d --remove-orphans`.
         #[arg(long)]
         up: bool,
+        /// Accepted from the original hsm (its default): hsm checks the whole stack before it
+        /// writes anything, so a sync that succeeds is verified.
+        #[arg(long, overrides_with = "no_verify")]
+        verify: bool,
+        /// Accepted from the original hsm: there is no separate verification to skip.
+        #[arg(long, overrides_with = "verify")]
+        no_verify: bool,
     },
     /// Stop the services started by `hsm sync --up`.
     Down,
@@ -136,6 +143,9 @@ pub enum Command {
         #[arg(long)]
         registry_wide: bool,
     },
+    /// The Python package manager hsm.yaml names (hsm drives uv only).
+    #[command(subcommand, name = "python-manager")]
+    PythonManager(PythonManagerCommand),
     /// Render the stack for another platform: `hsm render kubernetes`.
     #[command(subcommand)]
     Render(render::RenderCommand),
@@ -152,6 +162,13 @@ pub enum Command {
         #[arg(value_enum)]
         kind: schema::SchemaKind,
     },
+}
+
+/// `hsm python-manager ...`
+#[derive(Debug, Subcommand)]
+pub enum PythonManagerCommand {
+    /// Write `libraries.package_manager: NAME` into hsm.yaml (sync refuses anything but uv).
+    Set { name: String },
 }
 
 /// Output syntax of `hsm graph`.
@@ -318,6 +335,18 @@ pub enum RegistryCommand {
     /// Add, remove or edit the choice groups of the registry.
     #[command(subcommand)]
     Group(registry_edit::GroupCommand),
+    /// The registry this project uses.
+    #[command(subcommand)]
+    Path(RegistryPathCommand),
+}
+
+/// `hsm registry path ...`
+#[derive(Debug, Subcommand)]
+pub enum RegistryPathCommand {
+    /// Write `registry: PATH` into hsm.yaml: the project's registry from now on (a
+    /// directory, relative to the project root; --registry and HSM_REGISTRY_PATH still
+    /// come first).
+    Set { path: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -566,6 +595,7 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             locked,
             frozen,
             up,
+            ..
         } => {
             let options = crate::ops::sync::SyncOptions {
                 sync: crate::sync::Options {
@@ -634,6 +664,14 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             registry_wide,
         } => graph::run(ctx, *format, *registry_wide),
         Command::Render(r) => render::run(ctx, r),
+        Command::Registry(RegistryCommand::Path(RegistryPathCommand::Set { path })) => {
+            project::edit(ctx, ManifestEdit::SetRegistry { path: path.clone() }, false)
+        }
+        Command::PythonManager(PythonManagerCommand::Set { name }) => project::edit(
+            ctx,
+            ManifestEdit::SetPackageManager { name: name.clone() },
+            false,
+        ),
         Command::Completions { .. } | Command::Schema { .. } => {
             Ok(print_only(command).unwrap_or(ExitCode::SUCCESS))
         }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::Format;
 use super::output::{conflict_json, outln, selection_json};
 use crate::error::Error;
-use crate::ops::edit_manifest::{EditOutcome, ManifestEdit};
+use crate::ops::edit_manifest::{Change, EditOutcome, ManifestEdit};
 use crate::ops::list::Listed;
 use crate::ops::{self, Workspace};
 use crate::solve::Outcome;
@@ -44,6 +44,13 @@ pub fn edit(ctx: &Workspace, edit: ManifestEdit, force: bool) -> Result<ExitCode
                 );
             }
             outln!("{change}. Run `hsm sync` to apply.");
+            if let Change::PackageManagerSet { name } = &change
+                && name != "uv"
+            {
+                outln!(
+                    "warning: hsm installs with uv only: `hsm sync` refuses `package_manager: {name}` while the stack has libraries"
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -439,6 +439,29 @@ impl Editor {
         self.atomic(|e| e.set_mode_inner(name, mode))
     }
 
+    /// Set `libraries.package_manager` (`hsm python-manager set`).
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn set_package_manager(&mut self, name: &str) -> Result<(), Error> {
+        self.atomic(|e| {
+            e.doc.set(
+                &[Seg::Key("libraries"), Seg::Key("package_manager")],
+                New::Str(name.to_string()),
+                None,
+            )
+        })
+    }
+
+    /// Set the top-level `registry:` (`hsm registry path set`).
+    ///
+    /// One step: an error leaves the text as it was.
+    pub fn set_registry(&mut self, path: &str) -> Result<(), Error> {
+        self.atomic(|e| {
+            e.doc
+                .set(&[Seg::Key("registry")], New::Str(path.to_string()), None)
+        })
+    }
+
     /// Set `project.name`.
     ///
     /// One step: an error leaves the text as it was.

@@ -255,6 +255,33 @@ impl Manifest {
         }
     }
 
+    /// The Python package manager: hsm installs with uv, so `libraries.package_manager`
+    /// (or the legacy `project.manager`) must be `uv` when there are libraries to install.
+    pub fn package_manager(&self) -> Result<(), Error> {
+        let given = [
+            (
+                self.data.libraries.package_manager.as_deref(),
+                KeyPath::root().key("libraries").key("package_manager"),
+            ),
+            (
+                self.data.project.manager.as_deref(),
+                KeyPath::root().key("project").key("manager"),
+            ),
+        ];
+        for (value, path) in given {
+            if let Some(other) = value.filter(|v| *v != "uv") {
+                return Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    format!("hsm installs Python packages with uv, and hsm.yaml asks for `{other}`"),
+                )
+                .at(self.origin(path))
+                .with_label("not uv")
+                .with_help("set it back with `hsm python-manager set uv` (uv is the only package manager hsm drives)"));
+            }
+        }
+        Ok(())
+    }
+
     /// Every name hsm.yaml uses as a component or group name must be usable as a file name.
     fn validate_names(&self) -> Result<(), Error> {
         let root = KeyPath::root();

@@ -42,6 +42,10 @@ pub enum ManifestEdit {
     },
     /// Remove a standalone component.
     Remove { kind: Kind, name: String },
+    /// Set `libraries.package_manager` (`hsm python-manager set`).
+    SetPackageManager { name: String },
+    /// Set `registry:` (`hsm registry path set`).
+    SetRegistry { path: String },
     /// Set the mode of the named components (of `kind`, if given), or of every component
     /// hsm.yaml names.
     SetMode {
@@ -59,7 +63,9 @@ impl ManifestEdit {
             | ManifestEdit::Unselect { group, .. }
             | ManifestEdit::RemoveGroup { group } => Some(group),
             ManifestEdit::Add { name, .. } | ManifestEdit::Remove { name, .. } => Some(name),
-            ManifestEdit::SetMode { .. } => None,
+            ManifestEdit::SetMode { .. }
+            | ManifestEdit::SetPackageManager { .. }
+            | ManifestEdit::SetRegistry { .. } => None,
         }
     }
 }
@@ -95,6 +101,12 @@ pub enum Change {
         name: String,
         profile: String,
     },
+    PackageManagerSet {
+        name: String,
+    },
+    RegistrySet {
+        path: String,
+    },
 }
 
 impl fmt::Display for Change {
@@ -116,6 +128,8 @@ impl fmt::Display for Change {
             Change::GroupRemoved { group } => write!(f, "Removed group `{group}`"),
             Change::Added { kind, name } => write!(f, "Added {kind} `{name}`"),
             Change::Removed { kind, name } => write!(f, "Removed {kind} `{name}`"),
+            Change::PackageManagerSet { name } => write!(f, "Python manager set to `{name}`"),
+            Change::RegistrySet { path } => write!(f, "Registry path set to {path}"),
             Change::ProfileSet { name, profile } => {
                 write!(f, "`{name}` now runs with deployment profile `{profile}`")
             }
@@ -159,10 +173,13 @@ pub fn edit(ws: &Workspace, edit: &ManifestEdit, force: bool) -> Result<EditOutc
     // Problems found in the edited text cite it as such: those lines are not on disk.
     let display = format!("{} (as edited)", manifest.file.display());
     let edited = Manifest::from_text(&display, &ws.root, text.as_str())?;
-    let (unsolvable, still) = match solve_plain(&edited, &registry)? {
-        Outcome::Solved(_) => (false, None),
-        Outcome::Conflict(_) if force => (true, None),
-        Outcome::Conflict(after) => match solve_plain(&manifest, &registry)? {
+    // Another registry is another catalogue: the old one cannot judge the stack, and
+    // `hsm check` with the new one will.
+    let judge = !matches!(edit, ManifestEdit::SetRegistry { .. });
+    let (unsolvable, still) = match judge.then(|| solve_plain(&edited, &registry)).transpose()? {
+        None | Some(Outcome::Solved(_)) => (false, None),
+        Some(Outcome::Conflict(_)) if force => (true, None),
+        Some(Outcome::Conflict(after)) => match solve_plain(&manifest, &registry)? {
             // A stack that did not solve before may be fixed one step at a time: an edit
             // that takes away the clash it had is progress, even if another remains.
             Outcome::Conflict(before) if before.clash != after.clash => (true, Some(after)),
@@ -286,6 +303,21 @@ fn apply(
                 kind: *kind,
                 name: name.clone(),
             })
+        }
+        ManifestEdit::SetRegistry { path } => {
+            let dir = ws.root.join(path);
+            crate::registry::location::check_registry_dir(
+                &dir,
+                &crate::registry::location::RegistryChoice::Manifest(dir.clone()),
+                None,
+            )?;
+            ed.set_registry(path)?;
+            Ok(Change::RegistrySet { path: path.clone() })
+        }
+        ManifestEdit::SetPackageManager { name } => {
+            check_name(name)?;
+            ed.set_package_manager(name)?;
+            Ok(Change::PackageManagerSet { name: name.clone() })
         }
         ManifestEdit::SetMode { mode, names, kind } => {
             let targets = if names.is_empty() {

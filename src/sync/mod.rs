@@ -127,6 +127,11 @@ pub fn prepare(
     };
     let reader = |rel: &str| read_project_file(root, rel);
     let mut plan = render::plan(manifest, registry, &selection, &reader)?;
+    if plan.python {
+        // pyproject.toml's sources and the install are uv's: another manager would get
+        // files it cannot read, so refuse rather than ignore the setting.
+        manifest.package_manager()?;
+    }
 
     if let Some(lock) = &old_lock {
         // hsm.lock's record of the installed environment is carried over unchanged; only

@@ -143,3 +143,102 @@ fn register_and_no_register_the_last_one_wins() {
         .success();
     assert!(t.exists("hsm-registry/libraries/two.yaml"));
 }
+
+/// `hsm python-manager set NAME` writes `libraries.package_manager`; hsm installs with uv
+/// only, so it warns, and sync and check refuse another manager while the stack has
+/// libraries (never ignore the setting).
+#[test]
+fn python_manager_set_writes_it_and_sync_refuses_anything_but_uv() {
+    let t =
+        Test::new().manifest("project: {name: t}\nlibraries:\n  standalone: [langchain-qdrant]\n");
+    let out = t.hsm(&["python-manager", "set", "pixi"]);
+    out.success();
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Python manager set to `pixi`. Run `hsm sync` to apply.
+    warning: hsm installs with uv only: `hsm sync` refuses `package_manager: pixi` while the stack has libraries
+
+    ----- stderr -----
+    ");
+    assert!(t.read("hsm.yaml").contains("package_manager: pixi"));
+    let before = t.tree();
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.failure();
+    assert_eq!(t.tree(), before);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: hsm installs Python packages with uv, and hsm.yaml asks for `pixi`
+       ╭─[hsm.yaml:4:3]
+     3 │   standalone: [langchain-qdrant]
+     4 │   package_manager: pixi
+       ·   ───────┬───────
+       ·          ╰── not uv
+       ╰────
+      help: set it back with `hsm python-manager set uv` (uv is the only package manager hsm drives)
+    ");
+    t.hsm(&["check"]).failure();
+    t.hsm(&["python-manager", "set", "uv"]).success();
+    t.hsm(&["check"]).success();
+}
+
+/// `hsm registry path set PATH` persists `registry: PATH` in hsm.yaml (the original only
+/// said so); a path that is not a registry is refused.
+#[test]
+fn registry_path_set_persists_the_registry_in_hsm_yaml() {
+    let t = Test::new()
+        .manifest("project: {name: t}\nservices:\n  standalone: [web]\n")
+        .file(
+            "catalogue/services/web.yaml",
+            "name: web\nversion: 1.0.0\nsources:\n  prod: {type: docker-image, image: \"nginx:1\"}\n",
+        );
+    t.hsm(&["check"]).failure();
+    let out = t.hsm(&["registry", "path", "set", "catalogue"]);
+    out.success();
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Registry path set to catalogue. Run `hsm sync` to apply.
+
+    ----- stderr -----
+    ");
+    assert!(t.read("hsm.yaml").contains("registry: catalogue\n"));
+    t.hsm(&["check"]).success();
+    let out = t.hsm(&["registry", "path", "set", "nowhere"]);
+    out.failure();
+    assert!(out.stderr.contains("does not exist"), "{}", out.stderr);
+}
+
+/// `--verify`/`--no-verify` are accepted, as the original's scripts pass them.
+#[test]
+fn sync_accepts_verify_and_no_verify() {
+    let t = Test::new().manifest("project: {name: sync-project}\n");
+    t.hsm(&["sync", "--no-verify"]).success();
+    t.hsm(&["sync", "--verify"]).success();
+    t.hsm(&["sync", "--verify", "--no-verify"]).success();
+}
+
+/// Without hsm.yaml, sync says how to start, as `uv sync` and `cargo build` do without
+/// their manifests (the original used a default manifest instead).
+#[test]
+fn sync_without_hsm_yaml_says_how_to_start() {
+    let t = Test::new();
+    let out = t.hsm(&["sync"]);
+    out.failure();
+    assert!(t.tree().is_empty(), "sync wrote something without hsm.yaml");
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no hsm.yaml in the current directory
+      help: run `hsm init` to create one, or pass `--directory` to point at the project
+    ");
+}
