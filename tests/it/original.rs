@@ -242,3 +242,148 @@ fn sync_without_hsm_yaml_says_how_to_start() {
       help: run `hsm init` to create one, or pass `--directory` to point at the project
     ");
 }
+
+// ------------------------------------------------------------------------------------
+// The original's CLI tests (reference §8), as far as they concern behaviour.
+
+/// A sandbox as the original's fixture makes it: an empty registry in the project,
+/// named by HSM_REGISTRY_PATH.
+fn sandbox() -> Test {
+    let t = Test::new();
+    for dir in ["libraries", "services", "library_groups", "service_groups"] {
+        std::fs::create_dir_all(t.path().join("hsm-registry").join(dir)).unwrap();
+    }
+    let registry = t.path().join("hsm-registry").display().to_string();
+    t.env("HSM_REGISTRY_PATH", &registry)
+}
+
+/// 8.3 test_registry_service_add_with_env_file (ENV-CLI-001).
+#[test]
+fn original_registry_service_add_with_env_files() {
+    let t = sandbox();
+    t.hsm(&[
+        "registry",
+        "service",
+        "add",
+        "env-svc",
+        "--runtime",
+        "docker",
+        "--image",
+        "redis:7",
+        "--build-path",
+        "services/env-svc",
+        "--env-file",
+        "shared.env",
+        "--prod-env-file",
+        "prod.env",
+        "--dev-env-file",
+        "dev.env",
+        "--no-input",
+    ])
+    .success();
+    let v: serde_yaml::Value =
+        serde_yaml::from_str(&t.read("hsm-registry/services/env-svc.yaml")).unwrap();
+    assert_eq!(v["env_file"][0], "shared.env");
+    assert_eq!(v["sources"]["prod"]["env_file"][0], "prod.env");
+    assert_eq!(v["sources"]["dev"]["env_file"][0], "dev.env");
+}
+
+/// 8.7 test_docker_compose_config_validation: a service group built with the registry
+/// commands, selected, synced; the compose file has the service (and docker-compose
+/// accepts it).
+#[test]
+fn original_docker_compose_flow() {
+    let t = sandbox();
+    t.hsm(&["init", "--name", "docker-test"]).success();
+    t.hsm(&[
+        "registry",
+        "service",
+        "add",
+        "web-server",
+        "--image",
+        "nginx:latest",
+        "--port",
+        "8080:80",
+        "--runtime",
+        "docker",
+        "--no-input",
+    ])
+    .success();
+    t.hsm(&[
+        "registry",
+        "group",
+        "add",
+        "web-group",
+        "--type",
+        "service_group",
+        "--strategy",
+        "1-of-N",
+        "--option",
+        "web-server",
+        "--no-input",
+    ])
+    .success();
+    t.hsm(&["group", "add", "web-group", "--option", "web-server"])
+        .success();
+    t.hsm(&["sync", "--no-verify"]).success();
+    let compose: serde_yaml::Value =
+        serde_yaml::from_str(&t.read("docker-compose.hsm.yml")).unwrap();
+    assert_eq!(compose["services"]["web-server"]["image"], "nginx:latest");
+    if common::require("docker-compose").is_some() {
+        common::assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
+    }
+}
+
+/// 8.6 test_full_sandbox_flow: a library scaffolded without registering it, registered by
+/// hand as a local dev source, added, checked.
+#[test]
+fn original_full_sandbox_flow() {
+    require!("uv");
+    let t = sandbox().offline_uv();
+    t.hsm(&["init", "--name", "sandbox-project"]).success();
+    t.hsm(&["library", "init", "my-lib", "--no-register"])
+        .success();
+    assert!(t.exists("packages/my-lib/pyproject.toml"));
+    t.hsm(&[
+        "registry",
+        "library",
+        "add",
+        "my-lib",
+        "--version",
+        "0.1.0",
+        "--prod-type",
+        "local",
+        "--dev-path",
+        "packages/my-lib",
+        "--no-input",
+    ])
+    .success();
+    t.hsm(&["library", "add", "my-lib"]).success();
+    t.hsm(&["check"]).success();
+}
+
+/// 8.2 test_project_group_add: the original let `group add` select an option that is not
+/// a library of the registry. hsm writes the registry group (with a warning) but keeps the
+/// project strict: the edit is refused, naming what is missing, and hsm.yaml is unchanged.
+#[test]
+fn original_group_of_an_unregistered_option() {
+    let t = sandbox();
+    t.hsm(&["init", "--name", "test-project"]).success();
+    t.hsm(&[
+        "registry",
+        "group",
+        "add",
+        "my-group",
+        "--type",
+        "library_group",
+        "--option",
+        "opt1",
+        "--no-input",
+    ])
+    .success();
+    let before = t.tree();
+    let out = t.hsm(&["group", "add", "my-group", "--option", "opt1"]);
+    out.failure();
+    assert!(out.stderr.contains("opt1"), "{}", out.stderr);
+    assert_eq!(t.tree(), before);
+}
