@@ -112,6 +112,23 @@ impl Env {
     }
 }
 
+impl Env {
+    /// The whole environment as `KEY=value` lines in definition order, for a process that
+    /// reads one `.env` (a service run with uv: no compose `environment:` to split it
+    /// with); `None` when it is empty. `${VAR}` references stay as written.
+    pub fn to_dotenv(&self) -> Option<String> {
+        if self.vars.is_empty() {
+            return None;
+        }
+        Some(
+            self.vars
+                .iter()
+                .map(|(k, (v, _))| format!("{k}={v}\n"))
+                .collect(),
+        )
+    }
+}
+
 /// `value` with every `${HSM_MERGED_PARAMS.key}` replaced by the merged params of `key`.
 /// A reference without its closing `}` is kept as written.
 fn expand_params(value: &str, params: &IndexMap<String, Vec<String>>) -> String {

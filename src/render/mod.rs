@@ -197,10 +197,38 @@ pub fn plan(
             new: Some(text.clone()),
         });
     }
+    // Services run with uv: their env chain is checked like a docker service's (fail
+    // fast, with positions) and, once the service's project exists in services/<name>,
+    // written whole to its `.env`.
+    for s in selection
+        .components
+        .iter()
+        .filter(|c| service::is_uv_run(c))
+    {
+        let spec = service::spec(root, s, selection, read)?;
+        let dir = service::uv_project_dir(&s.name);
+        if !root.join(&dir).is_dir() {
+            continue;
+        }
+        if let Some(text) = spec.env.to_dotenv() {
+            let path = format!("{dir}/.env");
+            env_names.push(path.clone());
+            artifacts.push(Artifact {
+                old: read(&path)?,
+                path,
+                new: Some(text),
+            });
+        }
+    }
     for stale in old_lock.iter().flat_map(|l| l.env_files.iter()) {
-        let valid = stale
-            .strip_prefix(".env.")
+        let uv_env = stale
+            .strip_prefix("services/")
+            .and_then(|rest| rest.strip_suffix("/.env"))
             .is_some_and(crate::manifest::is_valid_name);
+        let valid = uv_env
+            || stale
+                .strip_prefix(".env.")
+                .is_some_and(crate::manifest::is_valid_name);
         if valid && !env_names.contains(stale) {
             artifacts.push(Artifact {
                 path: stale.clone(),

@@ -23,6 +23,17 @@ pub fn is_rendered(s: &Selected) -> bool {
     matches!(&s.profile, Some(p) if p.mode == ProfileMode::Managed && matches!(p.runtime, Runtime::Docker | Runtime::Podman))
 }
 
+/// Is this selected service run by hsm with uv (managed, `runtime: uv`): a Python project
+/// in `services/<name>` with its own environment?
+pub fn is_uv_run(s: &Selected) -> bool {
+    matches!(&s.profile, Some(p) if p.mode == ProfileMode::Managed && p.runtime == Runtime::Uv)
+}
+
+/// The directory of a uv-run service's project, relative to the project root.
+pub fn uv_project_dir(service: &str) -> String {
+    format!("services/{service}")
+}
+
 /// Where a service's containers come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Image {
@@ -135,7 +146,8 @@ pub fn specs<'a>(
         .collect()
 }
 
-fn spec<'a>(
+/// The spec of one selected service: its env chain is built (and checked) here.
+pub fn spec<'a>(
     root: &Path,
     s: &'a Selected,
     selection: &Selection,

@@ -387,3 +387,104 @@ fn original_group_of_an_unregistered_option() {
     assert!(out.stderr.contains("opt1"), "{}", out.stderr);
     assert_eq!(t.tree(), before);
 }
+
+// ------------------------------------------------------------------------------------
+// Services that run with uv: their env chain (the original's ENV-FAIL cases).
+
+/// A project with the uv-run service `fail-service` (as `registry service add
+/// fail-service --runtime uv` writes it), patched with `patch` (old → new text).
+fn uv_service(patch: &[(&str, &str)]) -> Test {
+    let t = sandbox();
+    t.hsm(&["init", "--name", "env-test"]).success();
+    t.hsm(&[
+        "registry",
+        "service",
+        "add",
+        "fail-service",
+        "--runtime",
+        "uv",
+        "--build-path",
+        "services/fail-service",
+        "--no-input",
+    ])
+    .success();
+    let file = t.path().join("hsm-registry/services/fail-service.yaml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    for (old, new) in patch {
+        assert!(text.contains(old), "{old} not in {text}");
+        text = text.replacen(old, new, 1);
+    }
+    std::fs::write(&file, text).unwrap();
+    t.hsm(&["service", "add", "fail-service"]).success();
+    t
+}
+
+/// Sync fails, says `needles`, and writes nothing.
+#[track_caller]
+fn sync_refused(t: &Test, needles: &[&str]) {
+    let before = t.tree();
+    let out = t.hsm(&["sync", "--no-install"]);
+    out.failure();
+    assert_eq!(t.tree(), before, "a failed sync wrote something");
+    for n in needles {
+        assert!(out.stderr.contains(n), "missing {n:?} in\n{}", out.stderr);
+    }
+}
+
+#[test]
+fn a_uv_run_services_env_fails_fast_like_a_docker_services() {
+    // ENV-FAIL-001: a missing env file.
+    let t = uv_service(&[("env_file: []", "env_file: \"missing.env\"")]);
+    sync_refused(&t, &["missing.env", "no such file", "fail-service.yaml:"]);
+    // ENV-FAIL-002: a line without `=`.
+    let t = uv_service(&[("env_file: []", "env_file: \"invalid.env\"")])
+        .file("invalid.env", "INVALID_LINE_WITHOUT_EQUALS\n");
+    sync_refused(&t, &["INVALID_LINE_WITHOUT_EQUALS", "invalid.env:1"]);
+    // ENV-FAIL-003: a key in the env file and in the registry's env.
+    let t = uv_service(&[
+        ("env_file: []", "env_file: \"service.env\""),
+        ("env: {}", "env: {CONFLICT_KEY: value2}"),
+    ])
+    .file("service.env", "CONFLICT_KEY=value1\n");
+    sync_refused(&t, &["CONFLICT_KEY", "defined twice", "service.env:1"]);
+    // ENV-FAIL-004: a key in the env file and in the dev source's env.
+    let t = uv_service(&[
+        ("env_file: []", "env_file: \"source_conflict.env\""),
+        (
+            "    path: services/fail-service\n",
+            "    path: services/fail-service\n    env: {CONFLICT_KEY: value_from_source}\n",
+        ),
+    ])
+    .file("source_conflict.env", "CONFLICT_KEY=value_from_file\n");
+    t.hsm(&["service", "mode", "fail-service", "dev"]).success();
+    sync_refused(&t, &["CONFLICT_KEY", "defined twice"]);
+}
+
+/// Once the service's project exists, its whole env chain is written to its `.env` (in
+/// the sync's transaction), and removed with the service.
+#[test]
+fn a_uv_run_services_env_is_written_to_its_project() {
+    let t = uv_service(&[
+        ("env_file: []", "env_file: \"shared.env\""),
+        (
+            "env: {}",
+            "env: {HSM_CANARY_VAR: FLYING, TOKEN: \"${TOKEN}\"}",
+        ),
+    ])
+    .file("shared.env", "FROM_FILE=1\n")
+    .file(
+        "services/fail-service/pyproject.toml",
+        "[project]\nname = \"fail-service\"\nversion = \"0.1.0\"\n",
+    );
+    t.hsm(&["sync", "--no-install"]).success();
+    assert_eq!(
+        t.read("services/fail-service/.env"),
+        "FROM_FILE=1\nHSM_CANARY_VAR=FLYING\nTOKEN=${TOKEN}\n"
+    );
+    let again = t.hsm(&["sync", "--no-install"]);
+    again.success();
+    t.hsm(&["service", "remove", "fail-service"]).success();
+    t.hsm(&["sync", "--no-install"]).success();
+    assert!(!t.exists("services/fail-service/.env"));
+    assert!(t.exists("services/fail-service/pyproject.toml"));
+}
