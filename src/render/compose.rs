@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::project_relative;
-use super::service::{Image, NetworkName, ServiceSpec, named_volume, specs};
+use super::service::{Image, NetworkName, ServiceSpec, named_volume, specs, string_items};
 use crate::error::{Error, ErrorKind};
 use crate::solve::Selection;
 use crate::source::Origin;
@@ -252,15 +252,7 @@ fn service(
 /// number in `[serve, --port, 80]`).
 fn command(value: &serde_yaml::Value) -> New {
     match value {
-        serde_yaml::Value::Sequence(items) => New::Seq(
-            items
-                .iter()
-                .map(|i| match New::from_value(i) {
-                    New::Raw(text) => New::Str(text),
-                    other => other,
-                })
-                .collect(),
-        ),
+        serde_yaml::Value::Sequence(items) => string_items(items),
         other => New::from_value(other),
     }
 }

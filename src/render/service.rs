@@ -307,6 +307,21 @@ pub fn spec<'a>(
     })
 }
 
+/// The items of a command list, each as a string: compose refuses a number in
+/// `[serve, --port, 80]`, and Kubernetes' `args` are strings.
+pub fn string_items(items: &[serde_yaml::Value]) -> crate::yaml::New {
+    use crate::yaml::New;
+    New::Seq(
+        items
+            .iter()
+            .map(|i| match New::from_value(i) {
+                New::Raw(text) => New::Str(text),
+                other => other,
+            })
+            .collect(),
+    )
+}
+
 /// First-seen order, duplicates dropped.
 fn merged(a: impl Iterator<Item = String>, b: impl Iterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::super::service::{ServiceSpec, named_volume};
+use super::super::service::{ServiceSpec, named_volume, string_items};
 use crate::error::{Error, ErrorKind};
 use crate::registry::model::ServiceType;
 use crate::source::KeyPath;
@@ -431,20 +431,9 @@ fn wait_for(dep: &str, port: Option<&Port>) -> New {
 /// A compose command as container `args` (it replaces the image's CMD, as in compose).
 fn args(value: &serde_yaml::Value) -> New {
     match value {
-        serde_yaml::Value::Sequence(items) => New::Seq(
-            items
-                .iter()
-                .map(|i| match New::from_value(i) {
-                    New::Raw(text) => New::Str(text),
-                    other => other,
-                })
-                .collect(),
-        ),
+        serde_yaml::Value::Sequence(items) => string_items(items),
         serde_yaml::Value::String(s) => New::Seq(s.split_whitespace().map(New::str).collect()),
-        other => New::Seq(vec![match New::from_value(other) {
-            New::Raw(text) => New::Str(text),
-            n => n,
-        }]),
+        other => string_items(std::slice::from_ref(other)),
     }
 }
 
