@@ -46,10 +46,29 @@ pub fn run(ctx: &Workspace, options: SyncOptions) -> Result<ExitCode, Error> {
     }
     match outcome.up {
         Up::NotAsked => {}
-        Up::NoServices => outln!("No managed services: nothing for --up to start"),
+        Up::NoServices if outcome.uv_runs.is_empty() => {
+            outln!("No managed services: nothing for --up to start")
+        }
+        Up::NoServices => outln!("No container services: nothing for compose to start"),
         Up::Started { engine } => outln!(
             "Started the services with `{engine} compose -f {COMPOSE_FILE} up -d --remove-orphans`"
         ),
+    }
+    // hsm supervises no processes: for services run with uv it says how to start them.
+    for run in &outcome.uv_runs {
+        let name = &run.service;
+        let dir = &run.dir;
+        match (&run.command, run.exists) {
+            (_, false) => outln!(
+                "`{name}` runs with uv from {dir}, which does not exist yet: create its project there (e.g. `uv init {dir}`), then sync again"
+            ),
+            (Some(command), true) => outln!(
+                "Start `{name}` (hsm does not run uv services): `uv run --directory {dir} --env-file .env -- {command}`"
+            ),
+            (None, true) => outln!(
+                "Start `{name}` (hsm does not run uv services; the registry declares no command): `uv run --directory {dir} --env-file .env -- <command>`"
+            ),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

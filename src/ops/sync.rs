@@ -26,11 +26,26 @@ pub enum Up {
     Started { engine: String },
 }
 
+/// A service run with uv, for `--up`: hsm does not supervise processes, so it says how to
+/// start each one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UvRun {
+    pub service: String,
+    /// Its project, relative to the project root (`services/<name>`).
+    pub dir: String,
+    /// The registry's `command`, as one shell line.
+    pub command: Option<String>,
+    /// The project exists (hsm does not create it yet).
+    pub exists: bool,
+}
+
 /// What [`sync`] did.
 #[derive(Debug)]
 pub struct SyncOutcome {
     pub report: Report,
     pub up: Up,
+    /// With `--up`: the services run with uv, and how to start each.
+    pub uv_runs: Vec<UvRun>,
 }
 
 /// Sync the project: solve, render, commit, run uv; then `--up`.
@@ -51,15 +66,23 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
         Some(lock) => sync(lock, &manifest, &registry, options.sync)?,
         None => dry_run(&ws.root, &manifest, &registry, options.sync)?,
     };
-    let compose = match &report {
+    let (compose, selection) = match &report {
         Report::Conflict(_) | Report::DryRun { .. } => {
             return Ok(SyncOutcome {
                 report,
                 up: Up::NotAsked,
+                uv_runs: Vec::new(),
             });
         }
-        Report::UpToDate { .. } => ws.root.join(COMPOSE_FILE).exists(),
-        Report::Synced { plan, .. } => plan.compose,
+        Report::UpToDate { selection } => (ws.root.join(COMPOSE_FILE).exists(), selection),
+        Report::Synced {
+            plan, selection, ..
+        } => (plan.compose, selection),
+    };
+    let uv_runs = if options.up {
+        uv_runs(ws, selection)
+    } else {
+        Vec::new()
     };
     let up = if !options.up {
         Up::NotAsked
@@ -70,7 +93,62 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
             engine: compose_up(ws, &manifest)?,
         }
     };
-    Ok(SyncOutcome { report, up })
+    Ok(SyncOutcome {
+        report,
+        up,
+        uv_runs,
+    })
+}
+
+/// How to start each service of the stack that runs with uv.
+fn uv_runs(ws: &Workspace, selection: &crate::solve::Selection) -> Vec<UvRun> {
+    use crate::registry::rules::Definition;
+    use crate::render::service::{is_uv_run, uv_project_dir};
+    selection
+        .components
+        .iter()
+        .filter(|s| is_uv_run(s))
+        .map(|s| {
+            let dir = uv_project_dir(&s.name);
+            let command = match &s.component.definition {
+                Definition::Service(def) => def.command.as_ref().map(shell_line),
+                Definition::Library(_) => None,
+            };
+            UvRun {
+                service: s.name.clone(),
+                exists: ws.root.join(&dir).is_dir(),
+                dir,
+                command,
+            }
+        })
+        .collect()
+}
+
+/// A compose-style command (a string, or a list) as one shell line.
+fn shell_line(value: &serde_yaml::Value) -> String {
+    let word = |v: &serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => s.clone(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    };
+    match value {
+        serde_yaml::Value::Sequence(items) => items
+            .iter()
+            .map(|i| {
+                let w = word(i);
+                if w.is_empty() || w.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c))
+                {
+                    format!("'{}'", w.replace('\'', "'\\''"))
+                } else {
+                    w
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => word(other),
+    }
 }
 
 fn compose_up(ws: &Workspace, manifest: &Manifest) -> Result<String, Error> {

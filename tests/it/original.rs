@@ -488,3 +488,36 @@ fn a_uv_run_services_env_is_written_to_its_project() {
     assert!(!t.exists("services/fail-service/.env"));
     assert!(t.exists("services/fail-service/pyproject.toml"));
 }
+
+/// `sync --up` with services run by uv: hsm supervises no processes, so it prints how to
+/// start each (a documented decision), with the registry's command.
+#[test]
+fn sync_up_says_how_to_start_uv_run_services() {
+    let t = uv_service(&[(
+        "env: {}",
+        "env: {PORT: \"8000\"}\ncommand: [python, -m, http.server, \"8000\"]",
+    )])
+    .file(
+        "services/fail-service/pyproject.toml",
+        "[project]\nname = \"fail-service\"\nversion = \"0.1.0\"\n",
+    );
+    let out = t.hsm(&["sync", "--no-install", "--up"]);
+    out.success();
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Resolved 1 component (0 libraries, 1 service)
+    Wrote services/fail-service/.env, hsm.lock
+    No container services: nothing for compose to start
+    Start `fail-service` (hsm does not run uv services): `uv run --directory services/fail-service --env-file .env -- python -m http.server 8000`
+
+    ----- stderr -----
+    ");
+    std::fs::remove_file(t.path().join("services/fail-service/pyproject.toml")).unwrap();
+    std::fs::remove_file(t.path().join("services/fail-service/.env")).unwrap();
+    std::fs::remove_dir(t.path().join("services/fail-service")).unwrap();
+    let out = t.hsm(&["sync", "--no-install", "--up"]);
+    out.success();
+    assert!(out.stdout.contains("does not exist yet"), "{}", out.stdout);
+}
