@@ -16,6 +16,7 @@ use crate::render::kubernetes::{self, DEFAULT_OUT};
 use crate::render::lock as hsm_lock;
 use crate::render::service::specs;
 use crate::solve::{Conflict, Outcome, solve};
+use crate::sync::journal::check_project_path;
 use crate::sync::transaction::Transaction;
 use crate::sync::{from_lock, read_project_file};
 
@@ -129,6 +130,17 @@ pub fn render(ws: &Workspace, options: &RenderOptions) -> Result<RenderOutcome, 
         });
     }
     for (path, _) in &changes {
+        // Before creating a directory: a planted link (say `deploy` → elsewhere) must not
+        // make hsm create anything outside the project. The transaction checks again.
+        check_project_path(root, path).map_err(|why| {
+            Error::new(
+                ErrorKind::InvalidValue,
+                format!("hsm will not write {path}: {why}"),
+            )
+            .with_help(format!(
+                "make {out} a plain directory of the project, or render elsewhere with `--out DIR`"
+            ))
+        })?;
         if let Some(parent) = root.join(path).parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| crate::sync::files::write_error(parent, &e))?;

@@ -462,9 +462,143 @@ fn what_render_refuses_says_what_and_how_to_fix_it() {
     error: the name `My_Api` of service `My_Api` is not a valid Kubernetes name
        ╭─[hsm-registry/services/My_Api.yaml:1:1]
      1 │ name: My_Api
-       · ────
+       · ──┬─
+       ·   ╰── not a Kubernetes name
      2 │ version: 1.0.0
        ╰────
       help: Kubernetes names are lowercase letters, digits and `-` (at most 63, not starting or ending with `-`); rename it in the registry
+    ");
+}
+
+/// Killed after each write of a render in turn: the next command puts every file back,
+/// whichever instant it was.
+#[test]
+fn a_render_killed_after_any_write_is_rolled_back() {
+    let t = Test::new().manifest(&quick_start("milvus-adapter"));
+    t.hsm(&["render", "kubernetes"]).success();
+    t.hsm(&[
+        "group",
+        "add",
+        "vector-db-adapter",
+        "--option",
+        "qdrant-adapter",
+    ])
+    .success();
+    let before = t.tree();
+    let mut fired = 0;
+    for n in 1..=20 {
+        let killed = t
+            .command(&["render", "kubernetes"])
+            .env("HSM_FAULT", format!("after-write-{n}"))
+            .output()
+            .unwrap();
+        if killed.status.success() {
+            // Fewer writes than n: the render finished; undo it for the next round.
+            break;
+        }
+        fired += 1;
+        t.hsm(&["list"]);
+        assert_eq!(t.tree(), before, "not rolled back after write {n}");
+    }
+    assert!(fired >= 3, "only {fired} fault points fired");
+}
+
+/// A planted link where hsm renders: nothing is created outside the project.
+#[test]
+fn a_linked_output_directory_is_refused_before_anything_is_created() {
+    let outside = tempfile::tempdir().unwrap();
+    let t = Test::new().manifest(&quick_start("qdrant-adapter"));
+    std::os::unix::fs::symlink(outside.path(), t.path().join("deploy")).unwrap();
+    let out = t.hsm(&["render", "kubernetes"]);
+    out.failure();
+    assert!(
+        std::fs::read_dir(outside.path()).unwrap().next().is_none(),
+        "hsm created something outside the project"
+    );
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: hsm will not write deploy/kubernetes/base/kustomization.yaml: path `deploy/kubernetes/base/kustomization.yaml` goes through a symbolic link
+      help: make deploy/kubernetes a plain directory of the project, or render elsewhere with `--out DIR`
+    ");
+}
+
+/// A network alias Kubernetes refuses is cited where the registry writes it.
+#[test]
+fn a_name_kubernetes_refuses_is_cited_where_it_is_written() {
+    let t = Test::new()
+        .registry_file(
+            "services/web.yaml",
+            "name: web\nversion: 1.0.0\nports: [\"80\"]\nnetwork_aliases: [Front_End]\nvolumes: [\"Web_Data:/data\"]\nsources:\n  prod: {type: docker-image, image: \"nginx:1\"}\n",
+        )
+        .manifest("services:\n  standalone: [web]\n");
+    let out = t.hsm(&["render", "kubernetes"]);
+    out.failure();
+    hsm_snapshot!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: the volume `Web_Data` of service `web` is not a valid Kubernetes name
+       ╭─[hsm-registry/services/web.yaml:5:11]
+     4 │ network_aliases: [Front_End]
+     5 │ volumes: ["Web_Data:/data"]
+       ·           ────────┬───────
+       ·                   ╰── not a Kubernetes name
+     6 │ sources:
+       ╰────
+      help: Kubernetes names are lowercase letters, digits and `-` (at most 63, not starting or ending with `-`); rename it in the registry
+    "#);
+    // With the volume renamed, the alias is cited at its own line.
+    let file = t.path().join("hsm-registry/services/web.yaml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("Web_Data", "web-data");
+    std::fs::write(&file, text).unwrap();
+    let out = t.hsm(&["render", "kubernetes"]);
+    out.failure();
+    assert!(
+        out.stderr.contains("network name `Front_End`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("web.yaml:4:"), "{}", out.stderr);
+}
+
+/// What render says about secrets still to supply, and about an unchanged stack.
+#[test]
+fn render_names_the_secrets_still_missing() {
+    let t = Test::new().manifest("project: {name: shop}\nservices:\n  standalone: [postgres]\n");
+    let out = t.hsm(&["render", "kubernetes"]);
+    out.success();
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Rendered the stack for Kubernetes in deploy/kubernetes: 6 files written, 0 removed
+    note: create deploy/kubernetes/base/secrets/postgres.env from deploy/kubernetes/base/secrets/postgres.env.example with the secret values before applying
+    Apply with `kubectl apply -k deploy/kubernetes/overlays/prod` (or `overlays/dev`).
+
+    ----- stderr -----
+    ");
+    std::fs::write(
+        t.path().join(OUT).join("base/secrets/postgres.env"),
+        "POSTGRES_PASSWORD=x\n",
+    )
+    .unwrap();
+    let out = t.hsm(&["render", "kubernetes"]);
+    out.success();
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    deploy/kubernetes is up to date
+    Apply with `kubectl apply -k deploy/kubernetes/overlays/prod` (or `overlays/dev`).
+
+    ----- stderr -----
     ");
 }

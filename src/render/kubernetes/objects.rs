@@ -100,7 +100,12 @@ pub fn container_ports(spec: &ServiceSpec<'_>) -> Result<Vec<Port>, Error> {
 }
 
 /// A Kubernetes name (an RFC 1123 label): lowercase letters, digits and `-`, at most 63.
-fn dns_label(name: &str, what: &str, spec: &ServiceSpec<'_>) -> Result<String, Error> {
+fn dns_label(
+    name: &str,
+    what: &str,
+    spec: &ServiceSpec<'_>,
+    at: crate::source::Origin,
+) -> Result<String, Error> {
     let ok = !name.is_empty()
         && name.len() <= 63
         && name
@@ -118,7 +123,8 @@ fn dns_label(name: &str, what: &str, spec: &ServiceSpec<'_>) -> Result<String, E
             spec.name()
         ),
     )
-    .at(spec.at(KeyPath::root().key("name")))
+    .at(at)
+    .with_label("not a Kubernetes name")
     .with_help("Kubernetes names are lowercase letters, digits and `-` (at most 63, not starting or ending with `-`); rename it in the registry"))
 }
 
@@ -147,7 +153,12 @@ pub fn service_objects(
     waited_for: bool,
     ports_of: &BTreeMap<&str, Vec<Port>>,
 ) -> Result<Vec<New>, Error> {
-    let name = dns_label(spec.name(), "the name", spec)?;
+    let name = dns_label(
+        spec.name(),
+        "the name",
+        spec,
+        spec.at(KeyPath::root().key("name")),
+    )?;
     let ports = ports_of.get(spec.name()).cloned().unwrap_or_default();
     let claims: Vec<&str> = spec
         .volumes
@@ -160,8 +171,8 @@ pub fn service_objects(
     let needs_service = !ports.is_empty() || waited_for || stateful;
     if needs_service {
         let mut names = vec![name.clone()];
-        for (other, _, _) in spec.network_names() {
-            let other = dns_label(&other, "the network name", spec)?;
+        for (other, _, origin) in spec.network_names() {
+            let other = dns_label(&other, "the network name", spec, origin)?;
             if !names.contains(&other) {
                 names.push(other);
             }
@@ -272,7 +283,7 @@ fn workload(
         let parts: Vec<&str> = v.split(':').collect();
         let (volume, path, read_only) = match (named_volume(v), parts.as_slice()) {
             (Some(vol), [_, path, rest @ ..]) => (
-                dns_label(vol, "the volume", spec)?,
+                dns_label(vol, "the volume", spec, volume_at(spec, v))?,
                 *path,
                 rest.contains(&"ro"),
             ),
@@ -381,6 +392,19 @@ fn workload(
         ("metadata", metadata(name, name)),
         ("spec", map(body)),
     ]))
+}
+
+/// Where volume `spec_text` is written: the service's `volumes`, else its source's.
+fn volume_at(spec: &ServiceSpec<'_>, spec_text: &str) -> crate::source::Origin {
+    use crate::registry::rules::Definition;
+    let top = match &spec.selected.component.definition {
+        Definition::Service(def) => def.volumes.iter().position(|v| v == spec_text),
+        Definition::Library(_) => None,
+    };
+    match top {
+        Some(i) => spec.at(KeyPath::root().key("volumes").index(i)),
+        None => spec.source_at("volumes"),
+    }
 }
 
 /// A volume claim: one node's read-write volume of the registry's size (default 1Gi).
