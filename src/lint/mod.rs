@@ -336,8 +336,7 @@ impl Linter<'_> {
     fn solve_alone(&mut self) {
         let mut dead: HashSet<(Kind, String)> = HashSet::new();
         for c in self.components.clone() {
-            let section = c.kind.plural();
-            let yaml = format!("{section}:\n  standalone: [{}]\n", double_quoted(&c.name));
+            let yaml = Manifest::only_text(c.kind, &c.name);
             let subject = format!("`{}`", c.name);
             match self.solve(&yaml) {
                 Alone::Solved(selection) => {

@@ -61,6 +61,16 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// The text of an hsm.yaml that lists just `name` (of `kind`): the question "can this
+    /// component be in any stack?", which lint and conflict reports both ask.
+    pub fn only_text(kind: Kind, name: &str) -> String {
+        format!(
+            "{}:\n  standalone: [{}]\n",
+            kind.plural(),
+            crate::source::double_quoted(name)
+        )
+    }
+
     pub fn origin(&self, path: KeyPath) -> Origin {
         Origin::at_path(&self.file, path)
     }

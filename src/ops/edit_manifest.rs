@@ -308,7 +308,7 @@ fn apply(
             let dir = ws.root.join(path);
             crate::registry::location::check_registry_dir(
                 &dir,
-                &crate::registry::location::RegistryChoice::Manifest(dir.clone()),
+                &crate::registry::location::RegistryChoice::PathSet(dir.clone()),
                 None,
             )?;
             ed.set_registry(path)?;

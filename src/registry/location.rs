@@ -20,6 +20,8 @@ pub enum RegistryChoice {
     Manifest(PathBuf),
     ProjectDefault(PathBuf),
     Builtin,
+    /// Named by `hsm registry path set`, to be written into hsm.yaml.
+    PathSet(PathBuf),
 }
 
 /// Pick the registry. `cwd` is used only to show paths relative to where the user is.
@@ -105,6 +107,7 @@ pub fn check_registry_dir(
         RegistryChoice::Env(_) => "HSM_REGISTRY_PATH",
         RegistryChoice::Manifest(_) => "`registry:` in hsm.yaml",
         RegistryChoice::ProjectDefault(_) | RegistryChoice::Builtin => "the project",
+        RegistryChoice::PathSet(_) => "`hsm registry path set`",
     };
     let problem = if !path.exists() {
         Some(format!(

@@ -235,12 +235,4 @@ impl Hint {
             _ => false,
         }
     }
-
-    /// The commands that carry the hint out, in order (empty when some edit has none).
-    pub fn commands(&self) -> Vec<String> {
-        match self {
-            Hint::Edit { edits, .. } => edits.iter().filter_map(|e| e.command.clone()).collect(),
-            _ => Vec::new(),
-        }
-    }
 }

@@ -406,7 +406,7 @@ fn contradictions(manifest: &Manifest, registry: &Registry, conflict: &mut Confl
     let mut hints = Vec::new();
     let mut impossible = Vec::new();
     for (kind, name) in &conflict.involved {
-        let yaml = format!("{}:\n  standalone: [\"{name}\"]\n", kind.plural());
+        let yaml = Manifest::only_text(*kind, name);
         let Ok(alone) = Manifest::from_text("<alone>/hsm.yaml", &manifest.root, yaml) else {
             continue;
         };

@@ -213,6 +213,15 @@ fn registry_path_set_persists_the_registry_in_hsm_yaml() {
     let out = t.hsm(&["registry", "path", "set", "nowhere"]);
     out.failure();
     assert!(out.stderr.contains("does not exist"), "{}", out.stderr);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: registry [TEMP]/nowhere (from `hsm registry path set`) does not exist
+      help: point at a directory with libraries/, services/, library_groups/ and service_groups/, or drop the setting to use the built-in registry
+    ");
 }
 
 /// `--verify`/`--no-verify` are accepted, as the original's scripts pass them.

@@ -35,7 +35,7 @@ use crate::error::{Error, ErrorKind};
 use crate::yaml::write::to_string;
 use crate::yaml::{New, NewEntry};
 
-pub use objects::container_ports;
+use objects::container_ports;
 
 /// The directory `hsm render kubernetes` writes by default, relative to the project root.
 pub const DEFAULT_OUT: &str = "deploy/kubernetes";
