@@ -13,6 +13,13 @@
 //! directories (never absolute, never `..`, never through a symbolic link), every backup
 //! must be a regular file of the journal with the recorded size and digest. A journal that
 //! fails any check is *invalid*: it is cleared without touching a single project file.
+//!
+//! A transaction may also create directories (the project of a service run with uv, cloned
+//! or made by `uv init`). Such an entry is journaled *before* the directory exists, and the
+//! directory's identity (device and inode) right after `mkdir`: a rollback removes the tree
+//! only if the directory at that path is still the very one hsm made. A crafted journal can
+//! name a directory, but cannot know its inode; and a directory whose identity was never
+//! recorded (a kill right after `mkdir`) is removed only if it is empty.
 
 use std::fs;
 use std::path::{Component, Path};
@@ -29,7 +36,9 @@ pub(super) const JOURNAL_NEW: &str = "journal.new";
 /// Prefix of a retired journal, deleted at the next opportunity.
 pub(super) const JOURNAL_DONE: &str = "journal.done.";
 pub(super) const JOURNAL_FILE: &str = "journal.json";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
+/// Journals of format 2 (before directories could be created) read the same way.
+const OLDEST_FORMAT: u32 = 2;
 /// A journal is a handful of entries; anything larger was not written by hsm.
 const MAX_JOURNAL_BYTES: u64 = 1024 * 1024;
 
@@ -55,6 +64,53 @@ pub struct Entry {
     pub path: String,
     /// The file as it was; `None` if it did not exist.
     pub backup: Option<Backup>,
+    /// The transaction creates this directory (it did not exist): a rollback removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_dir: Option<CreatedDir>,
+}
+
+impl Entry {
+    /// A file of the transaction, with its backup (`None`: it did not exist).
+    pub fn file(path: String, backup: Option<Backup>) -> Entry {
+        Entry {
+            path,
+            backup,
+            created_dir: None,
+        }
+    }
+}
+
+/// The identity of a directory the transaction made; empty until `mkdir` has returned.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CreatedDir {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ino: Option<u64>,
+}
+
+impl CreatedDir {
+    /// The identity of the directory at `path` (not following a symbolic link).
+    pub fn of(path: &Path) -> std::io::Result<CreatedDir> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = fs::symlink_metadata(path)?;
+        Ok(CreatedDir {
+            dev: Some(meta.dev()),
+            ino: Some(meta.ino()),
+        })
+    }
+
+    /// Is `path` still this directory (a real directory with the recorded identity)?
+    pub fn is(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (self.dev, self.ino, fs::symlink_metadata(path)) {
+            (Some(dev), Some(ino), Ok(m)) => {
+                m.file_type().is_dir() && m.dev() == dev && m.ino() == ino
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A copy of a file's old contents inside the journal directory.
@@ -94,7 +150,7 @@ impl Journal {
             .ok_or_else(|| format!("it has no {JOURNAL_FILE}"))?;
         let journal: Journal = serde_json::from_str(&text)
             .map_err(|e| format!("{JOURNAL_FILE} is not a journal hsm wrote: {e}"))?;
-        if journal.format != FORMAT {
+        if !(OLDEST_FORMAT..=FORMAT).contains(&journal.format) {
             return Err(format!(
                 "{JOURNAL_FILE} has format {}, this hsm writes {FORMAT}",
                 journal.format
@@ -111,6 +167,12 @@ impl Journal {
             check_project_path(root, &entry.path)?;
             if !seen.insert(entry.path.as_str()) {
                 return Err(format!("`{}` is listed twice", entry.path));
+            }
+            if entry.created_dir.is_some() && entry.backup.is_some() {
+                return Err(format!(
+                    "`{}` is both a created directory and a file with a backup",
+                    entry.path
+                ));
             }
             let Some(backup) = &entry.backup else {
                 continue;

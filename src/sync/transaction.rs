@@ -30,8 +30,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::files::{self, write_error};
 use super::journal::{
-    self, Backup, Entry, JOURNAL, JOURNAL_DONE, JOURNAL_FILE, JOURNAL_NEW, Journal, STATE_DIR,
-    check_project_path,
+    self, Backup, CreatedDir, Entry, JOURNAL, JOURNAL_DONE, JOURNAL_FILE, JOURNAL_NEW, Journal,
+    STATE_DIR, check_project_path,
 };
 use super::lock::{ProjectLock, Waiting};
 use super::process::{self, ProcessId};
@@ -87,10 +87,7 @@ impl<'l> Transaction<'l> {
                 }
                 None => None,
             };
-            entries.push(Entry {
-                path: rel.clone(),
-                backup,
-            });
+            entries.push(Entry::file(rel.clone(), backup));
         }
         let journal = Journal::new(ProcessId::current(), entries);
         files::write_new(&new.join(JOURNAL_FILE), journal.to_json().as_bytes())?;
@@ -142,7 +139,17 @@ impl<'l> Transaction<'l> {
     /// transaction has been rolled back. `Ok(Err(_))` is an interruption; `Err` means the
     /// tool could not be started.
     pub fn run(&mut self, cmd: &mut Command) -> std::io::Result<Result<Output, Error>> {
-        cmd.current_dir(self.lock.root());
+        self.run_in("", cmd)
+    }
+
+    /// [`Transaction::run`] in the project directory `dir` (relative to the root; `""` is
+    /// the root itself).
+    pub fn run_in(
+        &mut self,
+        dir: &str,
+        cmd: &mut Command,
+    ) -> std::io::Result<Result<Output, Error>> {
+        cmd.current_dir(self.lock.root().join(dir));
         if let Err(e) = self.lock.inherit(true) {
             return Ok(Err(e));
         }
@@ -158,6 +165,65 @@ impl<'l> Transaction<'l> {
             (Ok(Ok(_)), Err(e)) => Ok(Err(e)),
             (out, _) => out,
         }
+    }
+
+    /// Create the directory `rel` (and its missing parents), which must not exist: each is
+    /// journaled before it is made and identified right after, so a rollback (or the
+    /// recovery after a kill) removes exactly the directories this transaction made,
+    /// with whatever was put in them.
+    pub fn create_dir(&mut self, rel: &str) -> Result<(), Error> {
+        if process::interrupted() {
+            return Err(process::interrupted_error());
+        }
+        let root = self.lock.root().to_path_buf();
+        check_project_path(&root, rel).map_err(|why| {
+            Error::new(
+                ErrorKind::Io,
+                format!("hsm will not create a directory there: {why}"),
+            )
+            .with_help("this is a bug in hsm; please report it")
+        })?;
+        let parts: Vec<&str> = rel.split('/').collect();
+        for depth in 1..=parts.len() {
+            let sub = parts[..depth].join("/");
+            let path = root.join(&sub);
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_dir() && depth < parts.len() => continue,
+                Ok(_) => {
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!("cannot create {sub}: something is already there"),
+                    )
+                    .with_help(format!("move {sub} out of the way and sync again")));
+                }
+                Err(_) => {}
+            }
+            if self.journal.entries.iter().any(|e| e.path == sub) {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!("hsm tried to create {sub} twice in one transaction"),
+                )
+                .with_help("this is a bug in hsm; please report it"));
+            }
+            self.journal.entries.push(Entry {
+                path: sub.clone(),
+                backup: None,
+                created_dir: Some(CreatedDir::default()),
+            });
+            rewrite(&self.dir, &self.journal)?;
+            fault("before-mkdir");
+            fs::create_dir(&path).map_err(|e| write_error(&path, &e))?;
+            fault("after-mkdir");
+            let id = CreatedDir::of(&path).map_err(|e| Error::io(&path, &e))?;
+            if let Some(entry) = self.journal.entries.last_mut() {
+                entry.created_dir = Some(id);
+            }
+            rewrite(&self.dir, &self.journal)?;
+            if let Some(parent) = path.parent() {
+                self.dirs.insert(parent.to_path_buf());
+            }
+        }
+        Ok(())
     }
 
     /// Make the changes permanent: retire the journal.
@@ -307,6 +373,9 @@ fn restore(root: &Path, dir: &Path, journal: &Journal) -> Result<(), Error> {
         });
     }
     for (entry, backup) in journal.entries.iter().zip(backups) {
+        if entry.created_dir.is_some() {
+            continue;
+        }
         let target = root.join(&entry.path);
         let tmp = files::staged(&target);
         match backup {
@@ -318,6 +387,24 @@ fn restore(root: &Path, dir: &Path, journal: &Journal) -> Result<(), Error> {
                 files::remove(&target)?;
                 files::remove(&tmp)?;
             }
+        }
+        fault("during-restore");
+        if let Some(parent) = target.parent() {
+            files::sync_dir(parent);
+        }
+    }
+    // The directories the transaction made, innermost first.
+    for entry in journal.entries.iter().rev() {
+        let Some(id) = &entry.created_dir else {
+            continue;
+        };
+        let target = root.join(&entry.path);
+        if id.is(&target) {
+            fs::remove_dir_all(&target).map_err(|e| write_error(&target, &e))?;
+        } else if id.ino.is_none() {
+            // Made, but killed before its identity was recorded: it can only hold what
+            // hsm put there after recording it, which is nothing.
+            let _ = fs::remove_dir(&target);
         }
         fault("during-restore");
         if let Some(parent) = target.parent() {
@@ -463,5 +550,74 @@ mod tests {
         // And a sync can start again.
         let tx = Transaction::begin(&lock, &["x".into()]).unwrap();
         tx.commit().unwrap();
+    }
+
+    #[test]
+    fn rollback_removes_the_directories_it_made_and_only_those() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir(root.join("services")).unwrap();
+        fs::write(root.join("services/keep"), "mine").unwrap();
+        let lock = lock(root);
+        let mut tx = Transaction::begin(&lock, &["services/api/pyproject.toml".into()]).unwrap();
+        tx.create_dir("services/api").unwrap();
+        tx.create_dir("deep/a/b").unwrap();
+        fs::create_dir_all(root.join("services/api/src/pkg")).unwrap();
+        fs::write(root.join("services/api/src/pkg/x.py"), "x").unwrap();
+        tx.write("services/api/pyproject.toml", Some(b"[project]"))
+            .unwrap();
+        let err = tx.create_dir("services/api").unwrap_err();
+        assert!(err.message.contains("already there"), "{}", err.message);
+        std::mem::forget(tx);
+        assert_eq!(recover(&lock).unwrap(), Recovery::RolledBack);
+        assert!(!root.join("services/api").exists());
+        assert!(!root.join("deep").exists());
+        assert_eq!(
+            fs::read_to_string(root.join("services/keep")).unwrap(),
+            "mine"
+        );
+    }
+
+    #[test]
+    fn a_journal_cannot_remove_a_directory_hsm_did_not_make() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("src")).unwrap();
+        fs::write(root.join("src/main.py"), "code").unwrap();
+        fs::create_dir_all(root.join("empty")).unwrap();
+        let journal = root.join(".hsm/journal");
+        fs::create_dir_all(&journal).unwrap();
+        let text = serde_json::json!({
+            "format": 3,
+            "owner": {"pid": 1, "start": 1},
+            "entries": [
+                {"path": "src", "backup": null, "created_dir": {"dev": 1, "ino": 2}},
+                {"path": "src", "backup": null, "created_dir": {}},
+            ],
+        });
+        fs::write(journal.join(JOURNAL_FILE), text.to_string()).unwrap();
+        let lock = lock(root);
+        // Listed twice: invalid, cleared, nothing touched.
+        assert!(matches!(recover(&lock).unwrap(), Recovery::Cleared(_)));
+        for entries in [
+            serde_json::json!([{"path": "src", "backup": null, "created_dir": {"dev": 1, "ino": 2}}]),
+            serde_json::json!([{"path": "src", "backup": null, "created_dir": {}}]),
+        ] {
+            fs::create_dir_all(&journal).unwrap();
+            let text = serde_json::json!({"format": 3, "owner": {"pid": 1, "start": 1}, "entries": entries});
+            fs::write(journal.join(JOURNAL_FILE), text.to_string()).unwrap();
+            assert_eq!(recover(&lock).unwrap(), Recovery::RolledBack);
+            assert_eq!(
+                fs::read_to_string(root.join("src/main.py")).unwrap(),
+                "code"
+            );
+        }
+        // A directory whose identity was never recorded goes only if it is empty.
+        fs::create_dir_all(&journal).unwrap();
+        let text = serde_json::json!({"format": 3, "owner": {"pid": 1, "start": 1},
+            "entries": [{"path": "empty", "backup": null, "created_dir": {}}]});
+        fs::write(journal.join(JOURNAL_FILE), text.to_string()).unwrap();
+        assert_eq!(recover(&lock).unwrap(), Recovery::RolledBack);
+        assert!(!root.join("empty").exists());
     }
 }
