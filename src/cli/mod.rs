@@ -275,9 +275,10 @@ pub enum ServiceCommand {
     Init {
         /// The service's name.
         name: String,
-        /// docker/podman: a directory with a Dockerfile; uv: a uv project.
-        #[arg(long, value_enum, default_value_t = crate::vocab::Runtime::Docker)]
-        runtime: crate::vocab::Runtime,
+        /// docker/podman: a directory with a Dockerfile; uv: a uv project [default: the
+        /// runtime the registry gives NAME, else docker].
+        #[arg(long, value_enum)]
+        runtime: Option<crate::vocab::Runtime>,
         /// The directory to create, inside the project (default: services/NAME).
         #[arg(long, short = 'p', value_name = "PATH")]
         path: Option<PathBuf>,

@@ -33,7 +33,7 @@ pub fn library(
 pub fn service(
     ws: &Workspace,
     name: &str,
-    runtime: Runtime,
+    runtime: Option<Runtime>,
     path: Option<&Path>,
     git_init: bool,
     register: bool,
@@ -43,7 +43,7 @@ pub fn service(
         &Plan {
             kind: Kind::Service,
             name,
-            runtime: Some(runtime),
+            runtime,
             path,
             git_init,
             register,

@@ -58,14 +58,11 @@ pub fn run(ctx: &Workspace, options: SyncOptions) -> Result<ExitCode, Error> {
     for run in &outcome.uv_runs {
         let name = &run.service;
         let dir = &run.dir;
-        match (&run.command, run.exists) {
-            (_, false) => outln!(
-                "`{name}` runs with uv from {dir}, which does not exist yet: create its project there (e.g. `uv init {dir}`), then sync again"
-            ),
-            (Some(command), true) => outln!(
+        match &run.command {
+            Some(command) => outln!(
                 "Start `{name}` (hsm does not run uv services): `uv run --directory {dir} --env-file .env -- {command}`"
             ),
-            (None, true) => outln!(
+            None => outln!(
                 "Start `{name}` (hsm does not run uv services; the registry declares no command): `uv run --directory {dir} --env-file .env -- <command>`"
             ),
         }

@@ -26,7 +26,8 @@ use crate::yaml::write as yaml;
 pub struct Plan<'a> {
     pub kind: Kind,
     pub name: &'a str,
-    /// `None` for libraries.
+    /// `None` for libraries; for a service, `None` is the registered entry's runtime, or
+    /// docker.
     pub runtime: Option<Runtime>,
     /// The directory to create, relative to the project (default: packages/NAME or
     /// services/NAME).
@@ -48,6 +49,8 @@ pub struct Scaffolded {
     pub how: String,
     /// The registry entry, unless `--no-register`.
     pub registered: Option<Registered>,
+    /// The component was registered already (where): its entry was kept as it is.
+    pub kept_entry: Option<String>,
 }
 
 /// The registry entry [`scaffold`] wrote.
@@ -68,6 +71,12 @@ impl fmt::Display for Scaffolded {
             kind, name, dir, ..
         } = self;
         write!(f, "Created {kind} `{name}` in {dir} ({})", self.how)?;
+        if let Some(place) = &self.kept_entry {
+            write!(
+                f,
+                "\n`{name}` is already registered ({place}): its entry is kept as it is"
+            )?;
+        }
         let Some(r) = &self.registered else {
             return Ok(());
         };
@@ -113,11 +122,28 @@ pub fn scaffold(ws: &Workspace, plan: &Plan<'_>) -> Result<Scaffolded, Error> {
     let dir = ws.root.join(&rel);
     let shown_dir = ws.display(&dir);
     check_target(&dir, &shown_dir)?;
-    let target = if plan.register {
-        Some(registry_target(ws, &manifest, plan.kind, name)?)
+    let (target, kept_entry) = if plan.register {
+        match registry_target(ws, &manifest, plan.kind, name)? {
+            Target::New(t) => (Some(t), None),
+            Target::Kept(place, runtime) => (None, Some((place, runtime))),
+        }
     } else {
-        None
+        (None, None)
     };
+    // A service's runtime: as given, else as registered, else docker.
+    let resolved = Plan {
+        runtime: match plan.kind {
+            Kind::Library => None,
+            Kind::Service => Some(
+                plan.runtime
+                    .or(kept_entry.as_ref().and_then(|(_, r)| *r))
+                    .unwrap_or(Runtime::Docker),
+            ),
+        },
+        ..plan.clone()
+    };
+    let plan = &resolved;
+    let kept_entry = kept_entry.map(|(place, _)| place);
 
     let mut undo = Undo::default();
     if dir.is_dir() {
@@ -196,6 +222,7 @@ pub fn scaffold(ws: &Workspace, plan: &Plan<'_>) -> Result<Scaffolded, Error> {
         dir: shown_dir,
         how,
         registered,
+        kept_entry,
     })
 }
 
@@ -288,12 +315,20 @@ struct RegistryTarget {
     seed: bool,
 }
 
+/// Where the new entry goes, or where the existing one is.
+enum Target {
+    New(RegistryTarget),
+    /// The component is registered already (where, and its default runtime if it is a
+    /// service that names one): its entry is kept.
+    Kept(String, Option<Runtime>),
+}
+
 fn registry_target(
     ws: &Workspace,
     manifest: &crate::manifest::Manifest,
     kind: Kind,
     name: &str,
-) -> Result<RegistryTarget, Error> {
+) -> Result<Target, Error> {
     let registry = ws.registry(Some(manifest))?;
     let category = match kind {
         Kind::Library => Category::Libraries,
@@ -304,24 +339,29 @@ fn registry_target(
         None => (ws.root.join("hsm-registry"), true),
     };
     if let Some(existing) = registry.store().read(category, name)? {
+        // Registered first (`hsm registry service add`), created second: the entry is the
+        // maintainer's, and stays as it is.
         let place = if seed {
-            "the built-in registry, which would be copied into hsm-registry/".to_string()
+            "the built-in registry".to_string()
         } else {
             existing.display().to_string()
         };
-        return Err(Error::new(
-            ErrorKind::InvalidValue,
-            format!("{kind} `{name}` is already in the registry ({place})"),
-        )
-        .with_help(
-            "choose another name, or pass --no-register to create the directory without registering it",
-        ));
+        let runtime = match registry
+            .component(kind, name)?
+            .map(|c| c.definition.clone())
+        {
+            Some(crate::registry::rules::Definition::Service(def)) => {
+                def.deployment_profiles.get("default").map(|p| p.runtime)
+            }
+            _ => None,
+        };
+        return Ok(Target::Kept(place, runtime));
     }
-    Ok(RegistryTarget {
+    Ok(Target::New(RegistryTarget {
         root,
         category,
         seed,
-    })
+    }))
 }
 
 /// Run `program args` in `dir`; a missing program or a failure is an error saying which.

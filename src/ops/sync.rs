@@ -35,8 +35,6 @@ pub struct UvRun {
     pub dir: String,
     /// The registry's `command`, as one shell line.
     pub command: Option<String>,
-    /// The project exists (hsm does not create it yet).
-    pub exists: bool,
 }
 
 /// What [`sync`] did.
@@ -80,7 +78,7 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
         } => (plan.compose, selection),
     };
     let uv_runs = if options.up {
-        uv_runs(ws, selection)
+        uv_runs(selection)
     } else {
         Vec::new()
     };
@@ -101,22 +99,22 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
 }
 
 /// How to start each service of the stack that runs with uv.
-fn uv_runs(ws: &Workspace, selection: &crate::solve::Selection) -> Vec<UvRun> {
+fn uv_runs(selection: &crate::solve::Selection) -> Vec<UvRun> {
     use crate::registry::rules::Definition;
-    use crate::render::service::{is_uv_run, uv_project_dir};
+    use crate::render::service::is_uv_run;
+    use crate::render::service_project::dir_of;
     selection
         .components
         .iter()
         .filter(|s| is_uv_run(s))
         .map(|s| {
-            let dir = uv_project_dir(&s.name);
+            let dir = dir_of(&s.name);
             let command = match &s.component.definition {
                 Definition::Service(def) => def.command.as_ref().map(shell_line),
                 Definition::Library(_) => None,
             };
             UvRun {
                 service: s.name.clone(),
-                exists: ws.root.join(&dir).is_dir(),
                 dir,
                 command,
             }

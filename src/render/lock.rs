@@ -34,6 +34,9 @@ pub struct Lock {
     /// What the installed environment was last made from (absent until uv ran).
     #[serde(default)]
     pub installed: Option<Installed>,
+    /// The same for each service run with uv, in its own project.
+    #[serde(default)]
+    pub installed_services: std::collections::BTreeMap<String, Installed>,
 }
 
 /// Digests of the files `uv sync` last installed the environment from. A sync whose
@@ -44,6 +47,9 @@ pub struct Lock {
 pub struct Installed {
     pub pyproject: String,
     pub uv_lock: String,
+    /// A service's `.env` (its builds see that environment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
 }
 
 impl Installed {
@@ -53,8 +59,52 @@ impl Installed {
         Installed {
             pyproject: d(pyproject),
             uv_lock: d(uv_lock),
+            env: None,
         }
     }
+
+    /// [`Installed::of`] a service's project, with its `.env`.
+    pub fn of_service(
+        pyproject: Option<&[u8]>,
+        uv_lock: Option<&[u8]>,
+        env: Option<&[u8]>,
+    ) -> Installed {
+        Installed {
+            env: Some(env.map_or_else(|| "absent".to_string(), digest)),
+            ..Installed::of(pyproject, uv_lock)
+        }
+    }
+
+    fn table(&self) -> toml_edit::Table {
+        let mut table = toml_edit::Table::new();
+        table.insert("pyproject", toml_edit::value(&self.pyproject));
+        table.insert("uv_lock", toml_edit::value(&self.uv_lock));
+        if let Some(env) = &self.env {
+            table.insert("env", toml_edit::value(env));
+        }
+        table
+    }
+}
+
+/// `text` (an hsm.lock) with the `[installed_services.<service>]` table set to `installed`.
+pub fn with_service_installed(text: &str, service: &str, installed: &Installed) -> String {
+    let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return text.to_string();
+    };
+    let services = doc
+        .entry("installed_services")
+        .or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            t.decor_mut().set_prefix(
+                "\n# What each uv-run service's environment was installed from by the last `uv sync` there.\n",
+            );
+            toml_edit::Item::Table(t)
+        });
+    if let Some(t) = services.as_table_mut() {
+        t.insert(service, toml_edit::Item::Table(installed.table()));
+    }
+    doc.to_string()
 }
 
 /// `text` (an hsm.lock) with its `[installed]` table set to `installed`.
@@ -62,12 +112,10 @@ pub fn with_installed(text: &str, installed: &Installed) -> String {
     let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else {
         return text.to_string();
     };
-    let mut table = toml_edit::Table::new();
+    let mut table = installed.table();
     table
         .decor_mut()
         .set_prefix("\n# What the environment (.venv) was installed from by the last `uv sync`.\n");
-    table.insert("pyproject", toml_edit::value(&installed.pyproject));
-    table.insert("uv_lock", toml_edit::value(&installed.uv_lock));
     doc.insert("installed", toml_edit::Item::Table(table));
     doc.to_string()
 }

@@ -10,6 +10,7 @@ pub mod kubernetes;
 pub mod lock;
 pub mod pyproject;
 pub mod service;
+pub mod service_project;
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,8 @@ pub struct Plan {
     pub python: bool,
     /// The stack has compose services.
     pub compose: bool,
+    /// The projects of the services run with uv.
+    pub services: Vec<service_project::ServiceProject>,
 }
 
 impl Plan {
@@ -198,20 +201,28 @@ pub fn plan(
         });
     }
     // Services run with uv: their env chain is checked like a docker service's (fail
-    // fast, with positions) and, once the service's project exists in services/<name>,
-    // written whole to its `.env`.
+    // fast, with positions) and written whole to their project's `.env`; hsm's entries of
+    // the project's pyproject.toml are its `dependencies`. A project that does not exist
+    // yet is created by the sync, which then renders its pyproject.toml.
+    let mut services = Vec::new();
     for s in selection
         .components
         .iter()
         .filter(|c| service::is_uv_run(c))
     {
         let spec = service::spec(root, s, selection, read)?;
-        let dir = service::uv_project_dir(&s.name);
-        if !root.join(&dir).is_dir() {
-            continue;
+        let project = service_project::project(manifest, registry, selection, s, &spec.env)?;
+        if project.create.is_none() {
+            let path = project.pyproject_path();
+            let old = read(&path)?;
+            let new = match &old {
+                Some(text) => project.pyproject(text)?.or_else(|| old.clone()),
+                None => None,
+            };
+            artifacts.push(Artifact { path, old, new });
         }
         if let Some(text) = spec.env.to_dotenv() {
-            let path = format!("{dir}/.env");
+            let path = project.env_path();
             env_names.push(path.clone());
             artifacts.push(Artifact {
                 old: read(&path)?,
@@ -219,6 +230,7 @@ pub fn plan(
                 new: Some(text),
             });
         }
+        services.push(project);
     }
     for stale in old_lock.iter().flat_map(|l| l.env_files.iter()) {
         let uv_env = stale
@@ -260,12 +272,22 @@ pub fn plan(
         python: !deps.is_empty(),
         compose: rendered.compose.is_some(),
         artifacts,
+        services,
     })
 }
 
 /// A unified diff of every changed artifact (for `--dry-run`).
 pub fn diff(plan: &Plan) -> String {
     let mut out = String::new();
+    for p in &plan.services {
+        if let Some(create) = &p.create {
+            out.push_str(&format!(
+                "# would create {}: {}\n",
+                p.dir,
+                create.describe(&p.dir)
+            ));
+        }
+    }
     for a in plan.changed() {
         let old = a.old.as_deref().unwrap_or("");
         let new = a.new.as_deref().unwrap_or("");

@@ -45,7 +45,7 @@ pub fn dependencies(root: &std::path::Path, selection: &Selection) -> Result<Vec
     Ok(out)
 }
 
-fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, Error> {
+pub(crate) fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, Error> {
     let Definition::Library(def) = &s.component.definition else {
         return Err(Error::new(
             ErrorKind::InvalidValue,
@@ -386,6 +386,22 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
                 }
             }
         }
+        // A table that only held hsm's entries goes with them.
+        if !owned_sources.is_empty()
+            && uv
+                .get("sources")
+                .and_then(|s| s.as_table_like())
+                .is_some_and(|s| s.is_empty())
+        {
+            uv.remove("sources");
+        }
+    }
+    if tool
+        .get("uv")
+        .and_then(|u| u.as_table())
+        .is_some_and(|u| u.is_empty() && u.is_implicit())
+    {
+        tool.remove("uv");
     }
 
     // [tool.hsm]: what hsm owns now.
@@ -843,9 +859,9 @@ mod tests {
             one.contains("    # keep me\n    \"fastapi>=0.110\",\n]"),
             "{one}"
         );
-        // Back as it was, but for the `[tool.uv.sources]` hsm emptied.
+        // Back as it was: the `[tool.uv.sources]` that only held hsm's entry goes too.
         let back = update(&one, &[], "pyproject.toml").unwrap().unwrap();
-        assert_eq!(back, format!("{user}\n[tool.uv.sources]\n"));
+        assert_eq!(back, user);
         // On the line of `[`, and with \r\n line breaks.
         for user in [
             "[project]\ndependencies = [  # mine\n]\n",
@@ -878,7 +894,7 @@ mod tests {
             "{with}"
         );
         let back = update(&with, &[], "pyproject.toml").unwrap().unwrap();
-        assert_eq!(back, format!("{text}\n[tool.uv.sources]\n"));
+        assert_eq!(back, text);
     }
 
     /// Property: whatever the layout of the dependency array (one line or one per line,

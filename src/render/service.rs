@@ -29,11 +29,6 @@ pub fn is_uv_run(s: &Selected) -> bool {
     matches!(&s.profile, Some(p) if p.mode == ProfileMode::Managed && p.runtime == Runtime::Uv)
 }
 
-/// The directory of a uv-run service's project, relative to the project root.
-pub fn uv_project_dir(service: &str) -> String {
-    format!("services/{service}")
-}
-
 /// Where a service's containers come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Image {

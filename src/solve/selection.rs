@@ -102,6 +102,28 @@ pub struct Selected {
     node: NodeIndex,
 }
 
+impl Selected {
+    /// A library used outside the solved stack (a dependency of a service run with uv, in
+    /// that service's own environment): rendered like a selected one, but it has no place
+    /// in the selection's graph, so no chain of reasons.
+    pub fn outside_stack(component: Arc<Component>, version_index: usize, mode: Mode) -> Selected {
+        Selected {
+            kind: component.kind,
+            name: component.name.clone(),
+            version: component
+                .versions
+                .get(version_index)
+                .and_then(|v| v.version.clone()),
+            version_index,
+            mode,
+            profile: None,
+            params: IndexMap::new(),
+            component,
+            node: NodeIndex::end(),
+        }
+    }
+}
+
 /// Which option a group holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupChoice {
@@ -327,6 +349,9 @@ impl Selection {
     /// The rule that brought `c` in: the last rule of its chain (hsm.lock records it).
     pub fn reason(&self, c: &Selected) -> Option<Reason> {
         let mut at = c.node;
+        if at.index() >= self.tree.len() {
+            return None;
+        }
         while let Some(edge) = self.tree[at.index()] {
             if !matches!(self.graph[edge].1, Because::IsOption { .. }) {
                 return self.step(edge);
@@ -523,6 +548,9 @@ pub struct Chains<'s> {
 impl Chains<'_> {
     /// The chain of reasons from hsm.yaml to `c`.
     pub fn of(&mut self, c: &Selected) -> Chain {
+        if c.node.index() >= self.selection.tree.len() {
+            return Chain::default();
+        }
         self.walk(c.node)
     }
 

@@ -21,6 +21,7 @@ use crate::registry::Registry;
 use crate::registry::model::{ProfileMode, Runtime};
 use crate::registry::rules::Definition;
 use crate::render::lock::{self as hsm_lock, Installed, Lock};
+use crate::render::service_project::ServiceProject;
 use crate::render::{self, Plan};
 use crate::solve::locked::{self, GroupPin, Pin};
 use crate::solve::{ActiveProfile, Conflict, Outcome, Selection, solve};
@@ -85,6 +86,9 @@ pub struct Prepared {
     /// The environment was not installed from the current pyproject.toml and uv.lock (or
     /// `.venv` is missing): uv must run even if no artifact changes.
     pub stale_install: bool,
+    /// The same for the services run with uv: those whose environment must be installed
+    /// even if none of their files changes.
+    pub stale_services: Vec<String>,
 }
 
 /// Read a project file; `None` if it does not exist.
@@ -133,13 +137,20 @@ pub fn prepare(
         manifest.package_manager()?;
     }
 
-    if let Some(lock) = &old_lock {
-        // hsm.lock's record of the installed environment is carried over unchanged; only
+    let uv_services: Vec<String> = plan.services.iter().map(|p| p.service.clone()).collect();
+    if let Some(lock) = &old_lock
+        && let Some(a) = plan.get_mut(hsm_lock::LOCK_FILE)
+        && let Some(new) = &mut a.new
+    {
+        // hsm.lock's record of the installed environments is carried over unchanged; only
         // a run of uv changes it.
-        if let (Some(installed), Some(a)) = (&lock.installed, plan.get_mut(hsm_lock::LOCK_FILE))
-            && let Some(new) = &a.new
-        {
-            a.new = Some(hsm_lock::with_installed(new, installed));
+        if let Some(installed) = &lock.installed {
+            *new = hsm_lock::with_installed(new, installed);
+        }
+        for (service, installed) in &lock.installed_services {
+            if uv_services.contains(service) {
+                *new = hsm_lock::with_service_installed(new, service, installed);
+            }
         }
     }
     if opts.frozen
@@ -168,11 +179,28 @@ pub fn prepare(
     // What the transaction will need: a real `.hsm` and regular files (or nothing) where
     // it writes.
     files::check_state_dir(root)?;
+    let service_locks: Vec<String> = plan.services.iter().map(|p| p.uv_lock_path()).collect();
+    for p in &plan.services {
+        journal::check_project_path(root, &p.dir).map_err(|why| {
+            Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "hsm will not write the project of service `{}`: {why}",
+                    p.service
+                ),
+            )
+            .with_help(format!(
+                "make {} a real directory of the project (or remove it so that hsm creates it)",
+                p.dir
+            ))
+        })?;
+    }
     for rel in plan
         .artifacts
         .iter()
         .map(|a| a.path.as_str())
         .chain([UV_LOCK])
+        .chain(service_locks.iter().map(String::as_str))
     {
         read_project_bytes(root, rel).map_err(|e| {
             e.with_help(format!(
@@ -186,13 +214,37 @@ pub fn prepare(
             read_project_bytes(root, render::pyproject::PYPROJECT)?.as_deref(),
             read_project_bytes(root, UV_LOCK)?.as_deref(),
         );
-        old_lock.and_then(|l| l.installed) != Some(installed) || !root.join(".venv").is_dir()
+        old_lock.as_ref().and_then(|l| l.installed.as_ref()) != Some(&installed)
+            || !root.join(".venv").is_dir()
     };
+    let mut stale_services = Vec::new();
+    for p in &plan.services {
+        let installed = service_installed(root, p)?;
+        let recorded = old_lock
+            .as_ref()
+            .and_then(|l| l.installed_services.get(&p.service));
+        if p.create.is_some()
+            || recorded != Some(&installed)
+            || !root.join(&p.dir).join(".venv").is_dir()
+        {
+            stale_services.push(p.service.clone());
+        }
+    }
     Ok(Ok(Prepared {
         selection,
         plan,
         stale_install,
+        stale_services,
     }))
+}
+
+/// What a service's environment would be installed from now.
+fn service_installed(root: &Path, p: &ServiceProject) -> Result<Installed, Error> {
+    Ok(Installed::of_service(
+        read_project_bytes(root, &p.pyproject_path())?.as_deref(),
+        read_project_bytes(root, &p.uv_lock_path())?.as_deref(),
+        read_project_bytes(root, &p.env_path())?.as_deref(),
+    ))
 }
 
 /// `--frozen` renders what hsm.lock records; if the registry no longer gives the same
@@ -255,35 +307,59 @@ pub fn sync(
         selection,
         plan,
         stale_install,
+        stale_services,
     } = match prepare(root, manifest, registry, opts)? {
         Ok(p) => p,
         Err(conflict) => return Ok(Report::Conflict(conflict)),
     };
-    let pyproject_changed = plan
-        .get(render::pyproject::PYPROJECT)
-        .is_some_and(render::Artifact::changed);
-    let run_uv = plan.python && !opts.no_install && (stale_install || pyproject_changed);
-    if plan.is_up_to_date() && !run_uv {
+    let changed = |path: &str| plan.get(path).is_some_and(render::Artifact::changed);
+    let run_uv =
+        plan.python && !opts.no_install && (stale_install || changed(render::pyproject::PYPROJECT));
+    // The services whose environment uv installs: new, changed or not installed yet.
+    let services: Vec<&ServiceProject> = plan
+        .services
+        .iter()
+        .filter(|p| {
+            !opts.no_install
+                && (stale_services.contains(&p.service)
+                    || changed(&p.pyproject_path())
+                    || changed(&p.env_path()))
+        })
+        .collect();
+    let creates = plan.services.iter().any(|p| p.create.is_some());
+    if plan.is_up_to_date() && !run_uv && services.is_empty() && !creates {
         return Ok(Report::UpToDate { selection });
     }
 
     let mut paths: Vec<String> = plan.changed().map(|a| a.path.clone()).collect();
+    let mut extras: Vec<String> = Vec::new();
     if run_uv {
         // uv rewrites uv.lock, and hsm.lock then records what uv installed from: both are
         // part of the transaction (but --frozen never rewrites hsm.lock).
-        let extras = if opts.frozen {
-            &[UV_LOCK][..]
-        } else {
-            &[UV_LOCK, hsm_lock::LOCK_FILE][..]
-        };
-        for extra in extras {
-            if !paths.iter().any(|p| p == extra) {
-                paths.push(extra.to_string());
-            }
+        extras.push(UV_LOCK.to_string());
+    }
+    for p in &plan.services {
+        if p.create.is_some() || services.iter().any(|q| q.service == p.service) {
+            extras.extend([p.pyproject_path(), p.uv_lock_path(), p.env_path()]);
+        }
+    }
+    if (run_uv || !services.is_empty()) && !opts.frozen {
+        extras.push(hsm_lock::LOCK_FILE.to_string());
+    }
+    for extra in extras {
+        if !paths.contains(&extra) {
+            paths.push(extra);
         }
     }
     let mut tx = Transaction::begin(lock, &paths)?;
-    match write_and_install(&mut tx, root, &plan, run_uv, opts) {
+    let work = Work {
+        root,
+        plan: &plan,
+        run_uv,
+        services: &services,
+        opts,
+    };
+    match work.run(&mut tx) {
         Ok((written, ran)) => {
             tx.commit()?;
             Ok(Report::Synced {
@@ -300,41 +376,82 @@ pub fn sync(
     }
 }
 
-/// The body of the transaction: write the plan, run uv, record what uv installed from.
-fn write_and_install(
-    tx: &mut Transaction<'_>,
-    root: &Path,
-    plan: &Plan,
+/// The body of the transaction.
+struct Work<'a> {
+    root: &'a Path,
+    plan: &'a Plan,
     run_uv: bool,
+    /// The services whose environment uv installs.
+    services: &'a [&'a ServiceProject],
     opts: Options,
-) -> Result<(Vec<String>, Vec<String>), Error> {
-    let (mut written, mut ran) = (Vec::new(), Vec::new());
-    for a in plan.changed() {
-        tx.write(&a.path, a.new.as_deref().map(str::as_bytes))?;
-        written.push(a.path.clone());
-    }
-    if run_uv {
-        transaction::fault("before-uv");
-        ran = runner::uv(tx, opts.uv_lock())?;
-        transaction::fault("after-uv");
-        if !opts.frozen {
+}
+
+impl Work<'_> {
+    /// Create the services' missing projects, write the plan, run uv (in the project,
+    /// then in each service's project), record what uv installed from. Returns the files
+    /// written and the commands run.
+    fn run(&self, tx: &mut Transaction<'_>) -> Result<(Vec<String>, Vec<String>), Error> {
+        let (root, plan, opts) = (self.root, self.plan, self.opts);
+        let (mut written, mut ran) = (Vec::new(), Vec::new());
+        for p in &plan.services {
+            let Some(create) = &p.create else {
+                continue;
+            };
+            tx.create_dir(&p.dir)?;
+            ran.extend(runner::create_project(tx, p, create)?);
+            transaction::fault("after-create-project");
+            let path = p.pyproject_path();
+            let Some(text) = read_project_file(root, &path)? else {
+                return Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    format!(
+                        "service `{}` runs with uv, but `{}` made no {path}",
+                        p.service,
+                        create.describe(&p.dir)
+                    ),
+                )
+                .with_help("every file hsm wrote has been restored; a service run with uv is a Python project: give its repository a pyproject.toml"));
+            };
+            if let Some(new) = p.pyproject(&text)?
+                && new != text
+            {
+                tx.write(&path, Some(new.as_bytes()))?;
+            }
+            written.push(format!("{}/", p.dir));
+        }
+        for a in plan.changed() {
+            tx.write(&a.path, a.new.as_deref().map(str::as_bytes))?;
+            written.push(a.path.clone());
+        }
+        let mut lock_text = read_project_file(root, hsm_lock::LOCK_FILE)?;
+        if self.run_uv {
+            transaction::fault("before-uv");
+            ran.extend(runner::uv(tx, opts.uv_lock())?);
+            transaction::fault("after-uv");
             let installed = Installed::of(
                 read_project_bytes(root, render::pyproject::PYPROJECT)?.as_deref(),
                 read_project_bytes(root, UV_LOCK)?.as_deref(),
             );
-            let current = read_project_file(root, hsm_lock::LOCK_FILE)?;
-            if let Some(text) = &current {
-                let new = hsm_lock::with_installed(text, &installed);
-                if new != *text {
-                    tx.write(hsm_lock::LOCK_FILE, Some(new.as_bytes()))?;
-                    if !written.iter().any(|w| w == hsm_lock::LOCK_FILE) {
-                        written.push(hsm_lock::LOCK_FILE.to_string());
-                    }
-                }
+            lock_text = lock_text.map(|t| hsm_lock::with_installed(&t, &installed));
+        }
+        for p in self.services {
+            ran.extend(runner::uv_in_service(tx, p, opts.uv_lock())?);
+            transaction::fault("after-service-uv");
+            let installed = service_installed(root, p)?;
+            lock_text =
+                lock_text.map(|t| hsm_lock::with_service_installed(&t, &p.service, &installed));
+        }
+        if !opts.frozen
+            && let Some(new) = lock_text
+            && Some(&new) != read_project_file(root, hsm_lock::LOCK_FILE)?.as_ref()
+        {
+            tx.write(hsm_lock::LOCK_FILE, Some(new.as_bytes()))?;
+            if !written.iter().any(|w| w == hsm_lock::LOCK_FILE) {
+                written.push(hsm_lock::LOCK_FILE.to_string());
             }
         }
+        Ok((written, ran))
     }
-    Ok((written, ran))
 }
 
 /// The selection recorded in hsm.lock, rebuilt from the registry without solving: the

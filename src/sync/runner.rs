@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use super::transaction::Transaction;
 use crate::error::{Error, ErrorKind};
+use crate::render::service_project::{Create, GitPin, ServiceProject};
 
 /// How a finished tool ended (`exit status 1`, `a signal`) and what it said (stderr, or
 /// stdout when stderr is empty), for error messages.
@@ -92,6 +93,118 @@ pub fn uv(tx: &mut Transaction<'_>, mode: UvLock) -> Result<Vec<String>, Error> 
             };
             return Err(failure(&what, &out, help));
         }
+        ran.push(what);
+    }
+    Ok(ran)
+}
+
+/// Make the missing project of a service run with uv in its (new, empty) directory:
+/// clone its git source at the pinned ref, or `uv init` it. Returns the commands run.
+pub fn create_project(
+    tx: &mut Transaction<'_>,
+    project: &ServiceProject,
+    create: &Create,
+) -> Result<Vec<String>, Error> {
+    let what = create.describe(&project.dir);
+    let restored = "every file hsm wrote has been restored, and the directory it made removed";
+    match create {
+        Create::Clone { url, pin } => {
+            let help = format!(
+                "{restored}; check the git source of service `{}` in the registry (its url, and the tag, branch or rev it pins)",
+                project.service
+            );
+            let mut clone = git();
+            clone.args(["clone", "--quiet"]);
+            if let Some(GitPin::Named(name)) = pin {
+                clone.args(["--branch", name]);
+            }
+            clone.args(["--", url, "."]);
+            checked(tx, &project.dir, &mut clone, "git", &what, &help)?;
+            if let Some(GitPin::Rev(rev)) = pin {
+                let mut checkout = git();
+                checkout.args([
+                    "-c",
+                    "advice.detachedHead=false",
+                    "checkout",
+                    "--quiet",
+                    "--detach",
+                    rev,
+                    "--",
+                ]);
+                checked(tx, &project.dir, &mut checkout, "git", &what, &help)?;
+            }
+        }
+        Create::Init => {
+            let help = format!(
+                "{restored}; fix what uv reports, or create the project yourself (`hsm service init {} --runtime uv`)",
+                project.service
+            );
+            let mut init = Command::new("uv");
+            init.args([
+                "init",
+                "--quiet",
+                "--app",
+                "--vcs",
+                "none",
+                "--no-workspace",
+            ])
+            .env_remove("VIRTUAL_ENV");
+            checked(tx, &project.dir, &mut init, "uv", &what, &help)?;
+        }
+    }
+    Ok(vec![what])
+}
+
+/// `git`, never prompting for credentials (a sync must not hang on a terminal prompt).
+fn git() -> Command {
+    let mut cmd = Command::new("git");
+    cmd.env("GIT_TERMINAL_PROMPT", "0");
+    cmd
+}
+
+/// Run `cmd` in the project directory `dir` inside the transaction; a failure is an error
+/// with the tool's own words.
+fn checked(
+    tx: &mut Transaction<'_>,
+    dir: &str,
+    cmd: &mut Command,
+    program: &str,
+    what: &str,
+    help: &str,
+) -> Result<(), Error> {
+    let install = match program {
+        "git" => "install git (Debian: apt-get install git)",
+        _ => "install uv (https://docs.astral.sh/uv/)",
+    };
+    let out = tx
+        .run_in(dir, cmd)
+        .map_err(|e| cannot_start(program, &e, install))??;
+    if !out.status.success() {
+        return Err(failure(what, &out, help));
+    }
+    Ok(())
+}
+
+/// `uv lock` and `uv sync` in the project of a service run with uv, with the service's
+/// environment (so that its builds see it) and never the caller's virtual environment.
+pub fn uv_in_service(
+    tx: &mut Transaction<'_>,
+    project: &ServiceProject,
+    mode: UvLock,
+) -> Result<Vec<String>, Error> {
+    let help = format!(
+        "every file hsm wrote has been restored; fix the problem uv reports in {} (the service's `dependencies` or its environment) and sync again",
+        project.dir
+    );
+    let mut ran = Vec::new();
+    for step in mode.steps() {
+        let what = format!("uv {} (in {})", step.join(" "), project.dir);
+        let mut cmd = Command::new("uv");
+        cmd.args(*step)
+            .env_remove("VIRTUAL_ENV")
+            .env_remove("UV_PROJECT_ENVIRONMENT")
+            .envs(project.env.iter().map(|(k, v)| (k, v)));
+        checked(tx, &project.dir, &mut cmd, "uv", &what, &help)?;
         ran.push(what);
     }
     Ok(ran)

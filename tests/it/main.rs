@@ -31,4 +31,5 @@ mod scaffold;
 mod schema;
 mod sync;
 mod transaction;
+mod uv_services;
 mod yaml_quote;

@@ -523,10 +523,14 @@ fn sync_up_says_how_to_start_uv_run_services() {
 
     ----- stderr -----
     ");
-    std::fs::remove_file(t.path().join("services/fail-service/pyproject.toml")).unwrap();
-    std::fs::remove_file(t.path().join("services/fail-service/.env")).unwrap();
-    std::fs::remove_dir(t.path().join("services/fail-service")).unwrap();
+    // A project that does not exist yet is made by the sync (dev source: `uv init`).
+    std::fs::remove_dir_all(t.path().join("services/fail-service")).unwrap();
     let out = t.hsm(&["sync", "--no-install", "--up"]);
     out.success();
-    assert!(out.stdout.contains("does not exist yet"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Ran uv init services/fail-service"),
+        "{}",
+        out.stdout
+    );
+    assert!(t.exists("services/fail-service/pyproject.toml"));
 }

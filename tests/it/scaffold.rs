@@ -524,10 +524,6 @@ fn refusals() {
             "refuse_path_is_a_file",
             &["service", "init", "x", "--path", "a-file"],
         ),
-        (
-            "refuse_builtin_entry",
-            &["library", "init", "qdrant-adapter"],
-        ),
         ("refuse_invalid_name", &["library", "init", "../evil"]),
     ];
     for (name, args) in cases {
@@ -543,16 +539,33 @@ fn an_existing_registry_entry_is_never_overwritten() {
         "services/cache.yaml",
         "name: cache\nsources: {prod: {type: docker-image, image: \"redis:7\"}}\n",
     );
-    let out = refused(&t, &["service", "init", "cache"]);
+    // Registered first, created second (the original's flow): the entry stays as it is.
+    let entry = t.read("hsm-registry/services/cache.yaml");
+    let out = ok(&t, &["service", "init", "cache"]);
     hsm_snapshot!(out, @"
-    success: false
-    exit_code: 1
+    success: true
+    exit_code: 0
     ----- stdout -----
+    Created service `cache` in services/cache (a Dockerfile)
+    `cache` is already registered (hsm-registry/services/cache.yaml): its entry is kept as it is
 
     ----- stderr -----
-    error: service `cache` is already in the registry (hsm-registry/services/cache.yaml)
-      help: choose another name, or pass --no-register to create the directory without registering it
     ");
+    assert_eq!(t.read("hsm-registry/services/cache.yaml"), entry);
+    assert!(t.exists("services/cache/Dockerfile"));
+    // An entry of the built-in registry is kept too: no copy of the registry is made.
+    let builtin = project();
+    let out = ok(&builtin, &["library", "init", "qdrant-adapter"]);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Created library `qdrant-adapter` in packages/qdrant-adapter (uv init --lib)
+    `qdrant-adapter` is already registered (the built-in registry): its entry is kept as it is
+
+    ----- stderr -----
+    ");
+    assert!(!builtin.exists("hsm-registry"));
     // The same name as a library is another entry (legal; lint only warns that a bare
     // `cache` in a rule is then ambiguous).
     ok(&t, &["library", "init", "cache"]);
