@@ -534,3 +534,441 @@ fn sync_up_says_how_to_start_uv_run_services() {
     );
     assert!(t.exists("services/fail-service/pyproject.toml"));
 }
+
+// ------------------------------------------------------------------------------------
+// The original's test files (reference §8), one hsm test each, their command sequences
+// with fair translations only; assertions on behaviour (exit status, files, values), not
+// on the original's wording.
+
+/// `hsm ARGS` (split on spaces) must succeed.
+#[track_caller]
+fn run(t: &Test, args: &str) -> common::Output {
+    let args: Vec<&str> = args.split(' ').collect();
+    let out = t.hsm(&args);
+    out.success();
+    out
+}
+
+/// A sandbox (empty registry, HSM_REGISTRY_PATH) with uv offline and `hsm init` run.
+fn initialised(name: &str) -> Test {
+    let t = sandbox().offline_uv();
+    run(&t, &format!("init --name {name}"));
+    t
+}
+
+fn yaml(t: &Test, rel: &str) -> serde_yaml::Value {
+    serde_yaml::from_str(&t.read(rel)).unwrap()
+}
+
+/// 8.1 test_cli_basic.py.
+#[test]
+fn original_test_cli_basic() {
+    require!("uv");
+    let t = Test::new().offline_uv();
+    assert!(run(&t, "--help").stdout.contains("Hyper Stack Manager"));
+    run(&t, "init --name test-project");
+    assert!(t.exists("hsm.yaml"));
+}
+
+/// 8.2 test_cli_project.py.
+#[test]
+fn original_test_cli_project() {
+    require!("uv");
+    // test_project_list and test_project_mode_set on the fixture's hand-written hsm.yaml.
+    let t = Test::new().manifest("\nproject:\n  name: test_project\n  manager: uv\n");
+    assert!(run(&t, "list").stdout.contains("test_project"));
+    run(&t, "mode dev");
+    // test_project_library_add.
+    let t = sandbox().offline_uv();
+    run(
+        &t,
+        "registry library add my-lib --version 0.1.0 --prod-type git --prod-url https://github.com/org/repo --no-input",
+    );
+    run(&t, "init --name test-project");
+    run(&t, "library add my-lib");
+    assert_eq!(yaml(&t, "hsm.yaml")["libraries"]["standalone"][0], "my-lib");
+    // test_project_sync_basic: nothing in the stack, nothing to compose.
+    let t = initialised("sync-project");
+    run(&t, "sync --no-verify");
+    assert!(!t.exists("docker-compose.hsm.yml"));
+    // test_project_library_remove.
+    let t = initialised("test-project");
+    run(&t, "registry library add to-remove --no-input");
+    run(&t, "library add to-remove");
+    run(&t, "library remove to-remove");
+    assert!(!t.read("hsm.yaml").contains("to-remove"));
+    // test_project_python_manager_set.
+    let t = initialised("test-project");
+    run(&t, "python-manager set pixi");
+    assert_eq!(yaml(&t, "hsm.yaml")["libraries"]["package_manager"], "pixi");
+    // test_project_init_help_contains_git_init (GIT-CLI-001).
+    assert!(run(&t, "library init --help").stdout.contains("--git-init"));
+    assert!(run(&t, "service init --help").stdout.contains("--git-init"));
+}
+
+/// 8.3 test_cli_registry.py, each against `--registry <dir>`.
+#[test]
+fn original_test_cli_registry() {
+    let t = Test::new();
+    let dir = t.path().join("registry");
+    let reg = dir.display().to_string();
+    let hsm = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--registry", &reg]);
+        let out = t.hsm(&all);
+        out.success();
+        out
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    hsm(&["registry", "list"]);
+    hsm(&[
+        "registry",
+        "library",
+        "add",
+        "test-pkg",
+        "--version",
+        "1.2.3",
+        "--description",
+        "Test description",
+        "--prod-type",
+        "git",
+        "--prod-url",
+        "https://github.com/test/test.git",
+        "--no-input",
+    ]);
+    let v = yaml(&t, "registry/libraries/test-pkg.yaml");
+    assert_eq!(
+        (v["name"].as_str(), v["version"].as_str()),
+        (Some("test-pkg"), Some("1.2.3"))
+    );
+    // test_registry_search and test_registry_show on hand-written files.
+    std::fs::write(
+        dir.join("libraries/my-cool-pkg.yaml"),
+        "name: my-cool-pkg\n",
+    )
+    .unwrap();
+    assert!(
+        hsm(&["registry", "search", "cool"])
+            .stdout
+            .contains("my-cool-pkg")
+    );
+    std::fs::write(
+        dir.join("libraries/test-show.yaml"),
+        "name: test-show\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    let shown = hsm(&["registry", "show", "test-show"]).stdout;
+    assert!(
+        shown.contains("test-show") && shown.contains("1.0.0"),
+        "{shown}"
+    );
+    // test_registry_library_remove.
+    std::fs::write(dir.join("libraries/to-remove.yaml"), "name: to-remove\n").unwrap();
+    hsm(&["registry", "library", "remove", "to-remove", "--yes"]);
+    assert!(!dir.join("libraries/to-remove.yaml").exists());
+    // test_registry_group_add_no_input.
+    hsm(&[
+        "registry",
+        "group",
+        "add",
+        "test-group",
+        "--type",
+        "library_group",
+        "--strategy",
+        "1-of-N",
+        "--option",
+        "opt1",
+        "--option",
+        "opt2",
+        "--no-input",
+    ]);
+    let g = yaml(&t, "registry/library_groups/test-group.yaml");
+    assert_eq!(g["options"].as_sequence().map(Vec::len), Some(2));
+    // test_registry_service_add_no_input.
+    hsm(&[
+        "registry",
+        "service",
+        "add",
+        "test-svc",
+        "--image",
+        "nginx:latest",
+        "--port",
+        "80:80",
+        "--no-input",
+    ]);
+    let s = yaml(&t, "registry/services/test-svc.yaml");
+    assert_eq!(s["sources"]["prod"]["image"], "nginx:latest");
+    assert_eq!(s["ports"][0], "80:80");
+}
+
+/// 8.4 test_registry_logic.py.
+#[test]
+fn original_test_registry_logic() {
+    let t = sandbox();
+    run(
+        &t,
+        "registry library add test-pkg --version 1.2.3 --prod-type git --prod-url https://github.com/test/test --no-input",
+    );
+    let v = yaml(&t, "hsm-registry/libraries/test-pkg.yaml");
+    assert_eq!(
+        (v["name"].as_str(), v["version"].as_str()),
+        (Some("test-pkg"), Some("1.2.3"))
+    );
+    assert!(run(&t, "registry search test").stdout.contains("test-pkg"));
+    run(&t, "registry library remove test-pkg --yes");
+    assert!(!t.exists("hsm-registry/libraries/test-pkg.yaml"));
+    // test_registry_group_logic: options registered later are accepted (with a warning).
+    run(
+        &t,
+        "registry group add db-group --type library_group --strategy 1-of-N --option pg-client --option mysql-client --no-input",
+    );
+    assert!(t.exists("hsm-registry/library_groups/db-group.yaml"));
+    run(&t, "registry group add-option db-group sqlite-client");
+    let g = t.read("hsm-registry/library_groups/db-group.yaml");
+    assert!(g.contains("sqlite-client"), "{g}");
+}
+
+/// 8.5 test_system_level.py: the binary runs; in a directory without hsm.yaml, sync and
+/// check fail (exit 1) and say there is no hsm.yaml.
+#[test]
+fn original_test_system_level() {
+    let t = Test::new();
+    assert!(run(&t, "--help").stdout.contains("Hyper Stack Manager"));
+    for cmd in ["sync", "check"] {
+        let out = t.hsm(&[cmd]);
+        assert_eq!(out.code, 1, "{cmd}");
+        assert!(out.stderr.contains("hsm.yaml"), "{}", out.stderr);
+    }
+}
+
+/// 8.7 test_docker_compose_contains_env_file (ENV-HF-001): an env file of a docker service
+/// becomes its `.env.<name>`, named in the compose file's `env_file`.
+#[test]
+fn original_test_docker_compose_contains_env_file() {
+    require!("uv");
+    let t = initialised("docker-env-file-test").file("shared.env", "SHARED_KEY=shared\n");
+    run(
+        &t,
+        "registry service add web-env --image nginx:latest --runtime docker --env-file shared.env --no-input",
+    );
+    run(&t, "service add web-env");
+    run(&t, "sync --no-verify");
+    let compose = yaml(&t, "docker-compose.hsm.yml");
+    assert_eq!(
+        compose["services"]["web-env"]["env_file"][0],
+        ".env.web-env"
+    );
+    assert_eq!(t.read(".env.web-env"), "SHARED_KEY=shared\n");
+}
+
+/// A git repository outside the project holding the Python package `name` (built with
+/// uv_build, which the tests have offline; the original's fixtures had no build system
+/// and needed setuptools from the network). Returns it and its `file://` URL.
+fn package_repo(name: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let module = name.replace('-', "_");
+    std::fs::create_dir_all(dir.path().join("src").join(&module)).unwrap();
+    std::fs::write(dir.path().join("src").join(&module).join("__init__.py"), "").unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        format!("[project]\nname = \"{name}\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = []\n\n[build-system]\nrequires = [\"uv_build>=0.8,<1\"]\nbuild-backend = \"uv_build\"\n"),
+    )
+    .unwrap();
+    common::git(dir.path(), &["init", "-q"]);
+    common::git(dir.path(), &["add", "."]);
+    common::git(dir.path(), &["commit", "-qm", "Initial commit"]);
+    let url = format!("file://{}", dir.path().display());
+    (dir, url)
+}
+
+/// 8.8 ENV-FAIL-005: a key an implication sets on a docker service that its env file
+/// defines too fails the sync (before uv runs), naming the key.
+#[test]
+fn original_test_env_fail_conflict_implies() {
+    require!("uv");
+    let t = initialised("env-test").file("implies_conflict.env", "DB_NAME=file_db\n");
+    let (_repo, url) = package_repo("imply-lib");
+    run(
+        &t,
+        &format!(
+            "registry library add imply-lib --version 0.1.0 --prod-type git --prod-url {url} --no-input"
+        ),
+    );
+    run(
+        &t,
+        "registry service add fail-service --image nginx:latest --runtime docker --env-file implies_conflict.env --no-input",
+    );
+    run(
+        &t,
+        "registry library implies add imply-lib service:fail-service DB_NAME=implied_db",
+    );
+    run(&t, "library add imply-lib");
+    let before = t.tree();
+    let out = t.hsm(&["sync", "--no-verify"]);
+    out.failure();
+    assert_eq!(t.tree(), before);
+    assert!(
+        out.stderr.contains("DB_NAME") && out.stderr.contains("defined twice"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// 8.9 test_environment_level.py, cases 1, 2, 4 and 5.
+#[test]
+fn original_test_environment_level() {
+    require!("uv");
+    require!("git");
+    // Case 1: two libraries from git repositories imply postgres with their db_name; the
+    // merged params reach its env, and uv installs both libraries.
+    let t = initialised("shared-service-project");
+    run(
+        &t,
+        "registry service add postgres --image postgres:16-alpine --env POSTGRES_MULTIPLE_DATABASES=${HSM_MERGED_PARAMS.db_name} --no-input",
+    );
+    let (_a, auth) = package_repo("auth-service");
+    let (_b, billing) = package_repo("billing-service");
+    for (name, url, db) in [
+        ("auth-service", &auth, "auth_db"),
+        ("billing-service", &billing, "billing_db"),
+    ] {
+        run(
+            &t,
+            &format!(
+                "registry library add {name} --version 1.0.0 --prod-type git --prod-url {url} --no-input"
+            ),
+        );
+        run(
+            &t,
+            &format!("registry library implies add {name} service:postgres db_name={db}"),
+        );
+        run(&t, &format!("library add {name}"));
+    }
+    run(&t, "sync --no-verify");
+    let env = yaml(&t, "docker-compose.hsm.yml")["services"]["postgres"]["environment"]
+        ["POSTGRES_MULTIPLE_DATABASES"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        env.contains("auth_db") && env.contains("billing_db") && env.contains(','),
+        "{env}"
+    );
+    assert!(t.read("uv.lock").contains("auth-service"));
+
+    // Case 2: the qdrant of an external profile is not composed; the chunker is.
+    let t = initialised("hybrid-cloud-project");
+    run(
+        &t,
+        "registry service add local-chunker --image my-chunker:latest --no-input",
+    );
+    run(
+        &t,
+        "registry service add qdrant --image qdrant/qdrant:latest --no-input",
+    );
+    let file = t.path().join("hsm-registry/services/qdrant.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let text = text.replace(
+        "deployment_profiles:\n",
+        "deployment_profiles:\n  external-prod:\n    mode: external\n    external: {host: 10.0.0.50, port: 6333}\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    for (group, option) in [
+        ("chunker-service", "local-chunker"),
+        ("vector-db-service", "qdrant"),
+    ] {
+        run(
+            &t,
+            &format!(
+                "registry group add {group} --type service_group --option {option} --no-input"
+            ),
+        );
+        run(&t, &format!("group add {group} --option {option}"));
+    }
+    // The original patched hsm.yaml by hand here (it has no command for a group's profile).
+    let manifest = t.read("hsm.yaml");
+    assert!(manifest.contains("      selection: qdrant\n"), "{manifest}");
+    std::fs::write(
+        t.path().join("hsm.yaml"),
+        manifest.replace(
+            "      selection: qdrant\n",
+            "      selection: qdrant\n      profile: external-prod\n",
+        ),
+    )
+    .unwrap();
+    run(&t, "sync --no-verify");
+    let compose = yaml(&t, "docker-compose.hsm.yml");
+    assert!(compose["services"]["local-chunker"].is_mapping());
+    assert!(compose["services"]["qdrant"].is_null());
+
+    // Case 4: a local library in dev mode (editable) and a service built from a Dockerfile
+    // in dev mode.
+    let t = common::python_package(
+        initialised("editable-project"),
+        "libs/neo4j-client",
+        "neo4j-client",
+    )
+    .file("services/graph-builder/Dockerfile.dev", "FROM alpine\n");
+    run(
+        &t,
+        "registry library add neo4j-client --version 0.1.0 --prod-type local --dev-path libs/neo4j-client --no-input",
+    );
+    run(
+        &t,
+        "registry service add graph-builder-service --build-path services/graph-builder --dockerfile Dockerfile.dev --runtime docker --no-input",
+    );
+    run(&t, "library add neo4j-client");
+    run(&t, "library mode neo4j-client dev");
+    run(
+        &t,
+        "registry group add graph-services --type service_group --option graph-builder-service --no-input",
+    );
+    run(
+        &t,
+        "group add graph-services --option graph-builder-service",
+    );
+    run(&t, "service mode graph-builder-service dev");
+    run(&t, "sync --no-verify");
+    let build = &yaml(&t, "docker-compose.hsm.yml")["services"]["graph-builder-service"]["build"];
+    assert_eq!(build["dockerfile"], "Dockerfile.dev");
+    assert!(t.read("pyproject.toml").contains("neo4j-client"));
+
+    // Case 5: `${VAR}` in ports and env stays a reference for compose, never the value.
+    let t = initialised("secrets-project")
+        .env("NEO4J_PROD_PASSWORD", "secret123")
+        .env("NEO4J_PROD_PORT", "7687");
+    run(
+        &t,
+        "registry service add graph-builder-service --image graph-builder:latest --port ${NEO4J_PROD_PORT}:7474 --env DB_PASSWORD=${NEO4J_PROD_PASSWORD} --runtime docker --no-input",
+    );
+    run(
+        &t,
+        "registry group add graph-services --type service_group --option graph-builder-service --no-input",
+    );
+    run(
+        &t,
+        "group add graph-services --option graph-builder-service",
+    );
+    run(&t, "sync --no-verify");
+    let svc = &yaml(&t, "docker-compose.hsm.yml")["services"]["graph-builder-service"];
+    assert_eq!(svc["environment"]["DB_PASSWORD"], "${NEO4J_PROD_PASSWORD}");
+    assert_eq!(svc["ports"][0], "${NEO4J_PROD_PORT}:7474");
+    assert!(!t.read("docker-compose.hsm.yml").contains("secret123"));
+}
+
+/// 8.10 test_project_init_git.py, GIT-HF-001..003: `--git-init` makes a repository of the
+/// new component; without it there is none, even inside a project that is not one.
+#[test]
+fn original_test_project_init_git() {
+    require!("uv");
+    require!("git");
+    let t = initialised("git-project");
+    run(&t, "library init git-lib --git-init");
+    assert!(t.exists("packages/git-lib/.git"));
+    run(&t, "service init git-service --runtime uv --git-init");
+    assert!(t.exists("services/git-service/.git"));
+    run(&t, "library init plain-lib");
+    run(&t, "service init plain-service --runtime uv");
+    assert!(!t.exists("packages/plain-lib/.git"));
+    assert!(!t.exists("services/plain-service/.git"));
+}
