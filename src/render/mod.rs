@@ -168,6 +168,7 @@ pub fn plan(
         Some(text) => pyproject::update(&text, &deps, pyproject::PYPROJECT)?.or(Some(text)),
         None => None,
     };
+    let root_pyproject = new_py.clone();
     artifacts.push(Artifact {
         path: pyproject::PYPROJECT.into(),
         old: old_py,
@@ -212,6 +213,7 @@ pub fn plan(
     {
         let spec = service::spec(root, s, selection, read)?;
         let project = service_project::project(manifest, registry, selection, s, &spec.env)?;
+        service_project::check_isolated(root_pyproject.as_deref(), &project)?;
         if project.create.is_none() {
             let path = project.pyproject_path();
             let old = read(&path)?;

@@ -736,7 +736,11 @@ fn check_shape(doc: &DocumentMut, text: &str, file: &str, deps: &[PyDep]) -> Res
 
 /// The byte range of the key at `path` (or of `entry` inside it), from the original text:
 /// `DocumentMut` drops positions, the read-only document keeps them.
-fn key_span(text: &str, path: &[&str], entry: Option<&str>) -> Option<std::ops::Range<usize>> {
+pub(crate) fn key_span(
+    text: &str,
+    path: &[&str],
+    entry: Option<&str>,
+) -> Option<std::ops::Range<usize>> {
     let doc = toml_edit::Document::parse(text).ok()?;
     let mut table: &dyn toml_edit::TableLike = doc.as_table();
     let mut span = None;

@@ -230,6 +230,99 @@ pub fn project(
     })
 }
 
+/// uv treats a project below a workspace root whose `members` match it (and `exclude` does
+/// not) as a member: `uv lock` there would lock, and rewrite, the project's own uv.lock with
+/// the service in it. Refuse that, pointing at `members`.
+pub fn check_isolated(root_pyproject: Option<&str>, project: &ServiceProject) -> Result<(), Error> {
+    let Some(text) = root_pyproject else {
+        return Ok(());
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return Ok(());
+    };
+    let Some(workspace) = doc
+        .get("tool")
+        .and_then(|t| t.get("uv"))
+        .and_then(|u| u.get("workspace"))
+    else {
+        return Ok(());
+    };
+    let patterns = |key: &str| -> Vec<String> {
+        workspace
+            .get(key)
+            .and_then(|m| m.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let matches = |key: &str| patterns(key).iter().any(|p| glob(p, &project.dir));
+    if !matches("members") || matches("exclude") {
+        return Ok(());
+    }
+    let span =
+        pyproject::key_span(text, &["tool", "uv", "workspace", "members"], None).unwrap_or(0..0);
+    let file = crate::source::SourceFile::new(pyproject::PYPROJECT, None, text);
+    Err(Error::new(
+        ErrorKind::InvalidValue,
+        format!(
+            "pyproject.toml makes {} a member of the project's uv workspace, so uv would lock service `{}` together with the project",
+            project.dir, project.service
+        ),
+    )
+    .at(Origin::at_span(
+        &file,
+        crate::source::Span {
+            offset: span.start,
+            len: span.end - span.start,
+        },
+    ))
+    .with_label("matches it")
+    .with_help(format!(
+        "add \"{}\" to `exclude` in [tool.uv.workspace]: a service run with uv has an environment of its own",
+        project.dir
+    )))
+}
+
+/// Does the workspace glob `pattern` (`*` and `?` within a path segment, `**` for any
+/// number of segments) match the relative path `path`?
+fn glob(pattern: &str, path: &str) -> bool {
+    fn segments(p: &[&str], s: &[&str]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => segments(&p[1..], s) || (!s.is_empty() && segments(p, &s[1..])),
+            (Some(pat), Some(seg)) => {
+                segment(pat.as_bytes(), seg.as_bytes()) && segments(&p[1..], &s[1..])
+            }
+            _ => false,
+        }
+    }
+    fn segment(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => segment(&p[1..], s) || (!s.is_empty() && segment(p, &s[1..])),
+            (Some(b'?'), Some(_)) => segment(&p[1..], &s[1..]),
+            (Some(a), Some(b)) => a == b && segment(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let clean = |x: &str| -> Vec<String> {
+        x.trim_start_matches("./")
+            .trim_end_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .map(str::to_string)
+            .collect()
+    };
+    let (p, s) = (clean(pattern), clean(path));
+    let p: Vec<&str> = p.iter().map(String::as_str).collect();
+    let s: Vec<&str> = s.iter().map(String::as_str).collect();
+    segments(&p, &s)
+}
+
 /// How to make the missing project of `s`.
 fn create(
     s: &Selected,
@@ -442,6 +535,24 @@ mod tests {
             r.uv_source.as_deref(),
             Some(r#"{ path = "../../../outside" }"#)
         );
+    }
+
+    #[test]
+    fn workspace_globs_match_like_uvs() {
+        for (p, yes) in [
+            ("services/*", true),
+            ("services/api", true),
+            ("./services/api/", true),
+            ("services/a?i", true),
+            ("**", true),
+            ("**/api", true),
+            ("*", false),
+            ("services/*/x", false),
+            ("packages/*", false),
+            ("services/b*", false),
+        ] {
+            assert_eq!(glob(p, "services/api"), yes, "{p}");
+        }
     }
 
     #[test]

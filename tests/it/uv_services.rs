@@ -524,6 +524,36 @@ fn bad_service_projects_are_refused_with_positions() {
        ╰────
       help: keep one entry per package
     "#);
+    // The project's uv workspace would take the service in.
+    let member = "[project]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[tool.uv.workspace]\nmembers = [\"services/*\"]\n";
+    let t = base("name: api\ndeployment_profiles:\n  default: {runtime: uv}\n")
+        .pyproject(member)
+        .file(
+            "services/api/pyproject.toml",
+            "[project]\nname = \"api\"\nversion = \"0.1.0\"\n",
+        );
+    let out = common::refused(&t, &["sync", "--no-install"]);
+    hsm_snapshot!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: pyproject.toml makes services/api a member of the project's uv workspace, so uv would lock service `api` together with the project
+       ╭─[pyproject.toml:6:1]
+     5 │ [tool.uv.workspace]
+     6 │ members = ["services/*"]
+       · ───┬───
+       ·    ╰── matches it
+       ╰────
+      help: add "services/api" to `exclude` in [tool.uv.workspace]: a service run with uv has an environment of its own
+    "#);
+    std::fs::write(
+        t.path().join("pyproject.toml"),
+        format!("{member}exclude = [\"services/api\"]\n"),
+    )
+    .unwrap();
+    ok(&t, &["sync", "--no-install"]);
     // services/api is a file; then a link out of the project.
     let t = base("name: api\ndeployment_profiles:\n  default: {runtime: uv}\n")
         .file("services/api", "x");
@@ -701,4 +731,86 @@ fn a_kill_at_every_step_of_a_sync_that_creates_a_service() {
         ok(&t, &["sync"]);
         assert_eq!(t.read("services/git-service/README.md"), "# Git Service v1");
     }
+}
+
+/// Kills at random instants of syncs that clone a service and install it with a slow uv
+/// (hsm alone is killed; its tools are stopped by the next command): after the next
+/// command the project is entirely as before (no services/ at all) or entirely synced.
+#[test]
+fn kill_loop_sync_creating_a_service() {
+    require!("git");
+    let (_remote, url, _) = remote();
+    let make = || {
+        Test::new()
+            .manifest("services:\n  standalone: [git-service]\n")
+            .registry_file(
+                "services/git-service.yaml",
+                &format!(
+                    "name: git-service\ndependencies: [httpx]\nsources:\n  prod: {{type: git, url: \"{url}\", tag: v1}}\ndeployment_profiles:\n  default: {{runtime: uv}}\n"
+                ),
+            )
+            .fake_tool(
+                "uv",
+                "sleep 0.2\ncase \"$1\" in\n  lock) cp pyproject.toml uv.lock ;;\n  sync) mkdir -p .venv ;;\nesac",
+            )
+            .env("HSM_LOCK_TIMEOUT", "20")
+    };
+    let reference = make();
+    let old = files(&reference);
+    let start = std::time::Instant::now();
+    ok(&reference, &["sync"]);
+    let took = start.elapsed();
+    let new: Vec<_> = files(&reference)
+        .into_iter()
+        .filter(|(p, _)| !p.contains("/.git/"))
+        .collect();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    eprintln!("seed {seed}");
+    let (mut olds, mut news) = (0, 0);
+    for i in 0..12u64 {
+        let t = make();
+        let at = took.mul_f64(((seed.wrapping_mul(i + 7) >> 7) % 1000) as f64 / 1000.0);
+        let mut child = t
+            .command(&["sync"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(at);
+        let _ = child.kill();
+        child.wait().unwrap();
+        ok(&t, &["list"]);
+        assert!(!t.exists(".hsm/journal"));
+        let now: Vec<_> = files(&t)
+            .into_iter()
+            .filter(|(p, _)| !p.contains("/.git/"))
+            .collect();
+        if now == old {
+            olds += 1;
+            assert!(
+                !t.exists("services"),
+                "kill at {at:?}: services/ left behind"
+            );
+        } else {
+            let names =
+                |v: &[(String, Vec<u8>)]| v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+            assert_eq!(
+                names(&now),
+                names(&new),
+                "kill at {at:?}: neither old nor new"
+            );
+            news += 1;
+        }
+        // A tool of the killed sync must not write afterwards.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let later: Vec<_> = files(&t)
+            .into_iter()
+            .filter(|(p, _)| !p.contains("/.git/"))
+            .collect();
+        assert_eq!(later, now, "kill at {at:?}: a file changed after recovery");
+    }
+    eprintln!("old {olds}, new {news}");
 }
