@@ -359,9 +359,16 @@ pub enum Format {
 /// The workspace the command line describes.
 fn workspace(cli: &Cli) -> Result<Workspace, Error> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(Path::new("."), &e))?;
-    let root = match &cli.directory {
+    let start = match &cli.directory {
         Some(d) => cwd.join(d),
         None => cwd.clone(),
+    };
+    // `hsm init` makes a project where it is run; every other command works on the
+    // project around it, as cargo and uv do.
+    let root = if matches!(cli.command, Command::Init { .. }) {
+        start
+    } else {
+        crate::ops::discover_root(&start)
     };
     Ok(Workspace {
         root,

@@ -22,4 +22,4 @@ pub mod registry_view;
 pub mod scaffold;
 mod workspace;
 
-pub use workspace::{Notice, Workspace};
+pub use workspace::{Notice, Workspace, discover_root};

@@ -61,6 +61,17 @@ impl fmt::Display for Notice {
     }
 }
 
+/// The project root for a command started in `start`: the nearest directory, from `start`
+/// up, that holds hsm.yaml (as cargo finds Cargo.toml and uv pyproject.toml); `start`
+/// itself when none does, so that the error names where the user is.
+pub fn discover_root(start: &Path) -> PathBuf {
+    start
+        .ancestors()
+        .find(|dir| dir.join(MANIFEST_FILE).is_file())
+        .unwrap_or(start)
+        .to_path_buf()
+}
+
 /// The project a command works on and how it finds its registry.
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -90,7 +101,7 @@ impl Workspace {
             };
             return Err(Error::new(
                 ErrorKind::NoManifest,
-                format!("no {MANIFEST_FILE} in {place}"),
+                format!("no {MANIFEST_FILE} in {place} or any directory above it"),
             )
             .with_help(
                 "run `hsm init` to create one, or pass `--directory` to point at the project",

@@ -602,7 +602,7 @@ fn no_manifest() {
     ----- stdout -----
 
     ----- stderr -----
-    error: no hsm.yaml in the current directory
+    error: no hsm.yaml in the current directory or any directory above it
       help: run `hsm init` to create one, or pass `--directory` to point at the project
     ");
 }

@@ -247,7 +247,7 @@ fn sync_without_hsm_yaml_says_how_to_start() {
     ----- stdout -----
 
     ----- stderr -----
-    error: no hsm.yaml in the current directory
+    error: no hsm.yaml in the current directory or any directory above it
       help: run `hsm init` to create one, or pass `--directory` to point at the project
     ");
 }

@@ -198,7 +198,7 @@ fn list_reports_an_error_as_json_when_asked_for_json() {
     success: false
     exit_code: 1
     ----- stdout -----
-    {"error":{"column":null,"file":null,"help":"run `hsm init` to create one, or pass `--directory` to point at the project","kind":"no-manifest","label":null,"line":null,"message":"no hsm.yaml in the current directory"},"status":"error"}
+    {"error":{"column":null,"file":null,"help":"run `hsm init` to create one, or pass `--directory` to point at the project","kind":"no-manifest","label":null,"line":null,"message":"no hsm.yaml in the current directory or any directory above it"},"status":"error"}
 
     ----- stderr -----
     "#);
@@ -1140,4 +1140,34 @@ fn concurrent_syncs_and_group_adds_never_tear_or_mix_files() {
     );
     assert_valid_compose(&t.path().join("docker-compose.hsm.yml"));
     assert_valid_pyproject(&t.path().join("pyproject.toml"));
+}
+
+/// Run from any directory inside the project, hsm works on the project (as cargo and uv
+/// do); paths it prints stay relative to where it was started. `hsm init` is the exception:
+/// it makes a project where it is run.
+#[test]
+fn commands_find_the_project_from_a_subdirectory() {
+    let t = Test::new()
+        .manifest(&common::quick_start("qdrant-adapter"))
+        .file("services/api/src/.keep", "")
+        .cwd("services/api/src");
+    let out = ok(&t, &["sync", "--no-install"]);
+    assert!(out.stdout.contains("Wrote"), "{}", out.stdout);
+    assert!(t.exists("pyproject.toml") && t.exists("hsm.lock"));
+    assert!(!t.exists("services/api/src/hsm.lock"));
+    let out = ok(&t, &["mode", "dev", "qdrant-adapter"]);
+    assert!(out.stdout.contains("qdrant-adapter"), "{}", out.stdout);
+    assert!(t.read("hsm.yaml").contains("qdrant-adapter"));
+    // A malformed hsm.yaml above is cited by its full path (as cargo cites a manifest).
+    let bad = Test::new()
+        .manifest("project: [\n")
+        .file("sub/.keep", "")
+        .cwd("sub");
+    let out = bad.hsm(&["list"]);
+    out.failure();
+    let cited = format!("{}:1:10", bad.path().join("hsm.yaml").display());
+    assert!(out.stderr.contains(&cited), "{}", out.stderr);
+    // `hsm init` in a subdirectory makes a new project there.
+    ok(&t, &["init", "--name", "inner"]);
+    assert!(t.exists("services/api/src/hsm.yaml"));
 }

@@ -608,7 +608,7 @@ fn without_hsm_yaml() {
     ----- stdout -----
 
     ----- stderr -----
-    error: no hsm.yaml in the current directory
+    error: no hsm.yaml in the current directory or any directory above it
       help: run `hsm init` to create one, or pass `--directory` to point at the project
     ");
 }
