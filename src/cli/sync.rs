@@ -50,9 +50,9 @@ pub fn run(ctx: &Workspace, options: SyncOptions) -> Result<ExitCode, Error> {
             outln!("No managed services: nothing for --up to start")
         }
         Up::NoServices => outln!("No container services: nothing for compose to start"),
-        Up::Started { engine } => outln!(
-            "Started the services with `{engine} compose -f {COMPOSE_FILE} up -d --remove-orphans`"
-        ),
+        Up::Started { tool } => {
+            outln!("Started the services with `{tool} -f {COMPOSE_FILE} up -d --remove-orphans`")
+        }
     }
     // hsm supervises no processes: for services run with uv it says how to start them.
     for run in &outcome.uv_runs {
@@ -73,7 +73,9 @@ pub fn run(ctx: &Workspace, options: SyncOptions) -> Result<ExitCode, Error> {
 pub fn down(ctx: &Workspace) -> Result<ExitCode, Error> {
     match ops::sync::down(ctx)? {
         DownOutcome::NoCompose => outln!("No {COMPOSE_FILE}: nothing to stop"),
-        DownOutcome::Stopped => outln!("Stopped the services of {COMPOSE_FILE}"),
+        DownOutcome::Stopped { tool } => {
+            outln!("Stopped the services of {COMPOSE_FILE} (`{tool} down`)")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,7 +14,7 @@ pub use model::{GroupEntry, ManifestFile, Mode, Selection, Standalone, Strategy}
 
 use crate::error::{Error, ErrorKind};
 use crate::source::{KeyPath, Origin, SourceFile, parse_yaml, read_text};
-use crate::vocab::Kind;
+use crate::vocab::{ComposeTool, Kind};
 
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "hsm.yaml";
@@ -243,25 +243,31 @@ impl Manifest {
         None
     }
 
-    /// The container engine that runs the compose file: `docker` (default) or `podman`.
-    /// Anything else is refused: hsm runs this program.
-    pub fn container_engine(&self) -> Result<&'static str, Error> {
-        match self.data.project.container_engine.as_deref() {
-            None | Some("docker") => Ok("docker"),
-            Some("podman") => Ok("podman"),
-            Some(other) => Err(Error::new(
-                ErrorKind::InvalidValue,
-                format!("unknown container engine `{other}`"),
-            )
-            .at(self.origin(KeyPath::root().key("project").key("container_engine")))
-            .with_label("not docker or podman")
-            .add_help(crate::source::did_you_mean_hint(
-                other,
-                ["docker", "podman"],
-            ))
-            .add_help(Some(
-                "hsm drives `docker compose` or `podman compose`".into(),
-            ))),
+    /// The compose tools that may run the compose file, in the order to look for them:
+    /// `project.container_engine` pins one (`docker` also accepts `docker-compose`); absent,
+    /// any. Anything else is refused: hsm runs this program.
+    pub fn container_engine(&self) -> Result<Vec<ComposeTool>, Error> {
+        let given = self.data.project.container_engine.as_deref();
+        match given {
+            None => Ok(ComposeTool::ALL.to_vec()),
+            // `docker` takes the v1 program where the v2 plugin is missing.
+            Some("docker") => Ok(vec![ComposeTool::Docker, ComposeTool::DockerCompose]),
+            Some(name) => match ComposeTool::ALL.into_iter().find(|t| t.name() == name) {
+                Some(tool) => Ok(vec![tool]),
+                None => Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    format!("unknown container engine `{name}`"),
+                )
+                .at(self.origin(KeyPath::root().key("project").key("container_engine")))
+                .with_label("not docker, docker-compose or podman")
+                .add_help(crate::source::did_you_mean_hint(
+                    name,
+                    ComposeTool::ALL.map(ComposeTool::name),
+                ))
+                .add_help(Some(
+                    "hsm drives `docker compose`, `docker-compose` or `podman compose`; leave it out to use the first one installed".into(),
+                ))),
+            },
         }
     }
 

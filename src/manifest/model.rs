@@ -63,7 +63,7 @@ pub struct Project {
     pub name: Option<String>,
     #[serde(default)]
     pub version: Option<String>,
-    /// `docker` (the default) or `podman`.
+    /// `docker`, `docker-compose` or `podman` (absent: the first one installed).
     #[serde(default)]
     pub container_engine: Option<String>,
     /// Legacy (the original hsm's test fixtures): same as `libraries.package_manager`.

@@ -3,9 +3,9 @@
 
 use super::Workspace;
 use crate::error::Error;
-use crate::manifest::Manifest;
 use crate::render::compose::COMPOSE_FILE;
 use crate::sync::{Options, Report, dry_run, runner, sync};
+use crate::vocab::ComposeTool;
 
 /// `hsm sync`'s options.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,8 +22,8 @@ pub enum Up {
     NotAsked,
     /// The stack has no managed services.
     NoServices,
-    /// `<engine> compose up` ran.
-    Started { engine: String },
+    /// `<tool> -f docker-compose.hsm.yml up -d --remove-orphans` ran.
+    Started { tool: ComposeTool },
 }
 
 /// A service run with uv, for `--up`: hsm does not supervise processes, so it says how to
@@ -56,10 +56,12 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
     };
     let manifest = ws.manifest()?;
     let registry = ws.registry(Some(&manifest))?;
-    if options.up {
-        // Refuse a bad engine before writing anything.
-        manifest.container_engine()?;
-    }
+    // Find the compose tool (or refuse a bad setting) before writing anything.
+    let tool = if options.up {
+        Some(runner::find_compose(&manifest.container_engine()?)?)
+    } else {
+        None
+    };
     let report = match &lock {
         Some(lock) => sync(lock, &manifest, &registry, options.sync)?,
         None => dry_run(&ws.root, &manifest, &registry, options.sync)?,
@@ -82,13 +84,12 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
     } else {
         Vec::new()
     };
-    let up = if !options.up {
-        Up::NotAsked
-    } else if !compose {
-        Up::NoServices
-    } else {
-        Up::Started {
-            engine: compose_up(ws, &manifest)?,
+    let up = match tool {
+        None => Up::NotAsked,
+        Some(_) if !compose => Up::NoServices,
+        Some(tool) => {
+            runner::compose(&ws.root, tool, &["up", "-d", "--remove-orphans"])?;
+            Up::Started { tool }
         }
     };
     Ok(SyncOutcome {
@@ -149,19 +150,13 @@ fn shell_line(value: &serde_yaml::Value) -> String {
     }
 }
 
-fn compose_up(ws: &Workspace, manifest: &Manifest) -> Result<String, Error> {
-    let engine = manifest.container_engine()?;
-    runner::compose(&ws.root, engine, &["up", "-d", "--remove-orphans"])?;
-    Ok(engine.to_string())
-}
-
 /// What [`down`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DownOutcome {
     /// There is no compose file: nothing to stop.
     NoCompose,
-    /// `<engine> compose down` ran.
-    Stopped,
+    /// `<tool> down` ran.
+    Stopped { tool: ComposeTool },
 }
 
 /// `hsm down`: stop the services `hsm sync --up` started.
@@ -171,7 +166,7 @@ pub fn down(ws: &Workspace) -> Result<DownOutcome, Error> {
         return Ok(DownOutcome::NoCompose);
     }
     let manifest = ws.manifest()?;
-    let engine = manifest.container_engine()?;
-    runner::compose(&ws.root, engine, &["down"])?;
-    Ok(DownOutcome::Stopped)
+    let tool = runner::find_compose(&manifest.container_engine()?)?;
+    runner::compose(&ws.root, tool, &["down"])?;
+    Ok(DownOutcome::Stopped { tool })
 }

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use super::transaction::Transaction;
 use crate::error::{Error, ErrorKind};
 use crate::render::service_project::{Create, GitPin, ServiceProject};
+use crate::vocab::ComposeTool;
 
 /// How a finished tool ended (`exit status 1`, `a signal`) and what it said (stderr, or
 /// stdout when stderr is empty), for error messages.
@@ -210,36 +211,57 @@ pub fn uv_in_service(
     Ok(ran)
 }
 
-/// `docker compose -f docker-compose.hsm.yml <args>` (or `podman compose`).
-pub fn compose(root: &Path, engine: &str, args: &[&str]) -> Result<(), Error> {
-    let mut full = vec!["compose", "-f", crate::render::compose::COMPOSE_FILE];
+/// The first of `candidates` that is installed and works (`<tool> version` succeeds).
+pub fn find_compose(candidates: &[ComposeTool]) -> Result<ComposeTool, Error> {
+    for &tool in candidates {
+        let (program, prefix) = tool.command();
+        let works = Command::new(program)
+            .args(prefix)
+            .arg("version")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if works {
+            return Ok(tool);
+        }
+    }
+    let tried: Vec<String> = candidates.iter().map(|t| format!("`{t}`")).collect();
+    Err(Error::new(
+        ErrorKind::Io,
+        format!(
+            "no compose tool to start the services: {} not found",
+            crate::vocab::or_list(tried)
+        ),
+    )
+    .with_help(
+        "install Docker with the compose plugin (Debian: docker-compose-plugin), docker-compose, or podman with podman-compose; `project.container_engine` in hsm.yaml pins one",
+    ))
+}
+
+/// `<tool> -f docker-compose.hsm.yml <args>`.
+pub fn compose(root: &Path, tool: ComposeTool, args: &[&str]) -> Result<(), Error> {
+    let (program, prefix) = tool.command();
+    let mut full: Vec<&str> = prefix.to_vec();
+    full.extend(["-f", crate::render::compose::COMPOSE_FILE]);
     full.extend_from_slice(args);
-    let help = format!(
-        "install {engine} with the compose plugin, or set `project.container_engine` in hsm.yaml"
-    );
+    let help = format!("install {tool}, or set `project.container_engine` in hsm.yaml");
     let out = super::process::run(
-        Command::new(engine).args(&full).current_dir(root),
+        Command::new(program).args(&full).current_dir(root),
         &mut |_| Ok(()),
     )
-    .map_err(|e| cannot_start(engine, &e, &help))??;
+    .map_err(|e| cannot_start(program, &e, &help))??;
     if !out.status.success() {
-        let said = String::from_utf8_lossy(&out.stderr);
-        // Without the compose plugin, `docker compose -f` reads as `docker -f`.
-        let help = if said.contains("unknown shorthand flag: 'f'")
-            || said.contains("is not a docker command")
-        {
-            format!(
-                "`{engine} compose` is not available: install the compose plugin (Debian: docker-compose-plugin)"
-            )
-        } else if args.first() == Some(&"down") {
-            "fix what the engine reports and run `hsm down` again".to_string()
+        let help = if args.first() == Some(&"down") {
+            "fix what the engine reports and run `hsm down` again"
         } else {
-            "hsm.yaml's files are written and kept; fix what the engine reports and run `hsm sync --up` again".to_string()
+            "hsm.yaml's files are written and kept; fix what the engine reports and run `hsm sync --up` again"
         };
         return Err(failure(
-            &format!("{engine} {}", full.join(" ")),
+            &format!("{program} {}", full.join(" ")),
             &out,
-            &help,
+            help,
         ));
     }
     Ok(())

@@ -199,6 +199,56 @@ impl fmt::Display for Runtime {
     }
 }
 
+/// The compose implementation that starts and stops a stack's containers
+/// (`project.container_engine`; absent: the first one found, in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComposeTool {
+    /// `docker compose` (the v2 plugin).
+    Docker,
+    /// `docker-compose` (the v1 program).
+    DockerCompose,
+    /// `podman compose`.
+    Podman,
+}
+
+impl ComposeTool {
+    /// Every tool, in the order hsm looks for one.
+    pub const ALL: [ComposeTool; 3] = [
+        ComposeTool::Docker,
+        ComposeTool::DockerCompose,
+        ComposeTool::Podman,
+    ];
+
+    /// `project.container_engine`'s spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            ComposeTool::Docker => "docker",
+            ComposeTool::DockerCompose => "docker-compose",
+            ComposeTool::Podman => "podman",
+        }
+    }
+
+    /// The program and the arguments before compose's own.
+    pub fn command(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            ComposeTool::Docker => ("docker", &["compose"]),
+            ComposeTool::DockerCompose => ("docker-compose", &[]),
+            ComposeTool::Podman => ("podman", &["compose"]),
+        }
+    }
+}
+
+impl fmt::Display for ComposeTool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (program, args) = self.command();
+        f.write_str(program)?;
+        for a in args {
+            write!(f, " {a}")?;
+        }
+        Ok(())
+    }
+}
+
 /// [`is_valid_name`] as a JSON Schema (ECMA-262) pattern, for the schemas of hsm's files;
 /// the length limit is the schema's `maxLength`.
 pub const NAME_PATTERN: &str = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]*$";
@@ -239,11 +289,20 @@ pub fn count(n: usize, noun: &str) -> String {
 
 /// "`a`", "`a` and `b`", "`a`, `b` and `c`".
 pub fn and_list(items: impl IntoIterator<Item = String>) -> String {
+    joined(items, "and")
+}
+
+/// "a", "a or b", "a, b or c".
+pub fn or_list(items: impl IntoIterator<Item = String>) -> String {
+    joined(items, "or")
+}
+
+fn joined(items: impl IntoIterator<Item = String>, word: &str) -> String {
     let items: Vec<String> = items.into_iter().collect();
     match items.as_slice() {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
     }
 }
 

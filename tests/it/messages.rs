@@ -229,10 +229,10 @@ fn an_unknown_container_engine_is_refused() {
      2 │   name: x
      3 │   container_engine: rm
        ·   ────────┬───────
-       ·           ╰── not docker or podman
+       ·           ╰── not docker, docker-compose or podman
      4 │ libraries:
        ╰────
-      help: hsm drives `docker compose` or `podman compose`
+      help: hsm drives `docker compose`, `docker-compose` or `podman compose`; leave it out to use the first one installed
     ");
 }
 

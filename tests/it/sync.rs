@@ -752,7 +752,7 @@ fn up_and_down_drive_the_configured_engine() {
     t.hsm(&["down"]).success();
     assert_eq!(
         t.read("engine.log"),
-        "docker compose -f docker-compose.hsm.yml up -d --remove-orphans\ndocker compose -f docker-compose.hsm.yml down\n"
+        "docker compose version\ndocker compose -f docker-compose.hsm.yml up -d --remove-orphans\ndocker compose version\ndocker compose -f docker-compose.hsm.yml down\n"
     );
 
     let podman = quick_start("qdrant-adapter").replace(
@@ -763,6 +763,77 @@ fn up_and_down_drive_the_configured_engine() {
     t.hsm(&["sync", "--no-install", "--up"]).success();
     assert_eq!(
         t.read("engine.log"),
-        "podman compose -f docker-compose.hsm.yml up -d --remove-orphans\n"
+        "podman compose version\npodman compose -f docker-compose.hsm.yml up -d --remove-orphans\n"
     );
+}
+
+/// Without `project.container_engine`, `--up` takes the first compose tool that works:
+/// `docker compose` (v2), then `docker-compose` (v1), then `podman compose`; with none,
+/// one line says so before anything is written.
+#[test]
+fn up_finds_the_compose_tool_that_is_installed() {
+    let quick = quick_start("qdrant-adapter");
+    // docker without the compose plugin, and docker-compose v1.
+    let t = Test::new()
+        .path_without(&["docker", "docker-compose", "podman"])
+        .manifest(&quick);
+    let t = fake_engine(t, "docker-compose");
+    let bin = t.path().join("engine-bin/docker");
+    std::fs::write(
+        &bin,
+        "#!/bin/sh\necho \"docker $*\" >> engine.log\necho \"docker: 'compose' is not a docker command.\" >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = t.hsm(&["sync", "--no-install", "--up"]);
+    out.success();
+    assert!(
+        out.stdout.contains("Started the services with `docker-compose -f docker-compose.hsm.yml up -d --remove-orphans`"),
+        "{}",
+        out.stdout
+    );
+    let out = t.hsm(&["down"]);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    Stopped the services of docker-compose.hsm.yml (`docker-compose down`)
+
+    ----- stderr -----
+    ");
+    assert_eq!(
+        t.read("engine.log"),
+        "docker compose version\ndocker-compose version\ndocker-compose -f docker-compose.hsm.yml up -d --remove-orphans\ndocker compose version\ndocker-compose version\ndocker-compose -f docker-compose.hsm.yml down\n"
+    );
+    // Pinned to podman: only podman is tried.
+    let pinned = quick.replace("  version: 0.1.0\n", "  version: 0.1.0\n  container_engine: podman\n");
+    let t = Test::new()
+        .path_without(&["docker", "docker-compose", "podman"])
+        .manifest(&pinned);
+    let t = fake_engine(t, "docker-compose");
+    let out = common::refused(&t, &["sync", "--no-install", "--up"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no compose tool to start the services: `podman compose` not found
+      help: install Docker with the compose plugin (Debian: docker-compose-plugin), docker-compose, or podman with podman-compose; `project.container_engine` in hsm.yaml pins one
+    ");
+    // None at all.
+    let t = Test::new()
+        .path_without(&["docker", "docker-compose", "podman"])
+        .manifest(&quick);
+    let out = common::refused(&t, &["sync", "--no-install", "--up"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: no compose tool to start the services: `docker compose`, `docker-compose` or `podman compose` not found
+      help: install Docker with the compose plugin (Debian: docker-compose-plugin), docker-compose, or podman with podman-compose; `project.container_engine` in hsm.yaml pins one
+    ");
 }
