@@ -22,6 +22,7 @@ mod kubernetes;
 mod lint;
 mod messages;
 mod original;
+mod packaging;
 mod project;
 mod property;
 mod registry;

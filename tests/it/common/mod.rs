@@ -416,6 +416,7 @@ impl Output {
 /// How to install each external tool the tests run (scripts/test installs them all).
 const INSTALL: &[(&str, &str)] = &[
     ("uv", "`python3 -m pip install uv`"),
+    ("maturin", "`python3 -m pip install maturin`"),
     (
         "check-jsonschema",
         "`python3 -m pip install check-jsonschema`",
