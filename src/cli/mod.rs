@@ -100,6 +100,8 @@ pub enum Command {
         /// Accepted from the original hsm: there is no separate verification to skip.
         #[arg(long, overrides_with = "verify")]
         no_verify: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Stop the services started by `hsm sync --up`.
     Down,
@@ -439,6 +441,7 @@ impl Command {
             | Command::Why { format, .. }
             | Command::Check { format, .. }
             | Command::List { format }
+            | Command::Sync { format, .. }
             | Command::Registry(
                 RegistryCommand::Lint { format, .. }
                 | RegistryCommand::List { format }
@@ -603,6 +606,7 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             locked,
             frozen,
             up,
+            format,
             ..
         } => {
             let options = crate::ops::sync::SyncOptions {
@@ -614,7 +618,7 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
                 },
                 up: *up,
             };
-            sync::run(ctx, options)
+            sync::run(ctx, options, *format)
         }
         Command::Down => sync::down(ctx),
         Command::Init { name } => project::init(ctx, name.as_deref()),

@@ -2,21 +2,27 @@
 
 use std::process::ExitCode;
 
-use super::output::{count_summary, out, outln};
+use super::Format;
+use super::output::{conflict_json, count_summary, out, outln, selection_json};
 use crate::error::Error;
-use crate::ops::sync::{DownOutcome, SyncOptions, Up};
+use crate::ops::sync::{DownOutcome, SyncOptions, SyncOutcome, Up};
 use crate::ops::{self, Workspace};
 use crate::render::compose::COMPOSE_FILE;
 use crate::sync::Report;
 
-pub fn run(ctx: &Workspace, options: SyncOptions) -> Result<ExitCode, Error> {
+pub fn run(ctx: &Workspace, options: SyncOptions, format: Format) -> Result<ExitCode, Error> {
     let outcome = ops::sync::run(ctx, options)?;
+    if format == Format::Json {
+        return json(&outcome);
+    }
     match &outcome.report {
         Report::Conflict(conflict) => {
             eprint!("{}", conflict.render());
             return Ok(ExitCode::from(1));
         }
-        Report::DryRun { diff, selection } => {
+        Report::DryRun {
+            diff, selection, ..
+        } => {
             if diff.is_empty() {
                 outln!(
                     "Stack is up to date: {}; --dry-run: nothing would change",
@@ -67,6 +73,55 @@ pub fn run(ctx: &Workspace, options: SyncOptions) -> Result<ExitCode, Error> {
             ),
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sync --format json`: one object, its `status` saying which outcome it is.
+fn json(outcome: &SyncOutcome) -> Result<ExitCode, Error> {
+    let stack = |selection| {
+        let mut v = selection_json(selection, &outcome.registry);
+        if let Some(o) = v.as_object_mut() {
+            o.remove("status");
+        }
+        v
+    };
+    let value = match &outcome.report {
+        Report::Conflict(conflict) => {
+            outln!("{:#}", conflict_json(conflict));
+            return Ok(ExitCode::from(1));
+        }
+        Report::DryRun {
+            diff,
+            changes,
+            selection,
+        } => serde_json::json!({
+            "status": "dry-run",
+            "changes": changes,
+            "diff": diff,
+            "stack": stack(selection),
+        }),
+        Report::UpToDate { selection } => serde_json::json!({
+            "status": "up-to-date",
+            "stack": stack(selection),
+        }),
+        Report::Synced {
+            written,
+            ran,
+            selection,
+            ..
+        } => serde_json::json!({
+            "status": "synced",
+            "written": written,
+            "ran": ran,
+            "stack": stack(selection),
+        }),
+    };
+    let mut value = value;
+    if let Some(o) = value.as_object_mut() {
+        o.insert("up".into(), serde_json::json!(outcome.up));
+        o.insert("uv_services".into(), serde_json::json!(outcome.uv_runs));
+    }
+    outln!("{value:#}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,7 +16,8 @@ pub struct SyncOptions {
 }
 
 /// What `--up` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Up {
     /// Not asked for.
     NotAsked,
@@ -28,7 +29,7 @@ pub enum Up {
 
 /// A service run with uv, for `--up`: hsm does not supervise processes, so it says how to
 /// start each one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UvRun {
     pub service: String,
     /// Its project, relative to the project root (`services/<name>`).
@@ -41,6 +42,8 @@ pub struct UvRun {
 #[derive(Debug)]
 pub struct SyncOutcome {
     pub report: Report,
+    /// The registry the stack was solved with, as the user names it.
+    pub registry: String,
     pub up: Up,
     /// With `--up`: the services run with uv, and how to start each.
     pub uv_runs: Vec<UvRun>,
@@ -70,6 +73,7 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
         Report::Conflict(_) | Report::DryRun { .. } => {
             return Ok(SyncOutcome {
                 report,
+                registry: registry.store().display().to_string(),
                 up: Up::NotAsked,
                 uv_runs: Vec::new(),
             });
@@ -94,6 +98,7 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
     };
     Ok(SyncOutcome {
         report,
+        registry: registry.store().display().to_string(),
         up,
         uv_runs,
     })

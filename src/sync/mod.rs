@@ -65,8 +65,12 @@ impl Options {
 pub enum Report {
     /// Nothing to write, and the environment was installed from the current files.
     UpToDate { selection: Selection },
-    /// `--dry-run`: the diff that would be applied.
-    DryRun { diff: String, selection: Selection },
+    /// `--dry-run`: the diff that would be applied, and what it would do to each file.
+    DryRun {
+        diff: String,
+        changes: Vec<Change>,
+        selection: Selection,
+    },
     /// Files written (relative paths) and tools run.
     Synced {
         written: Vec<String>,
@@ -76,6 +80,44 @@ pub enum Report {
     },
     /// No consistent stack.
     Conflict(Box<Conflict>),
+}
+
+/// What a sync would do to one path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    pub path: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    /// A service's project directory, made by `git clone` or `uv init`.
+    CreateProject,
+}
+
+/// Every change `plan` makes, in the order a sync makes them.
+pub fn changes(plan: &Plan) -> Vec<Change> {
+    let projects = plan
+        .services
+        .iter()
+        .filter(|p| p.create.is_some())
+        .map(|p| Change {
+            path: format!("{}/", p.dir),
+            action: Action::CreateProject,
+        });
+    let files = plan.changed().map(|a| Change {
+        path: a.path.clone(),
+        action: match (&a.old, &a.new) {
+            (None, _) => Action::Create,
+            (_, None) => Action::Delete,
+            _ => Action::Update,
+        },
+    });
+    projects.chain(files).collect()
 }
 
 /// A stack solved and rendered, with every check a sync makes before writing done.
@@ -286,6 +328,7 @@ pub fn dry_run(
     Ok(match prepare(root, manifest, registry, opts)? {
         Ok(p) => Report::DryRun {
             diff: render::diff(&p.plan),
+            changes: changes(&p.plan),
             selection: p.selection,
         },
         Err(conflict) => Report::Conflict(conflict),

@@ -238,6 +238,12 @@ impl ComposeTool {
     }
 }
 
+impl Serialize for ComposeTool {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl fmt::Display for ComposeTool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (program, args) = self.command();

@@ -45,7 +45,10 @@ fn the_wheel_puts_hsm_on_path_with_uv_tool_install_and_pip() {
         .expect("maturin wrote no wheel");
     let name = wheel.file_name().unwrap().to_string_lossy().to_string();
     assert!(
-        name.starts_with(&format!("hyper_stack_manager-{}-", env!("CARGO_PKG_VERSION"))),
+        name.starts_with(&format!(
+            "hyper_stack_manager-{}-",
+            env!("CARGO_PKG_VERSION")
+        )),
         "{name}"
     );
     let expected = format!("hsm {}\n", env!("CARGO_PKG_VERSION"));
@@ -67,7 +70,10 @@ fn the_wheel_puts_hsm_on_path_with_uv_tool_install_and_pip() {
         .env("UV_TOOL_BIN_DIR", &bin);
     offline(&mut install);
     run(&mut install);
-    assert_eq!(run(Command::new(bin.join("hsm")).arg("--version")), expected);
+    assert_eq!(
+        run(Command::new(bin.join("hsm")).arg("--version")),
+        expected
+    );
 
     // `pip install` (here uv's pip) into a virtual environment: `.venv/bin/hsm`.
     let venv = work.path().join("venv");

@@ -807,7 +807,10 @@ fn up_finds_the_compose_tool_that_is_installed() {
         "docker compose version\ndocker-compose version\ndocker-compose -f docker-compose.hsm.yml up -d --remove-orphans\ndocker compose version\ndocker-compose version\ndocker-compose -f docker-compose.hsm.yml down\n"
     );
     // Pinned to podman: only podman is tried.
-    let pinned = quick.replace("  version: 0.1.0\n", "  version: 0.1.0\n  container_engine: podman\n");
+    let pinned = quick.replace(
+        "  version: 0.1.0\n",
+        "  version: 0.1.0\n  container_engine: podman\n",
+    );
     let t = Test::new()
         .path_without(&["docker", "docker-compose", "podman"])
         .manifest(&pinned);
@@ -836,4 +839,75 @@ fn up_finds_the_compose_tool_that_is_installed() {
     error: no compose tool to start the services: `docker compose`, `docker-compose` or `podman compose` not found
       help: install Docker with the compose plugin (Debian: docker-compose-plugin), docker-compose, or podman with podman-compose; `project.container_engine` in hsm.yaml pins one
     ");
+}
+
+/// `sync --format json`: one object whose `status` says what happened (dry-run with each
+/// file's action, synced with what was written and run, up-to-date, conflict with exit 1,
+/// or an error), for CI and editors.
+#[test]
+fn sync_reports_as_json() {
+    let t = Test::new().manifest(&quick_start("qdrant-adapter"));
+    let json = |args: &[&str], code: i32| -> serde_json::Value {
+        let out = t.hsm(args);
+        assert_eq!(out.code, code, "{}", out.stderr);
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+    };
+    let before = t.tree();
+    let dry = json(&["sync", "--dry-run", "--format", "json"], 0);
+    assert_eq!(t.tree(), before);
+    assert_eq!(dry["status"], "dry-run");
+    assert_eq!(
+        dry["changes"],
+        serde_json::json!([
+            {"path": "pyproject.toml", "action": "create"},
+            {"path": "docker-compose.hsm.yml", "action": "create"},
+            {"path": "hsm.lock", "action": "create"},
+        ])
+    );
+    assert!(dry["diff"].as_str().unwrap().contains("+++ b/pyproject.toml"));
+    let synced = json(&["sync", "--no-install", "--format", "json"], 0);
+    assert_eq!(synced["status"], "synced");
+    assert_eq!(
+        synced["written"],
+        serde_json::json!(["pyproject.toml", "docker-compose.hsm.yml", "hsm.lock"])
+    );
+    assert_eq!(synced["ran"], serde_json::json!([]));
+    assert_eq!(synced["up"], serde_json::json!({"status": "not-asked"}));
+    assert_eq!(synced["stack"]["components"][0]["name"], "qdrant-adapter");
+    let again = json(&["sync", "--no-install", "--format", "json"], 0);
+    assert_eq!(again["status"], "up-to-date");
+    // A switch shows an update and a delete.
+    std::fs::write(
+        t.path().join("hsm.yaml"),
+        quick_start("qdrant-adapter").replace("selection: qdrant-adapter", "selection: []"),
+    )
+    .unwrap();
+    let out = t.hsm(&["sync", "--dry-run", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();
+    if v["status"] == "dry-run" {
+        let actions: Vec<String> = v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {}", c["action"].as_str().unwrap(), c["path"].as_str().unwrap()))
+            .collect();
+        assert!(actions.contains(&"delete docker-compose.hsm.yml".to_string()), "{actions:?}");
+    }
+    // No stack: the conflict as data, exit 1.
+    let t = Test::new()
+        .manifest("libraries:\n  standalone: [a, b]\n")
+        .registry_file("libraries/a.yaml", "name: a\nconflicts: [b]\n")
+        .registry_file("libraries/b.yaml", "name: b\n");
+    let json = |args: &[&str], code: i32| -> serde_json::Value {
+        let out = t.hsm(args);
+        assert_eq!(out.code, code, "{}", out.stderr);
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+    };
+    let conflict = json(&["sync", "--format", "json"], 1);
+    assert_eq!(conflict["status"], "conflict");
+    assert!(conflict["hints"].is_array());
+    // An error is JSON too.
+    std::fs::write(t.path().join("hsm.yaml"), "project: [\n").unwrap();
+    let error = json(&["sync", "--format", "json"], 1);
+    assert_eq!(error["status"], "error");
 }
