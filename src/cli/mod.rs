@@ -4,6 +4,7 @@
 mod check;
 mod graph;
 mod output;
+mod progress;
 mod project;
 mod registry;
 mod registry_edit;
@@ -45,6 +46,14 @@ pub struct Cli {
     /// once).
     #[arg(long, global = true, value_name = "SECS", env = "HSM_LOCK_TIMEOUT", hide_env_values = true, default_value_t = crate::sync::lock::DEFAULT_TIMEOUT.as_secs())]
     pub lock_timeout: u64,
+
+    /// Print no progress line and no notices (errors still go to stderr).
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Show each command hsm runs (uv, git, compose) and stream its output.
+    #[arg(long, global = true)]
+    pub verbose: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -378,7 +387,11 @@ fn workspace(cli: &Cli) -> Result<Workspace, Error> {
         registry_flag: cli.registry.clone(),
         registry_env: std::env::var_os("HSM_REGISTRY_PATH").map(PathBuf::from),
         lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
-        notify: |notice| eprintln!("hsm: {notice}"),
+        notify: if cli.quiet {
+            |_| {}
+        } else {
+            |notice| eprintln!("hsm: {notice}")
+        },
     })
 }
 
@@ -388,6 +401,13 @@ pub fn main() -> ExitCode {
     if let Some(code) = print_only(&cli.command) {
         return code;
     }
+    progress::install(if cli.quiet {
+        progress::Verbosity::Quiet
+    } else if cli.verbose {
+        progress::Verbosity::Verbose
+    } else {
+        progress::Verbosity::Normal
+    });
     let json = cli.command.format() == Format::Json;
     let result = workspace(&cli).and_then(|ctx| {
         // Commands that change the project recover under the lock they take themselves.

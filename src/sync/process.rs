@@ -133,6 +133,49 @@ pub fn interrupted_error() -> Error {
     .with_help("run the command again when you are ready")
 }
 
+/// Who watches the tools hsm runs: the CLI draws a progress line, or streams their output
+/// with `--verbose` (only `cli/` prints). Set once, by [`watch_with`].
+pub trait Watch: Send + Sync {
+    /// A tool started (`what`: its command line, and the directory it runs in if that is
+    /// not hsm's own).
+    fn started(&self, what: &str);
+    /// Still running (called often; throttle in the implementation).
+    fn tick(&self, what: &str, elapsed: Duration);
+    /// A chunk of what the tool wrote (stdout or stderr), as it arrives.
+    fn output(&self, chunk: &[u8]);
+    /// It ended.
+    fn finished(&self, what: &str, elapsed: Duration, success: bool);
+}
+
+static WATCH: OnceLock<Box<dyn Watch>> = OnceLock::new();
+
+/// Report every tool run from now on to `watch`.
+pub fn watch_with(watch: Box<dyn Watch>) {
+    let _ = WATCH.set(watch);
+}
+
+/// A command as the user would type it, with where it runs.
+fn label(cmd: &Command) -> String {
+    let program = std::path::Path::new(cmd.get_program())
+        .file_name()
+        .map_or_else(
+            || cmd.get_program().to_string_lossy(),
+            |n| n.to_string_lossy(),
+        );
+    let mut out = program.into_owned();
+    for a in cmd.get_args() {
+        out.push(' ');
+        out.push_str(&a.to_string_lossy());
+    }
+    if let (Some(dir), Ok(here)) = (cmd.get_current_dir(), std::env::current_dir())
+        && dir != here
+    {
+        let shown = crate::registry::location::relative_display(dir, &here);
+        out.push_str(&format!(" (in {shown})"));
+    }
+    out
+}
+
 /// Run `cmd` to completion in a process group of its own, capturing its output.
 /// `started` is called with the new group right after the spawn (to journal it); the tool
 /// itself only starts once `started` has returned: it is spawned behind a gate (`sh`
@@ -184,24 +227,50 @@ pub fn run(
     let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
+            let mut chunk = [0u8; 8192];
             if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
+                loop {
+                    match p.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            buf.extend_from_slice(&chunk[..n]);
+                            if let Some(w) = WATCH.get() {
+                                w.output(&chunk[..n]);
+                            }
+                        }
+                    }
+                }
             }
             buf
         })
     };
+    let what = label(cmd);
+    let start = std::time::Instant::now();
+    let watch = WATCH.get();
+    if let Some(w) = watch {
+        w.started(&what);
+    }
     let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let status = loop {
         if interrupted() {
             kill(&mut child);
+            if let Some(w) = watch {
+                w.finished(&what, start.elapsed(), false);
+            }
             return Ok(Err(interrupted_error()));
         }
         if let Some(status) = child.try_wait()? {
             break status;
         }
+        if let Some(w) = watch {
+            w.tick(&what, start.elapsed());
+        }
         std::thread::sleep(Duration::from_millis(5));
     };
+    if let Some(w) = watch {
+        w.finished(&what, start.elapsed(), status.success());
+    }
     Ok(Ok(Output {
         status,
         stdout: out.join().unwrap_or_default(),

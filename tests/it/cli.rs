@@ -264,3 +264,92 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         "{stderr:?}"
     );
 }
+
+/// While uv runs, a terminal gets one progress line that redraws itself in place and is
+/// cleared when uv ends; a pipe never gets it; `--quiet` removes it; `--verbose` shows each
+/// command and streams the tool's own output instead.
+#[test]
+fn a_progress_line_only_on_a_terminal_and_verbose_streams_the_tools() {
+    require!("script");
+    let t = Test::new()
+        .manifest(&common::quick_start("qdrant-adapter"))
+        .fake_tool(
+            "uv",
+            "sleep 0.6\necho \"uv says $1\" >&2\ncase \"$1\" in\n  lock) cp pyproject.toml uv.lock ;;\n  sync) mkdir -p .venv ;;\nesac",
+        );
+    let path = t
+        .command(&[])
+        .get_envs()
+        .find(|(k, _)| *k == "PATH")
+        .and_then(|(_, v)| v)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let terminal = |args: &str| {
+        let out = Command::new(tool("script"))
+            .args(["-qec"])
+            .arg(format!("{} {args}", env!("CARGO_BIN_EXE_hsm")))
+            .arg("/dev/null")
+            .current_dir(t.path())
+            .env("PATH", &path)
+            .env("NO_COLOR", "1")
+            .env_remove("HSM_REGISTRY_PATH")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = terminal("sync");
+    assert!(
+        shown.contains("\r\x1b[2K⠹ uv lock (0s)") || shown.contains(" uv lock (0s)"),
+        "{shown:?}"
+    );
+    assert!(shown.contains(" uv sync (0s)"), "{shown:?}");
+    // Each line is cleared at the end: the last progress output is a bare clear-line.
+    let last = shown.rfind(" uv sync (0s)").unwrap();
+    assert!(shown[last..].contains("\r\x1b[2K"), "{shown:?}");
+    assert!(shown.contains("Ran uv lock, uv sync"), "{shown:?}");
+    assert!(
+        !shown.contains("uv says"),
+        "the tool's output is only shown with --verbose: {shown:?}"
+    );
+
+    // A pipe: no progress line.
+    std::fs::remove_file(t.path().join("hsm.lock")).unwrap();
+    let out = t.hsm(&["sync"]);
+    out.success();
+    assert!(
+        !out.stderr.contains('\x1b') && out.stderr.is_empty(),
+        "{:?}",
+        out.stderr
+    );
+    // --quiet on a terminal: none either.
+    std::fs::remove_file(t.path().join("hsm.lock")).unwrap();
+    let quiet = terminal("sync --quiet");
+    assert!(!quiet.contains("\x1b[2K"), "{quiet:?}");
+    // --verbose: each command, the tool's own output, and how it ended.
+    std::fs::remove_file(t.path().join("hsm.lock")).unwrap();
+    let out = t.hsm(&["sync", "--verbose"]);
+    out.success();
+    assert_eq!(
+        out.stderr
+            .lines()
+            .map(|l| if l.contains(" done after ") {
+                l.split(" done after ").next().unwrap_or(l)
+            } else {
+                l
+            })
+            .collect::<Vec<_>>(),
+        [
+            "hsm: running `uv lock`",
+            "uv says lock",
+            "hsm: `uv lock`",
+            "hsm: running `uv sync`",
+            "uv says sync",
+            "hsm: `uv sync`"
+        ],
+        "{}",
+        out.stderr
+    );
+    // Both at once is a usage error.
+    assert_eq!(t.hsm(&["sync", "-q", "--verbose"]).code, 2);
+}

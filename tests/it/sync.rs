@@ -864,7 +864,12 @@ fn sync_reports_as_json() {
             {"path": "hsm.lock", "action": "create"},
         ])
     );
-    assert!(dry["diff"].as_str().unwrap().contains("+++ b/pyproject.toml"));
+    assert!(
+        dry["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+++ b/pyproject.toml")
+    );
     let synced = json(&["sync", "--no-install", "--format", "json"], 0);
     assert_eq!(synced["status"], "synced");
     assert_eq!(
@@ -889,9 +894,18 @@ fn sync_reports_as_json() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| format!("{} {}", c["action"].as_str().unwrap(), c["path"].as_str().unwrap()))
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["action"].as_str().unwrap(),
+                    c["path"].as_str().unwrap()
+                )
+            })
             .collect();
-        assert!(actions.contains(&"delete docker-compose.hsm.yml".to_string()), "{actions:?}");
+        assert!(
+            actions.contains(&"delete docker-compose.hsm.yml".to_string()),
+            "{actions:?}"
+        );
     }
     // No stack: the conflict as data, exit 1.
     let t = Test::new()
