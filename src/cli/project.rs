@@ -72,7 +72,22 @@ pub fn list(ctx: &Workspace, format: Format) -> Result<ExitCode, Error> {
     if format == Format::Json {
         return match &stack.resolved.outcome {
             Outcome::Solved(s) => {
-                outln!("{:#}", selection_json(s, &stack.resolved.registry));
+                let mut value = selection_json(s, &stack.resolved.registry);
+                let installed: std::collections::HashMap<&str, &(String, String)> = stack
+                    .sections
+                    .iter()
+                    .flat_map(|(_, rows)| rows.iter().flat_map(|r| r.items.iter()))
+                    .chain(stack.implied.iter().flatten().map(|(_, l)| l))
+                    .filter_map(|l| Some((l.name.as_str(), l.installed.as_ref()?)))
+                    .collect();
+                for c in value["components"].as_array_mut().into_iter().flatten() {
+                    let name = c["name"].as_str().unwrap_or_default().to_string();
+                    if let Some((package, version)) = installed.get(name.as_str()) {
+                        c["installed"] =
+                            serde_json::json!({"package": package, "version": version});
+                    }
+                }
+                outln!("{value:#}");
                 Ok(ExitCode::SUCCESS)
             }
             Outcome::Conflict(c) => {
@@ -87,7 +102,13 @@ pub fn list(ctx: &Workspace, format: Format) -> Result<ExitCode, Error> {
             .as_ref()
             .map(|v| format!(" {v}"))
             .unwrap_or_default();
-        format!("{}{v} ({})", l.name, l.mode)
+        match &l.installed {
+            // What uv locked, next to what the registry gives.
+            Some((package, installed)) => {
+                format!("{}{v} ({}; uv.lock: {package} {installed})", l.name, l.mode)
+            }
+            None => format!("{}{v} ({})", l.name, l.mode),
+        }
     };
     outln!("{}", stack.project.as_deref().unwrap_or("(unnamed)"));
     for (kind, rows) in &stack.sections {

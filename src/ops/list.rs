@@ -1,7 +1,7 @@
 //! `hsm list`: the stack as hsm.yaml states it (groups and standalone components, per
 //! section), with what the solve implied on top.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::Workspace;
 use super::resolve::{Resolved, resolve};
@@ -17,6 +17,8 @@ pub struct Listed {
     pub name: String,
     pub version: Option<String>,
     pub mode: Mode,
+    /// A library's package and the version uv.lock records for it (when there is one).
+    pub installed: Option<(String, String)>,
 }
 
 /// A group of hsm.yaml (or its standalone components: `group` is `None`).
@@ -40,6 +42,33 @@ pub struct Stack {
     pub resolved: Resolved,
 }
 
+/// The packages uv.lock records (normalized name → version); empty without a readable one.
+fn uv_locked(ws: &Workspace) -> Result<HashMap<String, String>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Lock {
+        #[serde(default)]
+        package: Vec<Package>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Package {
+        name: String,
+        #[serde(default)]
+        version: Option<String>,
+    }
+    let Some(text) = crate::sync::read_project_file(&ws.root, crate::sync::UV_LOCK)? else {
+        return Ok(HashMap::new());
+    };
+    // A uv.lock hsm cannot read only loses the column, never the listing.
+    let lock: Lock = toml_edit::de::from_str(&text).unwrap_or(Lock {
+        package: Vec::new(),
+    });
+    Ok(lock
+        .package
+        .into_iter()
+        .filter_map(|p| Some((crate::render::pyproject::normalize(&p.name), p.version?)))
+        .collect())
+}
+
 /// The project's stack, listed.
 pub fn list(ws: &Workspace) -> Result<Stack, Error> {
     let resolved = resolve(ws)?;
@@ -48,17 +77,26 @@ pub fn list(ws: &Workspace) -> Result<Stack, Error> {
         Outcome::Solved(s) => Some(s),
         Outcome::Conflict(_) => None,
     };
+    let locked = uv_locked(ws)?;
     let listed = |name: &str| -> Listed {
         match selection.and_then(|s| s.get(name)) {
             Some(c) => Listed {
                 name: name.to_string(),
                 version: c.version.as_ref().map(ToString::to_string),
                 mode: c.mode,
+                installed: (c.kind == Kind::Library)
+                    .then(|| crate::render::pyproject::dependency(&ws.root, c).ok())
+                    .flatten()
+                    .and_then(|dep| {
+                        let key = crate::render::pyproject::normalize(&dep.package);
+                        locked.get(&key).map(|v| (dep.package, v.clone()))
+                    }),
             },
             None => Listed {
                 name: name.to_string(),
                 version: None,
                 mode: manifest.mode_of(name),
+                installed: None,
             },
         }
     };

@@ -1171,3 +1171,41 @@ fn commands_find_the_project_from_a_subdirectory() {
     ok(&t, &["init", "--name", "inner"]);
     assert!(t.exists("services/api/src/hsm.yaml"));
 }
+
+/// With a uv.lock, `hsm list` shows the version uv locked next to the registry's (text and
+/// JSON); without one, or for a package uv.lock does not have, nothing is added.
+#[test]
+fn list_shows_what_uv_locked() {
+    let t = Test::new()
+        .manifest(&common::quick_start("qdrant-adapter"))
+        .file(
+            "uv.lock",
+            "version = 1\nrequires-python = \">=3.9\"\n\n[[package]]\nname = \"qdrant-client\"\nversion = \"1.12.2\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+        );
+    let out = ok(&t, &["list"]);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    demo
+    ├── libraries
+    │   └── vector-db-adapter (1-of-N)
+    │       └── qdrant-adapter 1.12.1 (prod; uv.lock: qdrant-client 1.12.2)
+    ├── services
+    └── implied
+        └── qdrant 1.12.4 (prod) [service]
+
+    ----- stderr -----
+    ");
+    let out = ok(&t, &["list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v["components"][0]["installed"],
+        serde_json::json!({"package": "qdrant-client", "version": "1.12.2"})
+    );
+    assert!(v["components"][1].get("installed").is_none());
+    // A uv.lock hsm cannot read only loses the column.
+    std::fs::write(t.path().join("uv.lock"), "not toml [").unwrap();
+    let out = ok(&t, &["list"]);
+    assert!(!out.stdout.contains("uv.lock:"), "{}", out.stdout);
+}
