@@ -47,6 +47,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SECS", env = "HSM_LOCK_TIMEOUT", hide_env_values = true, default_value_t = crate::sync::lock::DEFAULT_TIMEOUT.as_secs())]
     pub lock_timeout: u64,
 
+    /// Read git registries from the cache only; never fetch.
+    #[arg(long, global = true)]
+    pub offline: bool,
+
     /// Print no progress line and no notices (errors still go to stderr).
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -312,6 +316,9 @@ pub enum RegistryCommand {
         /// Scenario files or directories of them.
         paths: Vec<PathBuf>,
     },
+    /// Fetch the git registries the project uses and move hsm.lock's pins to what their
+    /// refs point at now.
+    Update,
     /// Check the whole registry: broken files, dangling rules, options no stack can hold,
     /// implication cycles, missing sources, duplicate names.
     Lint {
@@ -387,6 +394,7 @@ fn workspace(cli: &Cli) -> Result<Workspace, Error> {
         registry_flag: cli.registry.clone(),
         registry_env: std::env::var_os("HSM_REGISTRY_PATH").map(PathBuf::from),
         lock_timeout: std::time::Duration::from_secs(cli.lock_timeout),
+        offline: cli.offline,
         notify: if cli.quiet {
             |_| {}
         } else {
@@ -687,6 +695,7 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
         ),
         Command::List { format } => project::list(ctx, *format),
         Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
+        Command::Registry(RegistryCommand::Update) => registry::update(ctx),
         Command::Registry(RegistryCommand::Lint {
             deny_warnings,
             format,

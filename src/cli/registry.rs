@@ -10,6 +10,31 @@ use crate::error::Error;
 use crate::ops::Workspace;
 use crate::ops::registry_check::{self, Ran};
 
+pub fn update(ws: &Workspace) -> Result<ExitCode, Error> {
+    let done = crate::ops::registry_update::update(ws)?;
+    if done.registries.is_empty() {
+        outln!("The project uses no git registry: nothing to update");
+    }
+    let short = |c: &str| c[..c.len().min(12)].to_string();
+    for r in &done.registries {
+        match &r.old {
+            Some(old) if *old == r.new => {
+                outln!("{}: at {} (unchanged)", r.spec, short(&r.new))
+            }
+            Some(old) => outln!("{}: {} -> {}", r.spec, short(old), short(&r.new)),
+            None => outln!(
+                "{}: at {} (the next `hsm sync` pins it in hsm.lock)",
+                r.spec,
+                short(&r.new)
+            ),
+        }
+    }
+    if done.wrote_lock {
+        outln!("Updated hsm.lock; run `hsm sync` to apply the registry's changes");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn test(ws: &Workspace, paths: &[PathBuf]) -> Result<ExitCode, Error> {
     let run = registry_check::test(ws, paths)?;
     for ran in &run.ran {

@@ -32,10 +32,15 @@ pub struct ManifestFile {
     /// The project's name and settings.
     #[serde(default, deserialize_with = "null_as_default")]
     pub project: Project,
-    /// Registry directory, relative to the directory of hsm.yaml (overridden by --registry
-    /// and HSM_REGISTRY_PATH).
+    /// Registry directory, relative to the directory of hsm.yaml, or a git registry
+    /// (`git+<url>@<ref>[#subdirectory=<dir>]`); overridden by --registry and
+    /// HSM_REGISTRY_PATH. It replaces the built-in registry.
     #[serde(default)]
     pub registry: Option<String>,
+    /// Registries searched in order, each a directory or a git registry, with the built-in
+    /// registry last: a project adds components on top of the built-in ones.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub registries: Vec<String>,
     /// Python libraries, installed with uv.
     #[serde(default, deserialize_with = "null_as_default")]
     pub libraries: Libraries,

@@ -18,6 +18,7 @@ pub mod why;
 // Registry use cases (branch regops).
 pub mod edit_registry;
 pub mod registry_check;
+pub mod registry_update;
 pub mod registry_view;
 pub mod scaffold;
 mod workspace;

@@ -58,7 +58,13 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
         Some(ws.lock()?)
     };
     let manifest = ws.manifest()?;
-    let registry = ws.registry(Some(&manifest))?;
+    // `--locked` also checks that no git registry's ref has moved past hsm.lock's pin.
+    let fetch = if options.sync.locked {
+        crate::registry::git::Fetch::Locked
+    } else {
+        crate::registry::git::Fetch::AsNeeded
+    };
+    let registry = ws.registry_with(Some(&manifest), fetch)?;
     // Find the compose tool (or refuse a bad setting) before writing anything.
     let tool = if options.up {
         Some(runner::find_compose(&manifest.container_engine()?)?)

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::error::{Error, ErrorKind};
 use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::registry::git::Fetch;
 use crate::registry::{Registry, location};
 use crate::sync::{ProjectLock, Recovery, Waiting, transaction};
 
@@ -85,6 +86,8 @@ pub struct Workspace {
     pub registry_env: Option<PathBuf>,
     /// How long a command that changes the project waits for another hsm.
     pub lock_timeout: Duration,
+    /// `--offline`: git registries come from the cache only.
+    pub offline: bool,
     /// Called with each [`Notice`] as it happens.
     pub notify: fn(&Notice),
 }
@@ -113,12 +116,32 @@ impl Workspace {
     /// The registry: `--registry`, `HSM_REGISTRY_PATH`, `registry:` in hsm.yaml,
     /// `./hsm-registry`, or the built-in one.
     pub fn registry(&self, manifest: Option<&Manifest>) -> Result<Registry, Error> {
-        let (store, _) = location::locate(
+        self.registry_with(manifest, Fetch::AsNeeded)
+    }
+
+    /// [`Workspace::registry`], fetching git registries as `fetch` says (`--offline`
+    /// overrides it), pinned to the commits the project's hsm.lock records.
+    pub fn registry_with(
+        &self,
+        manifest: Option<&Manifest>,
+        fetch: Fetch,
+    ) -> Result<Registry, Error> {
+        let pins = crate::sync::read_project_file(&self.root, crate::render::lock::LOCK_FILE)
+            .ok()
+            .flatten()
+            .map(|text| crate::render::lock::registry_pins(&text))
+            .unwrap_or_default();
+        let git = location::GitContext {
+            fetch: if self.offline { Fetch::Offline } else { fetch },
+            pins,
+        };
+        let (store, _) = location::locate_with(
             self.registry_flag.as_deref(),
             self.registry_env.as_deref(),
             manifest,
             &self.root,
             &self.cwd,
+            &git,
         )?;
         Ok(Registry::new(store))
     }

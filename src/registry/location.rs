@@ -7,6 +7,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use super::git::{Fetch, GitSpec};
 use super::{Category, Store};
 use crate::error::{Error, ErrorKind};
 use crate::manifest::Manifest;
@@ -24,6 +25,13 @@ pub enum RegistryChoice {
     PathSet(PathBuf),
 }
 
+/// How git registries are read: the network policy, and hsm.lock's pins (spec → commit).
+#[derive(Debug, Clone, Default)]
+pub struct GitContext {
+    pub fetch: Fetch,
+    pub pins: std::collections::HashMap<String, String>,
+}
+
 /// Pick the registry. `cwd` is used only to show paths relative to where the user is.
 pub fn locate(
     flag: Option<&Path>,
@@ -32,23 +40,103 @@ pub fn locate(
     project_root: &Path,
     cwd: &Path,
 ) -> Result<(Store, RegistryChoice), Error> {
-    let Some(Chosen {
-        path,
-        choice,
-        origin,
-    }) = choose(flag, env, manifest, project_root, cwd)
-    else {
+    locate_with(
+        flag,
+        env,
+        manifest,
+        project_root,
+        cwd,
+        &GitContext::default(),
+    )
+}
+
+/// [`locate`], with git registries read as `git` says.
+pub fn locate_with(
+    flag: Option<&Path>,
+    env: Option<&Path>,
+    manifest: Option<&Manifest>,
+    project_root: &Path,
+    cwd: &Path,
+    git: &GitContext,
+) -> Result<(Store, RegistryChoice), Error> {
+    let single = flag.is_some()
+        || env.is_some_and(|p| !p.as_os_str().is_empty())
+        || manifest.is_some_and(|m| m.data.registry.is_some());
+    if !single && let Some(m) = manifest.filter(|m| !m.data.registries.is_empty()) {
+        // Layers, searched in order, the built-in registry last.
+        let mut layers = Vec::new();
+        for (i, entry) in m.data.registries.iter().enumerate() {
+            let origin = m.origin(KeyPath::root().key("registries").index(i));
+            let choice = RegistryChoice::Manifest(PathBuf::from(entry));
+            let chosen = Chosen {
+                path: m.root.join(entry),
+                git: git_spec(entry, Some(&origin))?,
+                choice,
+                origin: Some(origin),
+            };
+            layers.push(open(chosen, cwd, git)?);
+        }
+        layers.push(Store::Builtin);
+        let first = PathBuf::from(&m.data.registries[0]);
+        return Ok((Store::Layered(layers), RegistryChoice::Manifest(first)));
+    }
+    let Some(chosen) = choose(flag, env, manifest, project_root, cwd) else {
         return Ok((Store::Builtin, RegistryChoice::Builtin));
     };
-    check_registry_dir(&path, &choice, origin)?;
-    let display = relative_display(&path, cwd);
-    Ok((Store::dir(path, display), choice))
+    let choice = chosen.choice.clone();
+    if chosen.git.is_none()
+        && let RegistryChoice::Flag(p) | RegistryChoice::Env(p) | RegistryChoice::Manifest(p) =
+            &choice
+    {
+        // A `git+` spec that does not parse: say why, not "does not exist".
+        git_spec(&p.to_string_lossy(), chosen.origin.as_ref())?;
+    }
+    Ok((open(chosen, cwd, git)?, choice))
+}
+
+/// The store of one chosen registry: its checkout for a git registry, else the directory
+/// (checked).
+fn open(chosen: Chosen, cwd: &Path, git: &GitContext) -> Result<Store, Error> {
+    if let Some(spec) = &chosen.git {
+        let pin = git.pins.get(&spec.text).map(String::as_str);
+        let checkout =
+            super::git::checkout(spec, pin, git.fetch).map_err(|e| match &chosen.origin {
+                Some(o) if e.origin.is_none() => e.at(o.clone()).with_label("this registry"),
+                _ => e,
+            })?;
+        check_registry_dir(&checkout.dir, &chosen.choice, chosen.origin.clone())?;
+        return Ok(Store::git(checkout));
+    }
+    check_registry_dir(&chosen.path, &chosen.choice, chosen.origin)?;
+    let display = relative_display(&chosen.path, cwd);
+    Ok(Store::dir(chosen.path, display))
+}
+
+/// `Some` spec if `text` names a git registry; an error (at `origin`) if it does, badly.
+fn git_spec(text: &str, origin: Option<&Origin>) -> Result<Option<GitSpec>, Error> {
+    match GitSpec::parse(text) {
+        None => Ok(None),
+        Some(Ok(spec)) => Ok(Some(spec)),
+        Some(Err(why)) => {
+            let mut err = Error::new(
+                ErrorKind::InvalidValue,
+                format!("`{text}` is not a git registry: {why}"),
+            )
+            .with_help("write `git+<url>@<tag or commit>`, with `#subdirectory=<dir>` when the registry is not at the repository's root");
+            if let Some(o) = origin {
+                err = err.at(o.clone()).with_label("here");
+            }
+            Err(err)
+        }
+    }
 }
 
 /// A registry directory chosen by the usual order, not yet checked.
 #[derive(Debug, Clone)]
 pub struct Chosen {
     pub path: PathBuf,
+    /// The registry is a git repository (then `path` means nothing).
+    pub git: Option<GitSpec>,
     pub choice: RegistryChoice,
     /// `registry:` in hsm.yaml, when that is what chose it.
     pub origin: Option<Origin>,
@@ -74,6 +162,14 @@ pub fn choose(
             RegistryChoice::Manifest(PathBuf::from(r)),
             Some(origin),
         )
+    } else if let Some((m, r)) = manifest.and_then(|m| m.data.registries.first().map(|r| (m, r))) {
+        // Editing commands write to the first layer.
+        let origin = m.origin(KeyPath::root().key("registries").index(0));
+        (
+            m.root.join(r),
+            RegistryChoice::Manifest(PathBuf::from(r)),
+            Some(origin),
+        )
     } else {
         let default = project_root.join("hsm-registry");
         if default.is_dir() {
@@ -86,8 +182,16 @@ pub fn choose(
             return None;
         }
     };
+    let text = match &choice {
+        RegistryChoice::Flag(p) | RegistryChoice::Env(p) | RegistryChoice::Manifest(p) => {
+            p.to_string_lossy().into_owned()
+        }
+        _ => String::new(),
+    };
+    let git = GitSpec::parse(&text).and_then(Result::ok);
     Some(Chosen {
         path,
+        git,
         choice,
         origin,
     })

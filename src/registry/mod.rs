@@ -7,6 +7,7 @@
 
 mod checks;
 pub mod edit;
+pub mod git;
 pub mod location;
 pub mod model;
 pub mod refs;

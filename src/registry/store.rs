@@ -50,6 +50,15 @@ pub enum Store {
         /// How `root` is shown in messages (relative to the working directory when possible).
         display: String,
     },
+    /// A checkout of a git registry in hsm's cache: read-only.
+    Git {
+        checkout: Arc<super::git::Checkout>,
+        /// [`super::git::digest`] of its files.
+        digest: String,
+    },
+    /// Several registries searched in order (hsm.yaml's `registries:`, the built-in one
+    /// last): the first that has an entry gives it.
+    Layered(Vec<Store>),
     Builtin,
     /// Files held in memory, keyed by relative path (`libraries/x.yaml`): for tests,
     /// benchmarks and tools that generate registries.
@@ -66,19 +75,50 @@ impl Store {
         Store::Dir { root, display }
     }
 
-    /// How the registry is named in messages.
-    pub fn display(&self) -> &str {
-        match self {
-            Store::Dir { display, .. } => display,
-            Store::Builtin => "<built-in>",
-            Store::Memory(_) => "<memory>",
+    /// A git registry's checkout.
+    pub fn git(checkout: super::git::Checkout) -> Self {
+        let digest = super::git::digest(&checkout.dir);
+        Store::Git {
+            checkout: Arc::new(checkout),
+            digest,
         }
     }
 
+    /// How the registry is named in messages.
+    pub fn display(&self) -> String {
+        match self {
+            Store::Dir { display, .. } => display.clone(),
+            Store::Git { checkout, .. } => checkout.spec.text.clone(),
+            Store::Layered(layers) => layers
+                .iter()
+                .map(Store::display)
+                .collect::<Vec<_>>()
+                .join(" + "),
+            Store::Builtin => "<built-in>".to_string(),
+            Store::Memory(_) => "<memory>".to_string(),
+        }
+    }
+
+    /// The directory that editing commands write to: a directory registry, or the first
+    /// layer when that is one. `None` for registries hsm does not edit (built-in, git).
     pub fn root(&self) -> Option<&Path> {
         match self {
             Store::Dir { root, .. } => Some(root),
-            Store::Builtin | Store::Memory(_) => None,
+            Store::Layered(layers) => layers.first().and_then(Store::root),
+            Store::Git { .. } | Store::Builtin | Store::Memory(_) => None,
+        }
+    }
+
+    /// The git registries among the layers: `(spec, commit, digest)`, for hsm.lock.
+    pub fn git_pins(&self) -> Vec<(String, String, String)> {
+        match self {
+            Store::Git { checkout, digest } => vec![(
+                checkout.spec.text.clone(),
+                checkout.commit.clone(),
+                digest.clone(),
+            )],
+            Store::Layered(layers) => layers.iter().flat_map(Store::git_pins).collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -102,6 +142,20 @@ impl Store {
     ) -> Result<Option<Arc<SourceFile>>, Error> {
         let rel = format!("{}/{name}.{ext}", category.dir());
         match self {
+            Store::Layered(layers) => {
+                for layer in layers {
+                    if let Some(file) = layer.read_ext(category, name, ext)? {
+                        return Ok(Some(file));
+                    }
+                }
+            }
+            Store::Git { checkout, .. } => {
+                let path = checkout.dir.join(&rel);
+                let display = join_display(&checkout.spec.text, &rel);
+                if let Some(text) = read_text(&path, &display)? {
+                    return Ok(Some(SourceFile::new(display, Some(path), text)));
+                }
+            }
             Store::Builtin => {
                 if let Some(file) = BUILTIN.get_file(&rel) {
                     let text = file.contents_utf8().ok_or_else(|| {
@@ -152,6 +206,19 @@ impl Store {
     /// twice when both `<name>.yaml` and `<name>.yml` exist (`.yaml` is the one read).
     pub fn entries(&self, category: Category) -> Vec<(String, String)> {
         let mut entries: Vec<(String, String)> = match self {
+            Store::Layered(layers) => {
+                // A name a layer has hides the same name further down.
+                let mut seen = std::collections::HashSet::new();
+                let mut all = Vec::new();
+                for layer in layers {
+                    let mine = layer.entries(category);
+                    let names: Vec<String> = mine.iter().map(|(n, _)| n.clone()).collect();
+                    all.extend(mine.into_iter().filter(|(n, _)| !seen.contains(n)));
+                    seen.extend(names);
+                }
+                all
+            }
+            Store::Git { checkout, .. } => dir_entries(&checkout.dir, category),
             Store::Builtin => BUILTIN
                 .get_dir(category.dir())
                 .map(|d| d.files().filter_map(|f| yaml_entry(f.path())).collect())
@@ -164,13 +231,7 @@ impl Store {
                     .filter_map(|rest| yaml_entry(Path::new(rest)))
                     .collect()
             }
-            Store::Dir { root, .. } => std::fs::read_dir(root.join(category.dir()))
-                .map(|rd| {
-                    rd.filter_map(|e| e.ok())
-                        .filter_map(|e| yaml_entry(&e.path()))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            Store::Dir { root, .. } => dir_entries(root, category),
         };
         // `yaml` sorts before `yml`: the file that is read comes first.
         entries.sort();
@@ -179,8 +240,34 @@ impl Store {
 
     /// How the file `<category>/<name>.<ext>` is named in messages.
     pub fn display_of(&self, category: Category, name: &str, ext: &str) -> String {
-        join_display(self.display(), &format!("{}/{name}.{ext}", category.dir()))
+        match self {
+            Store::Layered(layers) => {
+                let owner = layers
+                    .iter()
+                    .find(|l| {
+                        l.entries(category)
+                            .iter()
+                            .any(|(n, e)| n == name && e == ext)
+                    })
+                    .or(layers.first());
+                match owner {
+                    Some(layer) => layer.display_of(category, name, ext),
+                    None => String::new(),
+                }
+            }
+            _ => join_display(&self.display(), &format!("{}/{name}.{ext}", category.dir())),
+        }
     }
+}
+
+fn dir_entries(root: &Path, category: Category) -> Vec<(String, String)> {
+    std::fs::read_dir(root.join(category.dir()))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| yaml_entry(&e.path()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn yaml_entry(path: &Path) -> Option<(String, String)> {

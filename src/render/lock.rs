@@ -34,6 +34,9 @@ pub struct Lock {
     /// What the installed environment was last made from (absent until uv ran).
     #[serde(default)]
     pub installed: Option<Installed>,
+    /// The commit of each git registry the stack was solved with.
+    #[serde(default)]
+    pub registry_source: Vec<LockedRegistry>,
     /// The same for each service run with uv, in its own project.
     #[serde(default)]
     pub installed_services: std::collections::BTreeMap<String, Installed>,
@@ -135,6 +138,57 @@ pub struct LockedComponent {
     pub reason: Option<String>,
 }
 
+/// A git registry pinned to a commit.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct LockedRegistry {
+    pub spec: String,
+    pub commit: String,
+    pub digest: String,
+}
+
+/// The commits hsm.lock pins for git registries (spec → commit), read leniently: a lock
+/// hsm cannot read pins nothing.
+pub fn registry_pins(text: &str) -> std::collections::HashMap<String, String> {
+    #[derive(Deserialize)]
+    struct Pins {
+        #[serde(default)]
+        registry_source: Vec<LockedRegistry>,
+    }
+    toml_edit::de::from_str::<Pins>(text)
+        .map(|p| {
+            p.registry_source
+                .into_iter()
+                .map(|r| (r.spec, r.commit))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `text` (an hsm.lock) with the pins of `pins` (spec → commit, digest) replaced.
+pub fn with_registry_pins(text: &str, pins: &[(String, String, String)]) -> String {
+    let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return text.to_string();
+    };
+    if let Some(array) = doc
+        .get_mut("registry_source")
+        .and_then(|i| i.as_array_of_tables_mut())
+    {
+        for table in array.iter_mut() {
+            let spec = table
+                .get("spec")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            if let Some((_, commit, digest)) =
+                pins.iter().find(|(s, _, _)| Some(s) == spec.as_ref())
+            {
+                table.insert("commit", toml_edit::value(commit));
+                table.insert("digest", toml_edit::value(digest));
+            }
+        }
+    }
+    doc.to_string()
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct LockedGroup {
     pub name: String,
@@ -165,10 +219,12 @@ fn fnv(bytes: impl Iterator<Item = u8>) -> String {
 
 pub fn render(
     selection: &Selection,
-    registry: &str,
+    store: &crate::registry::Store,
     fingerprint: &str,
     env_files: &[String],
 ) -> String {
+    let registry = store.display();
+    let registry = registry.as_str();
     let mut out = String::new();
     let q = |s: &str| Value::from(s).to_string();
     let _ = writeln!(
@@ -180,6 +236,13 @@ pub fn render(
     let _ = writeln!(out, "registry = {}", q(registry));
     let files: Vec<String> = env_files.iter().map(|f| q(f)).collect();
     let _ = writeln!(out, "env_files = [{}]", files.join(", "));
+    // The commit of each git registry: every later command reads exactly that one.
+    for (spec, commit, digest) in store.git_pins() {
+        let _ = writeln!(out, "\n[[registry_source]]");
+        let _ = writeln!(out, "spec = {}", q(&spec));
+        let _ = writeln!(out, "commit = {}", q(&commit));
+        let _ = writeln!(out, "digest = {}", q(&digest));
+    }
     for g in &selection.groups {
         let _ = writeln!(out, "\n[[group]]");
         let _ = writeln!(out, "name = {}", q(&g.group));

@@ -263,7 +263,7 @@ pub fn plan(
     );
     parts.sort();
     let fp = lock::fingerprint(parts.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let lock_text = lock::render(selection, registry.store().display(), &fp, &env_names);
+    let lock_text = lock::render(selection, registry.store(), &fp, &env_names);
     artifacts.push(Artifact {
         path: lock::LOCK_FILE.into(),
         old: old_lock_text,

@@ -320,6 +320,13 @@ impl Editable {
             &ws.cwd,
         )
         .ok_or_else(builtin_error)?;
+        if let Some(spec) = &chosen.git {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!("registry {} is a git repository: hsm reads it from its cache and does not edit it", spec.text),
+            )
+            .with_help("edit a clone of the repository and push (then `hsm registry update`), or put a local registry in front of it: `registries: [hsm-registry, <the git registry>]` in hsm.yaml, and edit that"));
+        }
         let path = chosen.path.clone();
         let named = matches!(
             chosen.choice,
@@ -530,6 +537,7 @@ mod tests {
             registry_flag: Some(dir.join("reg")),
             registry_env: None,
             lock_timeout: Duration::from_secs(0),
+            offline: false,
             notify: |_| {},
         }
     }
