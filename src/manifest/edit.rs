@@ -462,6 +462,12 @@ impl Editor {
         })
     }
 
+    /// Set `registries:` (registries searched in order, the built-in one last).
+    pub fn set_registries(&mut self, layers: &[&str]) -> Result<(), Error> {
+        let items = layers.iter().map(|l| New::Str((*l).to_string())).collect();
+        self.atomic(|e| e.doc.set(&[Seg::Key("registries")], New::Seq(items), None))
+    }
+
     /// Set `project.name`.
     ///
     /// One step: an error leaves the text as it was.

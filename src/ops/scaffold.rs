@@ -83,7 +83,7 @@ impl fmt::Display for Scaffolded {
         if let Some(root) = &r.seeded {
             write!(
                 f,
-                "\nCreated {root}/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)"
+                "\nCreated {root}/ for the project's own entries, searched before the built-in registry (`registries: [hsm-registry]` in hsm.yaml)"
             )?;
         }
         let rel = &r.rel;
@@ -194,7 +194,7 @@ pub fn scaffold(ws: &Workspace, plan: &Plan<'_>) -> Result<Scaffolded, Error> {
         Some(target) => {
             let version = project_version(&dir).unwrap_or_else(|| "0.1.0".to_string());
             let text = entry_yaml(plan, &rel, &version);
-            let seeded = undo.registry(&target)?;
+            let seeded = undo.registry(&target, &ws.root)?;
             let file = target
                 .root
                 .join(target.category.dir())
@@ -478,6 +478,8 @@ struct Undo {
     dirs: Vec<PathBuf>,
     files: Vec<PathBuf>,
     filled: Option<PathBuf>,
+    /// hsm.yaml as it was before the registry layer was added to it.
+    manifest: Option<(PathBuf, Vec<u8>)>,
     kept: bool,
 }
 
@@ -503,23 +505,23 @@ impl Undo {
         })
     }
 
-    /// Make sure the registry directory exists; seed a new `./hsm-registry` with the
-    /// built-in registry. True if it was seeded.
-    fn registry(&mut self, target: &RegistryTarget) -> Result<bool, Error> {
-        if !target.seed || target.root.exists() {
+    /// Make sure the registry directory exists. A project without a registry of its own
+    /// gets `./hsm-registry` as a layer in front of the built-in registry (`registries:
+    /// [hsm-registry]` in hsm.yaml): its own entries only, and the built-in ones keep their
+    /// updates. True if it was created.
+    fn registry(&mut self, target: &RegistryTarget, root: &Path) -> Result<bool, Error> {
+        if !target.seed {
             return Ok(false);
         }
-        self.create_dir(&target.root)?;
-        let builtin = Store::Builtin;
         for category in Category::ALL {
-            let dir = target.root.join(category.dir());
-            self.create_dir(&dir)?;
-            for name in builtin.list(category) {
-                if let Some(file) = builtin.read(category, &name)? {
-                    replace_file(&dir.join(format!("{name}.yaml")), file.text().as_bytes())?;
-                }
-            }
+            self.create_dir(&target.root.join(category.dir()))?;
         }
+        let path = root.join(crate::manifest::MANIFEST_FILE);
+        let old = std::fs::read(&path).map_err(|e| Error::io(&path, &e))?;
+        let mut editor = crate::manifest::edit::Editor::parse(&String::from_utf8_lossy(&old))?;
+        editor.set_registries(&["hsm-registry"])?;
+        replace_file(&path, editor.to_text().as_bytes())?;
+        self.manifest = Some((path, old));
         Ok(true)
     }
 
@@ -533,6 +535,9 @@ impl Drop for Undo {
     fn drop(&mut self) {
         if self.kept {
             return;
+        }
+        if let Some((path, old)) = &self.manifest {
+            let _ = replace_file(path, old);
         }
         for f in &self.files {
             let _ = std::fs::remove_file(f);

@@ -30,6 +30,7 @@ mod registry_edit;
 mod resolve;
 mod scaffold;
 mod schema;
+mod shared_registry;
 mod sync;
 mod transaction;
 mod uv_services;

@@ -84,7 +84,7 @@ fn library_init_creates_a_uv_library_and_registers_it() {
     exit_code: 0
     ----- stdout -----
     Created library `my-lib` in packages/my-lib (uv init --lib)
-    Created hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Created hsm-registry/ for the project's own entries, searched before the built-in registry (`registries: [hsm-registry]` in hsm.yaml)
     Registered `my-lib` in hsm-registry/libraries/my-lib.yaml: prod and dev from packages/my-lib (dev editable)
     hint: `hsm library add my-lib` puts it in the stack
 
@@ -105,12 +105,29 @@ fn library_init_creates_a_uv_library_and_registers_it() {
         pyproject.contains("requires-python = \">=3.9\""),
         "{pyproject}"
     );
-    // The registry: a copy of the built-in one plus the new entry.
+    // The registry: the new entry alone, in a layer in front of the built-in registry.
     assert_snapshot!(
         "library_init_registry_entry",
         t.read("hsm-registry/libraries/my-lib.yaml")
     );
-    assert!(t.exists("hsm-registry/library_groups/vector-db-adapter.yaml"));
+    assert!(!t.exists("hsm-registry/library_groups/vector-db-adapter.yaml"));
+    assert_eq!(
+        t.tree()
+            .iter()
+            .filter(|(p, _)| p.starts_with("hsm-registry/"))
+            .count(),
+        1,
+        "only its own entry"
+    );
+    assert!(
+        t.read("hsm.yaml")
+            .ends_with("registries:\n  - hsm-registry\n"),
+        "{}",
+        t.read("hsm.yaml")
+    );
+    // Built-in components stay reachable through the layers.
+    let shown = ok(&t, &["registry", "show", "vector-db-adapter"]);
+    assert!(shown.stdout.contains("qdrant-adapter"), "{}", shown.stdout);
     lint_ok(&t);
     schema_ok(&t, "library", "hsm-registry/libraries/my-lib.yaml");
 
@@ -274,7 +291,7 @@ fn service_init_docker_is_a_dockerfile_that_sync_builds() {
     exit_code: 0
     ----- stdout -----
     Created service `web` in services/web (a Dockerfile)
-    Created hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Created hsm-registry/ for the project's own entries, searched before the built-in registry (`registries: [hsm-registry]` in hsm.yaml)
     Registered `web` in hsm-registry/services/web.yaml: built from services/web/Dockerfile, runtime docker
     hint: `hsm service add web` puts it in the stack
 
@@ -317,7 +334,7 @@ fn service_init_uv_is_a_uv_project() {
     exit_code: 0
     ----- stdout -----
     Created service `worker` in services/worker (uv init)
-    Created hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Created hsm-registry/ for the project's own entries, searched before the built-in registry (`registries: [hsm-registry]` in hsm.yaml)
     Registered `worker` in hsm-registry/services/worker.yaml: prod and dev from services/worker, runtime uv
     hint: `hsm service add worker` puts it in the stack
     note: `hsm sync --up` starts docker and podman services only; run this one with `uv run` in services/worker
@@ -471,7 +488,7 @@ fn from_another_directory() {
     exit_code: 0
     ----- stdout -----
     Created library `far` in [TEMP]/libs/far (uv init --lib)
-    Created [TEMP]/hsm-registry/ with a copy of the built-in registry, which the project used until now (a project's ./hsm-registry takes the built-in registry's place)
+    Created [TEMP]/hsm-registry/ for the project's own entries, searched before the built-in registry (`registries: [hsm-registry]` in hsm.yaml)
     Registered `far` in [TEMP]/hsm-registry/libraries/far.yaml: prod and dev from libs/far (dev editable)
     hint: `hsm library add far` puts it in the stack
 
