@@ -253,6 +253,11 @@ pub struct LibraryFile {
     #[serde(default)]
     #[schemars(pattern(super::syntax::DISTRIBUTION_NAME_PATTERN))]
     pub package: Option<String>,
+    /// The git repository of the library's source code (`https://…`, optionally
+    /// `@<ref>`): `hsm sync` clones it into the dev source's path when a dev-mode library's
+    /// directory is missing.
+    #[serde(default)]
+    pub repository: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub sources: Sources,
     #[serde(default, deserialize_with = "null_as_default")]

@@ -49,6 +49,8 @@ pub struct Plan {
     pub compose: bool,
     /// The projects of the services run with uv.
     pub services: Vec<service_project::ServiceProject>,
+    /// Dev-mode libraries whose source the sync clones from their `repository:`.
+    pub checkouts: Vec<pyproject::DevCheckout>,
 }
 
 impl Plan {
@@ -169,6 +171,34 @@ pub fn plan(
         None => None,
     };
     let root_pyproject = new_py.clone();
+    // Libraries installed from a path inside the project, and the dev checkouts the sync
+    // makes: a uv workspace member cannot also be a path source.
+    let mut checkouts = Vec::new();
+    for s in selection
+        .components
+        .iter()
+        .filter(|c| c.kind == crate::registry::Kind::Library)
+    {
+        if let Some(c) = pyproject::dev_checkout(root, s) {
+            checkouts.push(c);
+        }
+    }
+    for dep in &deps {
+        if let Some(path) = dep
+            .uv_source
+            .as_ref()
+            .and_then(|t| t.get("path"))
+            .and_then(|p| p.as_str())
+            .filter(|p| !p.starts_with(".."))
+        {
+            service_project::check_not_a_member(
+                root_pyproject.as_deref(),
+                path,
+                &format!("and hsm installs `{}` from that path", dep.package),
+                "hsm writes the library as a path source; uv refuses a workspace member that is one",
+            )?;
+        }
+    }
     artifacts.push(Artifact {
         path: pyproject::PYPROJECT.into(),
         old: old_py,
@@ -275,12 +305,19 @@ pub fn plan(
         compose: rendered.compose.is_some(),
         artifacts,
         services,
+        checkouts,
     })
 }
 
 /// A unified diff of every changed artifact (for `--dry-run`).
 pub fn diff(plan: &Plan) -> String {
     let mut out = String::new();
+    for c in &plan.checkouts {
+        out.push_str(&format!(
+            "# would clone {} into {} (the dev source of `{}`)\n",
+            c.url, c.dir, c.library
+        ));
+    }
     for p in &plan.services {
         if let Some(create) = &p.create {
             out.push_str(&format!(

@@ -139,9 +139,58 @@ pub(crate) fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, 
     })
 }
 
+/// A dev checkout the sync makes: the library's `repository:` cloned into its dev path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevCheckout {
+    pub library: String,
+    /// Relative to the project root.
+    pub dir: String,
+    pub url: String,
+    /// A tag, branch or commit after `@`; `None`: the default branch.
+    pub rev: Option<String>,
+}
+
+/// The checkout a sync must make for `s`: a library in dev mode whose local dev path is
+/// missing, inside the project, and whose registry entry names a `repository:`.
+pub fn dev_checkout(root: &std::path::Path, s: &Selected) -> Option<DevCheckout> {
+    let Definition::Library(def) = &s.component.definition else {
+        return None;
+    };
+    let repository = def.repository.as_deref()?.trim();
+    let (Mode::Dev, src) = active_source(s)? else {
+        return None;
+    };
+    if !matches!(src.kind, SourceType::Local | SourceType::Build) {
+        return None;
+    }
+    let dir = project_relative(root, src.path.as_deref()?, false);
+    if dir.starts_with("..") || dir == "." || root.join(&dir).exists() {
+        return None;
+    }
+    let repository = repository.trim_start_matches("git+");
+    let segment = repository.rfind('/').map_or(0, |i| i + 1);
+    let (url, rev) = match repository[segment..].rfind('@') {
+        Some(at) => (
+            &repository[..segment + at],
+            Some(repository[segment + at + 1..].to_string()),
+        ),
+        None => (repository, None),
+    };
+    Some(DevCheckout {
+        library: s.name.clone(),
+        dir,
+        url: url.to_string(),
+        rev: rev.filter(|r| !r.is_empty()),
+    })
+}
+
 /// uv installs a local source from a Python project directory (or a built archive) that
 /// exists: `Distribution not found` otherwise, long after the sync that wrote it.
 fn check_local(root: &std::path::Path, s: &Selected, mode: Mode, path: &str) -> Result<(), Error> {
+    if dev_checkout(root, s).is_some() {
+        // The sync clones it there first.
+        return Ok(());
+    }
     let full = root.join(path);
     let at = || {
         let mut p = source_path(s, mode);
@@ -165,7 +214,7 @@ fn check_local(root: &std::path::Path, s: &Selected, mode: Mode, path: &str) -> 
         .at(at())
         .with_label("no such directory")
         .with_help(format!(
-            "put the package's source there (relative to the project root: clone it, or `hsm library init {}`){switch}",
+            "put the package's source there (relative to the project root: clone it, or `hsm library init {}`); with `repository: <git url>` in its registry entry, `hsm sync` clones it there{switch}",
             s.name
         )));
     }

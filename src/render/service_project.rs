@@ -234,6 +234,25 @@ pub fn project(
 /// not) as a member: `uv lock` there would lock, and rewrite, the project's own uv.lock with
 /// the service in it. Refuse that, pointing at `members`.
 pub fn check_isolated(root_pyproject: Option<&str>, project: &ServiceProject) -> Result<(), Error> {
+    check_not_a_member(
+        root_pyproject,
+        &project.dir,
+        &format!(
+            "so uv would lock service `{}` together with the project",
+            project.service
+        ),
+        "a service run with uv has an environment of its own",
+    )
+}
+
+/// Refuse a directory that the project's `[tool.uv.workspace]` makes a member (`why` and
+/// `because` complete the message and the help).
+pub fn check_not_a_member(
+    root_pyproject: Option<&str>,
+    dir: &str,
+    why: &str,
+    because: &str,
+) -> Result<(), Error> {
     let Some(text) = root_pyproject else {
         return Ok(());
     };
@@ -259,7 +278,7 @@ pub fn check_isolated(root_pyproject: Option<&str>, project: &ServiceProject) ->
             })
             .unwrap_or_default()
     };
-    let matches = |key: &str| patterns(key).iter().any(|p| glob(p, &project.dir));
+    let matches = |key: &str| patterns(key).iter().any(|p| glob(p, dir));
     if !matches("members") || matches("exclude") {
         return Ok(());
     }
@@ -268,10 +287,7 @@ pub fn check_isolated(root_pyproject: Option<&str>, project: &ServiceProject) ->
     let file = crate::source::SourceFile::new(pyproject::PYPROJECT, None, text);
     Err(Error::new(
         ErrorKind::InvalidValue,
-        format!(
-            "pyproject.toml makes {} a member of the project's uv workspace, so uv would lock service `{}` together with the project",
-            project.dir, project.service
-        ),
+        format!("pyproject.toml makes {dir} a member of the project's uv workspace, {why}"),
     )
     .at(Origin::at_span(
         &file,
@@ -282,8 +298,7 @@ pub fn check_isolated(root_pyproject: Option<&str>, project: &ServiceProject) ->
     ))
     .with_label("matches it")
     .with_help(format!(
-        "add \"{}\" to `exclude` in [tool.uv.workspace]: a service run with uv has an environment of its own",
-        project.dir
+        "add \"{dir}\" to `exclude` in [tool.uv.workspace] (or take it out of `members`): {because}"
     )))
 }
 

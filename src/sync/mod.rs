@@ -101,6 +101,10 @@ pub enum Action {
 
 /// Every change `plan` makes, in the order a sync makes them.
 pub fn changes(plan: &Plan) -> Vec<Change> {
+    let checkouts = plan.checkouts.iter().map(|c| Change {
+        path: format!("{}/", c.dir),
+        action: Action::CreateProject,
+    });
     let projects = plan
         .services
         .iter()
@@ -117,7 +121,7 @@ pub fn changes(plan: &Plan) -> Vec<Change> {
             _ => Action::Update,
         },
     });
-    projects.chain(files).collect()
+    checkouts.chain(projects).chain(files).collect()
 }
 
 /// A stack solved and rendered, with every check a sync makes before writing done.
@@ -222,6 +226,21 @@ pub fn prepare(
     // it writes.
     files::check_state_dir(root)?;
     let service_locks: Vec<String> = plan.services.iter().map(|p| p.uv_lock_path()).collect();
+    for c in &plan.checkouts {
+        journal::check_project_path(root, &c.dir).map_err(|why| {
+            Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "hsm will not clone the dev source of `{}`: {why}",
+                    c.library
+                ),
+            )
+            .with_help(format!(
+                "make the way to {} real directories of the project",
+                c.dir
+            ))
+        })?;
+    }
     for p in &plan.services {
         journal::check_project_path(root, &p.dir).map_err(|why| {
             Error::new(
@@ -369,7 +388,7 @@ pub fn sync(
                     || changed(&p.env_path()))
         })
         .collect();
-    let creates = plan.services.iter().any(|p| p.create.is_some());
+    let creates = plan.services.iter().any(|p| p.create.is_some()) || !plan.checkouts.is_empty();
     if plan.is_up_to_date() && !run_uv && services.is_empty() && !creates {
         return Ok(Report::UpToDate { selection });
     }
@@ -436,6 +455,12 @@ impl Work<'_> {
     fn run(&self, tx: &mut Transaction<'_>) -> Result<(Vec<String>, Vec<String>), Error> {
         let (root, plan, opts) = (self.root, self.plan, self.opts);
         let (mut written, mut ran) = (Vec::new(), Vec::new());
+        for c in &plan.checkouts {
+            tx.create_dir(&c.dir)?;
+            ran.extend(runner::clone_dev_source(tx, c)?);
+            transaction::fault("after-dev-clone");
+            written.push(format!("{}/", c.dir));
+        }
         for p in &plan.services {
             let Some(create) = &p.create else {
                 continue;

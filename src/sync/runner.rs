@@ -156,6 +156,26 @@ pub fn create_project(
     Ok(vec![what])
 }
 
+/// Clone a dev-mode library's `repository:` into its (new, empty) dev path.
+pub fn clone_dev_source(
+    tx: &mut Transaction<'_>,
+    checkout: &crate::render::pyproject::DevCheckout,
+) -> Result<Vec<String>, Error> {
+    let what = format!("git clone {} {}", checkout.url, checkout.dir);
+    let help = format!(
+        "every file hsm wrote has been restored, and the directory it made removed; check `repository:` of library `{}` in the registry (and your access to it), or put its source in {} yourself",
+        checkout.library, checkout.dir
+    );
+    let mut clone = git();
+    clone.args(["clone", "--quiet"]);
+    if let Some(rev) = &checkout.rev {
+        clone.args(["--branch", rev]);
+    }
+    clone.args(["--", &checkout.url, "."]);
+    checked(tx, &checkout.dir, &mut clone, "git", &what, &help)?;
+    Ok(vec![what])
+}
+
 /// `git`, never prompting for credentials (a sync must not hang on a terminal prompt).
 fn git() -> Command {
     let mut cmd = Command::new("git");

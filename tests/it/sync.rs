@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::{
-    Test, assert_valid_compose, assert_valid_pyproject, git, python_package, quick_start,
+    Test, assert_valid_compose, assert_valid_pyproject, git, ok, python_package, quick_start,
 };
 use insta::assert_snapshot;
 
@@ -924,4 +924,164 @@ fn sync_reports_as_json() {
     std::fs::write(t.path().join("hsm.yaml"), "project: [\n").unwrap();
     let error = json(&["sync", "--format", "json"], 1);
     assert_eq!(error["status"], "error");
+}
+
+/// The README's dev-mode line on the built-in registry: `hsm mode dev milvus-adapter &&
+/// hsm sync` clones the library's `repository:` into its dev path (inside the sync's
+/// transaction) and uv installs it editable. git's `insteadOf` points the registry's
+/// GitHub URL at a local `git+file://` fixture, so the built-in entry is used unchanged.
+#[test]
+fn the_readmes_dev_mode_line_clones_the_library_and_installs_it_editable() {
+    require!("uv");
+    require!("git");
+    let fixture = tempfile::tempdir().unwrap();
+    let repo = fixture.path().join("pymilvus");
+    std::fs::create_dir_all(repo.join("src/pymilvus")).unwrap();
+    std::fs::write(
+        repo.join("src/pymilvus/__init__.py"),
+        "FROM_FIXTURE = True\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("pyproject.toml"),
+        "[project]\nname = \"pymilvus\"\nversion = \"2.5.4\"\nrequires-python = \">=3.9\"\n\n[build-system]\nrequires = [\"uv_build>=0.8,<1\"]\nbuild-backend = \"uv_build\"\n",
+    )
+    .unwrap();
+    common::git(&repo, &["init", "-q", "-b", "master"]);
+    common::git(&repo, &["add", "."]);
+    common::git(&repo, &["commit", "-qm", "pymilvus"]);
+    let config = fixture.path().join("gitconfig");
+    std::fs::write(
+        &config,
+        format!(
+            "[url \"file://{}\"]\n\tinsteadOf = https://github.com/milvus-io/pymilvus\n",
+            repo.display()
+        ),
+    )
+    .unwrap();
+    let t = Test::new()
+        .offline_uv()
+        .env("GIT_CONFIG_GLOBAL", &config.display().to_string())
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    ok(&t, &["init", "--name", "demo"]);
+    ok(
+        &t,
+        &[
+            "group",
+            "add",
+            "vector-db-adapter",
+            "--option",
+            "milvus-adapter",
+        ],
+    );
+    // Without a checkout, a dry run says what the sync would clone, and writes nothing.
+    ok(&t, &["mode", "dev", "milvus-adapter"]);
+    let before = t.tree();
+    let dry = ok(&t, &["sync", "--dry-run"]);
+    assert!(
+        dry.stdout.starts_with("# would clone https://github.com/milvus-io/pymilvus into packages/milvus-adapter (the dev source of `milvus-adapter`)\n"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(t.tree(), before);
+    let out = ok(&t, &["sync"]);
+    assert!(
+        out.stdout.contains("Ran git clone https://github.com/milvus-io/pymilvus packages/milvus-adapter, uv lock, uv sync"),
+        "{}",
+        out.stdout
+    );
+    assert!(t.exists("packages/milvus-adapter/.git"));
+    let py = t.read("pyproject.toml");
+    assert!(
+        py.contains("pymilvus = { path = \"packages/milvus-adapter\", editable = true }"),
+        "{py}"
+    );
+    let site = std::fs::read_dir(t.path().join(".venv/lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    assert!(
+        !site.join("pymilvus").is_dir()
+            && std::fs::read_dir(&site).unwrap().flatten().any(|e| e
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".pth")
+                && std::fs::read_to_string(e.path())
+                    .unwrap_or_default()
+                    .contains("milvus-adapter")),
+        "pymilvus is an editable install of the checkout"
+    );
+    // The checkout is the user's from now on: never re-cloned.
+    std::fs::write(
+        t.path()
+            .join("packages/milvus-adapter/src/pymilvus/mine.py"),
+        "",
+    )
+    .unwrap();
+    ok(&t, &["sync"]);
+    assert!(t.exists("packages/milvus-adapter/src/pymilvus/mine.py"));
+}
+
+/// A dev-mode library without a checkout or a `repository:` says exactly what to create;
+/// a failed clone leaves nothing behind; a uv workspace member is refused as a path source.
+#[test]
+fn dev_sources_without_a_checkout() {
+    let t = Test::new()
+        .manifest("libraries:\n  standalone: [{name: lib, mode: dev}]\n")
+        .registry_file(
+            "libraries/lib.yaml",
+            "name: lib\nsources:\n  dev: {type: local, path: packages/lib, editable: true}\n",
+        );
+    let out = common::refused(&t, &["sync", "--no-install"]);
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: library `lib` is installed from `packages/lib` (dev source), which does not exist
+       ╭─[hsm-registry/libraries/lib.yaml:3:22]
+     2 │ sources:
+     3 │   dev: {type: local, path: packages/lib, editable: true}
+       ·                      ──┬─
+       ·                        ╰── no such directory
+       ╰────
+      help: put the package's source there (relative to the project root: clone it, or `hsm library init lib`); with `repository: <git url>` in its registry entry, `hsm sync` clones it there; or switch it back with `hsm mode prod lib`
+    ");
+    // With a repository that cannot be cloned: the error, and no packages/ left behind.
+    let t = t.registry_file(
+        "libraries/lib.yaml",
+        "name: lib\nrepository: file:///no/such/repository\nsources:\n  dev: {type: local, path: packages/lib, editable: true}\n",
+    );
+    let out = common::refused(&t, &["sync", "--no-install"]);
+    assert!(
+        out.stderr
+            .contains("git clone file:///no/such/repository packages/lib"),
+        "{}",
+        out.stderr
+    );
+    assert!(!t.exists("packages"));
+    // A workspace member cannot be a path source too.
+    let t = common::python_package(t, "packages/lib", "lib")
+        .pyproject("[project]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[tool.uv.workspace]\nmembers = [\"packages/*\"]\n");
+    let out = common::refused(&t, &["sync", "--no-install"]);
+    hsm_snapshot!(out, @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: pyproject.toml makes packages/lib a member of the project's uv workspace, and hsm installs `lib` from that path
+       ╭─[pyproject.toml:7:1]
+     6 │ [tool.uv.workspace]
+     7 │ members = ["packages/*"]
+       · ───┬───
+       ·    ╰── matches it
+     8 │
+       ╰────
+      help: add "packages/lib" to `exclude` in [tool.uv.workspace] (or take it out of `members`): hsm writes the library as a path source; uv refuses a workspace member that is one
+    "#);
 }
