@@ -842,7 +842,7 @@ fn library_sources_uv_can_install() {
        ·                      ──┬─
        ·                        ╰── no such directory
        ╰────
-      help: put the package's source there (relative to the project root: clone it, or `hsm library init client`); or switch it back with `hsm mode prod client`
+      help: put the package's source there (relative to the project root: clone it, or `hsm library init client`); with `repository: <git url>` in its registry entry, `hsm sync` clones it there; or switch it back with `hsm mode prod client`
     ");
     let t = t.file("packages/client/README.md", "not yet a package\n");
     hsm_snapshot!(sync_refused(&t), @"

@@ -124,7 +124,7 @@ fn unknown_key_in_registry() {
        · ───┬───
        ·    ╰── unknown key
        ╰────
-      help: did you mean `requires`? (valid keys here: name, description, version, type, package, sources, requires, conflicts, implies, versions, dependencies, entrypoints)
+      help: did you mean `requires`? (valid keys here: name, description, version, type, package, repository, sources, requires, conflicts, implies, versions, dependencies, entrypoints)
     "#);
     assert!(
         out.stderr

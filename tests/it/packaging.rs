@@ -1,7 +1,12 @@
 //! hsm installs the way the tools its users have do (ruff, uv): a wheel that maturin builds
 //! from `pyproject.toml` (`bindings = "bin"`) and `uv tool install` or `pip install` puts on
-//! PATH. The wheel is built here with the same cargo target directory as the tests, so
-//! only hsm itself is compiled again.
+//! PATH.
+//!
+//! `scripts/test` builds the wheel with maturin before `cargo test`, in the tests' own
+//! target directory (so it reuses their compiled dependencies), and names it in
+//! `HSM_TEST_WHEEL_DIR`. Building it here, while other tests run the hsm binary of that
+//! directory, would replace the binary under them; without that variable this test builds
+//! into a target directory of its own instead (slower, but never in the way).
 
 use crate::common;
 
@@ -31,12 +36,18 @@ fn the_wheel_puts_hsm_on_path_with_uv_tool_install_and_pip() {
     require!("maturin");
     require!("uv");
     let work = tempfile::tempdir().unwrap();
-    let wheels = work.path().join("wheels");
-    run(Command::new("maturin")
-        .args(["build", "--profile", "dev", "--locked", "--out"])
-        .arg(&wheels)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("CARGO_TARGET_DIR", target_dir()));
+    let wheels = match std::env::var_os("HSM_TEST_WHEEL_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let wheels = work.path().join("wheels");
+            run(Command::new("maturin")
+                .args(["build", "--profile", "dev", "--locked", "--out"])
+                .arg(&wheels)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .env("CARGO_TARGET_DIR", target_dir().join("packaging-test")));
+            wheels
+        }
+    };
     let wheel = std::fs::read_dir(&wheels)
         .unwrap()
         .flatten()

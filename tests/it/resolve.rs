@@ -32,7 +32,7 @@ fn qdrant_adapter_brings_the_qdrant_server_with_reasons() {
           ← hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:7)
       service  qdrant          1.12.4  prod
           ← hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:7)
-          ← `qdrant-adapter` 1.12.1 requires `qdrant` `>=1.10, <2` (<built-in>/libraries/qdrant-adapter.yaml:12)
+          ← `qdrant-adapter` 1.12.1 requires `qdrant` `>=1.10, <2` (<built-in>/libraries/qdrant-adapter.yaml:13)
 
     ----- stderr -----
     ");
@@ -49,7 +49,7 @@ fn why_names_every_rule_that_brings_a_component() {
     exit_code: 0
     ----- stdout -----
     `qdrant` (service 1.12.4, prod) is in the stack because:
-      - `qdrant-adapter` 1.12.1 requires `qdrant` `>=1.10, <2` (<built-in>/libraries/qdrant-adapter.yaml:12)
+      - `qdrant-adapter` 1.12.1 requires `qdrant` `>=1.10, <2` (<built-in>/libraries/qdrant-adapter.yaml:13)
           because hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:7)
       - option `qdrant-adapter` of choice group `vector-db-adapter` implies `qdrant` in choice group `vector-db` (<built-in>/library_groups/vector-db-adapter.yaml:9)
           because hsm.yaml selects `qdrant-adapter` in choice group `vector-db-adapter` (hsm.yaml:7)

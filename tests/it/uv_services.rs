@@ -546,7 +546,7 @@ fn bad_service_projects_are_refused_with_positions() {
        · ───┬───
        ·    ╰── matches it
        ╰────
-      help: add "services/api" to `exclude` in [tool.uv.workspace]: a service run with uv has an environment of its own
+      help: add "services/api" to `exclude` in [tool.uv.workspace] (or take it out of `members`): a service run with uv has an environment of its own
     "#);
     std::fs::write(
         t.path().join("pyproject.toml"),
