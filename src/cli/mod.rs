@@ -2,6 +2,7 @@
 //! This is the only module that prints or decides exit codes.
 
 mod check;
+mod env;
 mod graph;
 mod output;
 mod progress;
@@ -87,6 +88,15 @@ pub enum Command {
         /// Also fail if hsm.lock is missing or would change (for CI).
         #[arg(long)]
         locked: bool,
+    },
+    /// The environment variables the stack reads when it runs (`${VAR}` in env, ports,
+    /// volumes, images, commands), where each is used, and whether it is set.
+    Env {
+        /// Exit 1 if a variable without a default is unset (for CI).
+        #[arg(long)]
+        check: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Write pyproject.toml, docker-compose.hsm.yml, .env files and hsm.lock for the stack,
     /// in one transaction, then run `uv lock` and `uv sync`.
@@ -468,6 +478,7 @@ impl Command {
             Command::Resolve { format, .. }
             | Command::Why { format, .. }
             | Command::Check { format, .. }
+            | Command::Env { format, .. }
             | Command::List { format }
             | Command::Sync { format, .. }
             | Command::Registry(
@@ -487,6 +498,7 @@ fn changes_project(command: &Command) -> bool {
         Command::Resolve { .. }
         | Command::Why { .. }
         | Command::Check { .. }
+        | Command::Env { .. }
         | Command::List { .. }
         | Command::Graph { .. }
         | Command::Completions { .. }
@@ -694,6 +706,7 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             *force,
         ),
         Command::List { format } => project::list(ctx, *format),
+        Command::Env { check, format } => env::run(ctx, *check, *format),
         Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
         Command::Registry(RegistryCommand::Update) => registry::update(ctx),
         Command::Registry(RegistryCommand::Lint {

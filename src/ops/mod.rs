@@ -17,6 +17,7 @@ pub mod sync;
 pub mod why;
 // Registry use cases (branch regops).
 pub mod edit_registry;
+pub mod env;
 pub mod registry_check;
 pub mod registry_update;
 pub mod registry_view;

@@ -356,6 +356,10 @@ pub struct ServiceFile {
     /// How `hsm render kubernetes` deploys the service (all optional).
     #[serde(default)]
     pub kubernetes: Option<KubernetesSettings>,
+    /// Files `hsm sync` writes into the project while the service is in the stack (path
+    /// relative to the project → contents): an init script a volume mounts, a config file.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub files: IndexMap<String, String>,
 }
 
 /// The `kubernetes:` block of a service: what a cluster needs that compose does not say.

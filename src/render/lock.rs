@@ -31,6 +31,10 @@ pub struct Lock {
     pub groups: Vec<LockedGroup>,
     #[serde(default)]
     pub env_files: Vec<String>,
+    /// Files the services' registry entries declare (`files:`), with the digest of what
+    /// hsm wrote: one that was not changed since is removed with its service.
+    #[serde(default, rename = "generated_file")]
+    pub generated_files: Vec<GeneratedFile>,
     /// What the installed environment was last made from (absent until uv ran).
     #[serde(default)]
     pub installed: Option<Installed>,
@@ -138,6 +142,13 @@ pub struct LockedComponent {
     pub reason: Option<String>,
 }
 
+/// A file hsm wrote for a service.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct GeneratedFile {
+    pub path: String,
+    pub digest: String,
+}
+
 /// A git registry pinned to a commit.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct LockedRegistry {
@@ -222,6 +233,7 @@ pub fn render(
     store: &crate::registry::Store,
     fingerprint: &str,
     env_files: &[String],
+    generated: &[(String, String)],
 ) -> String {
     let registry = store.display();
     let registry = registry.as_str();
@@ -236,6 +248,11 @@ pub fn render(
     let _ = writeln!(out, "registry = {}", q(registry));
     let files: Vec<String> = env_files.iter().map(|f| q(f)).collect();
     let _ = writeln!(out, "env_files = [{}]", files.join(", "));
+    for (path, digest) in generated {
+        let _ = writeln!(out, "\n[[generated_file]]");
+        let _ = writeln!(out, "path = {}", q(path));
+        let _ = writeln!(out, "digest = {}", q(digest));
+    }
     // The commit of each git registry: every later command reads exactly that one.
     for (spec, commit, digest) in store.git_pins() {
         let _ = writeln!(out, "\n[[registry_source]]");

@@ -11,6 +11,7 @@ pub mod lock;
 pub mod pyproject;
 pub mod service;
 pub mod service_project;
+pub mod variables;
 
 use std::path::{Path, PathBuf};
 
@@ -264,6 +265,79 @@ pub fn plan(
         }
         services.push(project);
     }
+    // Files the services declare (`files:`): hsm's while the service is in the stack, and
+    // removed with it unless someone changed them since.
+    let mut generated: Vec<(String, String)> = Vec::new();
+    let recorded = |path: &str| {
+        old_lock
+            .iter()
+            .flat_map(|l| l.generated_files.iter())
+            .find(|g| g.path == path)
+            .map(|g| g.digest.clone())
+    };
+    for s in selection
+        .components
+        .iter()
+        .filter(|c| c.kind == crate::registry::Kind::Service)
+    {
+        let Definition::Service(def) = &s.component.definition else {
+            continue;
+        };
+        for (path, text) in &def.files {
+            let at = || {
+                crate::source::Origin::at_path(
+                    &s.component.file,
+                    KeyPath::root().key("files").key(path.as_str()),
+                )
+            };
+            let rel = generated_path(path).map_err(|why| {
+                Error::new(
+                    crate::error::ErrorKind::InvalidValue,
+                    format!("service `{}` declares the file `{path}`, which {why}", s.name),
+                )
+                .at(at())
+                .with_label("this file")
+                .with_help("name a file inside the project, relative to it, that is none of hsm's own (pyproject.toml, hsm.yaml, hsm.lock, docker-compose.hsm.yml, .env.*)")
+            })?;
+            let old = read(&rel)?;
+            if let Some(current) = &old
+                && current != text
+                && recorded(&rel) != Some(lock::digest(current.as_bytes()))
+            {
+                return Err(Error::new(
+                    crate::error::ErrorKind::InvalidValue,
+                    format!("service `{}` declares the file {rel}, and a file hsm did not write is there", s.name),
+                )
+                .at(at())
+                .with_label("this file")
+                .with_help(format!("move {rel} out of the way (hsm writes it from the registry and keeps it while `{}` is in the stack)", s.name)));
+            }
+            if generated.iter().any(|(p, _)| *p == rel) {
+                continue;
+            }
+            generated.push((rel.clone(), lock::digest(text.as_bytes())));
+            artifacts.push(Artifact {
+                path: rel,
+                old,
+                new: Some(text.clone()),
+            });
+        }
+    }
+    for g in old_lock.iter().flat_map(|l| l.generated_files.iter()) {
+        if generated.iter().any(|(p, _)| *p == g.path) || generated_path(&g.path).is_err() {
+            continue;
+        }
+        let old = read(&g.path)?;
+        // Only a file exactly as hsm wrote it is hsm's to delete.
+        if old.as_deref().map(|t| lock::digest(t.as_bytes())) == Some(g.digest.clone()) {
+            artifacts.push(Artifact {
+                path: g.path.clone(),
+                old,
+                new: None,
+            });
+        }
+    }
+
     for stale in old_lock.iter().flat_map(|l| l.env_files.iter()) {
         let uv_env = stale
             .strip_prefix("services/")
@@ -293,7 +367,7 @@ pub fn plan(
     );
     parts.sort();
     let fp = lock::fingerprint(parts.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let lock_text = lock::render(selection, registry.store(), &fp, &env_names);
+    let lock_text = lock::render(selection, registry.store(), &fp, &env_names, &generated);
     artifacts.push(Artifact {
         path: lock::LOCK_FILE.into(),
         old: old_lock_text,
@@ -307,6 +381,39 @@ pub fn plan(
         services,
         checkouts,
     })
+}
+
+/// A file a service declares, as a plain project-relative path; `Err(why)` if hsm must
+/// not write there.
+fn generated_path(path: &str) -> Result<String, &'static str> {
+    let p = Path::new(path);
+    if p.is_absolute() || path.contains('\\') {
+        return Err("is not relative to the project");
+    }
+    let mut parts = Vec::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::Normal(n) => parts.push(n.to_string_lossy().into_owned()),
+            std::path::Component::CurDir => {}
+            _ => return Err("leaves the project"),
+        }
+    }
+    let rel = parts.join("/");
+    let first = parts.first().map(String::as_str).unwrap_or("");
+    let own = [
+        pyproject::PYPROJECT,
+        lock::LOCK_FILE,
+        compose::COMPOSE_FILE,
+        crate::manifest::MANIFEST_FILE,
+        "uv.lock",
+    ];
+    if rel.is_empty() || first == ".hsm" || first == ".git" {
+        return Err("is not a file hsm may write");
+    }
+    if own.contains(&rel.as_str()) || (parts.len() == 1 && rel.starts_with(".env")) {
+        return Err("is one of hsm's own files");
+    }
+    Ok(rel)
 }
 
 /// A unified diff of every changed artifact (for `--dry-run`).

@@ -226,6 +226,15 @@ pub fn prepare(
     // it writes.
     files::check_state_dir(root)?;
     let service_locks: Vec<String> = plan.services.iter().map(|p| p.uv_lock_path()).collect();
+    for a in &plan.artifacts {
+        journal::check_project_path(root, &a.path).map_err(|why| {
+            Error::new(
+                ErrorKind::InvalidValue,
+                format!("hsm will not write {}: {why}", a.path),
+            )
+            .with_help("make the directories on the way to it real directories of the project")
+        })?;
+    }
     for c in &plan.checkouts {
         journal::check_project_path(root, &c.dir).map_err(|why| {
             Error::new(
@@ -488,6 +497,14 @@ impl Work<'_> {
             written.push(format!("{}/", p.dir));
         }
         for a in plan.changed() {
+            // A file in a directory that does not exist yet (one a service declares): the
+            // directory is made in the transaction too.
+            if a.new.is_some()
+                && let Some((parent, _)) = a.path.rsplit_once('/')
+                && !root.join(parent).is_dir()
+            {
+                tx.create_dir(parent)?;
+            }
             tx.write(&a.path, a.new.as_deref().map(str::as_bytes))?;
             written.push(a.path.clone());
         }

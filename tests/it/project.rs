@@ -1209,3 +1209,52 @@ fn list_shows_what_uv_locked() {
     let out = ok(&t, &["list"]);
     assert!(!out.stdout.contains("uv.lock:"), "{}", out.stdout);
 }
+
+/// `hsm env`: every variable the stack reads, where, and whether it is set (environment or
+/// the project's `.env`); `--check` fails while one without a default is unset.
+#[test]
+fn env_lists_the_variables_the_stack_reads() {
+    let t = Test::new()
+        .manifest("libraries:\n  standalone: [langgraph-checkpoint-postgres]\nservices:\n  standalone: [api]\n")
+        .registry_file(
+            "services/api.yaml",
+            "name: api\nports: [\"${API_PORT:-8000}:8000\"]\nenv:\n  TOKEN: \"${API_TOKEN}\"\n  LEVEL: \"$$literal\"\nsources:\n  prod: {type: docker-image, image: \"api:${API_TAG}\"}\n",
+        )
+        .registry_file(
+            "libraries/langgraph-checkpoint-postgres.yaml",
+            "name: langgraph-checkpoint-postgres\nimplies:\n  service:postgres: {params: {db_name: langgraph}}\n",
+        )
+        .registry_file(
+            "services/postgres.yaml",
+            "name: postgres\nenv:\n  POSTGRES_PASSWORD: \"${POSTGRES_PASSWORD}\"\n  DBS: \"${HSM_MERGED_PARAMS.db_name}\"\nsources:\n  prod: {type: docker-image, image: \"postgres:17\"}\n",
+        )
+        .file(".env", "# compose reads this\nexport API_TAG=1.2\n")
+        .env("API_TOKEN", "secret");
+    let out = ok(&t, &["env"]);
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    4 variables the stack reads from the environment (1 unset without a default):
+      API_PORT           unset, has a default
+                           api: ports
+      API_TAG            set in .env
+                           api: image
+      API_TOKEN          set
+                           api: env TOKEN (hsm-registry/services/api.yaml:4)
+      POSTGRES_PASSWORD  UNSET
+                           postgres: env POSTGRES_PASSWORD (hsm-registry/services/postgres.yaml:3)
+    Set them in the environment or in .env (compose reads it); `hsm env --check` fails while any is unset
+
+    ----- stderr -----
+    ");
+    let out = t.hsm(&["env", "--check"]);
+    assert_eq!(out.code, 1);
+    let out = ok(&t, &["env", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["missing"], 1);
+    assert_eq!(v["variables"][0]["name"], "API_PORT");
+    assert_eq!(v["variables"][0]["has_default"], true);
+    let t = t.env("POSTGRES_PASSWORD", "x");
+    ok(&t, &["env", "--check"]);
+}

@@ -1085,3 +1085,77 @@ fn dev_sources_without_a_checkout() {
       help: add "packages/lib" to `exclude` in [tool.uv.workspace] (or take it out of `members`): hsm writes the library as a path source; uv refuses a workspace member that is one
     "#);
 }
+
+/// Files a service declares (`files:`): written by sync into the project (directories
+/// included, in the transaction), recorded in hsm.lock, removed with the service unless
+/// changed since; a file hsm did not write is never overwritten; paths outside the project
+/// or onto hsm's own files are refused where they are written.
+#[test]
+fn files_a_service_declares_are_written_and_removed_with_it() {
+    let t = Test::new().manifest("libraries:\n  standalone: [langgraph-checkpoint-postgres]\n");
+    ok(&t, &["sync", "--no-install"]);
+    let script = "services/postgres/initdb/10-multiple-databases.sh";
+    assert!(t.read(script).contains("POSTGRES_MULTIPLE_DATABASES"));
+    assert!(t.read("hsm.lock").contains(&format!("path = \"{script}\"")));
+    let compose = t.read("docker-compose.hsm.yml");
+    assert!(
+        compose.contains("./services/postgres/initdb:/docker-entrypoint-initdb.d:ro"),
+        "{compose}"
+    );
+    // Gone with the service.
+    std::fs::write(t.path().join("hsm.yaml"), "project: {name: x}\n").unwrap();
+    ok(&t, &["sync", "--no-install"]);
+    assert!(!t.exists(script));
+    // A file changed by hand stays when the service goes.
+    std::fs::write(
+        t.path().join("hsm.yaml"),
+        "libraries:\n  standalone: [langgraph-checkpoint-postgres]\n",
+    )
+    .unwrap();
+    ok(&t, &["sync", "--no-install"]);
+    std::fs::write(t.path().join(script), "# mine\n").unwrap();
+    std::fs::write(t.path().join("hsm.yaml"), "project: {name: x}\n").unwrap();
+    ok(&t, &["sync", "--no-install"]);
+    assert_eq!(t.read(script), "# mine\n");
+    // ... and a file hsm did not write is never overwritten.
+    std::fs::write(
+        t.path().join("hsm.yaml"),
+        "libraries:\n  standalone: [langgraph-checkpoint-postgres]\n",
+    )
+    .unwrap();
+    let out = common::refused(&t, &["sync", "--no-install"]);
+    assert!(
+        out.stderr.contains("a file hsm did not write is there"),
+        "{}",
+        out.stderr
+    );
+
+    // A failing uv after the file was written: the directories hsm made go too.
+    let t = Test::new()
+        .manifest("libraries:\n  standalone: [langgraph-checkpoint-postgres]\n")
+        .fake_tool("uv", "exit 3");
+    let before = t.tree();
+    t.hsm(&["sync"]).failure();
+    assert_eq!(t.tree(), before);
+    assert!(!t.exists("services"));
+
+    // Paths hsm must not write.
+    for (path, what) in [
+        ("../outside.sh", "leaves the project"),
+        ("pyproject.toml", "one of hsm's own files"),
+        (".hsm/x", "not a file hsm may write"),
+    ] {
+        let t = Test::new()
+            .manifest("services:\n  standalone: [s]\n")
+            .registry_file(
+                "services/s.yaml",
+                &format!("name: s\nsources:\n  prod: {{type: docker-image, image: \"s:1\"}}\nfiles:\n  \"{path}\": \"x\"\n"),
+            );
+        let out = common::refused(&t, &["sync", "--no-install"]);
+        assert!(
+            out.stderr.contains(what) && out.stderr.contains("s.yaml:5"),
+            "{path}: {}",
+            out.stderr
+        );
+    }
+}
