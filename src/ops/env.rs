@@ -62,7 +62,7 @@ pub fn env(ws: &Workspace) -> Result<Result<Vec<Variable>, Box<Conflict>>, Error
         .map(|(name, uses)| Variable {
             setting: if std::env::var_os(&name).is_some() {
                 Setting::Environment
-            } else if dotenv.iter().any(|k| *k == name) {
+            } else if dotenv.contains(&name) {
                 Setting::DotEnv
             } else {
                 Setting::Unset
