@@ -148,9 +148,8 @@ pub enum Command {
         #[arg(value_enum)]
         mode: Mode,
         names: Vec<String>,
-        /// Write hsm.yaml even if the stack would not solve.
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        flags: EditFlags,
     },
     /// Show the stack as a tree, with versions and modes.
     List {
@@ -205,6 +204,16 @@ pub enum GraphFormat {
     Mermaid,
 }
 
+/// What every edit of hsm.yaml takes.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct EditFlags {
+    /// Write hsm.yaml even if the stack would not solve.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum GroupCommand {
     /// Select OPTION in GROUP (1-of-N: replaces the selection; M-of-N: adds to it).
@@ -212,29 +221,28 @@ pub enum GroupCommand {
         group: String,
         #[arg(long, short = 'o')]
         option: String,
-        /// Write hsm.yaml even if the stack would not solve.
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        flags: EditFlags,
     },
     /// Add OPTION to GROUP's selection (same as `group add`).
     AddOption {
         group: String,
         option: String,
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        flags: EditFlags,
     },
     /// Remove OPTION from GROUP's selection.
     RemoveOption {
         group: String,
         option: String,
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        flags: EditFlags,
     },
     /// Remove GROUP from hsm.yaml.
     Remove {
         group: String,
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        flags: EditFlags,
     },
 }
 
@@ -248,24 +256,24 @@ pub enum ComponentCommand {
         /// Deployment profile (services only).
         #[arg(long)]
         profile: Option<String>,
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        flags: EditFlags,
     },
     /// Remove NAME (standalone, or from --group's selection).
     Remove {
         name: String,
         #[arg(long, short = 'g')]
         group: Option<String>,
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        flags: EditFlags,
     },
     /// Set NAME's mode.
     Mode {
         name: String,
         #[arg(value_enum)]
         mode: Mode,
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        flags: EditFlags,
     },
 }
 
@@ -325,6 +333,8 @@ pub enum RegistryCommand {
     Test {
         /// Scenario files or directories of them.
         paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Fetch the git registries the project uses and move hsm.lock's pins to what their
     /// refs point at now.
@@ -470,7 +480,32 @@ fn original_spellings(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std
         .collect()
 }
 
+impl EditFlags {
+    fn text() -> EditFlags {
+        EditFlags {
+            force: false,
+            format: Format::Text,
+        }
+    }
+}
+
 impl Command {
+    /// The flags of an edit of hsm.yaml.
+    fn edit_flags(&self) -> Option<EditFlags> {
+        let component = |c: &ComponentCommand| match c {
+            ComponentCommand::Add { flags, .. }
+            | ComponentCommand::Remove { flags, .. }
+            | ComponentCommand::Mode { flags, .. } => *flags,
+        };
+        match self {
+            Command::Mode { flags, .. } => Some(*flags),
+            Command::Group(g) => Some(group(g).1),
+            Command::Library(LibraryCommand::Project(c))
+            | Command::Service(ServiceCommand::Project(c)) => Some(component(c)),
+            _ => None,
+        }
+    }
+
     /// The `--format` the command was given (text for commands without one): an error
     /// is reported in that format too.
     fn format(&self) -> Format {
@@ -483,11 +518,12 @@ impl Command {
             | Command::Sync { format, .. }
             | Command::Registry(
                 RegistryCommand::Lint { format, .. }
+                | RegistryCommand::Test { format, .. }
                 | RegistryCommand::List { format }
                 | RegistryCommand::Search { format, .. }
                 | RegistryCommand::Show { format, .. },
             ) => *format,
-            _ => Format::Text,
+            other => other.edit_flags().map_or(Format::Text, |f| f.format),
         }
     }
 }
@@ -532,13 +568,13 @@ fn print_only(command: &Command) -> Option<ExitCode> {
 }
 
 /// The hsm.yaml edit of `hsm library|service add|remove|mode`.
-fn component(kind: Kind, command: &ComponentCommand) -> (ManifestEdit, bool) {
+fn component(kind: Kind, command: &ComponentCommand) -> (ManifestEdit, EditFlags) {
     match command {
         ComponentCommand::Add {
             name,
             group: Some(group),
             profile,
-            force,
+            flags,
         } => (
             ManifestEdit::Select {
                 group: group.clone(),
@@ -546,66 +582,66 @@ fn component(kind: Kind, command: &ComponentCommand) -> (ManifestEdit, bool) {
                 kind: Some(kind),
                 profile: profile.clone(),
             },
-            *force,
+            *flags,
         ),
         ComponentCommand::Add {
             name,
             group: None,
             profile,
-            force,
+            flags,
         } => (
             ManifestEdit::Add {
                 kind,
                 name: name.clone(),
                 profile: profile.clone(),
             },
-            *force,
+            *flags,
         ),
         ComponentCommand::Remove {
             name,
             group: Some(group),
-            force,
+            flags,
         } => (
             ManifestEdit::Unselect {
                 group: group.clone(),
                 option: name.clone(),
             },
-            *force,
+            *flags,
         ),
         ComponentCommand::Remove {
             name,
             group: None,
-            force,
+            flags,
         } => (
             ManifestEdit::Remove {
                 kind,
                 name: name.clone(),
             },
-            *force,
+            *flags,
         ),
-        ComponentCommand::Mode { name, mode, force } => (
+        ComponentCommand::Mode { name, mode, flags } => (
             ManifestEdit::SetMode {
                 mode: *mode,
                 names: vec![name.clone()],
                 kind: Some(kind),
             },
-            *force,
+            *flags,
         ),
     }
 }
 
 /// The hsm.yaml edit of `hsm group ...`.
-fn group(command: &GroupCommand) -> (ManifestEdit, bool) {
+fn group(command: &GroupCommand) -> (ManifestEdit, EditFlags) {
     match command {
         GroupCommand::Add {
             group,
             option,
-            force,
+            flags,
         }
         | GroupCommand::AddOption {
             group,
             option,
-            force,
+            flags,
         } => (
             ManifestEdit::Select {
                 group: group.clone(),
@@ -613,24 +649,24 @@ fn group(command: &GroupCommand) -> (ManifestEdit, bool) {
                 kind: None,
                 profile: None,
             },
-            *force,
+            *flags,
         ),
         GroupCommand::RemoveOption {
             group,
             option,
-            force,
+            flags,
         } => (
             ManifestEdit::Unselect {
                 group: group.clone(),
                 option: option.clone(),
             },
-            *force,
+            *flags,
         ),
-        GroupCommand::Remove { group, force } => (
+        GroupCommand::Remove { group, flags } => (
             ManifestEdit::RemoveGroup {
                 group: group.clone(),
             },
-            *force,
+            *flags,
         ),
     }
 }
@@ -663,16 +699,16 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
         Command::Down => sync::down(ctx),
         Command::Init { name } => project::init(ctx, name.as_deref()),
         Command::Group(g) => {
-            let (edit, force) = group(g);
-            project::edit(ctx, edit, force)
+            let (edit, flags) = group(g);
+            project::edit(ctx, edit, flags)
         }
         Command::Library(LibraryCommand::Project(c)) => {
-            let (edit, force) = component(Kind::Library, c);
-            project::edit(ctx, edit, force)
+            let (edit, flags) = component(Kind::Library, c);
+            project::edit(ctx, edit, flags)
         }
         Command::Service(ServiceCommand::Project(c)) => {
-            let (edit, force) = component(Kind::Service, c);
-            project::edit(ctx, edit, force)
+            let (edit, flags) = component(Kind::Service, c);
+            project::edit(ctx, edit, flags)
         }
         Command::Library(LibraryCommand::Init {
             name,
@@ -696,18 +732,20 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             *git_init,
             !*no_register,
         ),
-        Command::Mode { mode, names, force } => project::edit(
+        Command::Mode { mode, names, flags } => project::edit(
             ctx,
             ManifestEdit::SetMode {
                 mode: *mode,
                 names: names.clone(),
                 kind: None,
             },
-            *force,
+            *flags,
         ),
         Command::List { format } => project::list(ctx, *format),
         Command::Env { check, format } => env::run(ctx, *check, *format),
-        Command::Registry(RegistryCommand::Test { paths }) => registry::test(ctx, paths),
+        Command::Registry(RegistryCommand::Test { paths, format }) => {
+            registry::test(ctx, paths, *format)
+        }
         Command::Registry(RegistryCommand::Update) => registry::update(ctx),
         Command::Registry(RegistryCommand::Lint {
             deny_warnings,
@@ -719,12 +757,16 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
         } => graph::run(ctx, *format, *registry_wide),
         Command::Render(r) => render::run(ctx, r),
         Command::Registry(RegistryCommand::Path(RegistryPathCommand::Set { path })) => {
-            project::edit(ctx, ManifestEdit::SetRegistry { path: path.clone() }, false)
+            project::edit(
+                ctx,
+                ManifestEdit::SetRegistry { path: path.clone() },
+                EditFlags::text(),
+            )
         }
         Command::PythonManager(PythonManagerCommand::Set { name }) => project::edit(
             ctx,
             ManifestEdit::SetPackageManager { name: name.clone() },
-            false,
+            EditFlags::text(),
         ),
         Command::Completions { .. } | Command::Schema { .. } => {
             Ok(print_only(command).unwrap_or(ExitCode::SUCCESS))

@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use super::Format;
 use super::output::{conflict_json, outln, selection_json};
+use super::{EditFlags, Format};
 use crate::error::Error;
 use crate::ops::edit_manifest::{Change, EditOutcome, ManifestEdit};
 use crate::ops::list::Listed;
@@ -12,8 +12,12 @@ use crate::ops::{self, Workspace};
 use crate::solve::Outcome;
 
 /// Run one edit of hsm.yaml and report it.
-pub fn edit(ctx: &Workspace, edit: ManifestEdit, force: bool) -> Result<ExitCode, Error> {
-    match ops::edit_manifest::edit(ctx, &edit, force)? {
+pub fn edit(ctx: &Workspace, edit: ManifestEdit, flags: EditFlags) -> Result<ExitCode, Error> {
+    let outcome = ops::edit_manifest::edit(ctx, &edit, flags.force)?;
+    if flags.format == Format::Json {
+        return edit_json(&outcome);
+    }
+    match outcome {
         EditOutcome::Unchanged => {
             outln!("Nothing to change: hsm.yaml already says that");
         }
@@ -44,15 +48,49 @@ pub fn edit(ctx: &Workspace, edit: ManifestEdit, force: bool) -> Result<ExitCode
                 );
             }
             outln!("{change}. Run `hsm sync` to apply.");
-            if let Change::PackageManagerSet { name } = &change
-                && name != "uv"
-            {
-                outln!(
-                    "warning: hsm installs with uv only: `hsm sync` refuses `package_manager: {name}` while the stack has libraries"
-                );
+            if let Some(warning) = package_manager_warning(&change) {
+                outln!("warning: {warning}");
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn package_manager_warning(change: &Change) -> Option<String> {
+    match change {
+        Change::PackageManagerSet { name } if name != "uv" => Some(format!(
+            "hsm installs with uv only: `hsm sync` refuses `package_manager: {name}` while the stack has libraries"
+        )),
+        _ => None,
+    }
+}
+
+/// An edit as one JSON object: `status` is `written`, `unchanged` or `refused` (with the
+/// conflict, exit 1).
+fn edit_json(outcome: &EditOutcome) -> Result<ExitCode, Error> {
+    let value = match outcome {
+        EditOutcome::Unchanged => serde_json::json!({"status": "unchanged"}),
+        EditOutcome::Refused(conflict) => {
+            outln!(
+                "{:#}",
+                serde_json::json!({"status": "refused", "conflict": conflict_json(conflict)})
+            );
+            return Ok(ExitCode::from(1));
+        }
+        EditOutcome::Written {
+            change,
+            unsolvable,
+            still,
+            ..
+        } => serde_json::json!({
+            "status": "written",
+            "change": change.to_string(),
+            "unsolvable": unsolvable,
+            "still_unsolvable": still.as_ref().map(|c| c.summary.clone()),
+            "warnings": package_manager_warning(change).into_iter().collect::<Vec<_>>(),
+        }),
+    };
+    outln!("{value:#}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -35,8 +35,42 @@ pub fn update(ws: &Workspace) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn test(ws: &Workspace, paths: &[PathBuf]) -> Result<ExitCode, Error> {
+pub fn test(ws: &Workspace, paths: &[PathBuf], format: Format) -> Result<ExitCode, Error> {
     let run = registry_check::test(ws, paths)?;
+    if format == Format::Json {
+        if let Some(err) = run.stopped {
+            return Err(err);
+        }
+        let (passed, failed) = run.counts();
+        let cases: Vec<serde_json::Value> = run
+            .ran
+            .iter()
+            .map(|ran| match ran {
+                Ran::Broken(err) => serde_json::json!({"broken": err.to_json()}),
+                Ran::Case(r) => serde_json::json!({
+                    "name": r.name,
+                    "at": r.at,
+                    "passed": r.failures.is_empty(),
+                    "failures": r.failures,
+                }),
+            })
+            .collect();
+        let broken = run.ran.iter().any(|r| matches!(r, Ran::Broken(_)));
+        outln!(
+            "{:#}",
+            serde_json::json!({
+                "status": if failed == 0 && !broken { "passed" } else { "failed" },
+                "passed": passed,
+                "failed": failed,
+                "cases": cases,
+            })
+        );
+        return Ok(if failed == 0 && !broken {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     for ran in &run.ran {
         match ran {
             Ran::Broken(err) => eprint!("{}", render_error(err)),

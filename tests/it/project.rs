@@ -1258,3 +1258,72 @@ fn env_lists_the_variables_the_stack_reads() {
     let t = t.env("POSTGRES_PASSWORD", "x");
     ok(&t, &["env", "--check"]);
 }
+
+/// Edits of hsm.yaml report as JSON with `--format json`: written (with the change),
+/// unchanged, refused (the conflict, exit 1), or an error.
+#[test]
+fn edits_report_as_json() {
+    let t = Test::new().manifest(&common::quick_start("qdrant-adapter"));
+    let json = |args: &[&str], code: i32| -> serde_json::Value {
+        let out = t.hsm(args);
+        assert_eq!(out.code, code, "{}", out.stderr);
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+    };
+    let v = json(
+        &[
+            "group",
+            "add",
+            "vector-db-adapter",
+            "--option",
+            "milvus-adapter",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    assert_eq!(v["status"], "written");
+    assert!(
+        v["change"].as_str().unwrap().contains("milvus-adapter"),
+        "{v}"
+    );
+    let v = json(&["mode", "dev", "milvus-adapter", "--format", "json"], 0);
+    assert_eq!(v["status"], "written");
+    let v = json(&["mode", "dev", "milvus-adapter", "--format", "json"], 0);
+    assert_eq!(v["status"], "unchanged");
+    let v = json(&["library", "add", "no-such-lib", "--format", "json"], 1);
+    assert_eq!(v["status"], "error");
+    let conflicted = Test::new()
+        .manifest("libraries:\n  standalone: [a]\n")
+        .registry_file("libraries/a.yaml", "name: a\nconflicts: [b]\n")
+        .registry_file("libraries/b.yaml", "name: b\n");
+    let out = conflicted.hsm(&["library", "add", "b", "--format", "json"]);
+    assert_eq!(out.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["status"], "refused");
+    assert_eq!(v["conflict"]["status"], "conflict");
+}
+
+/// `hsm registry test --format json`: every case with its place and failures, the counts,
+/// and exit 1 when one fails.
+#[test]
+fn registry_test_reports_as_json() {
+    let t = Test::new().file(
+        "rules/r.yaml",
+        "cases:\n  - name: qdrant brings its server\n    manifest:\n      libraries: {groups: {vector-db-adapter: {selection: qdrant-adapter}}}\n    expect:\n      selected: [qdrant]\n  - name: wrong on purpose\n    manifest:\n      libraries: {groups: {vector-db-adapter: {selection: qdrant-adapter}}}\n    expect:\n      selected: [milvus]\n",
+    );
+    let out = t.hsm(&["registry", "test", "rules", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
+    assert_eq!(
+        (
+            v["status"].as_str(),
+            v["passed"].as_u64(),
+            v["failed"].as_u64()
+        ),
+        (Some("failed"), Some(1), Some(1))
+    );
+    assert_eq!(v["cases"][0]["at"], "rules/r.yaml:2");
+    assert_eq!(v["cases"][1]["passed"], false);
+    assert!(!v["cases"][1]["failures"].as_array().unwrap().is_empty());
+}
