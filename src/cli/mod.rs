@@ -2,6 +2,7 @@
 //! This is the only module that prints or decides exit codes.
 
 mod check;
+mod complete;
 mod env;
 mod graph;
 mod output;
@@ -77,6 +78,7 @@ pub enum Command {
     /// Explain why a component is in the stack.
     Why {
         /// A library or service name.
+        #[arg(add = complete::components())]
         name: String,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -147,6 +149,7 @@ pub enum Command {
     Mode {
         #[arg(value_enum)]
         mode: Mode,
+        #[arg(add = complete::components())]
         names: Vec<String>,
         #[command(flatten)]
         flags: EditFlags,
@@ -218,28 +221,34 @@ pub struct EditFlags {
 pub enum GroupCommand {
     /// Select OPTION in GROUP (1-of-N: replaces the selection; M-of-N: adds to it).
     Add {
+        #[arg(add = complete::groups())]
         group: String,
-        #[arg(long, short = 'o')]
+        #[arg(long, short = 'o', add = complete::components())]
         option: String,
         #[command(flatten)]
         flags: EditFlags,
     },
     /// Add OPTION to GROUP's selection (same as `group add`).
     AddOption {
+        #[arg(add = complete::groups())]
         group: String,
+        #[arg(add = complete::components())]
         option: String,
         #[command(flatten)]
         flags: EditFlags,
     },
     /// Remove OPTION from GROUP's selection.
     RemoveOption {
+        #[arg(add = complete::groups())]
         group: String,
+        #[arg(add = complete::components())]
         option: String,
         #[command(flatten)]
         flags: EditFlags,
     },
     /// Remove GROUP from hsm.yaml.
     Remove {
+        #[arg(add = complete::groups())]
         group: String,
         #[command(flatten)]
         flags: EditFlags,
@@ -250,25 +259,28 @@ pub enum GroupCommand {
 pub enum ComponentCommand {
     /// Add NAME (standalone, or as an option of --group).
     Add {
+        #[arg(add = complete::components())]
         name: String,
-        #[arg(long, short = 'g')]
+        #[arg(long, short = 'g', add = complete::groups())]
         group: Option<String>,
         /// Deployment profile (services only).
-        #[arg(long)]
+        #[arg(long, add = complete::profiles())]
         profile: Option<String>,
         #[command(flatten)]
         flags: EditFlags,
     },
     /// Remove NAME (standalone, or from --group's selection).
     Remove {
+        #[arg(add = complete::components())]
         name: String,
-        #[arg(long, short = 'g')]
+        #[arg(long, short = 'g', add = complete::groups())]
         group: Option<String>,
         #[command(flatten)]
         flags: EditFlags,
     },
     /// Set NAME's mode.
     Mode {
+        #[arg(add = complete::components())]
         name: String,
         #[arg(value_enum)]
         mode: Mode,
@@ -361,6 +373,7 @@ pub enum RegistryCommand {
     },
     /// Show an entry's rules in words, and what in the registry points at it.
     Show {
+        #[arg(add = complete::entries())]
         name: String,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -425,6 +438,9 @@ fn workspace(cli: &Cli) -> Result<Workspace, Error> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // `COMPLETE=<shell> hsm …`: print completions (names from the project's registry) and
+    // exit; otherwise nothing happens here.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let cli = Cli::parse_from(original_spellings(std::env::args_os()));
     if let Some(code) = print_only(&cli.command) {
         return code;

@@ -353,3 +353,69 @@ fn a_progress_line_only_on_a_terminal_and_verbose_streams_the_tools() {
     // Both at once is a usage error.
     assert_eq!(t.hsm(&["sync", "-q", "--verbose"]).code, 2);
 }
+
+/// Dynamic completions (`source <(COMPLETE=bash hsm)`): groups, components and profiles
+/// come from the registry of the project around the current directory, its own layers
+/// included, through bash's real completion function.
+#[test]
+fn dynamic_completions_name_the_registrys_groups_components_and_profiles() {
+    require!("bash");
+    let t = Test::new()
+        .manifest("project: {name: p}\nregistries: [reg]\n")
+        .file("reg/libraries/own-lib.yaml", "name: own-lib\n")
+        .file("sub/.keep", "");
+    let complete = |line: &str| -> Vec<String> {
+        let words: Vec<&str> = line.split(' ').collect();
+        let program = format!(
+            "source <(COMPLETE=bash {hsm})\nCOMP_WORDS=({words})\nCOMP_CWORD={cword}\nCOMP_LINE='{line}'\nCOMP_POINT={point}\nCOMP_TYPE=9\n_clap_complete_hsm hsm '{cur}' '{prev}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            hsm = env!("CARGO_BIN_EXE_hsm"),
+            words = words
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            cword = words.len() - 1,
+            point = line.len(),
+            cur = words[words.len() - 1],
+            prev = words[words.len() - 2],
+        );
+        let out = Command::new(tool("bash"))
+            .arg("-c")
+            .arg(program)
+            .current_dir(t.path().join("sub"))
+            .env_remove("HSM_REGISTRY_PATH")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    assert_eq!(complete("hsm group add vector-db-a"), ["vector-db-adapter"]);
+    let options = complete("hsm group add vector-db-adapter --option milvus");
+    assert_eq!(options, ["milvus", "milvus-adapter"]);
+    assert_eq!(complete("hsm library add own"), ["own-lib"]);
+    assert_eq!(complete("hsm why own-"), ["own-lib"]);
+    let profiles = complete("hsm service add postgres --profile ");
+    assert!(profiles.contains(&"external".to_string()), "{profiles:?}");
+    // Outside any project, names come from the built-in registry.
+    let bare = Test::new();
+    let out = bare
+        .command(&["--", "hsm", "mode", "dev", "qdrant-ad"])
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "3")
+        .env("_CLAP_IFS", "\n")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "qdrant-adapter"
+    );
+}
