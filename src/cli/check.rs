@@ -13,14 +13,28 @@ pub fn run(ctx: &Workspace, format: Format, locked: bool) -> Result<ExitCode, Er
             match format {
                 Format::Json => outln!(
                     "{:#}",
-                    serde_json::json!({"status": "ok", "components": checked.selection.components.len(), "registry": checked.registry})
+                    serde_json::json!({"status": "ok", "components": checked.selection.components.len(), "registry": checked.registry, "unset_variables": checked.unset})
                 ),
-                Format::Text => outln!(
-                    "{} is valid: {} resolve from registry {}",
-                    checked.manifest.file.display(),
-                    count_summary(&checked.selection),
-                    checked.registry
-                ),
+                Format::Text => {
+                    outln!(
+                        "{} is valid: {} resolve from registry {}",
+                        checked.manifest.file.display(),
+                        count_summary(&checked.selection),
+                        checked.registry
+                    );
+                    if !checked.unset.is_empty() {
+                        outln!(
+                            "note: the stack reads {} that {} unset: {} (`hsm env` shows where)",
+                            crate::vocab::count(checked.unset.len(), "environment variable"),
+                            if checked.unset.len() == 1 {
+                                "is"
+                            } else {
+                                "are"
+                            },
+                            checked.unset.join(", ")
+                        );
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -15,6 +15,9 @@ pub struct Checked {
     /// The registry, as messages name it.
     pub registry: String,
     pub selection: Selection,
+    /// Variables the stack reads that are unset and have no default (`hsm env` lists
+    /// where each is used).
+    pub unset: Vec<String>,
 }
 
 /// Every check a sync makes before writing, so that a passing check means
@@ -30,6 +33,11 @@ pub fn check(ws: &Workspace, locked: bool) -> Result<Result<Checked, Box<Conflic
         match crate::sync::prepare(&ws.root, &manifest, &registry, options)? {
             Ok(Prepared { selection, .. }) => Ok(Checked {
                 registry: registry.store().display().to_string(),
+                unset: super::env::variables(ws, &selection)?
+                    .into_iter()
+                    .filter(|v| v.missing())
+                    .map(|v| v.name)
+                    .collect(),
                 manifest,
                 selection,
             }),

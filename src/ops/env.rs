@@ -9,7 +9,7 @@ use super::Workspace;
 use crate::error::Error;
 use crate::render::service::{self, is_rendered, is_uv_run};
 use crate::render::variables::{self, Use};
-use crate::solve::{Conflict, Outcome};
+use crate::solve::{Conflict, Outcome, Selection};
 
 /// Where a variable's value comes from now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -45,19 +45,24 @@ pub fn env(ws: &Workspace) -> Result<Result<Vec<Variable>, Box<Conflict>>, Error
         Outcome::Solved(s) => s,
         Outcome::Conflict(c) => return Ok(Err(c)),
     };
+    variables(ws, &selection).map(Ok)
+}
+
+/// The variables a solved stack reads.
+pub fn variables(ws: &Workspace, selection: &Selection) -> Result<Vec<Variable>, Error> {
     let read = |rel: &str| crate::sync::read_project_file(&ws.root, rel);
     let specs = selection
         .components
         .iter()
         .filter(|c| is_rendered(c) || is_uv_run(c))
-        .map(|s| service::spec(&ws.root, s, &selection, &read))
+        .map(|s| service::spec(&ws.root, s, selection, &read))
         .collect::<Result<Vec<_>, _>>()?;
     let dotenv = dotenv_keys(&read(".env")?.unwrap_or_default());
     let mut by_name: BTreeMap<String, Vec<Use>> = BTreeMap::new();
     for (name, u) in variables::uses(&specs) {
         by_name.entry(name).or_default().push(u);
     }
-    Ok(Ok(by_name
+    Ok(by_name
         .into_iter()
         .map(|(name, uses)| Variable {
             setting: if std::env::var_os(&name).is_some() {
@@ -71,7 +76,7 @@ pub fn env(ws: &Workspace) -> Result<Result<Vec<Variable>, Box<Conflict>>, Error
             name,
             uses,
         })
-        .collect()))
+        .collect())
 }
 
 /// The keys a `.env` file sets (`KEY=value`, `export KEY=value`; comments skipped).

@@ -1327,3 +1327,25 @@ fn registry_test_reports_as_json() {
     assert_eq!(v["cases"][1]["passed"], false);
     assert!(!v["cases"][1]["failures"].as_array().unwrap().is_empty());
 }
+
+/// `hsm check` names the variables the stack reads that are unset (and have no default).
+#[test]
+fn check_names_unset_variables() {
+    let t = Test::new().manifest("libraries:\n  standalone: [langgraph-checkpoint-postgres]\n");
+    let out = t
+        .command(&["check"])
+        .env_remove("POSTGRES_PASSWORD")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("note: the stack reads 1 environment variable that is unset: POSTGRES_PASSWORD (`hsm env` shows where)"),
+        "{stdout}"
+    );
+    let out = t
+        .command(&["check"])
+        .env("POSTGRES_PASSWORD", "x")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("note:"));
+}
