@@ -51,16 +51,8 @@ impl GitSpec {
                 }
             },
         };
-        // The ref follows the last `@` of the last path segment (an `@` before it is a
-        // user name: `ssh://git@host/…`).
-        let segment_start = rest.rfind('/').map_or(0, |i| i + 1);
-        let (url, rev) = match rest[segment_start..].rfind('@') {
-            Some(at) => {
-                let at = segment_start + at;
-                (&rest[..at], Some(rest[at + 1..].to_string()))
-            }
-            None => (rest, None),
-        };
+        let (url, rev) = split_rev(rest);
+        let rev = rev.map(str::to_string);
         if !url.contains("://") || url.starts_with('-') {
             return Some(Err(format!(
                 "`{url}` is not a URL git can clone (`git+https://…`, `git+ssh://…`, `git+file://…`)"
@@ -104,6 +96,16 @@ impl GitSpec {
         let hash = crate::render::lock::digest(self.url.as_bytes());
         let hash = hash.rsplit(':').next().unwrap_or(&hash).to_string();
         format!("{tail}-{hash}")
+    }
+}
+
+/// A git URL and the ref after it: the ref follows the last `@` of the last path segment
+/// (an `@` before it is a user name: `ssh://git@host/…`).
+pub fn split_rev(url: &str) -> (&str, Option<&str>) {
+    let segment = url.rfind('/').map_or(0, |i| i + 1);
+    match url[segment..].rfind('@') {
+        Some(at) => (&url[..segment + at], Some(&url[segment + at + 1..])),
+        None => (url, None),
     }
 }
 

@@ -160,6 +160,11 @@ pub struct LockedRegistry {
 /// The commits hsm.lock pins for git registries (spec → commit), read leniently: a lock
 /// hsm cannot read pins nothing.
 pub fn registry_pins(text: &str) -> std::collections::HashMap<String, String> {
+    // Every command reads the pins; most locks have none, and a large hsm.lock is not
+    // parsed for nothing.
+    if !text.contains("[[registry_source]]") {
+        return std::collections::HashMap::new();
+    }
     #[derive(Deserialize)]
     struct Pins {
         #[serde(default)]

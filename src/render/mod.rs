@@ -84,6 +84,26 @@ pub fn active_source(s: &Selected) -> Option<(Mode, &Source)> {
     }
 }
 
+/// What a git source pins, as uv's `[tool.uv.sources]` key and value: `tag`, `rev` or
+/// `branch`; `ref:` (the original's key) is a rev when it is 40 hex digits, else a tag.
+pub fn git_pin(src: &Source) -> Option<(&'static str, String)> {
+    if let Some(t) = &src.tag {
+        Some(("tag", t.clone()))
+    } else if let Some(r) = &src.rev {
+        Some(("rev", r.clone()))
+    } else if let Some(b) = &src.branch {
+        Some(("branch", b.clone()))
+    } else {
+        src.git_ref.as_ref().map(|r| {
+            if r.len() == 40 && r.chars().all(|c| c.is_ascii_hexdigit()) {
+                ("rev", r.clone())
+            } else {
+                ("tag", r.clone())
+            }
+        })
+    }
+}
+
 /// Where the source `active_source` returns is written: `sources.<mode>`, or
 /// `versions[i].sources.<mode>` when the selected version overrides `sources`.
 pub fn source_path(s: &Selected, mode: Mode) -> KeyPath {

@@ -90,23 +90,7 @@ pub(crate) fn dependency(root: &std::path::Path, s: &Selected) -> Result<PyDep, 
                 .with_help("add `url: https://...` (and `ref:` for a tag or commit), or use a pypi or local source"));
             };
             uv.insert("git", url.trim_start_matches("git+").into());
-            let (key, value) = if let Some(t) = &src.tag {
-                ("tag", t.clone())
-            } else if let Some(r) = &src.rev {
-                ("rev", r.clone())
-            } else if let Some(b) = &src.branch {
-                ("branch", b.clone())
-            } else if let Some(r) = &src.git_ref {
-                // `ref` (the original's key) names a tag unless it is a commit hash.
-                if r.len() == 40 && r.chars().all(|c| c.is_ascii_hexdigit()) {
-                    ("rev", r.clone())
-                } else {
-                    ("tag", r.clone())
-                }
-            } else {
-                ("", String::new())
-            };
-            if !key.is_empty() {
+            if let Some((key, value)) = super::git_pin(src) {
                 uv.insert(key, value.into());
             }
             if let Some(sub) = &src.subdirectory {
@@ -167,20 +151,12 @@ pub fn dev_checkout(root: &std::path::Path, s: &Selected) -> Option<DevCheckout>
     if dir.starts_with("..") || dir == "." || root.join(&dir).exists() {
         return None;
     }
-    let repository = repository.trim_start_matches("git+");
-    let segment = repository.rfind('/').map_or(0, |i| i + 1);
-    let (url, rev) = match repository[segment..].rfind('@') {
-        Some(at) => (
-            &repository[..segment + at],
-            Some(repository[segment + at + 1..].to_string()),
-        ),
-        None => (repository, None),
-    };
+    let (url, rev) = crate::registry::git::split_rev(repository.trim_start_matches("git+"));
     Some(DevCheckout {
         library: s.name.clone(),
         dir,
         url: url.to_string(),
-        rev: rev.filter(|r| !r.is_empty()),
+        rev: rev.filter(|r| !r.is_empty()).map(str::to_string),
     })
 }
 

@@ -360,21 +360,10 @@ fn create(
             .with_label("no `url`")
             .with_help("add `url: https://...` (and `tag:` or `rev:` to pin it)"));
         };
-        let pin = if let Some(t) = &src.tag {
-            Some(GitPin::Named(t.clone()))
-        } else if let Some(r) = &src.rev {
-            Some(GitPin::Rev(r.clone()))
-        } else if let Some(b) = &src.branch {
-            Some(GitPin::Named(b.clone()))
-        } else {
-            src.git_ref.as_ref().map(|r| {
-                if r.len() == 40 && r.chars().all(|c| c.is_ascii_hexdigit()) {
-                    GitPin::Rev(r.clone())
-                } else {
-                    GitPin::Named(r.clone())
-                }
-            })
-        };
+        let pin = super::git_pin(src).map(|(key, value)| match key {
+            "rev" => GitPin::Rev(value),
+            _ => GitPin::Named(value),
+        });
         return Ok(Create::Clone {
             url: url.trim_start_matches("git+").to_string(),
             pin,

@@ -114,13 +114,11 @@ pub fn create_project(
                 "{restored}; check the git source of service `{}` in the registry (its url, and the tag, branch or rev it pins)",
                 project.service
             );
-            let mut clone = git();
-            clone.args(["clone", "--quiet"]);
-            if let Some(GitPin::Named(name)) = pin {
-                clone.args(["--branch", name]);
-            }
-            clone.args(["--", url, "."]);
-            checked(tx, &project.dir, &mut clone, "git", &what, &help)?;
+            let branch = match pin {
+                Some(GitPin::Named(name)) => Some(name.as_str()),
+                _ => None,
+            };
+            clone_into(tx, &project.dir, url, branch, &what, &help)?;
             if let Some(GitPin::Rev(rev)) = pin {
                 let mut checkout = git();
                 checkout.args([
@@ -166,14 +164,33 @@ pub fn clone_dev_source(
         "every file hsm wrote has been restored, and the directory it made removed; check `repository:` of library `{}` in the registry (and your access to it), or put its source in {} yourself",
         checkout.library, checkout.dir
     );
+    clone_into(
+        tx,
+        &checkout.dir,
+        &checkout.url,
+        checkout.rev.as_deref(),
+        &what,
+        &help,
+    )?;
+    Ok(vec![what])
+}
+
+/// `git clone [--branch <branch>] -- <url> .` in the (new, empty) project directory `dir`.
+fn clone_into(
+    tx: &mut Transaction<'_>,
+    dir: &str,
+    url: &str,
+    branch: Option<&str>,
+    what: &str,
+    help: &str,
+) -> Result<(), Error> {
     let mut clone = git();
     clone.args(["clone", "--quiet"]);
-    if let Some(rev) = &checkout.rev {
-        clone.args(["--branch", rev]);
+    if let Some(branch) = branch {
+        clone.args(["--branch", branch]);
     }
-    clone.args(["--", &checkout.url, "."]);
-    checked(tx, &checkout.dir, &mut clone, "git", &what, &help)?;
-    Ok(vec![what])
+    clone.args(["--", url, "."]);
+    checked(tx, dir, &mut clone, "git", what, help)
 }
 
 /// `git`, never prompting for credentials (a sync must not hang on a terminal prompt).

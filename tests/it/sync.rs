@@ -881,32 +881,30 @@ fn sync_reports_as_json() {
     assert_eq!(synced["stack"]["components"][0]["name"], "qdrant-adapter");
     let again = json(&["sync", "--no-install", "--format", "json"], 0);
     assert_eq!(again["status"], "up-to-date");
-    // A switch shows an update and a delete.
-    std::fs::write(
-        t.path().join("hsm.yaml"),
-        quick_start("qdrant-adapter").replace("selection: qdrant-adapter", "selection: []"),
-    )
-    .unwrap();
-    let out = t.hsm(&["sync", "--dry-run", "--format", "json"]);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();
-    if v["status"] == "dry-run" {
-        let actions: Vec<String> = v["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                format!(
-                    "{} {}",
-                    c["action"].as_str().unwrap(),
-                    c["path"].as_str().unwrap()
-                )
-            })
-            .collect();
-        assert!(
-            actions.contains(&"delete docker-compose.hsm.yml".to_string()),
-            "{actions:?}"
-        );
-    }
+    // Emptying the stack shows an update and a delete.
+    std::fs::write(t.path().join("hsm.yaml"), "project: {name: demo}\n").unwrap();
+    let v = json(&["sync", "--dry-run", "--format", "json"], 0);
+    assert_eq!(v["status"], "dry-run");
+    let actions: Vec<String> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["action"].as_str().unwrap(),
+                c["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&"update pyproject.toml".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"delete docker-compose.hsm.yml".to_string()),
+        "{actions:?}"
+    );
     // No stack: the conflict as data, exit 1.
     let t = Test::new()
         .manifest("libraries:\n  standalone: [a, b]\n")
