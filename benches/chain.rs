@@ -88,7 +88,14 @@ fn bench_plan_again(bencher: Bencher, manifest: &str, n: usize) {
     let registry = Registry::new(Store::memory(Shape::Chain.files(n)));
     let selection = solved(&manifest, &registry, n);
     let nothing = |_: &str| Ok(None);
-    let first = hsm::plan(&manifest, &registry, &selection, &nothing).expect("plan");
+    let first = hsm::plan(
+        &manifest,
+        &registry,
+        &selection,
+        &nothing,
+        &hsm::OldLock::default(),
+    )
+    .expect("plan");
     let pyproject = first
         .artifacts
         .iter()
@@ -96,7 +103,14 @@ fn bench_plan_again(bencher: Bencher, manifest: &str, n: usize) {
         .and_then(|a| a.new.clone())
         .expect("the first sync writes pyproject.toml");
     let written = |rel: &str| Ok((rel == PYPROJECT).then(|| pyproject.clone()));
-    let again = hsm::plan(&manifest, &registry, &selection, &written).expect("plan");
+    let again = hsm::plan(
+        &manifest,
+        &registry,
+        &selection,
+        &written,
+        &hsm::OldLock::default(),
+    )
+    .expect("plan");
     assert!(
         again
             .artifacts
@@ -104,7 +118,16 @@ fn bench_plan_again(bencher: Bencher, manifest: &str, n: usize) {
             .all(|a| a.path != PYPROJECT || !a.changed()),
         "the second sync leaves pyproject.toml as it is"
     );
-    bencher.bench_local(|| hsm::plan(&manifest, &registry, &selection, &written).expect("plan"));
+    bencher.bench_local(|| {
+        hsm::plan(
+            &manifest,
+            &registry,
+            &selection,
+            &written,
+            &hsm::OldLock::default(),
+        )
+        .expect("plan")
+    });
 }
 
 fn bench_solve(bencher: Bencher, shape: Shape, n: usize) {
@@ -118,7 +141,16 @@ fn bench_plan(bencher: Bencher, shape: Shape, n: usize) {
     let registry = Registry::new(store);
     let selection = solved(&manifest, &registry, n);
     let nothing = |_: &str| Ok(None);
-    bencher.bench_local(|| hsm::plan(&manifest, &registry, &selection, &nothing).expect("plan"));
+    bencher.bench_local(|| {
+        hsm::plan(
+            &manifest,
+            &registry,
+            &selection,
+            &nothing,
+            &hsm::OldLock::default(),
+        )
+        .expect("plan")
+    });
 }
 
 #[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]

@@ -36,7 +36,7 @@ pub use lint::lint_files;
 pub use manifest::Manifest;
 pub use ops::{Notice, Workspace};
 pub use registry::{Category, Registry, Store};
-pub use render::{Plan, plan};
+pub use render::{OldLock, Plan, plan};
 pub use scenario::Suite;
 pub use solve::hint;
 pub use solve::{Conflict, Outcome, Selection, solve, solve_plain};

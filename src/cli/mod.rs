@@ -431,7 +431,11 @@ fn workspace(cli: &Cli) -> Result<Workspace, Error> {
         notify: if cli.quiet {
             |_| {}
         } else {
-            |notice| eprintln!("hsm: {notice}")
+            |notice| {
+                if !notice.verbose_only() || progress::verbose() {
+                    eprintln!("hsm: {notice}")
+                }
+            }
         },
     })
 }
@@ -709,6 +713,9 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
                     frozen: *frozen,
                 },
                 up: *up,
+                // The JSON report describes the whole stack, which the fast path never
+                // loads.
+                fast_path: *format != Format::Json,
             };
             sync::run(ctx, options, *format)
         }

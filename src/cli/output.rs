@@ -242,10 +242,14 @@ pub fn count_summary(selection: &Selection) -> String {
         .iter()
         .filter(|c| c.kind == crate::registry::Kind::Library)
         .count();
-    let svcs = selection.components.len() - libs;
+    counts(libs, selection.components.len() - libs)
+}
+
+/// "3 components (2 libraries, 1 service)".
+pub fn counts(libs: usize, svcs: usize) -> String {
     format!(
         "{} ({}, {})",
-        count(selection.components.len(), "component"),
+        count(libs + svcs, "component"),
         count(libs, "library"),
         count(svcs, "service")
     )

@@ -18,6 +18,13 @@ pub enum Verbosity {
     Verbose,
 }
 
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `--verbose` was given.
+pub fn verbose() -> bool {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Show tools on stderr (installed by [`install`]).
 struct Terminal {
     verbose: bool,
@@ -81,6 +88,10 @@ impl Watch for Terminal {
 /// terminal.
 pub fn install(verbosity: Verbosity) {
     use std::io::IsTerminal as _;
+    VERBOSE.store(
+        verbosity == Verbosity::Verbose,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let verbose = match verbosity {
         Verbosity::Quiet => return,
         Verbosity::Verbose => true,

@@ -3,8 +3,11 @@
 
 use super::Workspace;
 use crate::error::Error;
+use crate::manifest::Manifest;
+use crate::registry::Registry;
 use crate::render::compose::COMPOSE_FILE;
-use crate::sync::{Options, Report, dry_run, runner, sync};
+use crate::source::watch;
+use crate::sync::{Options, Report, dry_run, fingerprint, runner, sync};
 use crate::vocab::ComposeTool;
 
 /// `hsm sync`'s options.
@@ -13,6 +16,10 @@ pub struct SyncOptions {
     pub sync: Options,
     /// Start the services afterwards (`docker compose up -d --remove-orphans`).
     pub up: bool,
+    /// Answer "up to date" from `.hsm/fingerprint` when every input is unchanged, without
+    /// solving ([`crate::sync::fingerprint`]); the report then carries counts, not the
+    /// stack. Ignored with `--dry-run` and `--up`.
+    pub fast_path: bool,
 }
 
 /// What `--up` did.
@@ -47,6 +54,10 @@ pub struct SyncOutcome {
     pub up: Up,
     /// With `--up`: the services run with uv, and how to start each.
     pub uv_runs: Vec<UvRun>,
+    /// hsm.yaml and the registry as the sync loaded them, handed back so that a caller
+    /// about to exit can skip freeing them (thousands of small allocations at scale).
+    #[expect(dead_code, reason = "held, never read: see above")]
+    pub loaded: Option<(Manifest, Registry)>,
 }
 
 /// Sync the project: solve, render, commit, run uv; then `--up`.
@@ -57,6 +68,50 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
     } else {
         Some(ws.lock()?)
     };
+    let settings = (options.fast_path && !options.sync.dry_run && !options.up)
+        .then(|| fingerprint::Settings::new(ws, options.sync).ok())
+        .flatten();
+    match settings
+        .as_ref()
+        .map(|s| fingerprint::unchanged(&ws.root, s))
+    {
+        Some(Ok(summary)) => {
+            (ws.notify)(&super::Notice::Fresh);
+            return Ok(SyncOutcome {
+                registry: summary.registry.clone(),
+                report: Report::Unchanged(summary),
+                up: Up::NotAsked,
+                uv_runs: Vec::new(),
+                loaded: None,
+            });
+        }
+        Some(Err(stale)) => (ws.notify)(&super::Notice::Stale(stale)),
+        None => {}
+    }
+    let (outcome, recording) = watch::record(|| full(ws, options, lock.as_ref()));
+    let outcome = outcome?;
+    if let (Some(settings), Report::UpToDate { selection }) = (settings, &outcome.report) {
+        let libraries = selection
+            .components
+            .iter()
+            .filter(|c| c.kind == crate::registry::Kind::Library)
+            .count();
+        let summary = fingerprint::Summary {
+            libraries,
+            services: selection.components.len() - libraries,
+            registry: outcome.registry.clone(),
+        };
+        fingerprint::write(&ws.root, settings, summary, recording)?;
+    }
+    Ok(outcome)
+}
+
+/// [`run`] without the fast path: solve, render, compare, write.
+fn full(
+    ws: &Workspace,
+    options: SyncOptions,
+    lock: Option<&crate::sync::ProjectLock>,
+) -> Result<SyncOutcome, Error> {
     let manifest = ws.manifest()?;
     // `--locked` also checks that no git registry's ref has moved past hsm.lock's pin.
     let fetch = if options.sync.locked {
@@ -71,17 +126,18 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
     } else {
         None
     };
-    let report = match &lock {
+    let report = match lock {
         Some(lock) => sync(lock, &manifest, &registry, options.sync)?,
         None => dry_run(&ws.root, &manifest, &registry, options.sync)?,
     };
     let (compose, selection) = match &report {
-        Report::Conflict(_) | Report::DryRun { .. } => {
+        Report::Conflict(_) | Report::DryRun { .. } | Report::Unchanged(_) => {
             return Ok(SyncOutcome {
                 report,
                 registry: registry.store().display().to_string(),
                 up: Up::NotAsked,
                 uv_runs: Vec::new(),
+                loaded: Some((manifest, registry)),
             });
         }
         Report::UpToDate { selection } => (ws.root.join(COMPOSE_FILE).exists(), selection),
@@ -107,6 +163,7 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
         registry: registry.store().display().to_string(),
         up,
         uv_runs,
+        loaded: Some((manifest, registry)),
     })
 }
 

@@ -24,6 +24,18 @@ pub enum Notice {
     RolledBack,
     /// `.hsm/journal` was not a journal hsm can trust and was cleared.
     Cleared(String),
+    /// `hsm sync` answered from its fingerprint: no input changed (`--verbose` only).
+    Fresh,
+    /// `hsm sync` takes the full path, and why (`--verbose` only, as cargo says why a
+    /// crate is dirty).
+    Stale(crate::sync::fingerprint::Stale),
+}
+
+impl Notice {
+    /// Shown only with `--verbose`.
+    pub fn verbose_only(&self) -> bool {
+        matches!(self, Notice::Fresh | Notice::Stale(_))
+    }
 }
 
 impl fmt::Display for Notice {
@@ -54,6 +66,10 @@ impl fmt::Display for Notice {
             Notice::RolledBack => {
                 f.write_str("rolled back an interrupted sync; every file is as it was before it")
             }
+            Notice::Fresh => f.write_str(
+                "fast path: no input changed since the last sync (.hsm/fingerprint); nothing solved",
+            ),
+            Notice::Stale(why) => write!(f, "full sync: {why}"),
             Notice::Cleared(why) => write!(
                 f,
                 "warning: cleared .hsm/journal, which was not a sync journal hsm can trust ({why}); no file was restored"

@@ -180,10 +180,13 @@ pub fn checkout(spec: &GitSpec, pin: Option<&str>, fetch: Fetch) -> Result<Check
     // The common case: hsm.lock pins a commit that is checked out already. No git call.
     if let Some(pin) = pin
         && matches!(fetch, Fetch::AsNeeded | Fetch::Offline)
-        && checkouts.join(pin).join(DONE).is_file()
+        && crate::source::watch::probe(&checkouts.join(pin).join(DONE)).is_file()
     {
+        // A checkout is never changed once it is marked done: its commit names its files.
         return finish(pin.to_string());
     }
+    // What a ref points at is the remote's to say: a sync that asked git has no fingerprint.
+    crate::source::watch::untracked("a git registry's ref was resolved with git");
     let had_db = db.join("HEAD").is_file();
     if !had_db {
         if fetch == Fetch::Offline {

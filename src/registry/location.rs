@@ -11,6 +11,7 @@ use super::git::{Fetch, GitSpec};
 use super::{Category, Store};
 use crate::error::{Error, ErrorKind};
 use crate::manifest::Manifest;
+use crate::source::watch;
 use crate::source::{KeyPath, Origin};
 
 /// Where the registry choice came from, for messages.
@@ -172,7 +173,7 @@ pub fn choose(
         )
     } else {
         let default = project_root.join("hsm-registry");
-        if default.is_dir() {
+        if watch::probe(&default).is_dir() {
             (
                 default.clone(),
                 RegistryChoice::ProjectDefault(default),
@@ -213,18 +214,26 @@ pub fn check_registry_dir(
         RegistryChoice::ProjectDefault(_) | RegistryChoice::Builtin => "the project",
         RegistryChoice::PathSet(_) => "`hsm registry path set`",
     };
-    let problem = if !path.exists() {
+    let seen = watch::probe(path);
+    let problem = if !seen.exists() {
         Some(format!(
             "registry {} (from {from}) does not exist",
             path.display()
         ))
-    } else if !path.is_dir() {
+    } else if !seen.is_dir() {
         Some(format!(
             "registry {} (from {from}) is not a directory",
             path.display()
         ))
-    } else if !Category::ALL.iter().any(|c| path.join(c.dir()).is_dir())
-        && std::fs::read_dir(path).map_or(true, |mut d| d.next().is_some())
+    } else if !Category::ALL
+        .iter()
+        .any(|c| watch::probe(&path.join(c.dir())).is_dir())
+        && {
+            // Whether the directory is empty is a listing, which a fingerprint cannot
+            // record: an empty registry never gets the fast path.
+            watch::untracked("the registry has none of the category folders");
+            std::fs::read_dir(path).map_or(true, |mut d| d.next().is_some())
+        }
     {
         Some(format!(
             "{} (from {from}) is not a registry: it has none of libraries/, services/, library_groups/, service_groups/",

@@ -99,6 +99,20 @@ impl Store {
         }
     }
 
+    /// [`Store::display`], with directories named relative to `base` (the project root in
+    /// hsm.lock, which must not depend on where hsm runs).
+    pub fn display_from(&self, base: &Path) -> String {
+        match self {
+            Store::Dir { root, .. } => super::location::relative_display(root, base),
+            Store::Layered(layers) => layers
+                .iter()
+                .map(|l| l.display_from(base))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            _ => self.display(),
+        }
+    }
+
     /// The directory that editing commands write to: a directory registry, or the first
     /// layer when that is one. `None` for registries hsm does not edit (built-in, git).
     pub fn root(&self) -> Option<&Path> {

@@ -288,7 +288,7 @@ fn check_build(
     let s = spec.selected;
     let at = |k: &str| spec.source_at(k);
     let context = root.join(path);
-    if !context.is_dir() {
+    if !crate::source::watch::probe(&context).is_dir() {
         return Err(Error::new(
             ErrorKind::InvalidValue,
             format!(
@@ -306,7 +306,7 @@ fn check_build(
         Some(d) => (d, "dockerfile"),
         None => ("Dockerfile", "path"),
     };
-    if !context.join(dockerfile).is_file() {
+    if !crate::source::watch::probe(&context.join(dockerfile)).is_file() {
         return Err(Error::new(
             ErrorKind::InvalidValue,
             format!(

@@ -25,12 +25,25 @@ use crate::source::{Origin, SourceFile, Span};
 /// Where an env key was defined.
 #[derive(Debug, Clone)]
 pub struct EnvOrigin {
-    /// Human description: `env_file .env.shared:3`, `services/x.yaml:12 (env)`.
+    /// What defined it: `env_file .env.shared:3`, `env`; see [`EnvOrigin::describe`].
     pub what: String,
     pub origin: Option<Origin>,
+    /// [`EnvOrigin::describe`] adds the position of `origin` (`env (services/x.yaml:12)`).
+    pub cite: bool,
     /// Read from an env file (so written only to `.env.<service>`), not declared by the
     /// registry.
     pub from_file: bool,
+}
+
+impl EnvOrigin {
+    /// In words, with the line it is on when that is worth saying. Computed only when a
+    /// message needs it: a position costs a second parse of its file.
+    pub fn describe(&self) -> String {
+        match &self.origin {
+            Some(o) if self.cite => format!("{} ({})", self.what, o.short()),
+            _ => self.what.clone(),
+        }
+    }
 }
 
 /// An ordered environment with the origin of every key.
@@ -58,7 +71,7 @@ impl Env {
             };
             let mut err = Error::new(
                 ErrorKind::InvalidValue,
-                format!("env key `{key}` of service `{service}` is defined twice: in {} and in {}", first.what, from.what),
+                format!("env key `{key}` of service `{service}` is defined twice: in {} and in {}", first.describe(), from.describe()),
             )
             .with_help(format!("remove one of the two definitions of `{key}`; hsm does not let one silently override the other"));
             if let Some(o) = at {
@@ -164,8 +177,9 @@ pub fn define_map(
             k,
             v.0.clone(),
             EnvOrigin {
-                what: format!("{what} ({})", origin.short()),
+                what: what.to_string(),
                 origin: Some(origin),
+                cite: true,
                 from_file: false,
             },
         )?;
@@ -308,6 +322,7 @@ pub fn read_env_file(
             EnvOrigin {
                 what: format!("env_file {rel}:{}", i + 1),
                 origin: Some(here),
+                cite: false,
                 from_file: true,
             },
         )?;
@@ -332,6 +347,7 @@ mod tests {
         EnvOrigin {
             what: what.into(),
             origin: None,
+            cite: false,
             from_file: false,
         }
     }

@@ -236,11 +236,12 @@ fn fnv(bytes: impl Iterator<Item = u8>) -> String {
 pub fn render(
     selection: &Selection,
     store: &crate::registry::Store,
+    root: &std::path::Path,
     fingerprint: &str,
     env_files: &[String],
     generated: &[(String, String)],
 ) -> String {
-    let registry = store.display();
+    let registry = store.display_from(root);
     let registry = registry.as_str();
     let mut out = String::new();
     let q = |s: &str| Value::from(s).to_string();

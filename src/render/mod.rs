@@ -170,11 +170,20 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 pub type Reader<'a> = dyn Fn(&str) -> Result<Option<String>, Error> + 'a;
 
 /// Render every artifact for `selection`.
+/// The project's hsm.lock as the sync found it, read and parsed once.
+#[derive(Debug, Default)]
+pub struct OldLock {
+    pub text: Option<String>,
+    /// `None` also when it cannot be parsed (a sync rewrites it).
+    pub parsed: Option<lock::Lock>,
+}
+
 pub fn plan(
     manifest: &Manifest,
     registry: &Registry,
     selection: &Selection,
     read: &Reader<'_>,
+    old_lock: &OldLock,
 ) -> Result<Plan, Error> {
     let root = &manifest.root;
     let mut artifacts = Vec::new();
@@ -241,8 +250,10 @@ pub fn plan(
         new: new_compose,
     });
 
-    let old_lock_text = read(lock::LOCK_FILE)?;
-    let old_lock = old_lock_text.as_deref().and_then(|t| lock::parse(t).ok());
+    let OldLock {
+        text: old_lock_text,
+        parsed: old_lock,
+    } = old_lock;
     let mut env_names: Vec<String> = Vec::new();
     for (name, text) in &rendered.env_files {
         env_names.push(name.clone());
@@ -376,21 +387,30 @@ pub fn plan(
         }
     }
 
-    // hsm.lock
+    // hsm.lock. Files are named relative to the project root, not to the directory hsm
+    // runs in: the same project gives the same hsm.lock from any directory.
     let mut parts: Vec<(String, String)> =
         vec![("hsm.yaml".into(), manifest.file.text().to_string())];
-    parts.extend(
-        selection
-            .inputs
-            .iter()
-            .map(|f| (f.display().to_string(), f.text().to_string())),
-    );
+    parts.extend(selection.inputs.iter().map(|f| {
+        let name = f.path().map_or_else(
+            || f.display().to_string(),
+            |p| crate::registry::location::relative_display(p, &manifest.root),
+        );
+        (name, f.text().to_string())
+    }));
     parts.sort();
     let fp = lock::fingerprint(parts.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-    let lock_text = lock::render(selection, registry.store(), &fp, &env_names, &generated);
+    let lock_text = lock::render(
+        selection,
+        registry.store(),
+        &manifest.root,
+        &fp,
+        &env_names,
+        &generated,
+    );
     artifacts.push(Artifact {
         path: lock::LOCK_FILE.into(),
-        old: old_lock_text,
+        old: old_lock_text.clone(),
         new: Some(lock_text),
     });
 

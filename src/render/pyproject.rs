@@ -17,6 +17,7 @@ use crate::registry::model::SourceType;
 use crate::registry::rules::Definition;
 use crate::solve::{Selected, Selection};
 use crate::source::Origin;
+use crate::source::watch;
 
 pub const PYPROJECT: &str = "pyproject.toml";
 
@@ -148,7 +149,7 @@ pub fn dev_checkout(root: &std::path::Path, s: &Selected) -> Option<DevCheckout>
         return None;
     }
     let dir = project_relative(root, src.path.as_deref()?, false);
-    if dir.starts_with("..") || dir == "." || root.join(&dir).exists() {
+    if dir.starts_with("..") || dir == "." || watch::probe(&root.join(&dir)).exists() {
         return None;
     }
     let (url, rev) = crate::registry::git::split_rev(repository.trim_start_matches("git+"));
@@ -179,7 +180,8 @@ fn check_local(root: &std::path::Path, s: &Selected, mode: Mode, path: &str) -> 
         Mode::Dev => format!("; or switch it back with `hsm mode prod {}`", s.name),
         Mode::Prod => String::new(),
     };
-    if !full.exists() {
+    let seen = watch::probe(&full);
+    if !seen.exists() {
         return Err(Error::new(
             ErrorKind::InvalidValue,
             format!(
@@ -196,8 +198,8 @@ fn check_local(root: &std::path::Path, s: &Selected, mode: Mode, path: &str) -> 
     }
     let project = ["pyproject.toml", "setup.py"]
         .iter()
-        .any(|f| full.join(f).is_file());
-    if full.is_dir() && !project {
+        .any(|f| watch::probe(&full.join(f)).is_file());
+    if seen.is_dir() && !project {
         return Err(Error::new(
             ErrorKind::InvalidValue,
             format!(

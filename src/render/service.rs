@@ -205,6 +205,7 @@ pub fn spec<'a>(
             EnvOrigin {
                 what: format!("params implied for `{}`", s.name),
                 origin: None,
+                cite: false,
                 from_file: false,
             },
         )?;

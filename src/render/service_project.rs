@@ -23,6 +23,7 @@ use crate::registry::model::SourceType;
 use crate::registry::rules::Definition;
 use crate::registry::{Kind, Registry};
 use crate::solve::{Selected, Selection};
+use crate::source::watch::{self, Seen};
 use crate::source::{KeyPath, Origin};
 
 /// The project of one service run with uv.
@@ -161,9 +162,9 @@ pub fn project(
         )));
     }
 
-    let create = match std::fs::symlink_metadata(root.join(&dir)) {
-        Ok(meta) if meta.file_type().is_dir() => {
-            if !root.join(&dir).join(pyproject::PYPROJECT).is_file() {
+    let create = match watch::lprobe(&root.join(&dir)) {
+        Seen::Dir => {
+            if !watch::probe(&root.join(&dir).join(pyproject::PYPROJECT)).is_file() {
                 return Err(Error::new(
                     ErrorKind::InvalidValue,
                     format!(
@@ -177,7 +178,8 @@ pub fn project(
             }
             None
         }
-        Ok(_) => {
+        Seen::Absent => Some(create(s, source, mode, &dir)?),
+        Seen::File(_) | Seen::Symlink | Seen::Other => {
             return Err(Error::new(
                 ErrorKind::InvalidValue,
                 format!(
@@ -189,7 +191,6 @@ pub fn project(
                 "move {dir} out of the way: hsm keeps the service's project there and writes only inside the project"
             )));
         }
-        Err(_) => Some(create(s, source, mode, &dir)?),
     };
 
     let mut deps = Vec::new();

@@ -97,7 +97,7 @@ pub fn uses(specs: &[ServiceSpec<'_>]) -> Vec<(String, Use)> {
                 .origin
                 .as_ref()
                 .map(|o| o.to_string())
-                .or_else(|| Some(origin.what.clone()));
+                .or_else(|| Some(origin.describe()));
             add(value, format!("env {key}"), at);
         }
         for p in &spec.ports {

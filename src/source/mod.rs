@@ -16,6 +16,7 @@ mod limits;
 mod locate;
 mod read;
 mod suggest;
+pub mod watch;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -94,7 +94,10 @@ pub fn read_regular(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, Refuse
     // `stat` first: a FIFO or device is refused without being opened at all.
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            super::watch::note_read(path, None);
+            return Ok(None);
+        }
         Err(e) => return Err(Refused::Io(e)),
     };
     if !meta.is_file() {
@@ -102,7 +105,10 @@ pub fn read_regular(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, Refuse
     }
     let mut file = match open_nonblocking(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            super::watch::note_read(path, None);
+            return Ok(None);
+        }
         Err(e) => return Err(Refused::Io(e)),
     };
     // The open file is what is read: check it, not the path (it may have been replaced).
@@ -119,6 +125,7 @@ pub fn read_regular(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, Refuse
     if bytes.len() > limit {
         return Err(Refused::TooLarge(limit));
     }
+    super::watch::note_read(path, Some((&meta, &bytes)));
     Ok(Some(bytes))
 }
 

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::files;
 use super::process::ProcessId;
+use crate::source::watch::Seen;
 
 /// hsm's state folder in the project.
 pub const STATE_DIR: &str = ".hsm";
@@ -254,14 +255,14 @@ pub fn check_project_path(root: &Path, rel: &str) -> Result<(), String> {
     let mut dir = root.to_path_buf();
     for part in &parts[..parts.len() - 1] {
         dir.push(part);
-        match fs::symlink_metadata(&dir) {
-            Ok(m) if m.file_type().is_dir() => {}
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(bad("goes through a symbolic link"));
+        match crate::source::watch::lprobe(&dir) {
+            Seen::Dir => {}
+            Seen::Symlink => return Err(bad("goes through a symbolic link")),
+            Seen::File(_) | Seen::Other => {
+                return Err(bad("goes through something that is not a directory"));
             }
-            Ok(_) => return Err(bad("goes through something that is not a directory")),
             // A directory that does not exist yet holds nothing to restore or remove.
-            Err(_) => break,
+            Seen::Absent => break,
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 //! is one `sync --no-install` writes.
 
 pub mod files;
+pub mod fingerprint;
 pub mod journal;
 pub mod lock;
 pub mod process;
@@ -25,6 +26,7 @@ use crate::render::service_project::ServiceProject;
 use crate::render::{self, Plan};
 use crate::solve::locked::{self, GroupPin, Pin};
 use crate::solve::{ActiveProfile, Conflict, Outcome, Selection, solve};
+use crate::source::watch;
 pub use lock::{ProjectLock, Waiting};
 pub use runner::UvLock;
 pub use transaction::{Recovery, Transaction, recover};
@@ -65,6 +67,9 @@ impl Options {
 pub enum Report {
     /// Nothing to write, and the environment was installed from the current files.
     UpToDate { selection: Selection },
+    /// [`Report::UpToDate`] proven by the fingerprint the last such sync left: every
+    /// input is unchanged, so nothing was solved ([`fingerprint`]).
+    Unchanged(fingerprint::Summary),
     /// `--dry-run`: the diff that would be applied, and what it would do to each file.
     DryRun {
         diff: String,
@@ -155,11 +160,16 @@ pub fn prepare(
     opts: Options,
 ) -> Result<Result<Prepared, Box<Conflict>>, Error> {
     let old_lock_text = read_project_file(root, hsm_lock::LOCK_FILE)?;
-    let old_lock = match &old_lock_text {
+    let parsed = match &old_lock_text {
         Some(text) if opts.frozen => Some(hsm_lock::parse(text)?),
         Some(text) => hsm_lock::parse(text).ok(),
         None => None,
     };
+    let old = render::OldLock {
+        text: old_lock_text,
+        parsed,
+    };
+    let old_lock = &old.parsed;
     let selection = if opts.frozen {
         let lock = old_lock.as_ref().ok_or_else(|| {
             Error::new(
@@ -176,7 +186,7 @@ pub fn prepare(
         }
     };
     let reader = |rel: &str| read_project_file(root, rel);
-    let mut plan = render::plan(manifest, registry, &selection, &reader)?;
+    let mut plan = render::plan(manifest, registry, &selection, &reader, &old)?;
     if plan.python {
         // pyproject.toml's sources and the install are uv's: another manager would get
         // files it cannot read, so refuse rather than ignore the setting.
@@ -285,7 +295,7 @@ pub fn prepare(
             read_project_bytes(root, UV_LOCK)?.as_deref(),
         );
         old_lock.as_ref().and_then(|l| l.installed.as_ref()) != Some(&installed)
-            || !root.join(".venv").is_dir()
+            || !watch::probe(&root.join(".venv")).is_dir()
     };
     let mut stale_services = Vec::new();
     for p in &plan.services {
@@ -295,7 +305,7 @@ pub fn prepare(
             .and_then(|l| l.installed_services.get(&p.service));
         if p.create.is_some()
             || recorded != Some(&installed)
-            || !root.join(&p.dir).join(".venv").is_dir()
+            || !watch::probe(&root.join(&p.dir).join(".venv")).is_dir()
         {
             stale_services.push(p.service.clone());
         }

@@ -340,6 +340,7 @@ fn a_progress_line_only_on_a_terminal_and_verbose_streams_the_tools() {
             })
             .collect::<Vec<_>>(),
         [
+            "hsm: full sync: no earlier sync left a fingerprint",
             "hsm: running `uv lock`",
             "uv says lock",
             "hsm: `uv lock`",

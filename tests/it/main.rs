@@ -16,6 +16,7 @@ mod common;
 mod artifacts;
 mod bad_input;
 mod cli;
+mod fast_path;
 mod graph;
 mod hints;
 mod kubernetes;
