@@ -63,13 +63,13 @@ fn sync(root: &Path) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-#[divan::bench(args = [1_000, 10_000], sample_count = 30)]
+#[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 30)]
 fn noop_sync(bencher: Bencher, n: usize) {
     let dir = project(n);
     bencher.bench_local(|| assert!(sync(dir.path())));
 }
 
-#[divan::bench(args = [1_000, 10_000], sample_count = 10)]
+#[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 10)]
 fn first_sync(bencher: Bencher, n: usize) {
     let dir = project(n);
     bencher

@@ -10,6 +10,7 @@ pub mod edit;
 pub mod git;
 pub mod location;
 pub mod model;
+mod prefetch;
 pub mod refs;
 pub mod rules;
 mod store;
@@ -60,6 +61,35 @@ impl Kind {
     }
 }
 
+/// Read and check the component `name` of `kind` (`None`: no such file).
+fn load_component(store: &Store, kind: Kind, name: &str) -> Result<Option<Arc<Component>>, Error> {
+    let Some(file) = store.read(kind.category(), name)? else {
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(match kind {
+        Kind::Library => {
+            rules::library(file.clone(), name, parse_yaml(&file, "registry library")?)?
+        }
+        Kind::Service => {
+            rules::service(file.clone(), name, parse_yaml(&file, "registry service")?)?
+        }
+    })))
+}
+
+/// Read and check the group `name` of `kind` (`None`: no such file).
+fn load_group(store: &Store, kind: Kind, name: &str) -> Result<Option<Arc<Group>>, Error> {
+    let Some(file) = store.read(kind.group_category(), name)? else {
+        return Ok(None);
+    };
+    let data = parse_yaml(&file, "registry group")?;
+    Ok(Some(Arc::new(rules::group(
+        file.clone(),
+        kind,
+        name,
+        data,
+    )?)))
+}
+
 type Cache<T> = RefCell<HashMap<(Kind, String), Option<Arc<T>>>>;
 
 /// A registry, loaded on demand.
@@ -93,17 +123,7 @@ impl Registry {
         if let Some(hit) = self.components.borrow().get(&(kind, name.to_string())) {
             return Ok(hit.clone());
         }
-        let loaded = match self.store.read(kind.category(), name)? {
-            None => None,
-            Some(file) => Some(Arc::new(match kind {
-                Kind::Library => {
-                    rules::library(file.clone(), name, parse_yaml(&file, "registry library")?)?
-                }
-                Kind::Service => {
-                    rules::service(file.clone(), name, parse_yaml(&file, "registry service")?)?
-                }
-            })),
-        };
+        let loaded = load_component(&self.store, kind, name)?;
         self.components
             .borrow_mut()
             .insert((kind, name.to_string()), loaded.clone());
@@ -115,15 +135,7 @@ impl Registry {
         if let Some(hit) = self.groups.borrow().get(&(kind, name.to_string())) {
             return Ok(hit.clone());
         }
-        let loaded = match self.store.read(kind.group_category(), name)? {
-            None => None,
-            Some(file) => Some(Arc::new(rules::group(
-                file.clone(),
-                kind,
-                name,
-                parse_yaml(&file, "registry group")?,
-            )?)),
-        };
+        let loaded = load_group(&self.store, kind, name)?;
         self.groups
             .borrow_mut()
             .insert((kind, name.to_string()), loaded.clone());

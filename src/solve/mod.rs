@@ -67,6 +67,7 @@ pub enum Outcome {
 /// Solve `manifest` against `registry`; a conflict comes with proven hints (see
 /// [`repair`]), which costs a solve per candidate edit of hsm.yaml.
 pub fn solve(manifest: &Manifest, registry: &Registry) -> Result<Outcome, Error> {
+    registry.prefetch(manifest);
     let mut outcome = solve_plain(manifest, registry)?;
     if let Outcome::Conflict(conflict) = &mut outcome {
         repair::prove(manifest, registry, conflict);

@@ -190,6 +190,17 @@ pub(crate) fn note_read(path: &Path, read: Option<(&Metadata, &[u8])>) {
     note(path, Look::Read, seen);
 }
 
+/// Add what another thread recorded (a worker of this thread's command) to this thread's
+/// recording, if there is one.
+pub fn absorb(other: Recording) {
+    if let Some(why) = &other.untracked {
+        untracked(why);
+    }
+    for input in other.inputs {
+        note(&input.path, input.look, input.seen);
+    }
+}
+
 /// Something the current recording depends on cannot be recorded: no fingerprint.
 pub fn untracked(why: &str) {
     RECORDING.with(|r| {
