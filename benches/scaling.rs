@@ -256,7 +256,7 @@ fn render(sizes: &[usize], rows: &[Row]) -> String {
 }
 
 fn human(n: usize) -> String {
-    if n >= 1000 && n % 1000 == 0 {
+    if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
     } else {
         n.to_string()
