@@ -41,7 +41,7 @@ use crate::registry::rules::Definition;
 use crate::registry::{Category, Component, Group, Implication, ImplyTarget, Kind, Registry};
 
 use crate::solve::graph::ImplicationGraph;
-use crate::solve::{Clash, Conflict, Outcome, Reason, Selection};
+use crate::solve::{Clash, Conflict, Feasible, Picked, Reason};
 use crate::source::{KeyPath, Origin, double_quoted};
 
 mod finding;
@@ -339,12 +339,11 @@ impl Linter<'_> {
             let yaml = Manifest::only_text(c.kind, &c.name);
             let subject = format!("`{}`", c.name);
             match self.solve(&yaml) {
-                Alone::Solved(selection) => {
-                    let picked = selection
-                        .components
+                Alone::Solved(picked) => {
+                    let picked = picked
                         .iter()
-                        .find(|s| s.kind == c.kind && s.name == c.name)
-                        .map(|s| s.version_index);
+                        .find(|p| p.kind == c.kind && *p.name == *c.name)
+                        .map(|p| p.version_index);
                     self.dead_versions(&c, picked);
                 }
                 Alone::Conflict(conflict) => {
@@ -467,9 +466,9 @@ impl Linter<'_> {
         let Some(manifest) = self.manifest(yaml) else {
             return Alone::Skipped;
         };
-        match crate::solve::solve_plain(&manifest, self.registry) {
-            Ok(Outcome::Solved(selection)) => Alone::Solved(Box::new(selection)),
-            Ok(Outcome::Conflict(conflict)) => Alone::Conflict(conflict_lines(&conflict)),
+        match crate::solve::solve_versions(&manifest, self.registry) {
+            Ok(Feasible::Solved(picked)) => Alone::Solved(picked),
+            Ok(Feasible::Conflict(conflict)) => Alone::Conflict(conflict_lines(&conflict)),
             Err(e) => Alone::Error(e),
         }
     }
@@ -658,7 +657,8 @@ impl Linter<'_> {
 
 /// The outcome of solving one hand-written hsm.yaml.
 enum Alone {
-    Solved(Box<Selection>),
+    /// The components of the stack and their versions.
+    Solved(Vec<Picked>),
     Conflict(LoneConflict),
     Error(Error),
     /// The hsm.yaml did not parse (cannot happen for names that loaded).

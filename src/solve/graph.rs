@@ -242,13 +242,14 @@ impl ImplicationGraph {
 
     fn edge(&mut self, from: &Node, to: &Node, rule: Rule, detail: String, origin: &Origin) {
         let (a, b) = (self.node(from), self.node(to));
-        // Versions share the rules they inherit: one edge per rule as written.
-        let at = origin.short();
-        if !self
-            .graph
-            .edges_connecting(a, b)
-            .any(|e| e.weight().rule == rule && e.weight().origin.short() == at)
-        {
+        // Versions share the rules they inherit: one edge per rule as written. Positions
+        // are compared only between edges of one rule kind joining the same two nodes: a
+        // position costs a second parse of its file, and most edges have no such twin.
+        let at = std::cell::OnceCell::new();
+        if !self.graph.edges_connecting(a, b).any(|e| {
+            e.weight().rule == rule
+                && e.weight().origin.short() == *at.get_or_init(|| origin.short())
+        }) {
             self.graph.add_edge(
                 a,
                 b,
