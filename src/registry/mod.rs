@@ -69,7 +69,9 @@ impl Kind {
 /// look up or insert, never while a file is read: two threads may load one file at once,
 /// and the first to insert it wins, so every caller sees the same `Arc`.
 #[derive(Debug)]
-struct Cache<T>(Mutex<HashMap<(Kind, String), Option<Arc<T>>>>);
+struct Cache<T>(Mutex<Loaded<T>>);
+
+type Loaded<T> = HashMap<(Kind, String), Option<Arc<T>>>;
 
 impl<T> Default for Cache<T> {
     fn default() -> Self {
@@ -78,7 +80,7 @@ impl<T> Default for Cache<T> {
 }
 
 impl<T> Cache<T> {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<(Kind, String), Option<Arc<T>>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, Loaded<T>> {
         // A panic elsewhere cannot leave the map half-updated (each insert is one call).
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
