@@ -12,7 +12,7 @@ use crate::ops::Workspace;
 use crate::ops::registry_view::{self as ops, Browsed, Entry, Found, Shown};
 use crate::registry::Category;
 use crate::registry::refs::Reference;
-use crate::registry::rules::{Component, Group};
+use crate::registry::rules::Group;
 use crate::registry::words;
 
 /// "library groups" (a section title); the JSON key is [`Category::dir`].
@@ -28,13 +28,6 @@ fn title(registry: &Browsed) -> String {
     }
 }
 
-fn newest(c: &Component) -> Option<String> {
-    c.versions
-        .last()
-        .and_then(|v| v.version.as_ref())
-        .map(ToString::to_string)
-}
-
 /// `group (1-of-N)`, and ` — description` when given.
 fn with_description(mut s: String, description: Option<&String>) -> String {
     if let Some(d) = description {
@@ -48,14 +41,14 @@ fn with_description(mut s: String, description: Option<&String>) -> String {
 fn line(e: &Entry) -> String {
     match e {
         Entry::Component(c) => {
-            let name = match newest(c) {
+            let name = match &c.version {
                 Some(v) => format!("{} {v}", c.name),
                 None => c.name.clone(),
             };
             with_description(name, c.description.as_ref())
         }
         Entry::Group(g) => {
-            let options: Vec<&str> = g.option_names().collect();
+            let options = &g.options;
             let mut s = format!("{} ({})", g.name, g.strategy);
             if options.is_empty() {
                 s.push_str(": no options");
@@ -75,17 +68,17 @@ fn entry_json(e: &Entry) -> Value {
     match e {
         Entry::Component(c) => json!({
             "name": c.name,
-            "version": newest(c),
+            "version": c.version,
             "description": c.description,
-            "file": c.file.display(),
+            "file": c.file,
         }),
         Entry::Group(g) => json!({
             "name": g.name,
             "strategy": g.strategy,
             "description": g.description,
             "comment": g.comment,
-            "options": g.option_names().collect::<Vec<_>>(),
-            "file": g.file.display(),
+            "options": g.options,
+            "file": g.file,
         }),
         Entry::Broken { name, error } => json!({
             "name": name,

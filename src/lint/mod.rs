@@ -30,9 +30,26 @@
 //! lists just that component) and solves it. Since adding selections to hsm.yaml only adds
 //! rules, an option that fails alone fails in every stack.
 
-use std::collections::HashSet;
+//!
+//! # Cost
+//!
+//! Lint reads the whole registry, so it is built to scale with it: the checks of one entry
+//! (load, references, compile, solve alone, sources) run together, entries run on every
+//! core (rayon), and the registry's cache is emptied between two batches of [`BATCH`]
+//! entries once it holds [`KEEP`] files, so memory is bounded by that and the findings,
+//! not by the registry. The cycle check keeps only
+//! which node brings which (no rule text, no file); the few entries on a cycle are read
+//! again to put the cycle into words. Each finding carries its place in the order the checks
+//! would run one after the other ([`Order`]): of a problem found twice the first is kept,
+//! then findings are sorted, so the report does not depend on which core ran what.
+
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind};
 use crate::manifest::{Manifest, Mode, Strategy};
@@ -40,8 +57,8 @@ use crate::registry::model::{ProfileMode, Runtime, SourceType, Sources, VersionE
 use crate::registry::rules::Definition;
 use crate::registry::{Category, Component, Group, Implication, ImplyTarget, Kind, Registry};
 
-use crate::solve::graph::ImplicationGraph;
-use crate::solve::{Clash, Conflict, Outcome, Reason, Selection};
+use crate::solve::graph::{self, ImplicationGraph, Node, Rule, Sink};
+use crate::solve::{Clash, Conflict, Feasible, Picked, Reason};
 use crate::source::{KeyPath, Origin, double_quoted};
 
 mod finding;
@@ -52,43 +69,155 @@ pub use finding::{Finding, LintKind, Report, Severity};
 /// left out of explanations).
 const LINT_MANIFEST: &str = "<lint>/hsm.yaml";
 
+/// How many entries are checked in parallel at a time (between two looks at the cache).
+/// Small in tests, so that small registries run in several batches.
+const BATCH: usize = if cfg!(test) { 16 } else { 4096 };
+
+/// How many loaded files the registry's cache may hold after a batch before lint empties
+/// it: a file read by an earlier batch is often read again by a later one (a service by
+/// the libraries that imply it), so the cache is kept while it is small. About 5 KiB each.
+const KEEP: usize = if cfg!(test) { 24 } else { 40_000 };
+
+/// The checks, in the order they would run one after the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Check {
+    Load,
+    Duplicates,
+    References,
+    Compile,
+    Solve,
+    Cycles,
+    Sources,
+}
+
+/// Where a finding comes in the sequential order: its check, its entry (the registry's
+/// entries in category and name order), and its rank among that entry's findings.
+type Order = (Check, usize, usize);
+
+/// One file of the registry, by category and name.
+type Entry = (Category, String);
+
 /// Lint every file of `registry`. `root` is the project directory the solves pretend to run
 /// in (it only matters for paths in messages).
 pub fn lint(registry: &Registry, root: &Path) -> Report {
-    let mut l = Linter {
+    let mut found: Vec<(Order, Finding)> = Vec::new();
+    let mut files = 0;
+    let mut entries: Vec<Entry> = Vec::new();
+    for category in Category::ALL {
+        let listed = registry.store().entries(category);
+        files += listed.len();
+        for pair in listed.windows(2) {
+            if pair[0].0 == pair[1].0
+                && let Some(f) = twin_files(registry, category, &pair[0].0)
+            {
+                found.push(((Check::Load, entries.len(), found.len()), f));
+            }
+        }
+        let mut names: Vec<String> = listed.into_iter().map(|(n, _)| n).collect();
+        names.dedup();
+        entries.extend(names.into_iter().map(|n| (category, n)));
+    }
+    let empty =
+        Manifest::from_text(LINT_MANIFEST, root, "project: {name: lint}\n".to_string()).ok();
+    let ctx = Ctx {
         registry,
         root,
-        findings: Vec::new(),
-        seen: HashSet::new(),
-        files: 0,
-        components: Vec::new(),
-        groups: Vec::new(),
+        empty: empty.as_ref(),
     };
-    l.load();
-    l.duplicate_names();
-    l.references();
-    l.compile_all();
-    l.solve_alone();
-    l.cycles();
-    l.sources();
-    let mut findings = l.findings;
+    let split = entries
+        .iter()
+        .position(|(c, _)| matches!(c, Category::LibraryGroups | Category::ServiceGroups))
+        .unwrap_or(entries.len());
+    let mut brings = Brings::default();
+
+    // Components first: an option is dead when its component is, which solving the
+    // component finds out.
+    let mut dead: HashSet<(Kind, String)> = HashSet::new();
+    for (start, batch) in batches(&entries[..split]) {
+        let checked: Vec<Checked> = batch
+            .par_iter()
+            .enumerate()
+            .map(|(i, entry)| ctx.component(start + i, entry))
+            .collect();
+        for c in checked {
+            found.extend(c.found);
+            dead.extend(c.dead);
+            brings.add(c.brings);
+        }
+        if registry.cached() > KEEP {
+            registry.forget();
+        }
+    }
+    for (i, f) in duplicate_names(registry).into_iter().enumerate() {
+        found.push(((Check::Duplicates, 0, i), f));
+    }
+    for (start, batch) in batches(&entries[split..]) {
+        let checked: Vec<Checked> = batch
+            .par_iter()
+            .enumerate()
+            .map(|(i, entry)| ctx.group(split + start + i, entry, &dead))
+            .collect();
+        for c in checked {
+            found.extend(c.found);
+            brings.add(c.brings);
+        }
+        if registry.cached() > KEEP {
+            registry.forget();
+        }
+    }
+    for (i, f) in cycles(registry, &brings).into_iter().enumerate() {
+        found.push(((Check::Cycles, 0, i), f));
+    }
+
+    // Of a problem found twice, the one found first in the sequential order.
+    found.sort_by_key(|(order, _)| *order);
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut findings: Vec<Finding> = found
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| seen.insert((f.location().unwrap_or_default(), f.message.clone())))
+        .collect();
     findings.sort_by_cached_key(Finding::sort_key);
     Report {
         registry: registry.store().display().to_string(),
-        files: l.files,
+        files,
         findings,
     }
 }
 
-struct Linter<'a> {
+/// `entries` in batches of [`BATCH`], each with the index of its first entry.
+fn batches(entries: &[Entry]) -> impl Iterator<Item = (usize, &[Entry])> {
+    entries
+        .chunks(BATCH)
+        .enumerate()
+        .map(|(i, batch)| (i * BATCH, batch))
+}
+
+/// What the checks of one entry found.
+#[derive(Default)]
+struct Checked {
+    found: Vec<(Order, Finding)>,
+    /// The component, when no stack can hold it.
+    dead: Option<(Kind, String)>,
+    /// The entry's rules that bring something, for the cycle check.
+    brings: Vec<(Node, Node)>,
+}
+
+/// What every entry's checks share.
+struct Ctx<'a> {
     registry: &'a Registry,
     root: &'a Path,
-    findings: Vec<Finding>,
-    /// (location, message) of every finding so far: each problem is reported once.
-    seen: HashSet<(String, String)>,
-    files: usize,
-    components: Vec<Arc<Component>>,
-    groups: Vec<Arc<Group>>,
+    /// An hsm.yaml that selects nothing, to compile rules against.
+    empty: Option<&'a Manifest>,
+}
+
+/// The checks of one entry, collecting its findings in order.
+struct Checker<'a> {
+    registry: &'a Registry,
+    root: &'a Path,
+    empty: Option<&'a Manifest>,
+    entry: usize,
+    out: Checked,
 }
 
 /// The kind of a finding for an error met while loading a file.
@@ -111,180 +240,303 @@ fn rule_kind(err: &Error) -> LintKind {
     }
 }
 
-impl Linter<'_> {
-    fn push(&mut self, finding: Finding) {
-        let key = (
-            finding.location().unwrap_or_default(),
-            finding.message.clone(),
-        );
-        if self.seen.insert(key) {
-            self.findings.push(finding);
+impl<'a> Ctx<'a> {
+    fn checker(&self, entry: usize) -> Checker<'a> {
+        Checker {
+            registry: self.registry,
+            root: self.root,
+            empty: self.empty,
+            entry,
+            out: Checked::default(),
         }
     }
 
-    fn push_error(&mut self, kind: LintKind, err: Error) {
-        self.push(Finding::from_error(kind, err));
-    }
-
-    /// Load every file; a file that does not load is a finding, and the other checks run on
-    /// the files that did.
-    fn load(&mut self) {
-        for category in Category::ALL {
-            let entries = self.registry.store().entries(category);
-            self.files += entries.len();
-            for pair in entries.windows(2) {
-                if pair[0].0 == pair[1].0 {
-                    self.twin_files(category, &pair[0].0);
-                }
-            }
-            let mut names: Vec<String> = entries.into_iter().map(|(n, _)| n).collect();
-            names.dedup();
-            for name in names {
-                let loaded = match category {
-                    Category::Libraries => self.load_component(Kind::Library, &name),
-                    Category::Services => self.load_component(Kind::Service, &name),
-                    Category::LibraryGroups => self.load_group(Kind::Library, &name),
-                    Category::ServiceGroups => self.load_group(Kind::Service, &name),
-                };
-                if let Err(err) = loaded {
-                    self.push_error(load_kind(&err), err);
-                }
-            }
-        }
-    }
-
-    fn load_component(&mut self, kind: Kind, name: &str) -> Result<(), Error> {
-        if let Some(c) = self.registry.component(kind, name)? {
-            self.components.push(c);
-        }
-        Ok(())
-    }
-
-    fn load_group(&mut self, kind: Kind, name: &str) -> Result<(), Error> {
-        if let Some(g) = self.registry.group(kind, name)? {
-            self.groups.push(g);
-        }
-        Ok(())
-    }
-
-    /// `x.yaml` and `x.yml` in one folder: only `x.yaml` is ever read.
-    fn twin_files(&mut self, category: Category, name: &str) {
-        let store = self.registry.store();
-        let Ok(Some(yml)) = store.read_ext(category, name, "yml") else {
-            return;
+    /// Every check of a library or service file.
+    fn component(&self, entry: usize, (category, name): &Entry) -> Checked {
+        let kind = match category {
+            Category::Services => Kind::Service,
+            _ => Kind::Library,
         };
-        let yaml = store.display_of(category, name, "yaml");
-        self.push(
+        let mut l = self.checker(entry);
+        match self.registry.component(kind, name) {
+            Ok(Some(c)) => {
+                l.component_references(&c);
+                l.compile(std::slice::from_ref(&c), &[]);
+                l.solve_component(&c);
+                let mut brings = BringsOf::default();
+                graph::component_edges(self.registry, &c, &mut brings);
+                l.out.brings = brings.0;
+                l.sources(&c);
+            }
+            Ok(None) => {}
+            Err(err) => l.push_error(Check::Load, load_kind(&err), err),
+        }
+        l.out
+    }
+
+    /// Every check of a group file; `dead`: the components no stack can hold.
+    fn group(
+        &self,
+        entry: usize,
+        (category, name): &Entry,
+        dead: &HashSet<(Kind, String)>,
+    ) -> Checked {
+        let kind = match category {
+            Category::ServiceGroups => Kind::Service,
+            _ => Kind::Library,
+        };
+        let mut l = self.checker(entry);
+        match self.registry.group(kind, name) {
+            Ok(Some(g)) => {
+                l.group_references(&g);
+                l.compile(&[], std::slice::from_ref(&g));
+                l.solve_options(&g, dead);
+                let mut brings = BringsOf::default();
+                graph::group_edges(self.registry, &g, &mut brings);
+                l.out.brings = brings.0;
+            }
+            Ok(None) => {}
+            Err(err) => l.push_error(Check::Load, load_kind(&err), err),
+        }
+        l.out
+    }
+}
+
+/// `x.yaml` and `x.yml` in one folder: only `x.yaml` is ever read.
+fn twin_files(registry: &Registry, category: Category, name: &str) -> Option<Finding> {
+    let store = registry.store();
+    let Ok(Some(yml)) = store.read_ext(category, name, "yml") else {
+        return None;
+    };
+    let yaml = store.display_of(category, name, "yaml");
+    Some(
+        Finding::new(
+            Severity::Warning,
+            LintKind::DuplicateName,
+            format!(
+                "{} is never read: {yaml} defines `{name}` too",
+                yml.display()
+            ),
+            Origin::file_only(&yml),
+        )
+        .label("ignored file")
+        .help(format!(
+            "merge the two files into {yaml} and delete this one"
+        )),
+    )
+}
+
+/// One name for two kinds of thing, where hsm.yaml or a rule can name either.
+fn duplicate_names(registry: &Registry) -> Vec<Finding> {
+    let store = registry.store();
+    let pairs = [
+        (
+            Category::Libraries,
+            Category::Services,
+            "a library and a service",
+            "a bare `{name}` in `requires:` or `conflicts:` is ambiguous (write `library:{name}` or `service:{name}`), and `modes:` and `constraints:` in hsm.yaml apply to both; give one of them another name",
+        ),
+        (
+            Category::LibraryGroups,
+            Category::ServiceGroups,
+            "a library group and a service group",
+            "`hsm group add {name}` always takes the library group; give one of them another name",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (a, b, what, help) in pairs {
+        let first = registry.names(a);
+        for name in registry.names(b).iter() {
+            if first.binary_search(name).is_err() {
+                continue;
+            }
+            let Ok(Some(file)) = store.read(b, name) else {
+                continue;
+            };
+            let Ok(Some(other)) = store.read(a, name) else {
+                continue;
+            };
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    LintKind::DuplicateName,
+                    format!(
+                        "`{name}` is both {what} ({} and {})",
+                        other.display(),
+                        file.display()
+                    ),
+                    Origin::at_path(&file, KeyPath::root().key("name")),
+                )
+                .label("name used twice")
+                .help(help.replace("{name}", name)),
+            );
+        }
+    }
+    out
+}
+
+/// An entry's rules that bring something, as pairs of nodes.
+#[derive(Default)]
+struct BringsOf(Vec<(Node, Node)>);
+
+impl Sink for BringsOf {
+    fn edge(&mut self, from: &Node, to: &Node, rule: Rule, _detail: String, _origin: &Origin) {
+        if rule.brings() {
+            self.0.push((from.clone(), to.clone()));
+        }
+    }
+
+    // Errors are found and reported by the other checks.
+    fn error(&mut self, _error: Error) {}
+}
+
+/// Which node brings which, over the whole registry: nodes numbered, no rule kept.
+#[derive(Default)]
+struct Brings {
+    ids: HashMap<Node, u32>,
+    nodes: Vec<Node>,
+    edges: Vec<(u32, u32)>,
+}
+
+impl Brings {
+    fn id(&mut self, node: Node) -> u32 {
+        if let Some(&id) = self.ids.get(&node) {
+            return id;
+        }
+        let id = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        self.nodes.push(node.clone());
+        self.ids.insert(node, id);
+        id
+    }
+
+    fn add(&mut self, pairs: Vec<(Node, Node)>) {
+        for (from, to) in pairs {
+            let edge = (self.id(from), self.id(to));
+            self.edges.push(edge);
+        }
+    }
+}
+
+/// Implication cycles (legal, but usually a mistake): found on the bare graph of which node
+/// brings which, then put into words from the rules of the entries on a cycle only.
+fn cycles(registry: &Registry, brings: &Brings) -> Vec<Finding> {
+    let graph: DiGraph<(), ()> = DiGraph::from_edges(
+        brings
+            .edges
+            .iter()
+            .map(|&(a, b)| (NodeIndex::new(a as usize), NodeIndex::new(b as usize))),
+    );
+    let mut components: Vec<(Kind, String)> = Vec::new();
+    let mut groups: Vec<(Kind, String)> = Vec::new();
+    for scc in tarjan_scc(&graph) {
+        if scc.len() == 1 && !graph.contains_edge(scc[0], scc[0]) {
+            continue;
+        }
+        for n in scc {
+            match &brings.nodes[n.index()] {
+                Node::Component(kind, name) => components.push((*kind, name.clone())),
+                Node::Option { kind, group, .. } => groups.push((*kind, group.clone())),
+            }
+        }
+    }
+    if components.is_empty() && groups.is_empty() {
+        return Vec::new();
+    }
+    // In the registry's order, so the rules are met as a whole-registry graph meets them.
+    components.sort();
+    components.dedup();
+    groups.sort();
+    groups.dedup();
+    let graph = ImplicationGraph::of(registry, &components, &groups);
+    let mut out = Vec::new();
+    for cycle in graph.cycles() {
+        let Some(first) = cycle.steps.first() else {
+            continue;
+        };
+        let notes: Vec<String> = cycle
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                let from = &cycle.nodes[i];
+                let to = &cycle.nodes[(i + 1) % cycle.nodes.len()];
+                let text = step.sentence(from, to);
+                format!("- {text} ({})", step.origin.short())
+            })
+            .collect();
+        out.push(
             Finding::new(
                 Severity::Warning,
-                LintKind::DuplicateName,
-                format!(
-                    "{} is never read: {yaml} defines `{name}` too",
-                    yml.display()
-                ),
-                Origin::file_only(&yml),
+                LintKind::ImplicationCycle,
+                format!("implication cycle: {}", cycle.path()),
+                first.origin.clone(),
             )
-            .label("ignored file")
-            .help(format!(
-                "merge the two files into {yaml} and delete this one"
-            )),
+            .label("the cycle starts here")
+            .help("a cycle is legal (everything on it is selected together) but usually a mistake: drop one of these rules unless the components really need each other")
+            .notes(notes),
         );
     }
+    out
+}
 
-    /// One name for two kinds of thing, where hsm.yaml or a rule can name either.
-    fn duplicate_names(&mut self) {
-        let store = self.registry.store();
-        let pairs = [
-            (
-                Category::Libraries,
-                Category::Services,
-                "a library and a service",
-                "a bare `{name}` in `requires:` or `conflicts:` is ambiguous (write `library:{name}` or `service:{name}`), and `modes:` and `constraints:` in hsm.yaml apply to both; give one of them another name",
-            ),
-            (
-                Category::LibraryGroups,
-                Category::ServiceGroups,
-                "a library group and a service group",
-                "`hsm group add {name}` always takes the library group; give one of them another name",
-            ),
-        ];
-        for (a, b, what, help) in pairs {
-            let first = store.list(a);
-            for name in store.list(b) {
-                if first.binary_search(&name).is_err() {
-                    continue;
-                }
-                let Ok(Some(file)) = store.read(b, &name) else {
-                    continue;
-                };
-                let Ok(Some(other)) = store.read(a, &name) else {
-                    continue;
-                };
-                self.push(
-                    Finding::new(
-                        Severity::Warning,
-                        LintKind::DuplicateName,
-                        format!(
-                            "`{name}` is both {what} ({} and {})",
-                            other.display(),
-                            file.display()
-                        ),
-                        Origin::at_path(&file, KeyPath::root().key("name")),
-                    )
-                    .label("name used twice")
-                    .help(help.replace("{name}", &name)),
-                );
-            }
-        }
+impl Checker<'_> {
+    fn push(&mut self, check: Check, finding: Finding) {
+        let order = (check, self.entry, self.out.found.len());
+        self.out.found.push((order, finding));
+    }
+
+    fn push_error(&mut self, check: Check, kind: LintKind, err: Error) {
+        self.push(check, Finding::from_error(kind, err));
     }
 
     /// Every rule's target exists (each rule checked, not just the first of a file).
-    fn references(&mut self) {
+    fn component_references(&mut self, c: &Component) {
         let registry = self.registry;
-        for c in self.components.clone() {
-            for v in &c.versions {
-                for r in &v.requires {
-                    if let Err(e) = registry.resolve_ref(&r.target, &r.origin) {
-                        self.push_error(rule_kind(&e), e);
-                    }
-                }
-                for r in &v.conflicts {
-                    if let Err(e) = registry.resolve_ref(&r.target, &r.origin) {
-                        self.push_error(rule_kind(&e), e);
-                    }
-                }
-                for imp in &v.implies {
-                    self.implication(imp);
+        for v in &c.versions {
+            for r in &v.requires {
+                if let Err(e) = registry.resolve_ref(&r.target, &r.origin) {
+                    self.push_error(Check::References, rule_kind(&e), e);
                 }
             }
+            for r in &v.conflicts {
+                if let Err(e) = registry.resolve_ref(&r.target, &r.origin) {
+                    self.push_error(Check::References, rule_kind(&e), e);
+                }
+            }
+            for imp in &v.implies {
+                self.implication(imp);
+            }
         }
-        for g in self.groups.clone() {
-            for opt in &g.options {
-                match registry.component(g.kind, &opt.name) {
-                    Ok(Some(_)) => {}
-                    Ok(None) => {
-                        let e = registry.unknown_component(Some(g.kind), &opt.name, &opt.origin);
-                        self.push_error(LintKind::DanglingReference, e);
-                    }
-                    Err(e) => self.push_error(load_kind(&e), e),
+    }
+
+    fn group_references(&mut self, g: &Group) {
+        let registry = self.registry;
+        for opt in &g.options {
+            match registry.component(g.kind, &opt.name) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    let e = registry.unknown_component(Some(g.kind), &opt.name, &opt.origin);
+                    self.push_error(Check::References, LintKind::DanglingReference, e);
                 }
-                for imp in &opt.implies {
-                    self.implication(imp);
-                }
+                Err(e) => self.push_error(Check::References, load_kind(&e), e),
+            }
+            for imp in &opt.implies {
+                self.implication(imp);
             }
         }
     }
 
     fn implication(&mut self, imp: &Implication) {
         let registry = self.registry;
+        let at = Check::References;
         match &imp.target {
             ImplyTarget::Component(kind, name) => match registry.component(*kind, name) {
                 Ok(Some(_)) => {}
                 Ok(None) => {
                     let e = registry.unknown_component(Some(*kind), name, &imp.origin);
-                    self.push_error(LintKind::DanglingReference, e);
+                    self.push_error(at, LintKind::DanglingReference, e);
                 }
-                Err(e) => self.push_error(load_kind(&e), e),
+                Err(e) => self.push_error(at, load_kind(&e), e),
             },
             ImplyTarget::Group {
                 kind,
@@ -295,20 +547,20 @@ impl Linter<'_> {
                     for o in options.iter().flatten() {
                         if g.option_index(o).is_none() {
                             let e = crate::solve::not_an_option(&g, o, &imp.origin);
-                            self.push_error(LintKind::DanglingReference, e);
+                            self.push_error(at, LintKind::DanglingReference, e);
                         }
                     }
                     if let Err(e) =
                         crate::solve::implied_group_shape(&g, options.as_deref(), &imp.origin)
                     {
-                        self.push_error(LintKind::InvalidRule, e);
+                        self.push_error(at, LintKind::InvalidRule, e);
                     }
                 }
                 Ok(None) => {
                     let e = registry.unknown_group(*kind, group, &imp.origin);
-                    self.push_error(LintKind::DanglingReference, e);
+                    self.push_error(at, LintKind::DanglingReference, e);
                 }
-                Err(e) => self.push_error(load_kind(&e), e),
+                Err(e) => self.push_error(at, load_kind(&e), e),
             },
         }
     }
@@ -318,114 +570,109 @@ impl Linter<'_> {
         Manifest::from_text(LINT_MANIFEST, self.root, yaml.to_string()).ok()
     }
 
-    /// Compile every version of every component and every option as a solve would, to
-    /// catch the rule errors [`Linter::references`] does not look for.
-    fn compile_all(&mut self) {
-        let Some(empty) = self.manifest("project: {name: lint}\n") else {
+    /// Compile every version of the components and every option of the groups as a solve
+    /// would, to catch the rule errors the reference checks do not look for.
+    fn compile(&mut self, components: &[Arc<Component>], groups: &[Arc<Group>]) {
+        let Some(empty) = self.empty else {
             return;
         };
-        let errors =
-            crate::solve::compile_all(&empty, self.registry, &self.components, &self.groups);
-        for e in errors {
-            self.push_error(rule_kind(&e), e);
+        for e in crate::solve::compile_all(empty, self.registry, components, groups) {
+            self.push_error(Check::Compile, rule_kind(&e), e);
         }
     }
 
-    /// Solve every component alone, each of its older versions alone, and every group
-    /// option alone.
-    fn solve_alone(&mut self) {
-        let mut dead: HashSet<(Kind, String)> = HashSet::new();
-        for c in self.components.clone() {
-            let yaml = Manifest::only_text(c.kind, &c.name);
-            let subject = format!("`{}`", c.name);
+    /// Solve the component alone, and each of its older versions alone.
+    fn solve_component(&mut self, c: &Component) {
+        let yaml = Manifest::only_text(c.kind, &c.name);
+        let subject = format!("`{}`", c.name);
+        match self.solve(&yaml) {
+            Alone::Solved(picked) => {
+                let picked = picked
+                    .iter()
+                    .find(|p| p.kind == c.kind && *p.name == *c.name)
+                    .map(|p| p.version_index);
+                self.dead_versions(c, picked);
+            }
+            Alone::Conflict(conflict) => {
+                self.out.dead = Some((c.kind, c.name.clone()));
+                let f = conflict_finding(
+                    &subject,
+                    "cannot be in any stack",
+                    c.origin(),
+                    &conflict,
+                    "no stack can hold this",
+                );
+                self.push(Check::Solve, f.help(format!(
+                    "fix one of the rules above; until then, anything that selects or implies `{}` has no stack",
+                    c.name
+                )));
+            }
+            Alone::Error(e) => self.push_error(Check::Solve, rule_kind(&e), e),
+            Alone::Skipped => {}
+        }
+    }
+
+    /// Solve every option of a group alone.
+    fn solve_options(&mut self, g: &Group, dead: &HashSet<(Kind, String)>) {
+        let section = g.kind.plural();
+        for (i, opt) in g.options.iter().enumerate() {
+            let subject = format!("option `{}` of choice group `{}`", opt.name, g.name);
+            // The option's name (for `{name: x, implies: ...}`), else the list item.
+            let at = Origin::at_path(&g.file, KeyPath::root().key("options").index(i).key("name"));
+            if dead.contains(&(g.kind, opt.name.clone())) {
+                let component = self
+                    .registry
+                    .component(g.kind, &opt.name)
+                    .ok()
+                    .flatten()
+                    .map(|c| c.origin().short())
+                    .unwrap_or_default();
+                self.push(
+                    Check::Solve,
+                    Finding::new(
+                        Severity::Error,
+                        LintKind::DeadOption,
+                        format!(
+                            "{subject} is dead: {} `{}` cannot be in any stack",
+                            g.kind, opt.name
+                        ),
+                        at,
+                    )
+                    .label("dead option")
+                    .help(format!(
+                        "fix `{}` ({component}, reported there), or remove the option",
+                        opt.name
+                    )),
+                );
+                continue;
+            }
+            if !matches!(self.registry.component(g.kind, &opt.name), Ok(Some(_))) {
+                continue; // a dangling option, reported as such
+            }
+            let selection = match g.strategy {
+                Strategy::OneOfN => double_quoted(&opt.name),
+                Strategy::ManyOfN => format!("[{}]", double_quoted(&opt.name)),
+            };
+            let yaml = format!(
+                "{section}:\n  groups:\n    {}:\n      selection: {selection}\n",
+                double_quoted(&g.name)
+            );
             match self.solve(&yaml) {
-                Alone::Solved(selection) => {
-                    let picked = selection
-                        .components
-                        .iter()
-                        .find(|s| s.kind == c.kind && s.name == c.name)
-                        .map(|s| s.version_index);
-                    self.dead_versions(&c, picked);
-                }
+                Alone::Solved(_) | Alone::Skipped => {}
                 Alone::Conflict(conflict) => {
-                    dead.insert((c.kind, c.name.clone()));
-                    let f = self.conflict_finding(
+                    let f = conflict_finding(
                         &subject,
-                        "cannot be in any stack",
-                        c.origin(),
+                        "cannot be selected on its own",
+                        at,
                         &conflict,
-                        "no stack can hold this",
+                        "selected alone, this has no stack",
                     );
-                    self.push(f.help(format!(
-                        "fix one of the rules above; until then, anything that selects or implies `{}` has no stack",
-                        c.name
+                    self.push(Check::Solve, f.help(format!(
+                        "fix one of the rules above, or remove the option: `hsm group add {} --option {}` can never work",
+                        g.name, opt.name
                     )));
                 }
-                Alone::Error(e) => self.push_error(rule_kind(&e), e),
-                Alone::Skipped => {}
-            }
-        }
-        for g in self.groups.clone() {
-            let section = g.kind.plural();
-            for (i, opt) in g.options.iter().enumerate() {
-                let subject = format!("option `{}` of choice group `{}`", opt.name, g.name);
-                // The option's name (for `{name: x, implies: ...}`), else the list item.
-                let at =
-                    Origin::at_path(&g.file, KeyPath::root().key("options").index(i).key("name"));
-                if dead.contains(&(g.kind, opt.name.clone())) {
-                    let component = self
-                        .registry
-                        .component(g.kind, &opt.name)
-                        .ok()
-                        .flatten()
-                        .map(|c| c.origin().short())
-                        .unwrap_or_default();
-                    self.push(
-                        Finding::new(
-                            Severity::Error,
-                            LintKind::DeadOption,
-                            format!(
-                                "{subject} is dead: {} `{}` cannot be in any stack",
-                                g.kind, opt.name
-                            ),
-                            at,
-                        )
-                        .label("dead option")
-                        .help(format!(
-                            "fix `{}` ({component}, reported there), or remove the option",
-                            opt.name
-                        )),
-                    );
-                    continue;
-                }
-                if !matches!(self.registry.component(g.kind, &opt.name), Ok(Some(_))) {
-                    continue; // a dangling option, reported as such
-                }
-                let selection = match g.strategy {
-                    Strategy::OneOfN => double_quoted(&opt.name),
-                    Strategy::ManyOfN => format!("[{}]", double_quoted(&opt.name)),
-                };
-                let yaml = format!(
-                    "{section}:\n  groups:\n    {}:\n      selection: {selection}\n",
-                    double_quoted(&g.name)
-                );
-                match self.solve(&yaml) {
-                    Alone::Solved(_) | Alone::Skipped => {}
-                    Alone::Conflict(conflict) => {
-                        let f = self.conflict_finding(
-                            &subject,
-                            "cannot be selected on its own",
-                            at,
-                            &conflict,
-                            "selected alone, this has no stack",
-                        );
-                        self.push(f.help(format!(
-                            "fix one of the rules above, or remove the option: `hsm group add {} --option {}` can never work",
-                            g.name, opt.name
-                        )));
-                    }
-                    Alone::Error(e) => self.push_error(rule_kind(&e), e),
-                }
+                Alone::Error(e) => self.push_error(Check::Solve, rule_kind(&e), e),
             }
         }
     }
@@ -447,7 +694,7 @@ impl Linter<'_> {
             );
             if let Alone::Conflict(conflict) = self.solve(&yaml) {
                 let subject = format!("version {version} of `{}`", c.name);
-                let mut f = self.conflict_finding(
+                let mut f = conflict_finding(
                     &subject,
                     "can never be in a stack",
                     v.origin.clone(),
@@ -456,9 +703,12 @@ impl Linter<'_> {
                 );
                 f.severity = Severity::Warning;
                 f.kind = LintKind::DeadVersion;
-                self.push(f.help(format!(
-                    "fix the rule above, or drop version {version} from `versions:`"
-                )));
+                self.push(
+                    Check::Solve,
+                    f.help(format!(
+                        "fix the rule above, or drop version {version} from `versions:`"
+                    )),
+                );
             }
         }
     }
@@ -467,76 +717,16 @@ impl Linter<'_> {
         let Some(manifest) = self.manifest(yaml) else {
             return Alone::Skipped;
         };
-        match crate::solve::solve_plain(&manifest, self.registry) {
-            Ok(Outcome::Solved(selection)) => Alone::Solved(Box::new(selection)),
-            Ok(Outcome::Conflict(conflict)) => Alone::Conflict(conflict_lines(&conflict)),
+        match crate::solve::solve_versions(&manifest, self.registry) {
+            Ok(Feasible::Solved(picked)) => Alone::Solved(picked),
+            Ok(Feasible::Conflict(conflict)) => Alone::Conflict(conflict_lines(&conflict)),
             Err(e) => Alone::Error(e),
         }
     }
 
-    /// "`x` cannot be selected on its own: …", or a group clash of its own kind.
-    fn conflict_finding(
-        &self,
-        subject: &str,
-        what: &str,
-        origin: Origin,
-        conflict: &LoneConflict,
-        label: &str,
-    ) -> Finding {
-        let (kind, message) = match &conflict.clash {
-            Clash::Group { group, options } if options.len() > 1 => (
-                LintKind::GroupClash,
-                format!(
-                    "{subject} needs {} options of the 1-of-N choice group `{group}`: {}",
-                    if options.len() == 2 { "two" } else { "several" },
-                    crate::vocab::and_list(options.iter().map(|o| format!("`{o}`")))
-                ),
-            ),
-            _ => (
-                LintKind::Unselectable,
-                format!("{subject} {what}: {}", conflict.summary),
-            ),
-        };
-        Finding::new(Severity::Error, kind, message, origin)
-            .label(label)
-            .notes(conflict.notes.clone())
-    }
-
-    /// Implication cycles (legal, but usually a mistake).
-    fn cycles(&mut self) {
-        let graph = ImplicationGraph::build(self.registry);
-        for cycle in graph.cycles() {
-            let Some(first) = cycle.steps.first() else {
-                continue;
-            };
-            let notes: Vec<String> = cycle
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(i, step)| {
-                    let from = &cycle.nodes[i];
-                    let to = &cycle.nodes[(i + 1) % cycle.nodes.len()];
-                    let text = step.sentence(from, to);
-                    format!("- {text} ({})", step.origin.short())
-                })
-                .collect();
-            self.push(
-                Finding::new(
-                    Severity::Warning,
-                    LintKind::ImplicationCycle,
-                    format!("implication cycle: {}", cycle.path()),
-                    first.origin.clone(),
-                )
-                .label("the cycle starts here")
-                .help("a cycle is legal (everything on it is selected together) but usually a mistake: drop one of these rules unless the components really need each other")
-                .notes(notes),
-            );
-        }
-    }
-
     /// Each component has a usable source for every mode it may run in.
-    fn sources(&mut self) {
-        for c in self.components.clone() {
+    fn sources(&mut self, c: &Component) {
+        {
             match &c.definition {
                 Definition::Service(def) => {
                     // Only services hsm runs in docker or podman need an image or a build.
@@ -547,15 +737,15 @@ impl Linter<'_> {
                                 && matches!(p.runtime, Runtime::Docker | Runtime::Podman)
                         });
                     if !docker {
-                        continue;
+                        return;
                     }
-                    for (path, sources) in source_sets(&c, &def.sources, &def.versions) {
-                        self.service_sources(&c, &path, &sources);
+                    for (path, sources) in source_sets(c, &def.sources, &def.versions) {
+                        self.service_sources(c, &path, &sources);
                     }
                 }
                 Definition::Library(def) => {
-                    for (path, sources) in source_sets(&c, &def.sources, &def.versions) {
-                        self.library_sources(&c, &path, &sources);
+                    for (path, sources) in source_sets(c, &def.sources, &def.versions) {
+                        self.library_sources(c, &path, &sources);
                     }
                 }
             }
@@ -565,6 +755,7 @@ impl Linter<'_> {
     fn service_sources(&mut self, c: &Component, path: &KeyPath, sources: &Sources) {
         if sources.prod.is_none() && sources.dev.is_none() {
             self.push(
+                Check::Sources,
                 Finding::new(
                     Severity::Error,
                     LintKind::MissingSource,
@@ -612,7 +803,7 @@ impl Linter<'_> {
                     Mode::Dev => format!("`hsm mode dev {}` would fail to sync: make the dev source `{{type: build, path: ...}}`, or remove it so dev mode uses the prod source", c.name),
                 }),
             };
-            self.push(finding);
+            self.push(Check::Sources, finding);
         }
     }
 
@@ -651,14 +842,42 @@ impl Linter<'_> {
                 .help("add `url: https://…` (and `tag`, `rev` or `branch`)"),
                 _ => continue,
             };
-            self.push(finding);
+            self.push(Check::Sources, finding);
         }
     }
 }
 
+/// "`x` cannot be selected on its own: …", or a group clash of its own kind.
+fn conflict_finding(
+    subject: &str,
+    what: &str,
+    origin: Origin,
+    conflict: &LoneConflict,
+    label: &str,
+) -> Finding {
+    let (kind, message) = match &conflict.clash {
+        Clash::Group { group, options } if options.len() > 1 => (
+            LintKind::GroupClash,
+            format!(
+                "{subject} needs {} options of the 1-of-N choice group `{group}`: {}",
+                if options.len() == 2 { "two" } else { "several" },
+                crate::vocab::and_list(options.iter().map(|o| format!("`{o}`")))
+            ),
+        ),
+        _ => (
+            LintKind::Unselectable,
+            format!("{subject} {what}: {}", conflict.summary),
+        ),
+    };
+    Finding::new(Severity::Error, kind, message, origin)
+        .label(label)
+        .notes(conflict.notes.clone())
+}
+
 /// The outcome of solving one hand-written hsm.yaml.
 enum Alone {
-    Solved(Box<Selection>),
+    /// The components of the stack and their versions.
+    Solved(Vec<Picked>),
     Conflict(LoneConflict),
     Error(Error),
     /// The hsm.yaml did not parse (cannot happen for names that loaded).
@@ -839,5 +1058,112 @@ mod tests {
         assert_eq!(report.findings[0].kind, LintKind::DanglingReference);
         assert_eq!(report.errors(), 1);
         assert_eq!(report.warnings(), 0);
+    }
+
+    /// A registry with every kind of finding, several of each, some found twice and some
+    /// on cycles that cross batches.
+    fn many_findings() -> Vec<(String, String)> {
+        let n = 120;
+        let mut out = Vec::new();
+        for i in 0..n {
+            let text = match i % 6 {
+                0 => format!("name: l{i:03}\nimplies: {{library:l{:03}: {{}}}}\n", i + 1),
+                1 => format!("name: l{i:03}\nimplies: {{library:l{:03}: {{}}}}\n", i - 1),
+                2 => format!("name: l{i:03}\nimplies: {{library:missing{i:03}: {{}}}}\n"),
+                3 => format!(
+                    "name: l{i:03}\nversion: 1.0.0\nrequires: {{l{:03}: \">=1\"}}\n",
+                    i - 3
+                ),
+                4 => format!(
+                    "name: l{i:03}\nconflicts: [l{0:03}]\nimplies: {{library:l{0:03}: {{}}}}\n",
+                    i + 1
+                ),
+                _ => format!("name: l{i:03}\nsources:\n  prod: {{type: docker-image, image: x}}\n"),
+            };
+            out.push((format!("libraries/l{i:03}.yaml"), text));
+        }
+        for j in 0..n / 6 {
+            out.push((
+                format!("library_groups/g{j:03}.yaml"),
+                format!(
+                    "name: g{j:03}\ntype: library_group\nstrategy: 1-of-N\noptions:\n  - l{:03}\n  - l{:03}\n  - nosuch{j:03}\n",
+                    6 * j + 4,
+                    6 * j + 5
+                ),
+            ));
+        }
+        for s in 0..8 {
+            out.push((format!("services/s{s}.yaml"), format!("name: s{s}\n")));
+        }
+        out.push(("services/l005.yaml".into(), "name: l005\n".into()));
+        out.push(("libraries/l007.yml".into(), "name: l007\n".into()));
+        out.push(("libraries/broken.yaml".into(), "name: [\n".into()));
+        out.push(("libraries/wrong.yaml".into(), "name: other\n".into()));
+        out
+    }
+
+    #[test]
+    fn findings_do_not_depend_on_how_many_cores_ran_the_checks() {
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool");
+            let report = pool.install(|| lint_files(many_findings()));
+            report
+                .findings
+                .iter()
+                .map(|f| f.to_json().to_string())
+                .collect::<Vec<_>>()
+        };
+        let one = run(1);
+        // Every kind of check found something, so each took part in the comparison.
+        for kind in [
+            "broken-file",
+            "name-mismatch",
+            "duplicate-name",
+            "dangling-reference",
+            "invalid-rule",
+            "unselectable",
+            "dead-option",
+            "implication-cycle",
+            "missing-source",
+        ] {
+            assert!(
+                one.iter()
+                    .any(|f| f.contains(&format!("\"kind\":\"{kind}\""))),
+                "no {kind} finding"
+            );
+        }
+        assert_eq!(one.len(), 152, "{one:#?}");
+        for threads in [2, 3, 8] {
+            assert_eq!(run(threads), one, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn a_cycle_is_told_in_the_words_of_the_whole_graph() {
+        // `a` and `b` bring each other; `c` only points into the cycle.
+        let report = lint_files(files(&[
+            ("libraries/a.yaml", "name: a\nimplies: {library:b: {}}\n"),
+            ("libraries/b.yaml", "name: b\nimplies: {library:a: {}}\n"),
+            ("libraries/c.yaml", "name: c\nimplies: {library:a: {}}\n"),
+        ]));
+        let cycles: Vec<(&str, &[String])> = report
+            .findings
+            .iter()
+            .filter(|f| f.kind == LintKind::ImplicationCycle)
+            .map(|f| (f.message.as_str(), f.notes.as_slice()))
+            .collect();
+        assert_eq!(
+            cycles,
+            [(
+                "implication cycle: library:a → library:b → library:a",
+                &[
+                    "- library:a implies library:b (<memory>/libraries/a.yaml:2)".to_string(),
+                    "- library:b implies library:a (<memory>/libraries/b.yaml:2)".to_string(),
+                ][..]
+            )]
+        );
     }
 }

@@ -10,7 +10,9 @@ use crate::solve::{Conflict, Outcome, solve};
 /// and rule of the registry); a conflict if the stack does not solve.
 pub fn graph(ws: &Workspace, registry_wide: bool) -> Result<Result<Diagram, Box<Conflict>>, Error> {
     if registry_wide {
-        let registry = ws.registry_anywhere()?;
+        let registry = ws.registry_anywhere()?.unchanging();
+        // The graph holds every rule: read the files on every core first.
+        registry.load_all();
         let mut graph = ImplicationGraph::build(&registry);
         if let Some(first) = std::mem::take(&mut graph.errors).into_iter().next() {
             let help = match &first.help {

@@ -79,7 +79,8 @@ pub fn test(ws: &Workspace, paths: &[PathBuf]) -> Result<TestRun, Error> {
 /// Every check of the whole registry (see [`crate::lint`]), and the registry's directory
 /// as the user sees it (its name, for the built-in one).
 pub fn lint(ws: &Workspace) -> Result<(Report, String), Error> {
-    let registry = ws.registry_anywhere()?;
+    // Lint changes no file: each directory is listed once, not once per unknown name.
+    let registry = ws.registry_anywhere()?.unchanging();
     let report = crate::lint::lint(&registry, &ws.root);
     let root = registry
         .store()

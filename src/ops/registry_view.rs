@@ -3,9 +3,15 @@
 //! They read every file (a registry is browsed, not solved); a file that does not load is
 //! listed as [`Entry::Broken`], and `hsm registry lint` explains it. The registry is
 //! found like every command's, but a broken hsm.yaml does not stop a browse.
+//!
+//! `list` and `search` load files on every core, in batches after which the registry's
+//! cache is emptied, and keep of each entry only what they print ([`Listed`],
+//! [`ListedGroup`]): memory follows the output, not the registry's text.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use super::Workspace;
 use crate::error::{Error, ErrorKind};
@@ -14,16 +20,91 @@ use crate::registry::rules::{Component, Definition};
 use crate::registry::{Category, Group, Kind, Registry, words};
 use crate::source::{Origin, did_you_mean_hint};
 
-/// One entry of the registry.
+/// One entry of the registry, as a listing shows it.
 #[derive(Debug)]
 pub enum Entry {
-    Component(Arc<Component>),
-    Group(Arc<Group>),
+    Component(Listed),
+    Group(ListedGroup),
     /// A file that does not load.
     Broken {
         name: String,
         error: Error,
     },
+}
+
+/// What a listing shows of a library or service.
+#[derive(Debug)]
+pub struct Listed {
+    pub name: String,
+    /// The newest version, if it declares any.
+    pub version: Option<String>,
+    pub description: Option<String>,
+    /// The file, as messages name it.
+    pub file: String,
+}
+
+impl Listed {
+    fn of(c: &Component) -> Listed {
+        Listed {
+            name: c.name.clone(),
+            version: c
+                .versions
+                .last()
+                .and_then(|v| v.version.as_ref())
+                .map(ToString::to_string),
+            description: c.description.clone(),
+            file: c.file.display().to_string(),
+        }
+    }
+}
+
+/// What a listing shows of a choice group.
+#[derive(Debug)]
+pub struct ListedGroup {
+    pub name: String,
+    pub strategy: crate::vocab::Strategy,
+    pub description: Option<String>,
+    pub comment: Option<String>,
+    /// The options' names.
+    pub options: Vec<String>,
+    pub file: String,
+}
+
+impl ListedGroup {
+    fn of(g: &Group) -> ListedGroup {
+        ListedGroup {
+            name: g.name.clone(),
+            strategy: g.strategy,
+            description: g.description.clone(),
+            comment: g.comment.clone(),
+            options: g.option_names().map(str::to_string).collect(),
+            file: g.file.display().to_string(),
+        }
+    }
+}
+
+/// How many files a browse loads between two emptyings of the registry's cache.
+const BATCH: usize = 4096;
+
+/// `f` of every entry of `category` that exists, in name order, loaded on every core: a
+/// file that does not load is [`Loaded::Broken`].
+fn browse<T: Send>(
+    registry: &Registry,
+    category: Category,
+    f: impl Fn(Loaded) -> Option<T> + Sync,
+) -> Vec<T> {
+    let names = registry.names(category);
+    let mut out = Vec::new();
+    for batch in names.chunks(BATCH) {
+        let found: Vec<Option<T>> = batch
+            .par_iter()
+            .map(|name| load(registry, category, name).and_then(&f))
+            .collect();
+        out.extend(found.into_iter().flatten());
+        // Nothing browsed is needed again: the cache would only hold the registry's text.
+        registry.forget();
+    }
+    out
 }
 
 /// Which registry was browsed.
@@ -102,24 +183,42 @@ pub struct Show {
     pub entries: Vec<Shown>,
 }
 
-fn load(registry: &Registry, category: Category, name: &str) -> Option<Entry> {
+/// A registry file, loaded.
+enum Loaded {
+    Component(Arc<Component>),
+    Group(Arc<Group>),
+    Broken { name: String, error: Error },
+}
+
+impl Loaded {
+    /// What a listing keeps of it.
+    fn listed(self) -> Entry {
+        match self {
+            Loaded::Component(c) => Entry::Component(Listed::of(&c)),
+            Loaded::Group(g) => Entry::Group(ListedGroup::of(&g)),
+            Loaded::Broken { name, error } => Entry::Broken { name, error },
+        }
+    }
+}
+
+fn load(registry: &Registry, category: Category, name: &str) -> Option<Loaded> {
     let loaded = match category {
         Category::Libraries => registry
             .component(Kind::Library, name)
-            .map(|c| c.map(Entry::Component)),
+            .map(|c| c.map(Loaded::Component)),
         Category::Services => registry
             .component(Kind::Service, name)
-            .map(|c| c.map(Entry::Component)),
+            .map(|c| c.map(Loaded::Component)),
         Category::LibraryGroups => registry
             .group(Kind::Library, name)
-            .map(|g| g.map(Entry::Group)),
+            .map(|g| g.map(Loaded::Group)),
         Category::ServiceGroups => registry
             .group(Kind::Service, name)
-            .map(|g| g.map(Entry::Group)),
+            .map(|g| g.map(Loaded::Group)),
     };
     match loaded {
         Ok(e) => e,
-        Err(error) => Some(Entry::Broken {
+        Err(error) => Some(Loaded::Broken {
             name: name.to_string(),
             error,
         }),
@@ -128,18 +227,10 @@ fn load(registry: &Registry, category: Category, name: &str) -> Option<Entry> {
 
 /// `hsm registry list`: every entry, by kind.
 pub fn list(ws: &Workspace) -> Result<Listing, Error> {
-    let registry = ws.registry_anywhere()?;
+    let registry = ws.registry_anywhere()?.unchanging();
     let sections = Category::ALL
         .iter()
-        .map(|cat| {
-            let entries = registry
-                .store()
-                .list(*cat)
-                .iter()
-                .filter_map(|n| load(&registry, *cat, n))
-                .collect();
-            (*cat, entries)
-        })
+        .map(|cat| (*cat, browse(&registry, *cat, |l| Some(l.listed()))))
         .collect();
     Ok(Listing {
         registry: Browsed::of(&registry),
@@ -150,21 +241,17 @@ pub fn list(ws: &Workspace) -> Result<Listing, Error> {
 /// `hsm registry search QUERY`: names and descriptions containing QUERY (any case); a
 /// group also by its options' names and descriptions.
 pub fn search(ws: &Workspace, query: &str) -> Result<Search, Error> {
-    let registry = ws.registry_anywhere()?;
+    let registry = ws.registry_anywhere()?.unchanging();
     let q = query.to_lowercase();
     let hit = |s: &str| s.to_lowercase().contains(&q);
     let hit_opt = |s: &Option<String>| s.as_deref().is_some_and(hit);
     let mut sections = Vec::new();
     for cat in Category::ALL {
-        let mut found = Vec::new();
-        for name in registry.store().list(cat) {
-            let Some(entry) = load(&registry, cat, &name) else {
-                continue;
-            };
+        let found = browse(&registry, cat, |entry| {
             // For groups, the options that match (when the group itself does not).
             let matched: Option<Vec<String>> = match &entry {
-                Entry::Component(c) => (hit(&c.name) || hit_opt(&c.description)).then(Vec::new),
-                Entry::Group(g) => {
+                Loaded::Component(c) => (hit(&c.name) || hit_opt(&c.description)).then(Vec::new),
+                Loaded::Group(g) => {
                     if hit(&g.name) || hit_opt(&g.description) || hit_opt(&g.comment) {
                         Some(Vec::new())
                     } else {
@@ -177,12 +264,13 @@ pub fn search(ws: &Workspace, query: &str) -> Result<Search, Error> {
                         (!options.is_empty()).then_some(options)
                     }
                 }
-                Entry::Broken { name, .. } => hit(name).then(Vec::new),
+                Loaded::Broken { name, .. } => hit(name).then(Vec::new),
             };
-            if let Some(options) = matched {
-                found.push(Found { entry, options });
-            }
-        }
+            matched.map(|options| Found {
+                entry: entry.listed(),
+                options,
+            })
+        });
         sections.push((cat, found));
     }
     Ok(Search {
@@ -204,8 +292,8 @@ pub fn show(ws: &Workspace, name: &str) -> Result<Show, Error> {
             continue;
         }
         match load(&registry, cat, name) {
-            Some(Entry::Broken { error, .. }) => return Err(error),
-            Some(Entry::Component(c)) => {
+            Some(Loaded::Broken { error, .. }) => return Err(error),
+            Some(Loaded::Component(c)) => {
                 let target = Target::Component(c.kind, c.name.clone());
                 entries.push(Shown::Component {
                     facts: facts(&c),
@@ -214,7 +302,7 @@ pub fn show(ws: &Workspace, name: &str) -> Result<Show, Error> {
                     component: c,
                 });
             }
-            Some(Entry::Group(g)) => {
+            Some(Loaded::Group(g)) => {
                 let target = Target::Group(g.kind, g.name.clone());
                 entries.push(Shown::Group {
                     referenced_by: references(&registry, &target).0,

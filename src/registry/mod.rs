@@ -4,6 +4,12 @@
 //! the first time and caches the result (including "there is no such file"); nothing else
 //! is read. A 100k-component registry therefore costs a solve what the selected stack
 //! costs. Only suggestions and `registry lint` list directories.
+//!
+//! A `Registry` is `Sync`: the registry-wide commands (lint, list, search, the
+//! registry-wide graph) load and check files on every core, sharing one cache. They can
+//! also [`Registry::forget`] what they loaded, so that memory follows the files in use
+//! rather than the registry's size, and, since they change no file, have directory
+//! listings read once ([`Registry::unchanging`]) instead of once per did-you-mean.
 
 mod checks;
 pub mod edit;
@@ -17,9 +23,8 @@ mod store;
 pub mod syntax;
 pub mod words;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 pub use crate::vocab::Kind;
 
@@ -61,36 +66,41 @@ impl Kind {
     }
 }
 
-/// Read and check the component `name` of `kind` (`None`: no such file).
-fn load_component(store: &Store, kind: Kind, name: &str) -> Result<Option<Arc<Component>>, Error> {
-    let Some(file) = store.read(kind.category(), name)? else {
-        return Ok(None);
-    };
-    Ok(Some(Arc::new(match kind {
-        Kind::Library => {
-            rules::library(file.clone(), name, parse_yaml(&file, "registry library")?)?
-        }
-        Kind::Service => {
-            rules::service(file.clone(), name, parse_yaml(&file, "registry service")?)?
-        }
-    })))
+/// Loaded files by kind and name (`None`: there is no such file). The lock is held only to
+/// look up or insert, never while a file is read: two threads may load one file at once,
+/// and the first to insert it wins, so every caller sees the same `Arc`.
+#[derive(Debug)]
+struct Cache<T>(Mutex<Loaded<T>>);
+
+type Loaded<T> = HashMap<(Kind, String), Option<Arc<T>>>;
+
+impl<T> Default for Cache<T> {
+    fn default() -> Self {
+        Cache(Mutex::default())
+    }
 }
 
-/// Read and check the group `name` of `kind` (`None`: no such file).
-fn load_group(store: &Store, kind: Kind, name: &str) -> Result<Option<Arc<Group>>, Error> {
-    let Some(file) = store.read(kind.group_category(), name)? else {
-        return Ok(None);
-    };
-    let data = parse_yaml(&file, "registry group")?;
-    Ok(Some(Arc::new(rules::group(
-        file.clone(),
-        kind,
-        name,
-        data,
-    )?)))
-}
+impl<T> Cache<T> {
+    fn map(&self) -> std::sync::MutexGuard<'_, Loaded<T>> {
+        // A panic elsewhere cannot leave the map half-updated (each insert is one call).
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 
-type Cache<T> = RefCell<HashMap<(Kind, String), Option<Arc<T>>>>;
+    fn get(&self, kind: Kind, name: &str) -> Option<Option<Arc<T>>> {
+        self.map().get(&(kind, name.to_string())).cloned()
+    }
+
+    fn insert(&self, kind: Kind, name: &str, loaded: Option<Arc<T>>) -> Option<Arc<T>> {
+        self.map()
+            .entry((kind, name.to_string()))
+            .or_insert(loaded)
+            .clone()
+    }
+
+    fn values(&self) -> Vec<Arc<T>> {
+        self.map().values().flatten().cloned().collect()
+    }
+}
 
 /// A registry, loaded on demand.
 #[derive(Debug)]
@@ -98,15 +108,71 @@ pub struct Registry {
     store: Store,
     components: Cache<Component>,
     groups: Cache<Group>,
+    /// Directory listings, read once per category when the files cannot change while this
+    /// registry is in use (see [`Registry::unchanging`]).
+    listings: Option<[OnceLock<Vec<String>>; 4]>,
 }
 
 impl Registry {
     pub fn new(store: Store) -> Self {
         Registry {
             store,
-            components: RefCell::default(),
-            groups: RefCell::default(),
+            components: Cache::default(),
+            groups: Cache::default(),
+            listings: None,
         }
+    }
+
+    /// This registry, for a command that changes no registry file while it runs: each
+    /// category is listed once, not once per unknown name (a registry-wide check of a
+    /// registry with many dangling names would otherwise list 100k files per name).
+    pub fn unchanging(mut self) -> Self {
+        self.listings = Some(Default::default());
+        self
+    }
+
+    /// The names of a category's entries, sorted (see [`Store::list`]).
+    pub fn names(&self, category: Category) -> std::borrow::Cow<'_, [String]> {
+        match &self.listings {
+            Some(lists) => {
+                let slot = &lists[Category::ALL
+                    .iter()
+                    .position(|c| *c == category)
+                    .unwrap_or_default()];
+                std::borrow::Cow::Borrowed(slot.get_or_init(|| self.store.list(category)))
+            }
+            None => std::borrow::Cow::Owned(self.store.list(category)),
+        }
+    }
+
+    /// Load every file of the registry into the cache, on every core (errors are left for
+    /// whoever asks for the file: it is loaded again then). For the registry-wide graph,
+    /// which keeps every rule anyway.
+    pub fn load_all(&self) {
+        use rayon::prelude::*;
+        for kind in [Kind::Library, Kind::Service] {
+            let names = self.names(kind.category());
+            names.par_iter().for_each(|name| {
+                let _ = self.component(kind, name);
+            });
+            let names = self.names(kind.group_category());
+            names.par_iter().for_each(|name| {
+                let _ = self.group(kind, name);
+            });
+        }
+    }
+
+    /// How many entries the cache holds (files loaded, and names found missing).
+    pub fn cached(&self) -> usize {
+        self.components.map().len() + self.groups.map().len()
+    }
+
+    /// Drop every loaded file from the cache (the `Arc`s handed out stay valid): a
+    /// registry-wide command that works through the registry in batches keeps memory to
+    /// what one batch uses.
+    pub fn forget(&self) {
+        self.components.map().clear();
+        self.groups.map().clear();
     }
 
     pub fn builtin() -> Self {
@@ -120,45 +186,45 @@ impl Registry {
     /// The component `name` of `kind`, or `None` if the registry has no such file.
     /// `name` must be a valid name (checked by whoever read it from a file).
     pub fn component(&self, kind: Kind, name: &str) -> Result<Option<Arc<Component>>, Error> {
-        if let Some(hit) = self.components.borrow().get(&(kind, name.to_string())) {
-            return Ok(hit.clone());
+        if let Some(hit) = self.components.get(kind, name) {
+            return Ok(hit);
         }
-        let loaded = load_component(&self.store, kind, name)?;
-        self.components
-            .borrow_mut()
-            .insert((kind, name.to_string()), loaded.clone());
-        Ok(loaded)
+        let loaded = match self.store.read(kind.category(), name)? {
+            None => None,
+            Some(file) => Some(Arc::new(match kind {
+                Kind::Library => {
+                    rules::library(file.clone(), name, parse_yaml(&file, "registry library")?)?
+                }
+                Kind::Service => {
+                    rules::service(file.clone(), name, parse_yaml(&file, "registry service")?)?
+                }
+            })),
+        };
+        Ok(self.components.insert(kind, name, loaded))
     }
 
     /// The group `name` of `kind` (library or service group).
     pub fn group(&self, kind: Kind, name: &str) -> Result<Option<Arc<Group>>, Error> {
-        if let Some(hit) = self.groups.borrow().get(&(kind, name.to_string())) {
-            return Ok(hit.clone());
+        if let Some(hit) = self.groups.get(kind, name) {
+            return Ok(hit);
         }
-        let loaded = load_group(&self.store, kind, name)?;
-        self.groups
-            .borrow_mut()
-            .insert((kind, name.to_string()), loaded.clone());
-        Ok(loaded)
+        let loaded = match self.store.read(kind.group_category(), name)? {
+            None => None,
+            Some(file) => Some(Arc::new(rules::group(
+                file.clone(),
+                kind,
+                name,
+                parse_yaml(&file, "registry group")?,
+            )?)),
+        };
+        Ok(self.groups.insert(kind, name, loaded))
     }
 
     /// Every registry file loaded so far, in a stable order (for the lock's fingerprint).
     pub fn loaded_files(&self) -> Vec<Arc<crate::source::SourceFile>> {
         let mut files: Vec<Arc<crate::source::SourceFile>> = Vec::new();
-        files.extend(
-            self.components
-                .borrow()
-                .values()
-                .flatten()
-                .map(|c| Arc::clone(&c.file)),
-        );
-        files.extend(
-            self.groups
-                .borrow()
-                .values()
-                .flatten()
-                .map(|g| Arc::clone(&g.file)),
-        );
+        files.extend(self.components.values().iter().map(|c| Arc::clone(&c.file)));
+        files.extend(self.groups.values().iter().map(|g| Arc::clone(&g.file)));
         files.sort_by(|a, b| a.display().cmp(b.display()));
         files
     }
@@ -202,13 +268,19 @@ impl Registry {
     pub fn unknown_component(&self, kind: Option<Kind>, name: &str, origin: &Origin) -> Error {
         let kinds: Vec<Kind> = kind.map_or_else(|| vec![Kind::Library, Kind::Service], |k| vec![k]);
         let what = kind.map_or_else(|| "component".to_string(), |k| k.to_string());
-        let mut candidates: Vec<String> = kinds
-            .iter()
-            .flat_map(|k| self.store.list(k.category()))
-            .collect();
-        // A library and a service may share a name; list it once.
-        candidates.sort();
-        candidates.dedup();
+        let candidates = match kind {
+            Some(k) => self.names(k.category()),
+            None => {
+                let mut both: Vec<String> = kinds
+                    .iter()
+                    .flat_map(|k| self.names(k.category()).into_owned())
+                    .collect();
+                // A library and a service may share a name; list it once.
+                both.sort();
+                both.dedup();
+                std::borrow::Cow::Owned(both)
+            }
+        };
         let mut err = Error::new(
             ErrorKind::UnknownName,
             format!(
@@ -218,7 +290,7 @@ impl Registry {
         )
         .at(origin.clone())
         .with_label(format!("unknown {what}"))
-        .add_help(did_you_mean_hint(name, &candidates));
+        .add_help(did_you_mean_hint(name, candidates.iter()));
         if err.help.is_none() {
             err = err.with_help(match self.store.root() {
                 Some(_) => format!(
@@ -233,7 +305,7 @@ impl Registry {
     }
 
     pub fn unknown_group(&self, kind: Kind, name: &str, origin: &Origin) -> Error {
-        let candidates = self.store.list(kind.group_category());
+        let candidates = self.names(kind.group_category());
         let mut err = Error::new(
             ErrorKind::UnknownName,
             format!(
@@ -243,7 +315,7 @@ impl Registry {
         )
         .at(origin.clone())
         .with_label(format!("unknown {kind} group"))
-        .add_help(did_you_mean_hint(name, &candidates));
+        .add_help(did_you_mean_hint(name, candidates.iter()));
         // A group of the other kind with that name is a likely mix-up of sections.
         let other = kind.other();
         if self

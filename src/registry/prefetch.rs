@@ -6,20 +6,19 @@
 //! walks what hsm.yaml selects and what each loaded component implies, level by level, and
 //! loads each level on every core; the solve then finds the files in the cache.
 //!
-//! It loads what the lazy loads would (through the same [`load_component`] and
-//! [`load_group`]), so nothing the solve sees changes, only when the work is done. A file
-//! that fails to load is left out, for the solve to load again and report where it would
-//! have. It may load a little more than the solve needs (the implications of every version
+//! It loads through [`Registry::component`] and [`Registry::group`], as the solve does, so
+//! nothing the solve sees changes, only when the work is done. A file that fails to load
+//! is left out of the cache, for the solve to load again and report where it would have. It may load a little more than the solve needs (the implications of every version
 //! of a component, not only the one picked); that costs time, never a different answer.
 //! The files each worker reads are recorded for the sync's fingerprint like any other
 //! read ([`crate::source::watch`]).
 
 use std::collections::HashSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::rules::{Component, Group, Implication, ImplyTarget};
-use super::{Kind, Registry, Store, load_component, load_group};
+use rayon::prelude::*;
+
+use super::rules::{Implication, ImplyTarget};
+use super::{Kind, Registry};
 use crate::manifest::Manifest;
 use crate::source::watch;
 
@@ -31,13 +30,8 @@ enum Want {
     Group(Kind, String, Option<Vec<String>>),
 }
 
-enum Loaded {
-    Component(Kind, String, Option<Arc<Component>>),
-    Group(Kind, String, Option<Arc<Group>>, Option<Vec<String>>),
-}
-
-/// Levels smaller than this are loaded on the calling thread: starting threads would cost
-/// more than it saves.
+/// Levels smaller than this are loaded on the calling thread: handing them to other
+/// threads would cost more than it saves.
 const PARALLEL_FROM: usize = 64;
 
 impl Registry {
@@ -47,47 +41,50 @@ impl Registry {
         let mut level = roots(manifest);
         let mut seen: HashSet<Want> = HashSet::new();
         while !level.is_empty() {
-            level.retain(|w| seen.insert(w.clone()) && !self.cached(w));
-            let loaded = load_all(&self.store, &level);
-            let mut next = Vec::new();
-            for item in loaded {
-                match item {
-                    Loaded::Component(kind, name, c) => {
-                        if let Some(c) = &c {
-                            for v in &c.versions {
-                                wants(&v.implies, &mut next);
-                            }
-                        }
-                        self.components
-                            .borrow_mut()
-                            .entry((kind, name))
-                            .or_insert(c);
-                    }
-                    Loaded::Group(kind, name, g, options) => {
-                        if let Some(g) = &g {
-                            let chosen = options.unwrap_or_else(|| g.default.clone());
-                            for o in g.options.iter().filter(|o| chosen.contains(&o.name)) {
-                                next.push(Want::Component(kind, o.name.clone()));
-                                wants(&o.implies, &mut next);
-                            }
-                        }
-                        self.groups.borrow_mut().entry((kind, name)).or_insert(g);
-                    }
+            level.retain(|w| seen.insert(w.clone()));
+            // Each load records what it read on the thread that ran it; the recordings
+            // join this thread's (the sync's fingerprint).
+            let next: Vec<Want> = if level.len() < PARALLEL_FROM {
+                level.iter().flat_map(|w| self.load(w)).collect()
+            } else {
+                let loaded: Vec<(Vec<Want>, watch::Recording)> = level
+                    .par_iter()
+                    .map(|w| watch::record(|| self.load(w)))
+                    .collect();
+                let mut next = Vec::new();
+                for (wants, recording) in loaded {
+                    watch::absorb(recording);
+                    next.extend(wants);
                 }
-            }
+                next
+            };
             level = next;
         }
     }
 
-    fn cached(&self, want: &Want) -> bool {
+    /// Load one file (into the cache); what it implies is the next level.
+    fn load(&self, want: &Want) -> Vec<Want> {
+        let mut next = Vec::new();
         match want {
-            Want::Component(kind, name) => self
-                .components
-                .borrow()
-                .contains_key(&(*kind, name.clone())),
-            // A cached group still has options to visit.
-            Want::Group(..) => false,
+            Want::Component(kind, name) if crate::vocab::is_valid_name(name) => {
+                if let Ok(Some(c)) = self.component(*kind, name) {
+                    for v in &c.versions {
+                        wants(&v.implies, &mut next);
+                    }
+                }
+            }
+            Want::Group(kind, name, options) if crate::vocab::is_valid_name(name) => {
+                if let Ok(Some(g)) = self.group(*kind, name) {
+                    let chosen = options.as_ref().unwrap_or(&g.default);
+                    for o in g.options.iter().filter(|o| chosen.contains(&o.name)) {
+                        next.push(Want::Component(*kind, o.name.clone()));
+                        wants(&o.implies, &mut next);
+                    }
+                }
+            }
+            _ => {}
         }
+        next
     }
 }
 
@@ -138,63 +135,10 @@ fn wants(implies: &[Implication], out: &mut Vec<Want>) {
     }
 }
 
-/// Load every file of `level`, on as many threads as it is worth. Names that are not
-/// valid file names are skipped (the solve reports them).
-fn load_all(store: &Store, level: &[Want]) -> Vec<Loaded> {
-    let one = |w: &Want| -> Option<Loaded> {
-        match w {
-            Want::Component(kind, name) if crate::vocab::is_valid_name(name) => {
-                Some(Loaded::Component(
-                    *kind,
-                    name.clone(),
-                    load_component(store, *kind, name).ok()?,
-                ))
-            }
-            Want::Group(kind, name, options) if crate::vocab::is_valid_name(name) => {
-                Some(Loaded::Group(
-                    *kind,
-                    name.clone(),
-                    load_group(store, *kind, name).ok()?,
-                    options.clone(),
-                ))
-            }
-            _ => None,
-        }
-    };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if level.len() < PARALLEL_FROM || threads < 2 {
-        return level.iter().filter_map(one).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let results: Vec<(Vec<Loaded>, watch::Recording)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(8))
-            .map(|_| {
-                scope.spawn(|| {
-                    watch::record(|| {
-                        let mut out = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(w) = level.get(i) else { break };
-                            out.extend(one(w));
-                        }
-                        out
-                    })
-                })
-            })
-            .collect();
-        workers.into_iter().filter_map(|w| w.join().ok()).collect()
-    });
-    let mut all = Vec::with_capacity(level.len());
-    for (loaded, recording) in results {
-        watch::absorb(recording);
-        all.extend(loaded);
-    }
-    all
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Store;
     use crate::solve::{Outcome, solve_plain};
 
     /// Groups of two options, each option implying a service with a param; `n` groups.

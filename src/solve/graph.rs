@@ -14,7 +14,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use crate::error::Error;
-use crate::registry::{Implication, ImplyTarget, Kind, Registry};
+use crate::registry::{Component, Group, Implication, ImplyTarget, Kind, Registry};
 use crate::source::Origin;
 use crate::vocab::Strategy;
 
@@ -138,94 +138,51 @@ impl ImplicationGraph {
     /// Load every file of `registry` (this and `registry lint` are the only places that read
     /// the whole registry). Files that fail to load are skipped and listed in `errors`.
     pub fn build(registry: &Registry) -> Self {
+        let listed = |category: fn(Kind) -> crate::registry::Category| {
+            let mut out: Vec<(Kind, String)> = Vec::new();
+            for kind in [Kind::Library, Kind::Service] {
+                out.extend(
+                    registry
+                        .names(category(kind))
+                        .iter()
+                        .map(|n| (kind, n.clone())),
+                );
+            }
+            out
+        };
+        let components = listed(Kind::category);
+        let groups = listed(Kind::group_category);
+        Self::of(registry, &components, &groups)
+    }
+
+    /// The graph of the rules of some components and groups (and of nothing else: edges to
+    /// entries outside the list lead to nodes without rules of their own).
+    pub fn of(
+        registry: &Registry,
+        components: &[(Kind, String)],
+        groups: &[(Kind, String)],
+    ) -> Self {
         let mut g = ImplicationGraph::default();
-        for kind in [Kind::Library, Kind::Service] {
-            for name in registry.store().list(kind.category()) {
-                let c = match registry.component(kind, &name) {
-                    Ok(Some(c)) => c,
-                    Ok(None) => continue,
-                    Err(e) => {
-                        g.errors.push(e);
-                        continue;
-                    }
-                };
-                let from = Node::Component(kind, name.clone());
-                g.node(&from);
-                for v in &c.versions {
-                    for imp in &v.implies {
-                        g.add_implication(&from, imp, registry);
-                    }
-                    for r in &v.requires {
-                        match registry.resolve_ref(&r.target, &r.origin) {
-                            Ok(t) => g.edge(
-                                &from,
-                                &Node::Component(t.kind, t.name.clone()),
-                                Rule::Requires,
-                                r.text.clone(),
-                                &r.origin,
-                            ),
-                            Err(e) => g.errors.push(e),
-                        }
-                    }
-                    for r in &v.conflicts {
-                        match registry.resolve_ref(&r.target, &r.origin) {
-                            Ok(t) if t.kind == kind && t.name == name => {}
-                            Ok(t) => g.edge(
-                                &from,
-                                &Node::Component(t.kind, t.name.clone()),
-                                Rule::Conflicts,
-                                String::new(),
-                                &r.origin,
-                            ),
-                            Err(e) => g.errors.push(e),
-                        }
-                    }
-                }
+        for (kind, name) in components {
+            match registry.component(*kind, name) {
+                Ok(Some(c)) => component_edges(registry, &c, &mut g),
+                Ok(None) => {}
+                Err(e) => g.errors.push(e),
             }
         }
-        for kind in [Kind::Library, Kind::Service] {
-            for name in registry.store().list(kind.group_category()) {
-                let group = match registry.group(kind, &name) {
-                    Ok(Some(group)) => group,
-                    Ok(None) => continue,
-                    Err(e) => {
-                        g.errors.push(e);
-                        continue;
-                    }
-                };
-                g.groups.push(GroupInfo {
-                    kind,
-                    name: name.clone(),
-                    strategy: group.strategy,
-                    options: group.options.iter().map(|o| o.name.clone()).collect(),
-                });
-                for opt in &group.options {
-                    let from = Node::Option {
-                        kind,
-                        group: name.clone(),
-                        option: opt.name.clone(),
-                    };
-                    g.node(&from);
-                    match registry.component(kind, &opt.name) {
-                        Ok(Some(_)) => g.edge(
-                            &from,
-                            &Node::Component(kind, opt.name.clone()),
-                            Rule::IsOption,
-                            String::new(),
-                            &opt.origin,
-                        ),
-                        Ok(None) => g.errors.push(registry.unknown_component(
-                            Some(kind),
-                            &opt.name,
-                            &opt.origin,
-                        )),
-                        // Reported when the component itself is visited.
-                        Err(_) => {}
-                    }
-                    for imp in &opt.implies {
-                        g.add_implication(&from, imp, registry);
-                    }
+        for (kind, name) in groups {
+            match registry.group(*kind, name) {
+                Ok(Some(group)) => {
+                    g.groups.push(GroupInfo {
+                        kind: *kind,
+                        name: name.clone(),
+                        strategy: group.strategy,
+                        options: group.options.iter().map(|o| o.name.clone()).collect(),
+                    });
+                    group_edges(registry, &group, &mut g);
                 }
+                Ok(None) => {}
+                Err(e) => g.errors.push(e),
             }
         }
         g
@@ -242,13 +199,14 @@ impl ImplicationGraph {
 
     fn edge(&mut self, from: &Node, to: &Node, rule: Rule, detail: String, origin: &Origin) {
         let (a, b) = (self.node(from), self.node(to));
-        // Versions share the rules they inherit: one edge per rule as written.
-        let at = origin.short();
-        if !self
-            .graph
-            .edges_connecting(a, b)
-            .any(|e| e.weight().rule == rule && e.weight().origin.short() == at)
-        {
+        // Versions share the rules they inherit: one edge per rule as written. Positions
+        // are compared only between edges of one rule kind joining the same two nodes: a
+        // position costs a second parse of its file, and most edges have no such twin.
+        let at = std::cell::OnceCell::new();
+        if !self.graph.edges_connecting(a, b).any(|e| {
+            e.weight().rule == rule
+                && e.weight().origin.short() == *at.get_or_init(|| origin.short())
+        }) {
             self.graph.add_edge(
                 a,
                 b,
@@ -258,67 +216,6 @@ impl ImplicationGraph {
                     origin: origin.clone(),
                 },
             );
-        }
-    }
-
-    fn add_implication(&mut self, from: &Node, imp: &Implication, registry: &Registry) {
-        let params: Vec<String> = imp.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let text = params.join(", ");
-        match &imp.target {
-            ImplyTarget::Component(kind, name) => match registry.component(*kind, name) {
-                Ok(Some(_)) => self.edge(
-                    from,
-                    &Node::Component(*kind, name.clone()),
-                    Rule::Implies,
-                    text,
-                    &imp.origin,
-                ),
-                Ok(None) => {
-                    self.errors
-                        .push(registry.unknown_component(Some(*kind), name, &imp.origin))
-                }
-                Err(e) => self.errors.push(e),
-            },
-            ImplyTarget::Group {
-                kind,
-                group,
-                options,
-            } => {
-                let g = match registry.group(*kind, group) {
-                    Ok(Some(g)) => g,
-                    Ok(None) => {
-                        self.errors
-                            .push(registry.unknown_group(*kind, group, &imp.origin));
-                        return;
-                    }
-                    Err(e) => {
-                        self.errors.push(e);
-                        return;
-                    }
-                };
-                // Without an option: the default; a 1-of-N group without one takes any.
-                let targets: Vec<String> = match options {
-                    Some(o) => o.clone(),
-                    None if !g.default.is_empty() => g.default.clone(),
-                    None if g.strategy == Strategy::OneOfN => {
-                        g.options.iter().map(|o| o.name.clone()).collect()
-                    }
-                    None => Vec::new(),
-                };
-                for o in targets {
-                    if g.option_index(&o).is_none() {
-                        self.errors
-                            .push(super::compile::not_an_option(&g, &o, &imp.origin));
-                        continue;
-                    }
-                    let to = Node::Option {
-                        kind: *kind,
-                        group: group.clone(),
-                        option: o,
-                    };
-                    self.edge(from, &to, Rule::Implies, text.clone(), &imp.origin);
-                }
-            }
         }
     }
 
@@ -350,10 +247,158 @@ impl ImplicationGraph {
             .edge_references()
             .map(|e| (&self.graph[e.source()], &self.graph[e.target()], e.weight()))
             .collect();
+        // Positions only break ties: each costs a second parse of its file.
         out.sort_by(|a, b| {
-            (a.0, a.1, a.2.rule, a.2.origin.short()).cmp(&(b.0, b.1, b.2.rule, b.2.origin.short()))
+            (a.0, a.1, a.2.rule)
+                .cmp(&(b.0, b.1, b.2.rule))
+                .then_with(|| a.2.origin.short().cmp(&b.2.origin.short()))
         });
         out
+    }
+}
+
+/// Where the rules of one entry go: [`ImplicationGraph`] keeps them whole; lint keeps only
+/// which node brings which, to find cycles without holding every rule of the registry.
+pub trait Sink {
+    /// A node, even one without rules (called before its edges).
+    fn node(&mut self, _node: &Node) {}
+    fn edge(&mut self, from: &Node, to: &Node, rule: Rule, detail: String, origin: &Origin);
+    /// A rule that points at nothing, or a file that does not load.
+    fn error(&mut self, error: Error);
+}
+
+impl Sink for ImplicationGraph {
+    fn node(&mut self, node: &Node) {
+        ImplicationGraph::node(self, node);
+    }
+
+    fn edge(&mut self, from: &Node, to: &Node, rule: Rule, detail: String, origin: &Origin) {
+        ImplicationGraph::edge(self, from, to, rule, detail, origin);
+    }
+
+    fn error(&mut self, error: Error) {
+        self.errors.push(error);
+    }
+}
+
+/// The rules of a component, as edges from its node.
+pub fn component_edges(registry: &Registry, c: &Component, sink: &mut impl Sink) {
+    let (kind, name) = (c.kind, &c.name);
+    let from = Node::Component(kind, name.clone());
+    sink.node(&from);
+    for v in &c.versions {
+        for imp in &v.implies {
+            implication_edges(registry, &from, imp, sink);
+        }
+        for r in &v.requires {
+            match registry.resolve_ref(&r.target, &r.origin) {
+                Ok(t) => sink.edge(
+                    &from,
+                    &Node::Component(t.kind, t.name.clone()),
+                    Rule::Requires,
+                    r.text.clone(),
+                    &r.origin,
+                ),
+                Err(e) => sink.error(e),
+            }
+        }
+        for r in &v.conflicts {
+            match registry.resolve_ref(&r.target, &r.origin) {
+                Ok(t) if t.kind == kind && t.name == *name => {}
+                Ok(t) => sink.edge(
+                    &from,
+                    &Node::Component(t.kind, t.name.clone()),
+                    Rule::Conflicts,
+                    String::new(),
+                    &r.origin,
+                ),
+                Err(e) => sink.error(e),
+            }
+        }
+    }
+}
+
+/// The rules of a group's options, as edges from each option's node.
+pub fn group_edges(registry: &Registry, group: &Group, sink: &mut impl Sink) {
+    let kind = group.kind;
+    for opt in &group.options {
+        let from = Node::Option {
+            kind,
+            group: group.name.clone(),
+            option: opt.name.clone(),
+        };
+        sink.node(&from);
+        match registry.component(kind, &opt.name) {
+            Ok(Some(_)) => sink.edge(
+                &from,
+                &Node::Component(kind, opt.name.clone()),
+                Rule::IsOption,
+                String::new(),
+                &opt.origin,
+            ),
+            Ok(None) => sink.error(registry.unknown_component(Some(kind), &opt.name, &opt.origin)),
+            // Reported when the component itself is visited.
+            Err(_) => {}
+        }
+        for imp in &opt.implies {
+            implication_edges(registry, &from, imp, sink);
+        }
+    }
+}
+
+fn implication_edges(registry: &Registry, from: &Node, imp: &Implication, sink: &mut impl Sink) {
+    let params: Vec<String> = imp.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let text = params.join(", ");
+    match &imp.target {
+        ImplyTarget::Component(kind, name) => match registry.component(*kind, name) {
+            Ok(Some(_)) => sink.edge(
+                from,
+                &Node::Component(*kind, name.clone()),
+                Rule::Implies,
+                text,
+                &imp.origin,
+            ),
+            Ok(None) => sink.error(registry.unknown_component(Some(*kind), name, &imp.origin)),
+            Err(e) => sink.error(e),
+        },
+        ImplyTarget::Group {
+            kind,
+            group,
+            options,
+        } => {
+            let g = match registry.group(*kind, group) {
+                Ok(Some(g)) => g,
+                Ok(None) => {
+                    sink.error(registry.unknown_group(*kind, group, &imp.origin));
+                    return;
+                }
+                Err(e) => {
+                    sink.error(e);
+                    return;
+                }
+            };
+            // Without an option: the default; a 1-of-N group without one takes any.
+            let targets: Vec<String> = match options {
+                Some(o) => o.clone(),
+                None if !g.default.is_empty() => g.default.clone(),
+                None if g.strategy == Strategy::OneOfN => {
+                    g.options.iter().map(|o| o.name.clone()).collect()
+                }
+                None => Vec::new(),
+            };
+            for o in targets {
+                if g.option_index(&o).is_none() {
+                    sink.error(super::compile::not_an_option(&g, &o, &imp.origin));
+                    continue;
+                }
+                let to = Node::Option {
+                    kind: *kind,
+                    group: group.clone(),
+                    option: o,
+                };
+                sink.edge(from, &to, Rule::Implies, text.clone(), &imp.origin);
+            }
+        }
     }
 }
 

@@ -87,6 +87,56 @@ pub fn solve_plain(manifest: &Manifest, registry: &Registry) -> Result<Outcome, 
     solve_with(&compiler)
 }
 
+/// A component a [`solve_versions`] stack holds, and which of its versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picked {
+    pub kind: crate::registry::Kind,
+    pub name: std::sync::Arc<str>,
+    /// Index into the component's `versions`.
+    pub version_index: usize,
+}
+
+/// What [`solve_versions`] found: the components of the stack, or why there is none.
+#[derive(Debug)]
+pub enum Feasible {
+    Solved(Vec<Picked>),
+    Conflict(Box<Conflict>),
+}
+
+/// Solve `manifest` and say only whether a stack exists and which component versions it
+/// holds: for lint, which solves every component of a registry alone. It builds no
+/// [`Selection`], whose `inputs` list every file the registry has loaded (hsm.lock's
+/// fingerprint): lint's registry ends up holding every file, so a selection per lone solve
+/// made lint quadratic in the registry's size.
+pub fn solve_versions(manifest: &Manifest, registry: &Registry) -> Result<Feasible, Error> {
+    let compiler = Compiler::new(manifest, registry);
+    compiler.deps(&Pkg::Root, Ver::ONE)?;
+    let provider = Provider {
+        compiler: &compiler,
+    };
+    match pubgrub::resolve(&provider, Pkg::Root, Ver::ONE) {
+        Ok(solution) => Ok(Feasible::Solved(
+            solution
+                .into_iter()
+                .filter_map(|(pkg, ver)| match (pkg, ver.index()) {
+                    (Pkg::Component(kind, name), Some(version_index)) => Some(Picked {
+                        kind,
+                        name,
+                        version_index,
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        )),
+        Err(PubGrubError::NoSolution(tree)) => Ok(Feasible::Conflict(Box::new(report::explain(
+            &tree, &compiler,
+        )))),
+        Err(PubGrubError::ErrorRetrievingDependencies { source, .. }) => Err(source),
+        Err(PubGrubError::ErrorChoosingVersion { source, .. }) => Err(source),
+        Err(PubGrubError::ErrorInShouldCancel(e)) => Err(e),
+    }
+}
+
 /// Every rule that asks for a component named `name`, each with its chain of reasons from
 /// hsm.yaml (nearest first), whether or not the stack solves: `hsm why` on a stack that
 /// does not solve.
