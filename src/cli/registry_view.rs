@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use super::Format;
-use super::output::outln;
+use super::output::{out, outln};
 use crate::error::Error;
 use crate::ops::Workspace;
 use crate::ops::registry_view::{self as ops, Browsed, Entry, Found, Shown};
@@ -117,11 +117,16 @@ pub fn list(ws: &Workspace, format: Format) -> Result<ExitCode, Error> {
         outln!("{json:#}");
         return Ok(ExitCode::SUCCESS);
     }
-    outln!("{}", title(&listing.registry));
+    // One write for the whole tree: a registry of 100k entries would otherwise cost 100k
+    // writes (stdout flushes every line).
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(text, "{}", title(&listing.registry));
     let sections = &listing.sections;
     for (i, (cat, entries)) in sections.iter().enumerate() {
         let last = i + 1 == sections.len();
-        outln!(
+        let _ = writeln!(
+            text,
             "{} {} ({})",
             if last { "└──" } else { "├──" },
             title_of(*cat),
@@ -134,9 +139,10 @@ pub fn list(ws: &Workspace, format: Format) -> Result<ExitCode, Error> {
             } else {
                 "├──"
             };
-            outln!("{pad}{branch} {}", line(e));
+            let _ = writeln!(text, "{pad}{branch} {}", line(e));
         }
     }
+    out!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -83,9 +83,6 @@ impl ListedGroup {
     }
 }
 
-/// How many files a browse loads between two emptyings of the registry's cache.
-const BATCH: usize = 4096;
-
 /// `f` of every entry of `category` that exists, in name order, loaded on every core: a
 /// file that does not load is [`Loaded::Broken`].
 fn browse<T: Send>(
@@ -93,18 +90,14 @@ fn browse<T: Send>(
     category: Category,
     f: impl Fn(Loaded) -> Option<T> + Sync,
 ) -> Vec<T> {
+    // Files are read past the cache and dropped by the thread that read them: nothing
+    // browsed is needed again, and memory follows what is kept.
     let names = registry.names(category);
-    let mut out = Vec::new();
-    for batch in names.chunks(BATCH) {
-        let found: Vec<Option<T>> = batch
-            .par_iter()
-            .map(|name| load(registry, category, name).and_then(&f))
-            .collect();
-        out.extend(found.into_iter().flatten());
-        // Nothing browsed is needed again: the cache would only hold the registry's text.
-        registry.forget();
-    }
-    out
+    let found: Vec<Option<T>> = names
+        .par_iter()
+        .map(|name| load(registry, category, name).and_then(&f))
+        .collect();
+    found.into_iter().flatten().collect()
 }
 
 /// Which registry was browsed.
@@ -204,17 +197,17 @@ impl Loaded {
 fn load(registry: &Registry, category: Category, name: &str) -> Option<Loaded> {
     let loaded = match category {
         Category::Libraries => registry
-            .component(Kind::Library, name)
-            .map(|c| c.map(Loaded::Component)),
+            .read_component(Kind::Library, name)
+            .map(|c| c.map(|c| Loaded::Component(Arc::new(c)))),
         Category::Services => registry
-            .component(Kind::Service, name)
-            .map(|c| c.map(Loaded::Component)),
+            .read_component(Kind::Service, name)
+            .map(|c| c.map(|c| Loaded::Component(Arc::new(c)))),
         Category::LibraryGroups => registry
-            .group(Kind::Library, name)
-            .map(|g| g.map(Loaded::Group)),
+            .read_group(Kind::Library, name)
+            .map(|g| g.map(|g| Loaded::Group(Arc::new(g)))),
         Category::ServiceGroups => registry
-            .group(Kind::Service, name)
-            .map(|g| g.map(Loaded::Group)),
+            .read_group(Kind::Service, name)
+            .map(|g| g.map(|g| Loaded::Group(Arc::new(g)))),
     };
     match loaded {
         Ok(e) => e,

@@ -189,18 +189,34 @@ impl Registry {
         if let Some(hit) = self.components.get(kind, name) {
             return Ok(hit);
         }
-        let loaded = match self.store.read(kind.category(), name)? {
-            None => None,
-            Some(file) => Some(Arc::new(match kind {
-                Kind::Library => {
-                    rules::library(file.clone(), name, parse_yaml(&file, "registry library")?)?
-                }
-                Kind::Service => {
-                    rules::service(file.clone(), name, parse_yaml(&file, "registry service")?)?
-                }
-            })),
-        };
+        let loaded = self.read_component(kind, name)?.map(Arc::new);
         Ok(self.components.insert(kind, name, loaded))
+    }
+
+    /// [`Registry::component`], read and checked without the cache: for commands that visit
+    /// every file once (`registry list`, `search`), whose memory must follow what they
+    /// print, and whose threads then free what they read themselves.
+    pub fn read_component(&self, kind: Kind, name: &str) -> Result<Option<Component>, Error> {
+        let Some(file) = self.store.read(kind.category(), name)? else {
+            return Ok(None);
+        };
+        Ok(Some(match kind {
+            Kind::Library => {
+                rules::library(file.clone(), name, parse_yaml(&file, "registry library")?)?
+            }
+            Kind::Service => {
+                rules::service(file.clone(), name, parse_yaml(&file, "registry service")?)?
+            }
+        }))
+    }
+
+    /// [`Registry::group`] without the cache (see [`Registry::read_component`]).
+    pub fn read_group(&self, kind: Kind, name: &str) -> Result<Option<Group>, Error> {
+        let Some(file) = self.store.read(kind.group_category(), name)? else {
+            return Ok(None);
+        };
+        let data = parse_yaml(&file, "registry group")?;
+        Ok(Some(rules::group(file.clone(), kind, name, data)?))
     }
 
     /// The group `name` of `kind` (library or service group).
@@ -208,15 +224,7 @@ impl Registry {
         if let Some(hit) = self.groups.get(kind, name) {
             return Ok(hit);
         }
-        let loaded = match self.store.read(kind.group_category(), name)? {
-            None => None,
-            Some(file) => Some(Arc::new(rules::group(
-                file.clone(),
-                kind,
-                name,
-                parse_yaml(&file, "registry group")?,
-            )?)),
-        };
+        let loaded = self.read_group(kind, name)?.map(Arc::new);
         Ok(self.groups.insert(kind, name, loaded))
     }
 
