@@ -28,6 +28,14 @@ pub fn staged(target: &Path) -> PathBuf {
 /// `bytes`, flush to disk. Whatever was at `path` before — a stale staged file or a planted
 /// symbolic link — is removed first; a directory there is an error.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut f = create_fresh(path)?;
+    f.write_all(bytes).map_err(|e| write_error(path, &e))?;
+    f.sync_all().map_err(|e| write_error(path, &e))
+}
+
+/// `path` created afresh: whatever was there (a stale staged file, a planted link) is
+/// removed first, never opened; a directory there is an error.
+fn create_fresh(path: &Path) -> Result<File, Error> {
     match fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => {
             return Err(Error::new(
@@ -39,13 +47,11 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Ok(_) => fs::remove_file(path).map_err(|e| write_error(path, &e))?,
         Err(_) => {}
     }
-    let mut f = OpenOptions::new()
+    OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(|e| write_error(path, &e))?;
-    f.write_all(bytes).map_err(|e| write_error(path, &e))?;
-    f.sync_all().map_err(|e| write_error(path, &e))
+        .map_err(|e| write_error(path, &e))
 }
 
 /// Replace `path` atomically: write a staged sibling, rename it over `path`, make the
@@ -59,6 +65,16 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         sync_dir(parent);
     }
     Ok(())
+}
+
+/// [`replace_file`] for a cache hsm can lose (`.hsm/fingerprint`): the same link-safe
+/// staged write and rename, without waiting for the disk. After a crash the file is the
+/// old one, the new one, or unreadable, and an unreadable cache is only a cache miss.
+pub fn replace_cache(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = staged(path);
+    let mut f = create_fresh(&tmp)?;
+    f.write_all(bytes).map_err(|e| write_error(&tmp, &e))?;
+    rename(&tmp, path)
 }
 
 pub fn rename(from: &Path, to: &Path) -> Result<(), Error> {

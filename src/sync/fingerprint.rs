@@ -223,7 +223,7 @@ pub fn write(
         return Ok(());
     };
     let dir = files::state_dir(root)?;
-    files::replace_file(&dir.join(FINGERPRINT), &bytes)
+    files::replace_cache(&dir.join(FINGERPRINT), &bytes)
 }
 
 impl Line {
