@@ -26,12 +26,6 @@ fn main() {
     divan::main();
 }
 
-fn hsm_bin() -> PathBuf {
-    option_env!("CARGO_BIN_EXE_hsm")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/hsm"))
-}
-
 /// A project with the registry of size `n`, synced once.
 fn project(n: usize) -> tempfile::TempDir {
     let base = std::env::var_os("HSM_BENCH_DIR")
@@ -39,12 +33,7 @@ fn project(n: usize) -> tempfile::TempDir {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp"));
     fs::create_dir_all(&base).expect("bench dir");
     let dir = tempfile::tempdir_in(base).expect("temp dir");
-    for (rel, text) in scale::files(n) {
-        let path = dir.path().join("registry").join(rel);
-        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        fs::write(path, text).expect("write");
-    }
-    fs::write(dir.path().join("hsm.yaml"), scale::manifest(n)).expect("hsm.yaml");
+    scale::write_project(dir.path(), n);
     assert!(
         sync(dir.path()),
         "the first sync of the n={n} project failed"
@@ -53,7 +42,7 @@ fn project(n: usize) -> tempfile::TempDir {
 }
 
 fn sync(root: &Path) -> bool {
-    Command::new(hsm_bin())
+    Command::new(scale::hsm_bin())
         .args(["sync", "--no-install"])
         .current_dir(root)
         .env_remove("HSM_REGISTRY_PATH")

@@ -42,12 +42,6 @@ const LAYOUT: &str = "v1";
 const BEGIN: &str = "<!-- scaling:begin -->";
 const END: &str = "<!-- scaling:end -->";
 
-fn hsm_bin() -> PathBuf {
-    option_env!("CARGO_BIN_EXE_hsm")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/hsm"))
-}
-
 fn main() {
     let write = std::env::args().any(|a| a == "--write");
     let sizes: Vec<usize> = std::env::var("HSM_SCALING_SIZES")
@@ -158,10 +152,14 @@ fn run(root: &Path, args: &[&str]) -> Option<(f64, Option<u64>)> {
     let report = root.with_extension("time");
     let mut cmd = if gnu_time.exists() {
         let mut c = Command::new(gnu_time);
-        c.arg("-f").arg("%M").arg("-o").arg(&report).arg(hsm_bin());
+        c.arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&report)
+            .arg(scale::hsm_bin());
         c
     } else {
-        Command::new(hsm_bin())
+        Command::new(scale::hsm_bin())
     };
     cmd.args(args)
         .current_dir(root)
@@ -187,25 +185,20 @@ fn cache_dir(name: &str) -> PathBuf {
         .join(format!("{name}-{LAYOUT}"))
 }
 
-/// Write `files` under `dir/registry` and `hsm.yaml`, once (a marker says it is whole).
-fn generate(dir: &Path, manifest: &str, files: impl FnOnce() -> Vec<(String, String)>) {
+/// Write a project into `dir` with `write`, once (a marker says it is whole).
+fn generate(dir: &Path, write: impl FnOnce(&Path)) {
     let done = dir.join(".generated");
     if done.exists() {
         return;
     }
     let _ = fs::remove_dir_all(dir);
-    for (rel, text) in files() {
-        let path = dir.join("registry").join(rel);
-        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        fs::write(path, text).expect("write");
-    }
-    fs::write(dir.join("hsm.yaml"), manifest).expect("hsm.yaml");
+    write(dir);
     fs::write(done, "").expect("marker");
 }
 
 fn scale_project(n: usize) -> PathBuf {
     let dir = cache_dir(&format!("scale-{n}"));
-    generate(&dir, &scale::manifest(n), || scale::files(n));
+    generate(&dir, |d| scale::write_project(d, n));
     dir
 }
 
@@ -215,7 +208,7 @@ fn chain_project(n: usize) -> PathBuf {
     let manifest = shape
         .manifest()
         .replacen("project:", "registry: registry\nproject:", 1);
-    generate(&dir, &manifest, || shape.files(n));
+    generate(&dir, |d| scale::write(d, &manifest, shape.files(n)));
     dir
 }
 

@@ -59,3 +59,27 @@ pub fn manifest(n: usize) -> String {
     }
     text
 }
+
+/// The release `hsm` cargo builds for benchmarks (or `target/release/hsm`).
+pub fn hsm_bin() -> std::path::PathBuf {
+    option_env!("CARGO_BIN_EXE_hsm")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/hsm")
+        })
+}
+
+/// Write the project of size `n` into `dir`: `registry/` and `hsm.yaml`.
+pub fn write_project(dir: &std::path::Path, n: usize) {
+    write(dir, &manifest(n), files(n));
+}
+
+/// Write `files` under `dir/registry/` and `manifest` as `dir/hsm.yaml`.
+pub fn write(dir: &std::path::Path, manifest: &str, files: Vec<(String, String)>) {
+    for (rel, text) in files {
+        let path = dir.join("registry").join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    std::fs::write(dir.join("hsm.yaml"), manifest).expect("hsm.yaml");
+}

@@ -237,12 +237,8 @@ fn hint_json(hint: &crate::solve::hint::Hint) -> serde_json::Value {
 }
 
 pub fn count_summary(selection: &Selection) -> String {
-    let libs = selection
-        .components
-        .iter()
-        .filter(|c| c.kind == crate::registry::Kind::Library)
-        .count();
-    counts(libs, selection.components.len() - libs)
+    let (libs, svcs) = selection.counts();
+    counts(libs, svcs)
 }
 
 /// "3 components (2 libraries, 1 service)".

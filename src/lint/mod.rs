@@ -133,37 +133,30 @@ pub fn lint(registry: &Registry, root: &Path) -> Report {
     // Components first: an option is dead when its component is, which solving the
     // component finds out.
     let mut dead: HashSet<(Kind, String)> = HashSet::new();
-    for (start, batch) in batches(&entries[..split]) {
-        let checked: Vec<Checked> = batch
-            .par_iter()
-            .enumerate()
-            .map(|(i, entry)| ctx.component(start + i, entry))
-            .collect();
-        for c in checked {
-            found.extend(c.found);
-            dead.extend(c.dead);
-            brings.add(c.brings);
-        }
-        if registry.cached() > KEEP {
-            registry.forget();
-        }
-    }
+    // What every check found joins the report; a component's check also says if it is dead.
+    let mut take = |c: Checked| {
+        found.extend(c.found);
+        brings.add(c.brings);
+        c.dead
+    };
+    check_batches(
+        registry,
+        &entries[..split],
+        0,
+        |i, entry| ctx.component(i, entry),
+        |c| dead.extend(take(c)),
+    );
+    check_batches(
+        registry,
+        &entries[split..],
+        split,
+        |i, entry| ctx.group(i, entry, &dead),
+        |c| {
+            take(c);
+        },
+    );
     for (i, f) in duplicate_names(registry).into_iter().enumerate() {
         found.push(((Check::Duplicates, 0, i), f));
-    }
-    for (start, batch) in batches(&entries[split..]) {
-        let checked: Vec<Checked> = batch
-            .par_iter()
-            .enumerate()
-            .map(|(i, entry)| ctx.group(split + start + i, entry, &dead))
-            .collect();
-        for c in checked {
-            found.extend(c.found);
-            brings.add(c.brings);
-        }
-        if registry.cached() > KEEP {
-            registry.forget();
-        }
     }
     for (i, f) in cycles(registry, &brings).into_iter().enumerate() {
         found.push(((Check::Cycles, 0, i), f));
@@ -185,12 +178,28 @@ pub fn lint(registry: &Registry, root: &Path) -> Report {
     }
 }
 
-/// `entries` in batches of [`BATCH`], each with the index of its first entry.
-fn batches(entries: &[Entry]) -> impl Iterator<Item = (usize, &[Entry])> {
-    entries
-        .chunks(BATCH)
-        .enumerate()
-        .map(|(i, batch)| (i * BATCH, batch))
+/// Check `entries` (the first at index `offset` of all entries) in batches of [`BATCH`],
+/// each batch on every core; hand each result to `take` in order, and empty the registry's
+/// cache between batches once it holds more than [`KEEP`] files.
+fn check_batches(
+    registry: &Registry,
+    entries: &[Entry],
+    offset: usize,
+    check: impl Fn(usize, &Entry) -> Checked + Sync,
+    mut take: impl FnMut(Checked),
+) {
+    for (b, batch) in entries.chunks(BATCH).enumerate() {
+        let start = offset + b * BATCH;
+        let checked: Vec<Checked> = batch
+            .par_iter()
+            .enumerate()
+            .map(|(i, entry)| check(start + i, entry))
+            .collect();
+        checked.into_iter().for_each(&mut take);
+        if registry.cached() > KEEP {
+            registry.forget();
+        }
+    }
 }
 
 /// What the checks of one entry found.

@@ -91,14 +91,10 @@ pub fn run(ws: &Workspace, options: SyncOptions) -> Result<SyncOutcome, Error> {
     let (outcome, recording) = watch::record(|| full(ws, options, lock.as_ref()));
     let outcome = outcome?;
     if let (Some(settings), Report::UpToDate { selection }) = (settings, &outcome.report) {
-        let libraries = selection
-            .components
-            .iter()
-            .filter(|c| c.kind == crate::registry::Kind::Library)
-            .count();
+        let (libraries, services) = selection.counts();
         let summary = fingerprint::Summary {
             libraries,
-            services: selection.components.len() - libraries,
+            services,
             registry: outcome.registry.clone(),
         };
         fingerprint::write(&ws.root, settings, summary, recording)?;

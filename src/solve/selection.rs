@@ -155,6 +155,16 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// How many libraries and how many services the stack holds.
+    pub fn counts(&self) -> (usize, usize) {
+        let libraries = self
+            .components
+            .iter()
+            .filter(|c| c.kind == Kind::Library)
+            .count();
+        (libraries, self.components.len() - libraries)
+    }
+
     /// Build a selection from a solution (package versions), as pubgrub returns it or as
     /// hsm.lock records it.
     pub(crate) fn from_solution(

@@ -103,7 +103,7 @@ pub fn content_digest(bytes: &[u8]) -> u64 {
 }
 
 /// How a path was looked at, which is how it must be looked at again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Look {
     /// Read (following symbolic links): its stamp and, if racy, its contents count.
     Read,
@@ -130,13 +130,7 @@ pub struct Recording {
     pub inputs: Vec<Input>,
     /// Why some input could not be recorded (`None`: every input was).
     pub untracked: Option<String>,
-    seen: std::collections::HashSet<(PathBuf, LookKey)>,
-}
-
-type LookKey = u8;
-
-fn key(look: Look) -> LookKey {
-    look as u8
+    seen: std::collections::HashSet<(PathBuf, Look)>,
 }
 
 thread_local! {
@@ -156,7 +150,7 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, Recording) {
 fn note(path: &Path, look: Look, seen: Seen) {
     RECORDING.with(|r| {
         if let Some(rec) = r.borrow_mut().as_mut()
-            && rec.seen.insert((path.to_path_buf(), key(look)))
+            && rec.seen.insert((path.to_path_buf(), look))
         {
             rec.inputs.push(Input {
                 path: path.to_path_buf(),

@@ -86,12 +86,6 @@ impl Settings {
             locked,
             frozen,
         } = options;
-        let env = |name: &str| {
-            format!(
-                "{name}={}",
-                std::env::var_os(name).map_or_else(String::new, |v| v.to_string_lossy().into())
-            )
-        };
         Ok(Settings {
             hsm,
             options: format!(
@@ -103,9 +97,7 @@ impl Settings {
                 format!("--registry={:?}", ws.registry_flag),
                 format!("HSM_REGISTRY_PATH={:?}", ws.registry_env),
                 format!("--offline={}", ws.offline),
-                env("HSM_CACHE_DIR"),
-                env("XDG_CACHE_HOME"),
-                env("HOME"),
+                format!("cache={:?}", crate::registry::git::cache_dir().ok()),
             ],
         })
     }
@@ -351,5 +343,27 @@ mod tests {
         assert_eq!(unchanged(root, &settings()), Err(Stale::Unreadable));
         std::fs::write(path_of(root), b"{\"format\": 99}").unwrap();
         assert_eq!(unchanged(root, &settings()), Err(Stale::Unreadable));
+    }
+
+    #[test]
+    fn why_the_fast_path_did_not_answer_in_words() {
+        let said: Vec<String> = [
+            Stale::Missing,
+            Stale::Unreadable,
+            Stale::Settings("the working directory"),
+            Stale::Changed("registry/libraries/core.yaml".into()),
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            said,
+            [
+                "no earlier sync left a fingerprint",
+                ".hsm/fingerprint is not readable",
+                "the working directory changed since the last sync",
+                "registry/libraries/core.yaml changed since the last sync",
+            ]
+        );
     }
 }
