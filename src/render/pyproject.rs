@@ -392,6 +392,12 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
             Some(Item::Table(t)) => t.retain(|k, _| !owned.contains(normalize(k).as_str())),
             Some(Item::Value(Value::InlineTable(t))) => {
                 t.retain(|k, _| !owned.contains(normalize(k).as_str()));
+                // The blank inside an empty `{  }` would stay between hsm's entries and the
+                // closing brace, and the next sync (which removes and re-adds them) would
+                // write it differently: an empty inline table starts from no blank.
+                if t.is_empty() {
+                    t.set_trailing("");
+                }
             }
             _ => {}
         }
@@ -805,6 +811,22 @@ mod tests {
     }
 
     const USER: &str = "# my project\n[project]\nname = \"demo\"\nversion = \"0.1.0\"\ndependencies = [\n    # the user's own\n    \"httpx>=0.27\",\n]\n\n[tool.ruff]\nline-length = 100 # wide\n";
+
+    #[test]
+    fn an_empty_inline_sources_table_settles_after_one_sync() {
+        // Found by the fuzzer: `uv` and its `sources` written inline, the sources empty.
+        let text = "project = { name = \"x\", dependencies = [\"requests>=2\"] }\n[tool]\nuv = { sources = {  }}\n";
+        let deps = [
+            dep("fastapi", "fastapi>=0.110", None),
+            dep("my_lib", "my-lib", Some(&[("path", "../my-lib")])),
+        ];
+        let once = update(text, &deps, "pyproject.toml").unwrap().unwrap();
+        let again = update(&once, &deps, "pyproject.toml").unwrap();
+        assert!(
+            again.is_none() || again.as_deref() == Some(once.as_str()),
+            "{once}\n---\n{again:?}"
+        );
+    }
 
     #[test]
     fn adds_and_swaps_only_its_own_entries() {
