@@ -100,7 +100,13 @@ pub fn test(ws: &Workspace, paths: &[PathBuf], format: Format) -> Result<ExitCod
 /// Every check of the whole registry; exit 1 on errors, or on warnings with
 /// `--deny-warnings`.
 pub fn lint(ws: &Workspace, deny_warnings: bool, format: Format) -> Result<ExitCode, Error> {
-    let (report, root) = registry_check::lint(ws)?;
+    let registry_check::Linted {
+        report,
+        root,
+        loaded,
+    } = registry_check::lint(ws)?;
+    // The process is about to exit: freeing every loaded file would only cost time.
+    std::mem::forget(loaded);
     match format {
         Format::Json => {
             let mut json = report.to_json();

@@ -52,14 +52,14 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind};
-use crate::manifest::{Manifest, Mode, Strategy};
+use crate::manifest::{Manifest, Mode, Question};
 use crate::registry::model::{ProfileMode, Runtime, SourceType, Sources, VersionEntry};
 use crate::registry::rules::Definition;
 use crate::registry::{Category, Component, Group, Implication, ImplyTarget, Kind, Registry};
 
 use crate::solve::graph::{self, ImplicationGraph, Node, Rule, Sink};
 use crate::solve::{Clash, Conflict, Feasible, Picked, Reason};
-use crate::source::{KeyPath, Origin, double_quoted};
+use crate::source::{KeyPath, Origin};
 
 mod finding;
 
@@ -197,7 +197,10 @@ fn check_batches(
             .collect();
         checked.into_iter().for_each(&mut take);
         if registry.cached() > KEEP {
-            registry.forget();
+            // Freed on the pool while the next batch runs, not on this thread, which the
+            // workers would wait for.
+            let forgotten = registry.forget();
+            rayon::spawn(move || drop(forgotten));
         }
     }
 }
@@ -574,11 +577,6 @@ impl Checker<'_> {
         }
     }
 
-    /// A hand-written hsm.yaml for one solve.
-    fn manifest(&self, yaml: &str) -> Option<Manifest> {
-        Manifest::from_text(LINT_MANIFEST, self.root, yaml.to_string()).ok()
-    }
-
     /// Compile every version of the components and every option of the groups as a solve
     /// would, to catch the rule errors the reference checks do not look for.
     fn compile(&mut self, components: &[Arc<Component>], groups: &[Arc<Group>]) {
@@ -592,9 +590,8 @@ impl Checker<'_> {
 
     /// Solve the component alone, and each of its older versions alone.
     fn solve_component(&mut self, c: &Component) {
-        let yaml = Manifest::only_text(c.kind, &c.name);
         let subject = format!("`{}`", c.name);
-        match self.solve(&yaml) {
+        match self.solve(&Question::Alone(c.kind, &c.name)) {
             Alone::Solved(picked) => {
                 let picked = picked
                     .iter()
@@ -617,13 +614,11 @@ impl Checker<'_> {
                 )));
             }
             Alone::Error(e) => self.push_error(Check::Solve, rule_kind(&e), e),
-            Alone::Skipped => {}
         }
     }
 
     /// Solve every option of a group alone.
     fn solve_options(&mut self, g: &Group, dead: &HashSet<(Kind, String)>) {
-        let section = g.kind.plural();
         for (i, opt) in g.options.iter().enumerate() {
             let subject = format!("option `{}` of choice group `{}`", opt.name, g.name);
             // The option's name (for `{name: x, implies: ...}`), else the list item.
@@ -658,16 +653,14 @@ impl Checker<'_> {
             if !matches!(self.registry.component(g.kind, &opt.name), Ok(Some(_))) {
                 continue; // a dangling option, reported as such
             }
-            let selection = match g.strategy {
-                Strategy::OneOfN => double_quoted(&opt.name),
-                Strategy::ManyOfN => format!("[{}]", double_quoted(&opt.name)),
+            let question = Question::Option {
+                kind: g.kind,
+                group: &g.name,
+                option: &opt.name,
+                strategy: g.strategy,
             };
-            let yaml = format!(
-                "{section}:\n  groups:\n    {}:\n      selection: {selection}\n",
-                double_quoted(&g.name)
-            );
-            match self.solve(&yaml) {
-                Alone::Solved(_) | Alone::Skipped => {}
+            match self.solve(&question) {
+                Alone::Solved(_) => {}
                 Alone::Conflict(conflict) => {
                     let f = conflict_finding(
                         &subject,
@@ -691,17 +684,18 @@ impl Checker<'_> {
         if c.versions.len() < 2 {
             return;
         }
-        let section = c.kind.plural();
         for (i, v) in c.versions.iter().enumerate() {
             let Some(version) = &v.version else { continue };
             if Some(i) == picked {
                 continue;
             }
-            let yaml = format!(
-                "{section}:\n  standalone: [{name}]\nconstraints:\n  {name}: \"={version}\"\n",
-                name = double_quoted(&c.name)
-            );
-            if let Alone::Conflict(conflict) = self.solve(&yaml) {
+            let version = version.to_string();
+            let question = Question::Pinned {
+                kind: c.kind,
+                name: &c.name,
+                version: &version,
+            };
+            if let Alone::Conflict(conflict) = self.solve(&question) {
                 let subject = format!("version {version} of `{}`", c.name);
                 let mut f = conflict_finding(
                     &subject,
@@ -722,10 +716,8 @@ impl Checker<'_> {
         }
     }
 
-    fn solve(&self, yaml: &str) -> Alone {
-        let Some(manifest) = self.manifest(yaml) else {
-            return Alone::Skipped;
-        };
+    fn solve(&self, question: &Question<'_>) -> Alone {
+        let manifest = Manifest::question(LINT_MANIFEST, self.root, question);
         match crate::solve::solve_versions(&manifest, self.registry) {
             Ok(Feasible::Solved(picked)) => Alone::Solved(picked),
             Ok(Feasible::Conflict(conflict)) => Alone::Conflict(conflict_lines(&conflict)),
@@ -889,8 +881,6 @@ enum Alone {
     Solved(Vec<Picked>),
     Conflict(LoneConflict),
     Error(Error),
-    /// The hsm.yaml did not parse (cannot happen for names that loaded).
-    Skipped,
 }
 
 /// A conflict, in the words a maintainer needs: the clash, and the registry rules behind it
@@ -982,24 +972,10 @@ mod tests {
     }
 
     #[test]
-    fn the_hand_written_manifests_parse() {
-        // Lint's solves would silently do nothing if these did not.
-        for yaml in [
-            "project: {name: lint}\n".to_string(),
-            format!("libraries:\n  standalone: [{}]\n", double_quoted("1.10")),
-            format!(
-                "services:\n  groups:\n    {}:\n      selection: [{}]\n",
-                double_quoted("g"),
-                double_quoted("true")
-            ),
-            format!(
-                "libraries:\n  standalone: [{n}]\nconstraints:\n  {n}: \"=1.0.0\"\n",
-                n = double_quoted("x")
-            ),
-        ] {
-            Manifest::from_text(LINT_MANIFEST, Path::new("."), yaml.clone())
-                .unwrap_or_else(|e| panic!("{yaml}: {e}"));
-        }
+    fn the_empty_manifest_parses() {
+        // Lint would compile nothing if it did not (its questions are tested in `manifest`).
+        let empty = Manifest::from_text(LINT_MANIFEST, Path::new("."), "project: {name: lint}\n");
+        assert!(empty.is_ok());
     }
 
     #[test]

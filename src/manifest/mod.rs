@@ -61,14 +61,72 @@ impl Manifest {
         Ok(manifest)
     }
 
-    /// The text of an hsm.yaml that lists just `name` (of `kind`): the question "can this
-    /// component be in any stack?", which lint and conflict reports both ask.
-    pub fn only_text(kind: Kind, name: &str) -> String {
-        format!(
-            "{}:\n  standalone: [{}]\n",
-            kind.plural(),
-            crate::source::double_quoted(name)
-        )
+    /// The hsm.yaml that asks `question`, named `display` in messages.
+    ///
+    /// It is built, not parsed: lint asks one question per component, option and version
+    /// (300,000 for a registry of 100k components), and parsing each hand-written text cost
+    /// a tenth of its time. The text is kept, so a rule of it can still be cited; a test
+    /// checks that parsing it gives the same manifest.
+    pub fn question(display: &str, root: &Path, question: &Question<'_>) -> Manifest {
+        let quoted = crate::source::double_quoted;
+        let mut data = ManifestFile::default();
+        let standalone = |name: &str| Standalone {
+            name: name.to_string(),
+            mode: None,
+            profile: None,
+        };
+        let (kind, text) = match *question {
+            Question::Alone(kind, name) => {
+                section_mut(&mut data, kind).1.push(standalone(name));
+                (kind, format!("standalone: [{}]\n", quoted(name)))
+            }
+            Question::Option {
+                kind,
+                group,
+                option,
+                strategy,
+            } => {
+                let (selection, written) = match strategy {
+                    Strategy::OneOfN => (Selection::One(option.to_string()), quoted(option)),
+                    Strategy::ManyOfN => (
+                        Selection::Many(vec![option.to_string()]),
+                        format!("[{}]", quoted(option)),
+                    ),
+                };
+                let entry = GroupEntry {
+                    selection,
+                    ..GroupEntry::default()
+                };
+                section_mut(&mut data, kind)
+                    .0
+                    .insert(group.to_string(), entry);
+                let text = format!(
+                    "groups:\n    {}:\n      selection: {written}\n",
+                    quoted(group)
+                );
+                (kind, text)
+            }
+            Question::Pinned {
+                kind,
+                name,
+                version,
+            } => {
+                section_mut(&mut data, kind).1.push(standalone(name));
+                data.constraints
+                    .insert(name.to_string(), format!("={version}"));
+                let text = format!(
+                    "standalone: [{n}]\nconstraints:\n  {n}: \"={version}\"\n",
+                    n = quoted(name)
+                );
+                (kind, text)
+            }
+        };
+        let text = format!("{}:\n  {text}", kind.plural());
+        Manifest {
+            file: SourceFile::new(display, Some(root.join(MANIFEST_FILE)), text),
+            root: root.to_path_buf(),
+            data,
+        }
     }
 
     pub fn origin(&self, path: KeyPath) -> Origin {
@@ -323,6 +381,41 @@ impl Manifest {
     }
 }
 
+/// A question put to the solver as an hsm.yaml of its own ([`Manifest::question`]). Names
+/// are valid names (they come from registry files that loaded).
+#[derive(Debug, Clone, Copy)]
+pub enum Question<'a> {
+    /// Can this component be in any stack? The hsm.yaml lists just it.
+    Alone(Kind, &'a str),
+    /// Can this option of this group be selected on its own?
+    Option {
+        kind: Kind,
+        group: &'a str,
+        option: &'a str,
+        strategy: Strategy,
+    },
+    /// Can this version of this component be in a stack? It is listed, pinned with `=`.
+    Pinned {
+        kind: Kind,
+        name: &'a str,
+        version: &'a str,
+    },
+}
+
+/// The groups and standalone entries of one section of `data`.
+fn section_mut(
+    data: &mut ManifestFile,
+    kind: Kind,
+) -> (
+    &mut indexmap::IndexMap<String, GroupEntry>,
+    &mut Vec<Standalone>,
+) {
+    match kind {
+        Kind::Library => (&mut data.libraries.groups, &mut data.libraries.standalone),
+        Kind::Service => (&mut data.services.groups, &mut data.services.standalone),
+    }
+}
+
 pub use crate::vocab::{check_name, is_valid_name};
 
 fn display_dir(dir: &Path) -> String {
@@ -339,6 +432,53 @@ mod tests {
 
     fn manifest(text: &str) -> Result<Manifest, Error> {
         Manifest::from_text("hsm.yaml", Path::new("/p"), text)
+    }
+
+    #[test]
+    fn a_question_is_the_manifest_its_text_parses_to() {
+        let odd = "a.b_c-1";
+        let questions = [
+            Question::Alone(Kind::Library, odd),
+            Question::Alone(Kind::Service, "1.10"),
+            Question::Option {
+                kind: Kind::Library,
+                group: "g",
+                option: "true",
+                strategy: Strategy::OneOfN,
+            },
+            Question::Option {
+                kind: Kind::Service,
+                group: odd,
+                option: "x",
+                strategy: Strategy::ManyOfN,
+            },
+            Question::Pinned {
+                kind: Kind::Service,
+                name: odd,
+                version: "1.2.3-rc.1+b",
+            },
+        ];
+        for q in questions {
+            let built = Manifest::question("q.yaml", Path::new("/p"), &q);
+            let parsed = manifest(built.file.text()).unwrap();
+            assert_eq!(
+                format!("{:?}", built.data),
+                format!("{:?}", parsed.data),
+                "{q:?}"
+            );
+            // Origins into the built text resolve as into the parsed one.
+            let (a, b) = match q {
+                Question::Option { kind, group, .. } => (
+                    built.selection_origin(kind, group, None).line(),
+                    parsed.selection_origin(kind, group, None).line(),
+                ),
+                Question::Alone(kind, _) | Question::Pinned { kind, .. } => (
+                    built.standalone_origin(kind, 0).line(),
+                    parsed.standalone_origin(kind, 0).line(),
+                ),
+            };
+            assert_eq!(a, b, "{q:?}");
+        }
     }
 
     #[test]

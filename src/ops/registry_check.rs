@@ -76,9 +76,19 @@ pub fn test(ws: &Workspace, paths: &[PathBuf]) -> Result<TestRun, Error> {
     Ok(run)
 }
 
-/// Every check of the whole registry (see [`crate::lint`]), and the registry's directory
-/// as the user sees it (its name, for the built-in one).
-pub fn lint(ws: &Workspace) -> Result<(Report, String), Error> {
+/// What [`lint`] found.
+#[derive(Debug)]
+pub struct Linted {
+    pub report: Report,
+    /// The registry's directory as the user sees it (its name, for the built-in one).
+    pub root: String,
+    /// The registry with what lint left in its cache, handed back so that a caller about
+    /// to exit can skip freeing it (up to 40,000 loaded files).
+    pub loaded: Registry,
+}
+
+/// Every check of the whole registry (see [`crate::lint`]).
+pub fn lint(ws: &Workspace) -> Result<Linted, Error> {
     // Lint changes no file: each directory is listed once, not once per unknown name.
     let registry = ws.registry_anywhere()?.unchanging();
     let report = crate::lint::lint(&registry, &ws.root);
@@ -86,5 +96,9 @@ pub fn lint(ws: &Workspace) -> Result<(Report, String), Error> {
         .store()
         .root()
         .map_or_else(|| registry.store().display().to_string(), |r| ws.display(r));
-    Ok((report, root))
+    Ok(Linted {
+        report,
+        root,
+        loaded: registry,
+    })
 }

@@ -77,7 +77,7 @@ fn all_sources<'a>(top: &'a Sources, versions: &'a [VersionEntry]) -> Vec<(KeyPa
     let mut push = |at: KeyPath, sources: &'a Sources| {
         for (mode, s) in [("prod", &sources.prod), ("dev", &sources.dev)] {
             if let Some(s) = s {
-                out.push((at.key("sources").key(mode), s));
+                out.push((at.key("sources").key(mode), &**s));
             }
         }
     };

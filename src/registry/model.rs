@@ -203,12 +203,14 @@ pub enum SourceType {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "sources", extend("type" = ["object", "null"]))]
 pub struct Sources {
+    // Boxed: a `Source` is some 500 bytes of mostly empty fields, and every version of
+    // every loaded component holds a `Sources` (lint keeps tens of thousands in memory).
     #[serde(default)]
     #[schemars(with = "Source")]
-    pub prod: Option<Source>,
+    pub prod: Option<Box<Source>>,
     #[serde(default)]
     #[schemars(with = "Source")]
-    pub dev: Option<Source>,
+    pub dev: Option<Box<Source>>,
 }
 
 /// One entry of `versions:`; each key present overrides the component's top-level one.

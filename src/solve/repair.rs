@@ -29,7 +29,7 @@ use super::report::{Clash, Conflict, Proof};
 use super::{Outcome, Selection};
 use crate::error::Error;
 use crate::manifest::edit::Editor;
-use crate::manifest::{Manifest, Strategy};
+use crate::manifest::{Manifest, Question, Strategy};
 use crate::registry::model::ProfileMode;
 use crate::registry::rules::Definition;
 use crate::registry::{Kind, Registry};
@@ -406,10 +406,8 @@ fn contradictions(manifest: &Manifest, registry: &Registry, conflict: &mut Confl
     let mut hints = Vec::new();
     let mut impossible = Vec::new();
     for (kind, name) in &conflict.involved {
-        let yaml = Manifest::only_text(*kind, name);
-        let Ok(alone) = Manifest::from_text("<alone>/hsm.yaml", &manifest.root, yaml) else {
-            continue;
-        };
+        let question = Question::Alone(*kind, name);
+        let alone = Manifest::question("<alone>/hsm.yaml", &manifest.root, &question);
         if let Ok(Outcome::Conflict(_)) = super::solve_plain(&alone, registry) {
             let at = registry
                 .component(*kind, name)
