@@ -345,6 +345,22 @@ pub enum RegistryCommand {
     Test {
         /// Scenario files or directories of them.
         paths: Vec<PathBuf>,
+        /// Run only the cases whose name contains NAME.
+        #[arg(long, value_name = "NAME")]
+        filter: Option<String>,
+        /// Report which rules of the registry the cases made matter, and list the others.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail when rule coverage is below PCT percent (implies --coverage).
+        #[arg(long, value_name = "PCT", value_parser = percent)]
+        min_coverage: Option<f64>,
+        /// Change one rule of the registry at a time in memory and report each change no
+        /// case notices (exit 1 if any survives).
+        #[arg(long)]
+        mutate: bool,
+        /// Also write the results as JUnit XML to FILE, for CI systems.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -766,8 +782,22 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
         ),
         Command::List { format } => project::list(ctx, *format),
         Command::Env { check, format } => env::run(ctx, *check, *format),
-        Command::Registry(RegistryCommand::Test { paths, format }) => {
-            registry::test(ctx, paths, *format)
+        Command::Registry(RegistryCommand::Test {
+            paths,
+            filter,
+            coverage,
+            min_coverage,
+            mutate,
+            junit,
+            format,
+        }) => {
+            let options = crate::ops::registry_check::TestOptions {
+                paths: paths.clone(),
+                filter: filter.clone(),
+                coverage: *coverage || min_coverage.is_some(),
+                mutate: *mutate,
+            };
+            registry::test(ctx, &options, *min_coverage, junit.as_deref(), *format)
         }
         Command::Registry(RegistryCommand::Update) => registry::update(ctx),
         Command::Registry(RegistryCommand::Lint {
@@ -812,5 +842,13 @@ fn run(ctx: &Workspace, command: &Command) -> Result<ExitCode, Error> {
             registry_edit::ComponentCommand::Service(c),
         ),
         Command::Registry(RegistryCommand::Group(c)) => registry_edit::group(ctx, c),
+    }
+}
+
+/// A percentage from 0 to 100 (`--min-coverage`).
+fn percent(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
     }
 }

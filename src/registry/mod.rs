@@ -107,6 +107,27 @@ impl<T> Cache<T> {
     fn values(&self) -> Vec<Arc<T>> {
         self.map().values().flatten().cloned().collect()
     }
+
+    /// The names of the files loaded (not those looked for and absent).
+    fn found(&self) -> Vec<(Kind, String)> {
+        let map = self.map();
+        map.iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    fn copy(&self) -> Cache<T> {
+        Cache(Mutex::new(self.map().clone()))
+    }
+}
+
+/// A component or group that stands in for the registry's own (see
+/// [`Registry::with_replaced`]).
+#[derive(Debug, Clone)]
+pub enum Replaced {
+    Component(Arc<Component>),
+    Group(Arc<Group>),
 }
 
 /// A registry, loaded on demand.
@@ -184,6 +205,40 @@ impl Registry {
             _components: std::mem::take(&mut *self.components.map()),
             _groups: std::mem::take(&mut *self.groups.map()),
         }
+    }
+
+    /// The files this registry has loaded, by category and name: what the solves run
+    /// against it read.
+    pub fn loaded(&self) -> Vec<(Category, String)> {
+        let components = self.components.found().into_iter();
+        let groups = self.groups.found().into_iter();
+        components
+            .map(|(kind, name)| (kind.category(), name))
+            .chain(groups.map(|(kind, name)| (kind.group_category(), name)))
+            .collect()
+    }
+
+    /// This registry with one component or group replaced by `replaced` (of the same
+    /// name), sharing every file it has loaded: mutation testing solves the same scenarios
+    /// against many registries that differ from it by one rule.
+    pub fn with_replaced(&self, replaced: Replaced) -> Registry {
+        let registry = Registry {
+            store: self.store.clone(),
+            components: self.components.copy(),
+            groups: self.groups.copy(),
+            listings: self.listings.clone(),
+        };
+        match replaced {
+            Replaced::Component(c) => {
+                let key = (c.kind, c.name.clone());
+                registry.components.map().insert(key, Some(c));
+            }
+            Replaced::Group(g) => {
+                let key = (g.kind, g.name.clone());
+                registry.groups.map().insert(key, Some(g));
+            }
+        }
+        registry
     }
 
     pub fn builtin() -> Self {

@@ -47,6 +47,11 @@ pub struct Reason {
 }
 
 impl Reason {
+    /// Where the rule is.
+    pub fn origin(&self) -> &crate::source::Origin {
+        self.because.origin()
+    }
+
     /// `file:line` of the rule. Computed on demand: positions need a second parse of the
     /// file, which a plain `resolve` should not pay for.
     pub fn at(&self) -> String {
@@ -313,6 +318,23 @@ impl Selection {
             .into_iter()
             .map(|(_, from, ver, because)| (from, ver, because))
             .collect()
+    }
+
+    /// Whether choice group `group` holds what it holds because of its `default:`: it is in
+    /// the stack, and every rule that brings it (or an option of it) is an implication
+    /// naming no option (rule-set coverage asks).
+    pub fn default_decided(&self, kind: Kind, group: &str) -> bool {
+        let mut reasons = self
+            .nodes
+            .keys()
+            .filter(|p| {
+                matches!(p, Pkg::Group(k, g) | Pkg::Option(k, g, _) if *k == kind && &**g == group)
+            })
+            .flat_map(|p| self.incoming(p))
+            .map(|(_, _, because)| because)
+            .peekable();
+        reasons.peek().is_some()
+            && reasons.all(|b| matches!(b, Because::ImpliesGroup { options: None, .. }))
     }
 
     /// Params from every active `implies` of this service, merged per key: values in the

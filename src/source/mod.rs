@@ -184,6 +184,15 @@ impl Origin {
         }
     }
 
+    /// The origin of `key` under this one (this one, when it is a span).
+    #[must_use]
+    pub fn key(&self, key: &str) -> Self {
+        match &self.at {
+            At::Path(path) => Origin::at_path(&self.file, path.key(key)),
+            At::Span(_) => self.clone(),
+        }
+    }
+
     /// The whole file (line 1).
     pub fn file_only(file: &Arc<SourceFile>) -> Self {
         Origin::at_span(file, Span { offset: 0, len: 0 })
@@ -238,6 +247,35 @@ impl Origin {
     /// `file:line`, the short form used in explanations.
     pub fn short(&self) -> String {
         format!("{}:{}", self.file.display, self.line())
+    }
+}
+
+/// Where a rule is, as an identity: its file and its key path (or span). Two origins of one
+/// rule are equal places even where a version copies the rule (a top-level `implies` holds
+/// for every entry of `versions:`), which lines cannot tell apart on a one-line mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Place {
+    file: String,
+    at: PlaceAt,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum PlaceAt {
+    Path(KeyPath),
+    Offset(usize),
+}
+
+impl Origin {
+    /// This origin as an identity (see [`Place`]).
+    pub fn place(&self) -> Place {
+        let at = match &self.at {
+            At::Path(path) => PlaceAt::Path(path.clone()),
+            At::Span(span) => PlaceAt::Offset(span.offset),
+        };
+        Place {
+            file: self.file.display.clone(),
+            at,
+        }
     }
 }
 

@@ -291,6 +291,14 @@ impl Conflict {
         )
     }
 
+    /// Every rule the explanation cites, hsm.yaml's included.
+    pub fn cited(&self) -> impl Iterator<Item = &Reason> {
+        self.sides
+            .iter()
+            .flat_map(|s| s.rules.iter().chain(&s.because))
+            .chain(&self.also)
+    }
+
     /// The report without its first line: for a caller that says what failed itself.
     pub fn explanation(&self) -> String {
         let mut out = String::new();
@@ -317,6 +325,13 @@ impl Conflict {
             }
         }
         let _ = writeln!(out);
+        out.push_str(&self.hints_text());
+        out
+    }
+
+    /// The `hint:` lines that end the report.
+    pub fn hints_text(&self) -> String {
+        let mut out = String::new();
         let edits = self
             .hints
             .iter()

@@ -1,0 +1,341 @@
+//! Mutation testing of a rule set: would the scenarios notice if a rule changed?
+//!
+//! Coverage says a rule acted in some case; it does not say a case would fail if the rule
+//! were wrong. A mutant is the registry with one rule changed in memory ([`Operator`]): an
+//! `implies` or `conflicts` dropped, a `requires` range widened to any version or narrowed
+//! to exclude the newest version it admits, a group's `default` moved to another option, a
+//! 1-of-N group made M-of-N, an option removed. Each mutant is run against the cases that
+//! read the file it changes (a case that never read the file cannot see the change); the
+//! first case that fails kills it. A mutant no case kills *survives*: either a case is
+//! missing, or the mutant is *equivalent* (it cannot change any stack), which a scenario
+//! file documents under `equivalent_mutants:` with the reason.
+//!
+//! A change that leaves a rule meaning what it meant (widening a range that already admits
+//! every version of its target, narrowing one that admits none) is not a mutant and is
+//! never made.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use semver::{Comparator, Op, VersionReq};
+use serde::Serialize;
+
+use crate::registry::rules::{ComponentVersion, Requirement};
+use crate::registry::{Category, Component, Group, Kind, Registry, Replaced, words};
+use crate::source::{Origin, Place};
+use crate::vocab::Strategy;
+
+use super::coverage::default_origin;
+use super::{Case, Equivalent};
+
+/// How a mutant differs from the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operator {
+    DropImplies,
+    DropConflicts,
+    WidenRequires,
+    NarrowRequires,
+    ChangeDefault,
+    SwapStrategy,
+    RemoveOption,
+}
+
+/// The registry with one rule changed.
+#[derive(Debug, Clone)]
+pub struct Mutant {
+    pub operator: Operator,
+    /// What changed, in words; also how `equivalent_mutants:` names it.
+    pub text: String,
+    /// The rule changed.
+    pub origin: Origin,
+    /// The file changed, as [`Registry::loaded`] names it.
+    pub entry: (Category, String),
+    pub replaced: Replaced,
+}
+
+/// Every mutant of `registry`'s files that load, in file and line order.
+pub fn mutants(registry: &Registry) -> Vec<Mutant> {
+    let mut out = Vec::new();
+    let defaulted = super::coverage::defaulted(registry);
+    for kind in [Kind::Library, Kind::Service] {
+        for name in registry.names(kind.category()).iter() {
+            if let Ok(Some(c)) = registry.component(kind, name) {
+                component_mutants(registry, &c, &mut out);
+            }
+        }
+        for name in registry.names(kind.group_category()).iter() {
+            if let Ok(Some(g)) = registry.group(kind, name) {
+                let reads_default = defaulted.contains(&(g.kind, g.name.clone()));
+                group_mutants(&g, reads_default, &mut out);
+            }
+        }
+    }
+    out.sort_by_cached_key(|m| {
+        (
+            m.origin.file().display().to_string(),
+            m.origin.line(),
+            m.operator,
+            m.text.clone(),
+        )
+    });
+    out
+}
+
+/// The versions of `c` that hold the rule at `place`, and how the rule's owner is named.
+fn owner(c: &Component, holds: impl Fn(&ComponentVersion) -> bool) -> String {
+    let what = format!("{} `{}`", c.kind, c.name);
+    let holding: Vec<&ComponentVersion> = c.versions.iter().filter(|v| holds(v)).collect();
+    match holding.as_slice() {
+        [one] if c.versions.len() > 1 => match &one.version {
+            Some(v) => format!("version {v} of {what}"),
+            None => what,
+        },
+        _ => what,
+    }
+}
+
+/// `c` with `change` applied to every version.
+fn changed(c: &Component, change: impl Fn(&mut ComponentVersion)) -> Replaced {
+    let mut c = c.clone();
+    c.versions.iter_mut().for_each(change);
+    Replaced::Component(Arc::new(c))
+}
+
+fn component_mutants(registry: &Registry, c: &Arc<Component>, out: &mut Vec<Mutant>) {
+    let entry = (c.kind.category(), c.name.clone());
+    let mut seen: std::collections::HashSet<Place> = std::collections::HashSet::new();
+    let mut push = |operator, text: String, origin: &Origin, replaced| {
+        out.push(Mutant {
+            operator,
+            text,
+            origin: origin.clone(),
+            entry: entry.clone(),
+            replaced,
+        });
+    };
+    for v in &c.versions {
+        for imp in &v.implies {
+            let place = imp.origin.place();
+            if !seen.insert(place.clone()) {
+                continue;
+            }
+            let owner = owner(c, |v| v.implies.iter().any(|i| i.origin.place() == place));
+            let text = format!("{owner} {}: dropped", words::implication(imp));
+            let replaced = changed(c, |v| v.implies.retain(|i| i.origin.place() != place));
+            push(Operator::DropImplies, text, &imp.origin, replaced);
+        }
+        for r in &v.conflicts {
+            let place = r.origin.place();
+            if !seen.insert(place.clone()) {
+                continue;
+            }
+            let owner = owner(c, |v| v.conflicts.iter().any(|x| x.origin.place() == place));
+            let text = format!(
+                "{owner} conflicts with {}: dropped",
+                words::reference(&r.target)
+            );
+            let replaced = changed(c, |v| v.conflicts.retain(|x| x.origin.place() != place));
+            push(Operator::DropConflicts, text, &r.origin, replaced);
+        }
+        for r in &v.requires {
+            let place = r.origin.place();
+            if !seen.insert(place.clone()) {
+                continue;
+            }
+            let owner = owner(c, |v| v.requires.iter().any(|x| x.origin.place() == place));
+            for (operator, req) in ranges(registry, r) {
+                let how = match operator {
+                    Operator::WidenRequires => "widened",
+                    _ => "narrowed",
+                };
+                let text = format!(
+                    "{owner} requires {} {}: {how} to {req}",
+                    words::reference(&r.target),
+                    r.text
+                );
+                let replaced = changed(c, |v| {
+                    for x in v.requires.iter_mut().filter(|x| x.origin.place() == place) {
+                        x.req = req.clone();
+                        x.text = req.to_string();
+                    }
+                });
+                push(operator, text, &r.origin, replaced);
+            }
+        }
+    }
+}
+
+/// The widened and narrowed ranges of a requirement that change what it admits.
+fn ranges(registry: &Registry, r: &Requirement) -> Vec<(Operator, VersionReq)> {
+    let Ok(target) = registry.resolve_ref(&r.target, &r.origin) else {
+        return Vec::new(); // a dangling rule: lint's business
+    };
+    let versions: Vec<&semver::Version> = target
+        .versions
+        .iter()
+        .filter_map(|v| v.version.as_ref())
+        .collect();
+    if versions.is_empty() {
+        return Vec::new(); // an unversioned target takes no range
+    }
+    let admitted: Vec<&semver::Version> = versions
+        .iter()
+        .copied()
+        .filter(|v| r.req.matches(v))
+        .collect();
+    let mut out = Vec::new();
+    if admitted.len() < versions.len() {
+        out.push((Operator::WidenRequires, VersionReq::STAR));
+    }
+    if let Some(newest) = admitted.iter().max() {
+        let mut req = r.req.clone();
+        req.comparators.push(Comparator {
+            op: Op::Less,
+            major: newest.major,
+            minor: Some(newest.minor),
+            patch: Some(newest.patch),
+            pre: newest.pre.clone(),
+        });
+        out.push((Operator::NarrowRequires, req));
+    }
+    out
+}
+
+fn group_mutants(g: &Arc<Group>, reads_default: bool, out: &mut Vec<Mutant>) {
+    let entry = (g.kind.group_category(), g.name.clone());
+    let what = format!("{} group `{}`", g.kind, g.name);
+    let mut push = |operator, text: String, origin: &Origin, group: Group| {
+        out.push(Mutant {
+            operator,
+            text,
+            origin: origin.clone(),
+            entry: entry.clone(),
+            replaced: Replaced::Group(Arc::new(group)),
+        });
+    };
+    for (i, o) in g.options.iter().enumerate() {
+        for (j, imp) in o.implies.iter().enumerate() {
+            let mut m = (**g).clone();
+            m.options[i].implies.remove(j);
+            let text = format!(
+                "option `{}` of {what} {}: dropped",
+                o.name,
+                words::implication(imp)
+            );
+            push(Operator::DropImplies, text, &imp.origin, m);
+        }
+        let mut m = (**g).clone();
+        m.options.remove(i);
+        m.default.retain(|d| *d != o.name);
+        let text = format!("option `{}` of {what}: removed", o.name);
+        push(Operator::RemoveOption, text, &o.origin, m);
+    }
+    if reads_default
+        && let Some(first) = g.default.first()
+        && let Some(at) = g.option_index(first)
+        && g.options.len() > 1
+    {
+        let next = &g.options[(at + 1) % g.options.len()].name;
+        let mut m = (**g).clone();
+        m.default = vec![next.clone()];
+        let text = format!(
+            "default `{}` of {what}: changed to `{next}`",
+            g.default.join("`, `")
+        );
+        push(Operator::ChangeDefault, text, &default_origin(g), m);
+    }
+    if g.strategy == Strategy::OneOfN {
+        let mut m = (**g).clone();
+        m.strategy = Strategy::ManyOfN;
+        let text = format!("{what} (1-of-N): made M-of-N");
+        push(Operator::SwapStrategy, text, &g.strategy_origin(), m);
+    }
+}
+
+/// What became of the mutants of one registry.
+#[derive(Debug, Default)]
+pub struct MutationReport {
+    pub mutants: usize,
+    pub killed: usize,
+    /// Mutants no case killed and no scenario file declares equivalent.
+    pub survived: Vec<Mutant>,
+    /// Mutants no case killed, each with the reason its scenario file gives.
+    pub equivalent: Vec<(Mutant, String)>,
+    /// `equivalent_mutants:` entries that name no surviving mutant (stale, or misspelt).
+    pub unused: Vec<Equivalent>,
+    pub elapsed: std::time::Duration,
+}
+
+impl MutationReport {
+    /// Killed mutants in percent of those that are not equivalent (100 with none).
+    pub fn score(&self) -> f64 {
+        let judged = self.mutants - self.equivalent.len();
+        super::coverage::percent(super::coverage::Count {
+            covered: self.killed,
+            total: judged,
+        })
+    }
+}
+
+/// Run `cases` (which all pass against `registry`) against every mutant of `registry`, on
+/// every core. `root` stands in for the project directory.
+pub fn run(
+    registry: &Registry,
+    cases: &[&Case],
+    root: &Path,
+    equivalent: &[Equivalent],
+) -> MutationReport {
+    use rayon::prelude::*;
+    let start = std::time::Instant::now();
+    // Which files each case reads: run alone against a fresh registry, what it loaded.
+    let reads: Vec<HashSet<(Category, String)>> = cases
+        .par_iter()
+        .map(|case| {
+            let fresh = Registry::new(registry.store().clone());
+            let _ = case.solve(&fresh, root);
+            fresh.loaded().into_iter().collect()
+        })
+        .collect();
+    registry.load_all();
+    let all = mutants(registry);
+    let killed: Vec<bool> = all
+        .par_iter()
+        .map(|m| {
+            let mutant = registry.with_replaced(m.replaced.clone());
+            cases
+                .iter()
+                .zip(&reads)
+                .filter(|(_, read)| read.contains(&m.entry))
+                .any(|(case, _)| !case.run(&mutant, root).failures.is_empty())
+        })
+        .collect();
+    let mut report = MutationReport {
+        mutants: all.len(),
+        ..MutationReport::default()
+    };
+    let mut used = vec![false; equivalent.len()];
+    for (m, killed) in all.into_iter().zip(killed) {
+        if killed {
+            report.killed += 1;
+            continue;
+        }
+        match equivalent.iter().position(|e| e.mutant == m.text) {
+            Some(i) => {
+                used[i] = true;
+                let reason = equivalent[i].reason.clone();
+                report.equivalent.push((m, reason));
+            }
+            None => report.survived.push(m),
+        }
+    }
+    report.unused = equivalent
+        .iter()
+        .zip(used)
+        .filter(|(_, used)| !used)
+        .map(|(e, _)| e.clone())
+        .collect();
+    report.elapsed = start.elapsed();
+    report
+}
