@@ -201,9 +201,17 @@ pub fn test(ws: &Workspace, options: &TestOptions) -> Result<TestRun, Error> {
         }
     }
     if options.coverage || options.mutate {
-        // The project's registry is always reported, a suite's own only when it has cases.
-        for (i, u) in under.into_iter().enumerate() {
-            if i == 0 || !u.cases.is_empty() {
+        // The registries cases ran against (the project's, when none did).
+        let broken = run
+            .ran
+            .iter()
+            .filter(|r| matches!(r, Ran::Broken(_)))
+            .count();
+        let none = under.iter().all(|u| u.cases.is_empty());
+        for (i, mut u) in under.into_iter().enumerate() {
+            if !u.cases.is_empty() || (none && i == 0) {
+                // A file that does not load may hold cases for any registry.
+                u.failed += broken;
                 run.registries.push(tested(u, options, &ws.root));
             }
         }

@@ -47,17 +47,46 @@ struct SuiteFile {
 struct CaseFile {
     name: String,
     #[serde(default)]
-    each: Option<Each>,
+    each: Option<EachFile>,
     #[serde(default)]
     manifest: serde_yaml::Value,
     #[serde(default)]
     expect: serde_yaml::Value,
 }
 
+/// `each:` as written: exactly one of its keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EachFile {
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    versions: Option<String>,
+    #[serde(default)]
+    values: Option<Vec<String>>,
+}
+
+impl EachFile {
+    fn read(self, at: &Origin) -> Result<Each, Error> {
+        match (self.group, self.versions, self.values) {
+            (Some(g), None, None) => Ok(Each::Group(g)),
+            (None, Some(c), None) => Ok(Each::Versions(c)),
+            (None, None, Some(v)) => Ok(Each::Values(v)),
+            _ => Err(Error::new(
+                ErrorKind::Scenario,
+                "`each` takes exactly one of `group`, `versions` and `values`",
+            )
+            .at(at.clone())
+            .with_help(
+                "write `each: {group: NAME}`, `each: {versions: NAME}` or `each: {values: [a, b]}`",
+            )),
+        }
+    }
+}
+
 /// A case that stands for one case per value: `{option}`, `{version}` or `{value}` in its
 /// name, manifest and expectations is replaced by each value in turn.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub enum Each {
     /// Every option of this group (a library group, else a service group): `{option}`.
     Group(String),
@@ -183,10 +212,11 @@ impl Suite {
             // The expectations are checked now, placeholders and all, so a misspelt key
             // is an error before anything runs.
             expectations(&c.expect, &origin.key("expect"))?;
+            let each = c.each.map(|e| e.read(&origin.key("each"))).transpose()?;
             written.push(Written {
                 name: c.name,
                 origin,
-                each: c.each,
+                each,
                 manifest: c.manifest,
                 expect: c.expect,
             });
@@ -399,7 +429,12 @@ impl Case {
         match (outcome, e.conflict(), &e.error) {
             (Err(err), _, Some(fragments)) => {
                 let text = format!("{}\n{}", err.message, err.help.clone().unwrap_or_default());
-                missing_fragments(&text, fragments, "error", &mut failures);
+                missing_fragments(
+                    &text,
+                    fragments,
+                    "the error does not mention",
+                    &mut failures,
+                );
             }
             (Err(err), _, None) => failures.push(format!(
                 "unexpected error: {}{}",
@@ -409,8 +444,10 @@ impl Case {
                     .unwrap_or_default()
             )),
             (Ok(Outcome::Conflict(c)), Some(fragments), _) => {
-                missing_fragments(&c.render(), fragments, "conflict", &mut failures);
-                missing_fragments(&c.hints_text(), &e.hints, "hints", &mut failures);
+                let lead = "the conflict does not mention";
+                missing_fragments(&c.render(), fragments, lead, &mut failures);
+                let lead = "no hint mentions";
+                missing_fragments(&c.hints_text(), &e.hints, lead, &mut failures);
             }
             (Ok(Outcome::Conflict(c)), None, _) => {
                 failures.push(format!("expected a stack, but: {}", c.summary))
@@ -502,8 +539,8 @@ impl Case {
                         .iter()
                         .map(|r| format!("← {} ({})", r.text, r.at()))
                         .collect();
-                    let what = format!("reason for `{name}`");
-                    missing_fragments(&text.join("\n"), fragments, &what, &mut failures);
+                    let lead = format!("the reason for `{name}` does not mention");
+                    missing_fragments(&text.join("\n"), fragments, &lead, &mut failures);
                 }
             }
         }
@@ -517,13 +554,15 @@ impl Case {
     }
 }
 
-fn missing_fragments(text: &str, fragments: &[String], what: &str, failures: &mut Vec<String>) {
+fn missing_fragments(text: &str, fragments: &[String], lead: &str, failures: &mut Vec<String>) {
     for f in fragments {
         if !text.contains(f.as_str()) {
-            failures.push(format!(
-                "the {what} does not mention {f:?}; it says:\n{}",
-                indent(text)
-            ));
+            let they = if lead.starts_with("no hint") {
+                "they say"
+            } else {
+                "it says"
+            };
+            failures.push(format!("{lead} {f:?}; {they}:\n{}", indent(text)));
         }
     }
 }

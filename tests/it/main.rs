@@ -29,6 +29,7 @@ mod property;
 mod registry;
 mod registry_edit;
 mod resolve;
+mod rule_testing;
 mod scaffold;
 mod schema;
 mod shared_registry;

@@ -96,14 +96,27 @@ fn directory_flag_runs_in_another_project() {
 fn the_builtin_rule_suites_pass() {
     let root = env!("CARGO_MANIFEST_DIR");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hsm"))
-        .args(["registry", "test", "rules/"])
+        .args([
+            "registry",
+            "test",
+            "rules/",
+            "--min-coverage",
+            "100",
+            "--mutate",
+        ])
         .current_dir(root)
         .env_remove("HSM_REGISTRY_PATH")
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success(), "{stdout}");
-    let last = stdout.lines().last().unwrap();
+    // Every rule covered, every mutant killed or documented as equivalent.
+    assert!(
+        stdout.contains("rule coverage of the built-in registry: 215 of 215 rules (100.0 %)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" 0 survived; score 100.0 %"), "{stdout}");
+    let last = stdout.lines().find(|l| l.ends_with(" failed")).unwrap();
     assert!(last.ends_with(" passed, 0 failed"), "{last}");
     let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
     assert!(passed >= 40, "{last}");
@@ -179,7 +192,7 @@ fn a_malformed_scenario_file_is_an_error_with_position() {
        ·     ───┬──
        ·        ╰── unknown key
        ╰────
-      help: did you mean `expect`? (valid keys here: name, manifest, expect)
+      help: did you mean `expect`? (valid keys here: name, each, manifest, expect)
     ");
 }
 

@@ -428,6 +428,7 @@ const INSTALL: &[(&str, &str)] = &[
     ("docker-compose", "`apt-get install docker-compose`"),
     ("dot", "`apt-get install graphviz`"),
     ("strace", "`apt-get install strace`"),
+    ("xmllint", "`apt-get install libxml2-utils`"),
     ("pkill", "`apt-get install procps`"),
     ("kill", "`apt-get install procps`"),
     ("flock", "`apt-get install util-linux`"),
