@@ -1,5 +1,5 @@
-//! A scenario file (`hsm registry test`): loaded, and its first cases run against the
-//! built-in registry (each case's manifest is parsed and solved).
+//! A scenario file (`hsm registry test`): loaded, and its first cases (with `each:`
+//! expanded) run against the built-in registry (each case's manifest is parsed and solved).
 #![no_main]
 
 use hsm::Registry;
@@ -16,7 +16,14 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => return hsm_fuzz::render(&e),
     };
     let registry = Registry::builtin();
-    for case in suite.cases.iter().take(4) {
+    let mut cases = Vec::new();
+    for written in suite.written.iter().take(4) {
+        match written.cases(&registry) {
+            Ok(more) => cases.extend(more),
+            Err(e) => hsm_fuzz::render(&e),
+        }
+    }
+    for case in cases.iter().take(8) {
         let result = case.run(&registry, dir);
         let _ = (result.name, result.at, result.failures);
     }
