@@ -150,6 +150,13 @@ fn coverage_text(registry: &str, c: &Coverage, min: Option<f64>) {
             coverage::percent(*count)
         );
     }
+    if !c.unread_defaults.is_empty() {
+        let n = c.unread_defaults.len();
+        outln!(
+            "  not counted: {n} group {} that no rule reads (none implies the group without an option)",
+            if n == 1 { "default" } else { "defaults" }
+        );
+    }
     if !c.uncovered.is_empty() {
         outln!("uncovered rules (no case made them matter):");
         for r in &c.uncovered {
@@ -176,6 +183,13 @@ fn mutation_text(registry: &str, m: &MutationReport) {
         m.score(),
         m.elapsed.as_secs_f64()
     );
+    if !m.equivalent.is_empty() {
+        outln!("equivalent mutants (declared in `equivalent_mutants:`):");
+        for (e, reason) in &m.equivalent {
+            outln!("  {}  {}", e.origin.short(), e.text);
+            outln!("      because {reason}");
+        }
+    }
     if !m.survived.is_empty() {
         outln!("surviving mutants (no case fails when the rule changes):");
         for s in &m.survived {
@@ -201,15 +215,17 @@ fn tested_json(t: &Tested) -> serde_json::Value {
             .iter()
             .map(|(k, n)| (serde_plain(k), serde_json::json!(n)))
             .collect();
+        let rule = |r: &crate::scenario::coverage::Rule| {
+            let (file, line, column) = r.origin.position();
+            serde_json::json!({"kind": r.kind, "rule": r.text, "file": file, "line": line, "column": column})
+        };
         json["coverage"] = serde_json::json!({
             "covered": c.all.covered,
             "total": c.all.total,
             "percent": c.percent(),
             "kinds": kinds,
-            "uncovered": c.uncovered.iter().map(|r| {
-                let (file, line, column) = r.origin.position();
-                serde_json::json!({"kind": r.kind, "rule": r.text, "file": file, "line": line, "column": column})
-            }).collect::<Vec<_>>(),
+            "uncovered": c.uncovered.iter().map(rule).collect::<Vec<_>>(),
+            "unread_defaults": c.unread_defaults.iter().map(rule).collect::<Vec<_>>(),
         });
     }
     match &t.mutation {

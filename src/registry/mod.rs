@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 pub use crate::vocab::Kind;
 
 pub use rules::{Component, Group, Implication, ImplyTarget, Ref};
-pub use store::{Category, Store};
+pub use store::{BUILTIN_PREFIX, Category, Store};
 
 use crate::error::{Error, ErrorKind};
 use crate::source::{Origin, did_you_mean_hint, parse_yaml};

@@ -15,6 +15,10 @@ use crate::source::{SourceFile, read_text};
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/registry");
 
+/// How messages name the built-in registry, and the start of its files' names.
+pub const BUILTIN_NAME: &str = "<built-in>";
+pub const BUILTIN_PREFIX: &str = "<built-in>/";
+
 /// The four folders of a registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {
@@ -94,7 +98,7 @@ impl Store {
                 .map(Store::display)
                 .collect::<Vec<_>>()
                 .join(" + "),
-            Store::Builtin => "<built-in>".to_string(),
+            Store::Builtin => BUILTIN_NAME.to_string(),
             Store::Memory(_) => "<memory>".to_string(),
         }
     }
@@ -179,7 +183,7 @@ impl Store {
                         )
                     })?;
                     return Ok(Some(SourceFile::new(
-                        format!("<built-in>/{rel}"),
+                        format!("{BUILTIN_PREFIX}{rel}"),
                         None,
                         text,
                     )));

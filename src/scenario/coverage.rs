@@ -77,6 +77,8 @@ pub struct Rule {
 #[derive(Debug, Default)]
 pub struct Inventory {
     pub rules: Vec<Rule>,
+    /// Group defaults no rule reads (see [`defaulted`]): not counted.
+    pub unread_defaults: Vec<Rule>,
 }
 
 impl Inventory {
@@ -88,19 +90,29 @@ impl Inventory {
         };
         for kind in [Kind::Library, Kind::Service] {
             for name in registry.names(kind.category()).iter() {
-                if let Ok(Some(c)) = registry.component(kind, name) {
+                if let Ok(Some(c)) = registry.component(kind, name)
+                    && maintained(registry, &c.file)
+                {
                     out.component(&c);
                 }
             }
             for name in registry.names(kind.group_category()).iter() {
-                if let Ok(Some(g)) = registry.group(kind, name) {
+                if let Ok(Some(g)) = registry.group(kind, name)
+                    && maintained(registry, &g.file)
+                {
                     out.group(&g);
                 }
             }
         }
+        let order = |r: &Rule| (r.origin.file().display().to_string(), r.origin.line());
         let mut rules = out.rules;
-        rules.sort_by_cached_key(|r| (r.origin.file().display().to_string(), r.origin.line()));
-        Inventory { rules }
+        rules.sort_by_cached_key(order);
+        let mut unread_defaults = out.unread_defaults;
+        unread_defaults.sort_by_cached_key(order);
+        Inventory {
+            rules,
+            unread_defaults,
+        }
     }
 }
 
@@ -109,6 +121,7 @@ struct Collect {
     rules: Vec<Rule>,
     seen: HashSet<Place>,
     defaulted: HashSet<(Kind, String)>,
+    unread_defaults: Vec<Rule>,
 }
 
 /// The groups some rule of `registry` implies without naming an option: the only groups
@@ -204,11 +217,27 @@ impl Collect {
                 self.add(RuleKind::Implies, text, &i.origin);
             }
         }
-        if !g.default.is_empty() && self.defaulted.contains(&(g.kind, g.name.clone())) {
+        if !g.default.is_empty() {
             let text = format!("default `{}` of {what}", g.default.join("`, `"));
-            self.add(RuleKind::Default, text, &default_origin(g));
+            if self.defaulted.contains(&(g.kind, g.name.clone())) {
+                self.add(RuleKind::Default, text, &default_origin(g));
+            } else {
+                self.unread_defaults.push(Rule {
+                    kind: RuleKind::Default,
+                    text,
+                    origin: default_origin(g),
+                });
+            }
         }
     }
+}
+
+/// Whether the rules of `file` are the maintainer's to test: every file of a registry,
+/// except the built-in registry's when it is only the last layer under the project's own
+/// (hsm's own `rules/` test those).
+pub fn maintained(registry: &Registry, file: &crate::source::SourceFile) -> bool {
+    let layered = matches!(registry.store(), crate::registry::Store::Layered(_));
+    !(layered && file.display().starts_with(crate::registry::BUILTIN_PREFIX))
 }
 
 /// Where a service's deployment profile `name` is defined.
@@ -301,12 +330,15 @@ pub struct Coverage {
     pub all: Count,
     /// The rules no case made matter, in file and line order.
     pub uncovered: Vec<Rule>,
+    /// Group defaults no rule of the registry reads: not counted.
+    pub unread_defaults: Vec<Rule>,
 }
 
 impl Coverage {
     pub fn of(inventory: Inventory, marks: &Marks) -> Coverage {
         let mut counts: HashMap<RuleKind, Count> = HashMap::new();
         let mut uncovered = Vec::new();
+        let unread_defaults = inventory.unread_defaults;
         for rule in inventory.rules {
             let count = counts.entry(rule.kind).or_default();
             count.total += 1;
@@ -328,6 +360,7 @@ impl Coverage {
             kinds,
             all,
             uncovered,
+            unread_defaults,
         }
     }
 
@@ -346,5 +379,92 @@ pub fn percent(count: Count) -> f64 {
         #[allow(clippy::cast_precision_loss)]
         let p = count.covered as f64 * 100.0 / count.total as f64;
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+    use crate::registry::Store;
+    use crate::solve::{Outcome, solve};
+    use std::path::Path;
+
+    fn registry() -> Registry {
+        let files = [
+            (
+                "libraries/a.yaml",
+                "name: a\nversion: 1.0.0\nrequires: {b: \"*\"}\n",
+            ),
+            (
+                "libraries/b.yaml",
+                "name: b\nversions:\n  - {version: 1.0.0}\n  - {version: 2.0.0}\n",
+            ),
+            (
+                "libraries/p.yaml",
+                "name: p\nimplies: {library_group:g: }\n",
+            ),
+            (
+                "library_groups/g.yaml",
+                "name: g\ntype: library_group\nstrategy: 1-of-N\ndefault: a\noptions: [a, b]\n",
+            ),
+        ];
+        Registry::new(Store::memory(
+            files.iter().map(|(p, t)| (p.to_string(), t.to_string())),
+        ))
+    }
+
+    /// The uncovered rules after solving each hsm.yaml.
+    fn uncovered(manifests: &[&str]) -> Vec<String> {
+        let r = registry();
+        let mut marks = Marks::default();
+        for text in manifests {
+            let m = Manifest::from_text("hsm.yaml", Path::new("/p"), *text).unwrap();
+            match solve(&m, &r).unwrap() {
+                Outcome::Solved(stack) => marks.solved(&r, &stack),
+                Outcome::Conflict(c) => marks.conflict(&c),
+            }
+        }
+        Coverage::of(Inventory::of(&r), &marks)
+            .uncovered
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    }
+
+    #[test]
+    fn a_default_is_covered_only_when_it_decided_the_group() {
+        // hsm.yaml chose the default option itself: the default did not decide.
+        let chosen = uncovered(&["libraries: {groups: {g: {selection: a}}}\n"]);
+        assert!(
+            chosen.contains(&"default `a` of library group `g`".to_string()),
+            "{chosen:#?}"
+        );
+        let implied = uncovered(&["libraries: {standalone: [p]}\n"]);
+        assert!(
+            !implied.iter().any(|t| t.starts_with("default")),
+            "{implied:#?}"
+        );
+        assert!(
+            !implied.iter().any(|t| t.starts_with("option `a`")),
+            "{implied:#?}"
+        );
+    }
+
+    #[test]
+    fn only_the_picked_version_and_its_rules_are_covered() {
+        let left = uncovered(&["libraries: {standalone: [a]}\n"]);
+        assert_eq!(
+            left,
+            [
+                "version 1.0.0 of library `b`",
+                "library `p`",
+                "library `p` implies library group `g` (its default option)",
+                "default `a` of library group `g`",
+                "option `a` of library group `g`",
+                "option `b` of library group `g`",
+            ],
+            "{left:#?}"
+        );
     }
 }

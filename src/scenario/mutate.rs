@@ -61,12 +61,16 @@ pub fn mutants(registry: &Registry) -> Vec<Mutant> {
     let defaulted = super::coverage::defaulted(registry);
     for kind in [Kind::Library, Kind::Service] {
         for name in registry.names(kind.category()).iter() {
-            if let Ok(Some(c)) = registry.component(kind, name) {
+            if let Ok(Some(c)) = registry.component(kind, name)
+                && super::coverage::maintained(registry, &c.file)
+            {
                 component_mutants(registry, &c, &mut out);
             }
         }
         for name in registry.names(kind.group_category()).iter() {
-            if let Ok(Some(g)) = registry.group(kind, name) {
+            if let Ok(Some(g)) = registry.group(kind, name)
+                && super::coverage::maintained(registry, &g.file)
+            {
                 let reads_default = defaulted.contains(&(g.kind, g.name.clone()));
                 group_mutants(&g, reads_default, &mut out);
             }
@@ -338,4 +342,81 @@ pub fn run(
         .collect();
     report.elapsed = start.elapsed();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Store;
+
+    fn registry(files: &[(&str, &str)]) -> Registry {
+        Registry::new(Store::memory(
+            files.iter().map(|(p, t)| (p.to_string(), t.to_string())),
+        ))
+    }
+
+    fn texts(registry: &Registry) -> Vec<String> {
+        mutants(registry).into_iter().map(|m| m.text).collect()
+    }
+
+    #[test]
+    fn a_range_is_changed_only_where_that_changes_what_it_admits() {
+        let r = registry(&[
+            (
+                "services/db.yaml",
+                "name: db\nversions:\n  - {version: 1.0.0}\n  - {version: 2.0.0}\n",
+            ),
+            // Admits both versions: widening changes nothing, narrowing drops 2.0.0.
+            ("libraries/all.yaml", "name: all\nrequires: {db: \">=1\"}\n"),
+            // Admits none: narrowing changes nothing, widening admits both.
+            (
+                "libraries/none.yaml",
+                "name: none\nrequires: {db: \">=3\"}\n",
+            ),
+        ]);
+        assert_eq!(
+            texts(&r),
+            [
+                "library `all` requires `db` >=1: narrowed to >=1, <2.0.0",
+                "library `none` requires `db` >=3: widened to *",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rule_shared_by_every_version_is_one_mutant_that_changes_them_all() {
+        let r = registry(&[
+            ("services/db.yaml", "name: db\n"),
+            (
+                "libraries/app.yaml",
+                "name: app\nimplies: {service:db: {}}\nversions:\n  - {version: 1.0.0}\n  - {version: 2.0.0}\n",
+            ),
+        ]);
+        let all = mutants(&r);
+        assert_eq!(all.len(), 1, "{all:#?}");
+        assert_eq!(all[0].text, "library `app` implies service `db`: dropped");
+        let Replaced::Component(c) = &all[0].replaced else {
+            panic!("a component mutant");
+        };
+        assert!(c.versions.iter().all(|v| v.implies.is_empty()));
+        assert_eq!(c.versions.len(), 2);
+    }
+
+    #[test]
+    fn a_default_no_rule_reads_is_not_moved() {
+        let group = "name: g\ntype: library_group\nstrategy: 1-of-N\ndefault: a\noptions: [a, b]\n";
+        let files = [
+            ("libraries/a.yaml", "name: a\n"),
+            ("libraries/b.yaml", "name: b\n"),
+            ("library_groups/g.yaml", group),
+        ];
+        let moved = |r: &Registry| texts(r).iter().any(|t| t.contains("changed to `b`"));
+        assert!(!moved(&registry(&files)));
+        let mut reads = files.to_vec();
+        reads.push((
+            "libraries/p.yaml",
+            "name: p\nimplies: {library_group:g: }\n",
+        ));
+        assert!(moved(&registry(&reads)));
+    }
 }

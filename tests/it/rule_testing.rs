@@ -376,3 +376,30 @@ fn junit_output_validates_against_the_junit_schema() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+#[test]
+fn a_registry_layered_over_the_built_in_one_is_tested_alone() {
+    // The project's registries: `reg`, then the built-in one; the suite names none.
+    let suite = WEAK.replace("registry: ../reg\n", "");
+    let t = planted()
+        .manifest("registries: [reg]\n")
+        .file("suites/weak.yaml", &suite)
+        .args([
+            "registry",
+            "test",
+            "suites",
+            "--coverage",
+            "--mutate",
+            "--format",
+            "json",
+        ]);
+    let out = t.run();
+    out.failure();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let tested = &v["registries"][0];
+    assert_eq!(tested["registry"], "reg + <built-in>", "{}", out.stdout);
+    // Only reg's rules and mutants: the built-in registry's are hsm's own to test.
+    assert_eq!(tested["coverage"]["total"], 15, "{}", out.stdout);
+    assert_eq!(tested["mutation"]["mutants"], 8, "{}", out.stdout);
+    assert_eq!(tested["coverage"]["unread_defaults"], serde_json::json!([]));
+}
