@@ -59,6 +59,9 @@ pub fn test(
             },
         });
         let path = ws.cwd.join(path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e))?;
+        }
         crate::sync::files::replace_file(&path, junit::render(items).as_bytes())?;
     }
     let (passed, failed) = run.counts();

@@ -274,6 +274,10 @@ impl Written {
         registry: &Registry,
     ) -> Result<(&'static str, Vec<String>), Error> {
         let at = self.origin.key("each");
+        if let Each::Group(name) | Each::Versions(name) = each {
+            // A name becomes a file name: `../x` must never be read.
+            crate::vocab::check_name(name, &at)?;
+        }
         match each {
             Each::Values(values) => Ok(("{value}", values.clone())),
             Each::Group(name) => {

@@ -239,6 +239,9 @@ fn a_strong_suite_covers_every_rule_and_kills_every_mutant() {
           deployment profiles     2 of 2    (100.0 %)
 
         mutation testing of reg: 8 mutants, 7 killed, 1 equivalent, 0 survived; score 100.0 % ([time] s)
+        equivalent mutants (declared in `equivalent_mutants:`):
+          reg/libraries/app.yaml:6  library `app` implies service `db` with params db_name=app: dropped
+              because app requires db too, so every stack with app holds db; the params only reach db's env
         warning: `equivalent_mutants:` names a mutant that does not survive (or does not exist): a mutant that does not exist
 
         ----- stderr -----
@@ -288,6 +291,9 @@ cases:
   - name: each over a misspelt group
     each: {group: clinet}
     manifest: {}
+  - name: each over a path
+    each: {versions: ../../etc/passwd}
+    manifest: {}
 ";
     let two = "cases:\n  - name: each with two keys\n    each: {group: client, values: [a]}\n";
     let t = planted()
@@ -311,7 +317,7 @@ cases:
                     the stack then solves, losing `other`
               hint: remove `app` from `libraries.standalone` (hsm.yaml:3): `hsm library remove app`
                     the stack then solves, losing `app`, `db`
-    0 passed, 4 failed
+    0 passed, 5 failed
 
     ----- stderr -----
     error: no library group `clinet` in the registry (reg)
@@ -323,6 +329,15 @@ cases:
      20 │     manifest: {}
         ╰────
       help: did you mean `client`?
+    error: `../../etc/passwd` is not a valid component or group name
+        ╭─[suites/s.yaml:22:5]
+     21 │   - name: each over a path
+     22 │     each: {versions: ../../etc/passwd}
+        ·     ──┬─
+        ·       ╰── invalid name
+     23 │     manifest: {}
+        ╰────
+      help: names may use letters, digits, `-`, `_` and `.`, must start with a letter or digit, and may not contain `..` or `/`
     error: `each` takes exactly one of `group`, `versions` and `values`
        ╭─[suites/t.yaml:3:5]
      2 │   - name: each with two keys
@@ -354,7 +369,6 @@ fn junit_output_validates_against_the_junit_schema() {
     let t = planted()
         .file("suites/weak.yaml", &suite)
         .file("suites/broken.yaml", "cases: [\n")
-        .file("out/.keep", "")
         .args(["registry", "test", "suites", "--junit", "out/report.xml"]);
     let out = t.run();
     out.failure();
