@@ -1,12 +1,14 @@
 //! Browse the registry: `hsm registry list`, `search QUERY` and `show NAME`, read-only.
 //!
-//! They read every file (a registry is browsed, not solved); a file that does not load is
-//! listed as [`Entry::Broken`], and `hsm registry lint` explains it. The registry is
-//! found like every command's, but a broken hsm.yaml does not stop a browse.
+//! They read every file (a registry is browsed, not solved). The registry is found like
+//! every command's, but a broken hsm.yaml does not stop a browse.
 //!
-//! `list` and `search` load files on every core, in batches after which the registry's
-//! cache is emptied, and keep of each entry only what they print ([`Listed`],
-//! [`ListedGroup`]): memory follows the output, not the registry's text.
+//! `list` and `search` read files on every core, past the cache, and keep of each entry
+//! only what they print ([`Listed`], [`ListedGroup`]): memory follows the output, not the
+//! registry's text. Of a library or service they read only its head (name, description,
+//! versions: [`crate::registry::Head`]), not its rules; a file whose head does not load
+//! is listed as [`Entry::Broken`], and `hsm registry lint` checks every rule. `show` loads
+//! the whole file.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use super::Workspace;
 use crate::error::{Error, ErrorKind};
 use crate::registry::refs::{Reference, Target, references};
 use crate::registry::rules::{Component, Definition};
-use crate::registry::{Category, Group, Kind, Registry, words};
+use crate::registry::{Category, Group, Head, Kind, Registry, words};
 use crate::source::{Origin, did_you_mean_hint};
 
 /// One entry of the registry, as a listing shows it.
@@ -44,16 +46,12 @@ pub struct Listed {
 }
 
 impl Listed {
-    fn of(c: &Component) -> Listed {
+    fn of(h: Head) -> Listed {
         Listed {
-            name: c.name.clone(),
-            version: c
-                .versions
-                .last()
-                .and_then(|v| v.version.as_ref())
-                .map(ToString::to_string),
-            description: c.description.clone(),
-            file: c.file.display().to_string(),
+            name: h.name,
+            version: h.newest.as_ref().map(ToString::to_string),
+            description: h.description,
+            file: h.file.display().to_string(),
         }
     }
 }
@@ -84,18 +82,18 @@ impl ListedGroup {
 }
 
 /// `f` of every entry of `category` that exists, in name order, loaded on every core: a
-/// file that does not load is [`Loaded::Broken`].
+/// file that does not load is [`Skimmed::Broken`].
 fn browse<T: Send>(
     registry: &Registry,
     category: Category,
-    f: impl Fn(Loaded) -> Option<T> + Sync,
+    f: impl Fn(Skimmed) -> Option<T> + Sync,
 ) -> Vec<T> {
     // Files are read past the cache and dropped by the thread that read them: nothing
     // browsed is needed again, and memory follows what is kept.
     let names = registry.names(category);
     let found: Vec<Option<T>> = names
         .par_iter()
-        .map(|name| load(registry, category, name).and_then(&f))
+        .map(|name| browse_one(registry, category, name).and_then(&f))
         .collect();
     found.into_iter().flatten().collect()
 }
@@ -180,17 +178,49 @@ pub struct Show {
 enum Loaded {
     Component(Arc<Component>),
     Group(Arc<Group>),
+    Broken(Error),
+}
+
+/// A registry file as browsing reads it: a component's head only.
+enum Skimmed {
+    Component(Head),
+    Group(Group),
     Broken { name: String, error: Error },
 }
 
-impl Loaded {
+impl Skimmed {
     /// What a listing keeps of it.
     fn listed(self) -> Entry {
         match self {
-            Loaded::Component(c) => Entry::Component(Listed::of(&c)),
-            Loaded::Group(g) => Entry::Group(ListedGroup::of(&g)),
-            Loaded::Broken { name, error } => Entry::Broken { name, error },
+            Skimmed::Component(h) => Entry::Component(Listed::of(h)),
+            Skimmed::Group(g) => Entry::Group(ListedGroup::of(&g)),
+            Skimmed::Broken { name, error } => Entry::Broken { name, error },
         }
+    }
+}
+
+/// Read `name` of `category` for a listing (see [`Head`]).
+fn browse_one(registry: &Registry, category: Category, name: &str) -> Option<Skimmed> {
+    let read = match category {
+        Category::Libraries => registry
+            .read_head(Kind::Library, name)
+            .map(|h| h.map(Skimmed::Component)),
+        Category::Services => registry
+            .read_head(Kind::Service, name)
+            .map(|h| h.map(Skimmed::Component)),
+        Category::LibraryGroups => registry
+            .read_group(Kind::Library, name)
+            .map(|g| g.map(Skimmed::Group)),
+        Category::ServiceGroups => registry
+            .read_group(Kind::Service, name)
+            .map(|g| g.map(Skimmed::Group)),
+    };
+    match read {
+        Ok(e) => e,
+        Err(error) => Some(Skimmed::Broken {
+            name: name.to_string(),
+            error,
+        }),
     }
 }
 
@@ -211,10 +241,7 @@ fn load(registry: &Registry, category: Category, name: &str) -> Option<Loaded> {
     };
     match loaded {
         Ok(e) => e,
-        Err(error) => Some(Loaded::Broken {
-            name: name.to_string(),
-            error,
-        }),
+        Err(error) => Some(Loaded::Broken(error)),
     }
 }
 
@@ -243,8 +270,8 @@ pub fn search(ws: &Workspace, query: &str) -> Result<Search, Error> {
         let found = browse(&registry, cat, |entry| {
             // For groups, the options that match (when the group itself does not).
             let matched: Option<Vec<String>> = match &entry {
-                Loaded::Component(c) => (hit(&c.name) || hit_opt(&c.description)).then(Vec::new),
-                Loaded::Group(g) => {
+                Skimmed::Component(c) => (hit(&c.name) || hit_opt(&c.description)).then(Vec::new),
+                Skimmed::Group(g) => {
                     if hit(&g.name) || hit_opt(&g.description) || hit_opt(&g.comment) {
                         Some(Vec::new())
                     } else {
@@ -257,7 +284,7 @@ pub fn search(ws: &Workspace, query: &str) -> Result<Search, Error> {
                         (!options.is_empty()).then_some(options)
                     }
                 }
-                Loaded::Broken { name, .. } => hit(name).then(Vec::new),
+                Skimmed::Broken { name, .. } => hit(name).then(Vec::new),
             };
             matched.map(|options| Found {
                 entry: entry.listed(),
@@ -285,7 +312,7 @@ pub fn show(ws: &Workspace, name: &str) -> Result<Show, Error> {
             continue;
         }
         match load(&registry, cat, name) {
-            Some(Loaded::Broken { error, .. }) => return Err(error),
+            Some(Loaded::Broken(error)) => return Err(error),
             Some(Loaded::Component(c)) => {
                 let target = Target::Component(c.kind, c.name.clone());
                 entries.push(Shown::Component {

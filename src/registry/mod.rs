@@ -14,6 +14,7 @@
 mod checks;
 pub mod edit;
 pub mod git;
+mod head;
 pub mod location;
 pub mod model;
 mod prefetch;
@@ -29,6 +30,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 pub use crate::vocab::Kind;
 
 pub use rules::{Component, Group, Implication, ImplyTarget, Ref};
+pub use head::Head;
 pub use store::{BUILTIN_PREFIX, Category, Store};
 
 use crate::error::{Error, ErrorKind};
@@ -274,6 +276,19 @@ impl Registry {
                 rules::service(file.clone(), name, parse_yaml(&file, "registry service")?)?
             }
         }))
+    }
+
+    /// The head of the component `name` of `kind` (what a listing shows, see [`Head`]),
+    /// read without the cache and without its rules.
+    pub fn read_head(&self, kind: Kind, name: &str) -> Result<Option<Head>, Error> {
+        let Some(file) = self.store.read(kind.category(), name)? else {
+            return Ok(None);
+        };
+        let what = match kind {
+            Kind::Library => "registry library",
+            Kind::Service => "registry service",
+        };
+        head::head(file, name, what).map(Some)
     }
 
     /// [`Registry::group`] without the cache (see [`Registry::read_component`]).

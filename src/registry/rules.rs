@@ -158,7 +158,11 @@ impl Component {
 }
 
 /// Check that a registry file's `name` matches its file name.
-fn check_file_name(file: &Arc<SourceFile>, expected: &str, actual: &str) -> Result<(), Error> {
+pub(super) fn check_file_name(
+    file: &Arc<SourceFile>,
+    expected: &str,
+    actual: &str,
+) -> Result<(), Error> {
     let origin = Origin::at_path(file, KeyPath::root().key("name"));
     check_name(actual, &origin)?;
     if actual != expected {

@@ -175,13 +175,25 @@ fn every_example_hsm_yaml_matches() {
             serde_yaml::from_str(&std::fs::read_to_string(&suite).unwrap()).unwrap();
         for (i, case) in doc["cases"].as_sequence().unwrap().iter().enumerate() {
             let text = serde_yaml::to_string(&case["manifest"]).unwrap();
-            let stem = suite.file_stem().unwrap().to_str().unwrap();
-            let path = dir.path().join(format!("{stem}-{i}.yaml"));
-            std::fs::write(&path, &text).unwrap();
-            if case["expect"].get("error").is_some() {
-                agree.push(path);
-            } else {
-                files.push(path);
+            // A case with `each: {values: [...]}` stands for one manifest per value.
+            let texts: Vec<String> = match case.get("each") {
+                None => vec![text],
+                Some(each) => each["values"]
+                    .as_sequence()
+                    .expect("the built-in suites use `each: {values: [...]}` only")
+                    .iter()
+                    .map(|v| text.replace("{value}", v.as_str().unwrap()))
+                    .collect(),
+            };
+            for (j, text) in texts.iter().enumerate() {
+                let stem = suite.file_stem().unwrap().to_str().unwrap();
+                let path = dir.path().join(format!("{stem}-{i}-{j}.yaml"));
+                std::fs::write(&path, text).unwrap();
+                if case["expect"].get("error").is_some() {
+                    agree.push(path);
+                } else {
+                    files.push(path);
+                }
             }
         }
     }
