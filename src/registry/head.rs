@@ -48,7 +48,10 @@ pub(super) fn head(file: Arc<SourceFile>, expected: &str, what: &str) -> Result<
     check_file_name(&file, expected, &raw.name)?;
     let root = KeyPath::root();
     let mut newest: Option<Version> = match &raw.version {
-        Some(t) => Some(parse_version(t, &Origin::at_path(&file, root.key("version")))?),
+        Some(t) => Some(parse_version(
+            t,
+            &Origin::at_path(&file, root.key("version")),
+        )?),
         None => None,
     };
     for (i, v) in raw.versions.iter().enumerate() {

@@ -29,8 +29,8 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 pub use crate::vocab::Kind;
 
-pub use rules::{Component, Group, Implication, ImplyTarget, Ref};
 pub use head::Head;
+pub use rules::{Component, Group, Implication, ImplyTarget, Ref};
 pub use store::{BUILTIN_PREFIX, Category, Store};
 
 use crate::error::{Error, ErrorKind};
