@@ -99,8 +99,8 @@ impl TestRun {
 struct UnderTest {
     registry: Registry,
     display: String,
-    /// The cases run against it, with the indices of their results in `ran`.
-    cases: Vec<(Case, usize)>,
+    /// The cases run against it.
+    cases: Vec<Case>,
     marks: Marks,
     failed: usize,
     equivalent: Vec<Equivalent>,
@@ -168,7 +168,6 @@ pub fn test(ws: &Workspace, options: &TestOptions) -> Result<TestRun, Error> {
                 Ok(cases) => cases,
                 Err(err) => {
                     run.ran.push(Ran::Broken(err));
-                    u.failed += 1;
                     continue;
                 }
             };
@@ -196,7 +195,7 @@ pub fn test(ws: &Workspace, options: &TestOptions) -> Result<TestRun, Error> {
                     u.failed += 1;
                 }
                 run.ran.push(Ran::Case(result));
-                u.cases.push((case, run.ran.len() - 1));
+                u.cases.push(case);
             }
         }
     }
@@ -228,7 +227,7 @@ fn tested(u: UnderTest, options: &TestOptions, root: &std::path::Path) -> Tested
         if u.failed > 0 {
             return Mutation::NotRun { failed: u.failed };
         }
-        let cases: Vec<&Case> = u.cases.iter().map(|(c, _)| c).collect();
+        let cases: Vec<&Case> = u.cases.iter().collect();
         Mutation::Ran(mutate::run(&u.registry, &cases, root, &u.equivalent))
     });
     Tested {
