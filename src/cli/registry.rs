@@ -186,6 +186,13 @@ fn mutation_text(registry: &str, m: &MutationReport) {
         m.score(),
         m.elapsed.as_secs_f64()
     );
+    if m.unmade > 0 {
+        outln!(
+            "  not made: {} {} that cannot alter any stack (a default no rule reads, a range that would admit the same versions)",
+            m.unmade,
+            if m.unmade == 1 { "change" } else { "changes" }
+        );
+    }
     if !m.equivalent.is_empty() {
         outln!("equivalent mutants (declared in `equivalent_mutants:`):");
         for (e, reason) in &m.equivalent {
@@ -239,6 +246,7 @@ fn tested_json(t: &Tested) -> serde_json::Value {
             };
             json["mutation"] = serde_json::json!({
                 "mutants": m.mutants,
+                "not_made": m.unmade,
                 "killed": m.killed,
                 "score": m.score(),
                 "seconds": m.elapsed.as_secs_f64(),

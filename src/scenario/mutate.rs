@@ -57,14 +57,21 @@ pub struct Mutant {
 
 /// Every mutant of `registry`'s files that load, in file and line order.
 pub fn mutants(registry: &Registry) -> Vec<Mutant> {
+    mutants_and_unmade(registry).0
+}
+
+/// [`mutants`], and how many changes were not made because they cannot change any stack
+/// (a default no rule reads, a range that would admit the same versions).
+pub fn mutants_and_unmade(registry: &Registry) -> (Vec<Mutant>, usize) {
     let mut out = Vec::new();
+    let mut unmade = 0;
     let defaulted = super::coverage::defaulted(registry);
     for kind in [Kind::Library, Kind::Service] {
         for name in registry.names(kind.category()).iter() {
             if let Ok(Some(c)) = registry.component(kind, name)
                 && super::coverage::maintained(registry, &c.file)
             {
-                component_mutants(registry, &c, &mut out);
+                unmade += component_mutants(registry, &c, &mut out);
             }
         }
         for name in registry.names(kind.group_category()).iter() {
@@ -72,6 +79,9 @@ pub fn mutants(registry: &Registry) -> Vec<Mutant> {
                 && super::coverage::maintained(registry, &g.file)
             {
                 let reads_default = defaulted.contains(&(g.kind, g.name.clone()));
+                if !reads_default && !g.default.is_empty() && g.options.len() > 1 {
+                    unmade += 1;
+                }
                 group_mutants(&g, reads_default, &mut out);
             }
         }
@@ -84,7 +94,7 @@ pub fn mutants(registry: &Registry) -> Vec<Mutant> {
             m.text.clone(),
         )
     });
-    out
+    (out, unmade)
 }
 
 /// The versions of `c` that hold the rule at `place`, and how the rule's owner is named.
@@ -107,7 +117,9 @@ fn changed(c: &Component, change: impl Fn(&mut ComponentVersion)) -> Replaced {
     Replaced::Component(Arc::new(c))
 }
 
-fn component_mutants(registry: &Registry, c: &Arc<Component>, out: &mut Vec<Mutant>) {
+/// Push the mutants of `c`; return how many changes of its ranges were not made.
+fn component_mutants(registry: &Registry, c: &Arc<Component>, out: &mut Vec<Mutant>) -> usize {
+    let mut unmade = 0;
     let entry = (c.kind.category(), c.name.clone());
     let mut seen: std::collections::HashSet<Place> = std::collections::HashSet::new();
     let mut push = |operator, text: String, origin: &Origin, replaced| {
@@ -149,7 +161,11 @@ fn component_mutants(registry: &Registry, c: &Arc<Component>, out: &mut Vec<Muta
                 continue;
             }
             let owner = owner(c, |v| v.requires.iter().any(|x| x.origin.place() == place));
-            for (operator, req) in ranges(registry, r) {
+            let changes = ranges(registry, r);
+            if let Some(changes) = &changes {
+                unmade += 2 - changes.len();
+            }
+            for (operator, req) in changes.unwrap_or_default() {
                 let how = match operator {
                     Operator::WidenRequires => "widened",
                     _ => "narrowed",
@@ -169,12 +185,14 @@ fn component_mutants(registry: &Registry, c: &Arc<Component>, out: &mut Vec<Muta
             }
         }
     }
+    unmade
 }
 
-/// The widened and narrowed ranges of a requirement that change what it admits.
-fn ranges(registry: &Registry, r: &Requirement) -> Vec<(Operator, VersionReq)> {
+/// The widened and narrowed ranges of a requirement that change what it admits (`None`
+/// when its target cannot take a range at all).
+fn ranges(registry: &Registry, r: &Requirement) -> Option<Vec<(Operator, VersionReq)>> {
     let Ok(target) = registry.resolve_ref(&r.target, &r.origin) else {
-        return Vec::new(); // a dangling rule: lint's business
+        return None; // a dangling rule: lint's business
     };
     let versions: Vec<&semver::Version> = target
         .versions
@@ -182,7 +200,7 @@ fn ranges(registry: &Registry, r: &Requirement) -> Vec<(Operator, VersionReq)> {
         .filter_map(|v| v.version.as_ref())
         .collect();
     if versions.is_empty() {
-        return Vec::new(); // an unversioned target takes no range
+        return None; // an unversioned target takes no range
     }
     let admitted: Vec<&semver::Version> = versions
         .iter()
@@ -204,7 +222,7 @@ fn ranges(registry: &Registry, r: &Requirement) -> Vec<(Operator, VersionReq)> {
         });
         out.push((Operator::NarrowRequires, req));
     }
-    out
+    Some(out)
 }
 
 fn group_mutants(g: &Arc<Group>, reads_default: bool, out: &mut Vec<Mutant>) {
@@ -262,6 +280,8 @@ fn group_mutants(g: &Arc<Group>, reads_default: bool, out: &mut Vec<Mutant>) {
 #[derive(Debug, Default)]
 pub struct MutationReport {
     pub mutants: usize,
+    /// Changes not made because they cannot change any stack (see [`mutants_and_unmade`]).
+    pub unmade: usize,
     pub killed: usize,
     /// Mutants no case killed and no scenario file declares equivalent.
     pub survived: Vec<Mutant>,
@@ -303,7 +323,7 @@ pub fn run(
         })
         .collect();
     registry.load_all();
-    let all = mutants(registry);
+    let (all, unmade) = mutants_and_unmade(registry);
     let killed: Vec<bool> = all
         .par_iter()
         .map(|m| {
@@ -317,6 +337,7 @@ pub fn run(
         .collect();
     let mut report = MutationReport {
         mutants: all.len(),
+        unmade,
         ..MutationReport::default()
     };
     let mut used = vec![false; equivalent.len()];

@@ -121,6 +121,7 @@ fn mutation_lists_exactly_the_changes_no_case_notices() {
         1 passed, 0 failed
 
         mutation testing of reg: 8 mutants, 1 killed, 0 equivalent, 7 survived; score 12.5 % ([time] s)
+          not made: 1 change that cannot alter any stack (a default no rule reads, a range that would admit the same versions)
         surviving mutants (no case fails when the rule changes):
           reg/libraries/app.yaml:3  library `app` requires `db` >=1: narrowed to >=1, <2.0.0
           reg/libraries/app.yaml:4  library `app` conflicts with `other`: dropped
@@ -239,6 +240,7 @@ fn a_strong_suite_covers_every_rule_and_kills_every_mutant() {
           deployment profiles     2 of 2    (100.0 %)
 
         mutation testing of reg: 8 mutants, 7 killed, 1 equivalent, 0 survived; score 100.0 % ([time] s)
+          not made: 1 change that cannot alter any stack (a default no rule reads, a range that would admit the same versions)
         equivalent mutants (declared in `equivalent_mutants:`):
           reg/libraries/app.yaml:6  library `app` implies service `db` with params db_name=app: dropped
               because app requires db too, so every stack with app holds db; the params only reach db's env
