@@ -50,7 +50,7 @@ impl RuleKind {
         RuleKind::Profile,
     ];
 
-    /// The plural the report uses ("options", "group defaults").
+    /// The plural the report uses ("group options", "group defaults").
     pub fn plural(self) -> &'static str {
         match self {
             RuleKind::Option => "group options",
@@ -267,7 +267,15 @@ impl Marks {
             self.mark(&v.origin);
             v.requires.iter().for_each(|r| self.mark(&r.origin));
             v.conflicts.iter().for_each(|r| self.mark(&r.origin));
-            v.implies.iter().for_each(|i| self.mark(&i.origin));
+            // A service run elsewhere does not bring what it implies (whoever runs it runs
+            // its dependencies): its implications did not act.
+            let external = c
+                .profile
+                .as_ref()
+                .is_some_and(|p| p.mode == crate::registry::model::ProfileMode::External);
+            if !external {
+                v.implies.iter().for_each(|i| self.mark(&i.origin));
+            }
             if let Some(p) = &c.profile
                 && let Definition::Service(def) = &c.component.definition
                 && def.deployment_profiles.contains_key(&p.name)
@@ -448,6 +456,51 @@ mod tests {
         assert!(
             !implied.iter().any(|t| t.starts_with("option `a`")),
             "{implied:#?}"
+        );
+    }
+
+    #[test]
+    fn a_service_run_elsewhere_covers_its_profile_not_its_implications() {
+        let files = [
+            (
+                "services/s.yaml",
+                "name: s
+implies: {service:t: {}}
+deployment_profiles:
+  default: {mode: managed, runtime: docker}
+  ext: {mode: external, runtime: docker}
+",
+            ),
+            (
+                "services/t.yaml",
+                "name: t
+",
+            ),
+        ];
+        let r = Registry::new(Store::memory(
+            files.iter().map(|(p, t)| (p.to_string(), t.to_string())),
+        ));
+        let text = "services: {standalone: [{name: s, profile: ext}]}
+";
+        let m = Manifest::from_text("hsm.yaml", Path::new("/p"), text).unwrap();
+        let Outcome::Solved(stack) = solve(&m, &r).unwrap() else {
+            panic!("solves");
+        };
+        let mut marks = Marks::default();
+        marks.solved(&r, &stack);
+        let left: Vec<String> = Coverage::of(Inventory::of(&r), &marks)
+            .uncovered
+            .into_iter()
+            .map(|r| r.text)
+            .collect();
+        assert_eq!(
+            left,
+            [
+                "service `s` implies service `t`",
+                "deployment profile `default` of service `s`",
+                "service `t`",
+            ],
+            "{left:#?}"
         );
     }
 

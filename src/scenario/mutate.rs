@@ -97,7 +97,8 @@ pub fn mutants_and_unmade(registry: &Registry) -> (Vec<Mutant>, usize) {
     (out, unmade)
 }
 
-/// The versions of `c` that hold the rule at `place`, and how the rule's owner is named.
+/// How the owner of a rule of `c` is named: the component, or its one version that holds
+/// the rule (`holds`) when others do not.
 fn owner(c: &Component, holds: impl Fn(&ComponentVersion) -> bool) -> String {
     let what = format!("{} `{}`", c.kind, c.name);
     let holding: Vec<&ComponentVersion> = c.versions.iter().filter(|v| holds(v)).collect();
@@ -121,7 +122,7 @@ fn changed(c: &Component, change: impl Fn(&mut ComponentVersion)) -> Replaced {
 fn component_mutants(registry: &Registry, c: &Arc<Component>, out: &mut Vec<Mutant>) -> usize {
     let mut unmade = 0;
     let entry = (c.kind.category(), c.name.clone());
-    let mut seen: std::collections::HashSet<Place> = std::collections::HashSet::new();
+    let mut seen: HashSet<Place> = HashSet::new();
     let mut push = |operator, text: String, origin: &Origin, replaced| {
         out.push(Mutant {
             operator,
