@@ -6,9 +6,10 @@ fn main() -> std::process::ExitCode {
 /// Make glibc's malloc keep what it has instead of handing memory back to the system and
 /// faulting it in again. By default it trims the heap's top once 128 KiB are free, grows
 /// the heap by 128 KiB at a time, and serves blocks over its (dynamic) mmap threshold with
-/// their own mmap each: at 100k registry components, a solve or lint spends much of its
-/// time in page faults, trims and `malloc_consolidate` (a 100k implication chain resolved
-/// in 8.0 s instead of 6.2 s, lint in 25 s instead of 16 s; docs/scaling.md). Setting the
+/// their own mmap each: at 10k–100k registry components, a solve or lint spends much of
+/// its time in page faults, trims and `malloc_consolidate` (measured on the development
+/// machine: a 10k implication chain resolves in 651 ms instead of 894 ms, a 100k one in
+/// about 6 s instead of 8 s; docs/decisions.md, "Speed at scale"). Setting the
 /// three parameters costs nothing at start-up, unlike another allocator (mimalloc added
 /// 1 ms to every run), and the memory a short-lived CLI keeps is returned when it exits.
 /// Only the binary does this: a program that links the library keeps its own settings.

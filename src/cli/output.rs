@@ -164,7 +164,7 @@ fn row(c: &Selected) -> [String; 5] {
     ]
 }
 
-fn serde_plain<T: serde::Serialize>(v: &T) -> String {
+pub fn serde_plain<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::Format;
-use super::output::{color, out, outln, render_error, render_report};
+use super::output::{color, out, outln, render_error, render_report, serde_plain};
 use crate::error::Error;
 use crate::ops::Workspace;
 use crate::ops::registry_check::{self, Mutation, Ran, TestOptions, Tested};
@@ -265,13 +265,6 @@ fn tested_json(t: &Tested) -> serde_json::Value {
         None => {}
     }
     json
-}
-
-fn serde_plain<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// Every check of the whole registry; exit 1 on errors, or on warnings with

@@ -265,10 +265,7 @@ impl<'a> Ctx<'a> {
 
     /// Every check of a library or service file.
     fn component(&self, entry: usize, (category, name): &Entry) -> Checked {
-        let kind = match category {
-            Category::Services => Kind::Service,
-            _ => Kind::Library,
-        };
+        let kind = category.kind();
         let mut l = self.checker(entry);
         match self.registry.component(kind, name) {
             Ok(Some(c)) => {
@@ -293,10 +290,7 @@ impl<'a> Ctx<'a> {
         (category, name): &Entry,
         dead: &HashSet<(Kind, String)>,
     ) -> Checked {
-        let kind = match category {
-            Category::ServiceGroups => Kind::Service,
-            _ => Kind::Library,
-        };
+        let kind = category.kind();
         let mut l = self.checker(entry);
         match self.registry.group(kind, name) {
             Ok(Some(g)) => {

@@ -19,7 +19,7 @@ use super::Workspace;
 use crate::error::{Error, ErrorKind};
 use crate::registry::refs::{Reference, Target, references};
 use crate::registry::rules::{Component, Definition};
-use crate::registry::{Category, Group, Head, Kind, Registry, words};
+use crate::registry::{Category, Group, Head, Registry, words};
 use crate::source::{Origin, did_you_mean_hint};
 
 /// One entry of the registry, as a listing shows it.
@@ -201,19 +201,15 @@ impl Skimmed {
 
 /// Read `name` of `category` for a listing (see [`Head`]).
 fn browse_one(registry: &Registry, category: Category, name: &str) -> Option<Skimmed> {
-    let read = match category {
-        Category::Libraries => registry
-            .read_head(Kind::Library, name)
-            .map(|h| h.map(Skimmed::Component)),
-        Category::Services => registry
-            .read_head(Kind::Service, name)
-            .map(|h| h.map(Skimmed::Component)),
-        Category::LibraryGroups => registry
-            .read_group(Kind::Library, name)
-            .map(|g| g.map(Skimmed::Group)),
-        Category::ServiceGroups => registry
-            .read_group(Kind::Service, name)
-            .map(|g| g.map(Skimmed::Group)),
+    let kind = category.kind();
+    let read = if category.holds_groups() {
+        registry
+            .read_group(kind, name)
+            .map(|g| g.map(Skimmed::Group))
+    } else {
+        registry
+            .read_head(kind, name)
+            .map(|h| h.map(Skimmed::Component))
     };
     match read {
         Ok(e) => e,
@@ -225,19 +221,13 @@ fn browse_one(registry: &Registry, category: Category, name: &str) -> Option<Ski
 }
 
 fn load(registry: &Registry, category: Category, name: &str) -> Option<Loaded> {
-    let loaded = match category {
-        Category::Libraries => registry
-            .read_component(Kind::Library, name)
-            .map(|c| c.map(|c| Loaded::Component(Arc::new(c)))),
-        Category::Services => registry
-            .read_component(Kind::Service, name)
-            .map(|c| c.map(|c| Loaded::Component(Arc::new(c)))),
-        Category::LibraryGroups => registry
-            .read_group(Kind::Library, name)
-            .map(|g| g.map(|g| Loaded::Group(Arc::new(g)))),
-        Category::ServiceGroups => registry
-            .read_group(Kind::Service, name)
-            .map(|g| g.map(|g| Loaded::Group(Arc::new(g)))),
+    let kind = category.kind();
+    let loaded = if category.holds_groups() {
+        registry.group(kind, name).map(|g| g.map(Loaded::Group))
+    } else {
+        registry
+            .component(kind, name)
+            .map(|c| c.map(Loaded::Component))
     };
     match loaded {
         Ok(e) => e,

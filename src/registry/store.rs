@@ -36,6 +36,19 @@ impl Category {
         Category::ServiceGroups,
     ];
 
+    /// The kind of component the folder holds, or whose groups it holds.
+    pub fn kind(self) -> crate::vocab::Kind {
+        match self {
+            Category::Libraries | Category::LibraryGroups => crate::vocab::Kind::Library,
+            Category::Services | Category::ServiceGroups => crate::vocab::Kind::Service,
+        }
+    }
+
+    /// Whether the folder holds choice groups.
+    pub fn holds_groups(self) -> bool {
+        matches!(self, Category::LibraryGroups | Category::ServiceGroups)
+    }
+
     pub fn dir(self) -> &'static str {
         match self {
             Category::Libraries => "libraries",

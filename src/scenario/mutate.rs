@@ -118,11 +118,31 @@ fn changed(c: &Component, change: impl Fn(&mut ComponentVersion)) -> Replaced {
     Replaced::Component(Arc::new(c))
 }
 
+/// Each distinct rule of `c` that `rules` lists (a top-level rule that every version holds,
+/// once), with its place and how its owner is named.
+fn distinct<R>(
+    c: &Component,
+    rules: fn(&ComponentVersion) -> &[R],
+    origin: fn(&R) -> &Origin,
+) -> Vec<(&R, Place, String)> {
+    let mut seen: HashSet<Place> = HashSet::new();
+    let mut out = Vec::new();
+    for v in &c.versions {
+        for r in rules(v) {
+            let place = origin(r).place();
+            if seen.insert(place.clone()) {
+                let owner = owner(c, |v| rules(v).iter().any(|x| origin(x).place() == place));
+                out.push((r, place, owner));
+            }
+        }
+    }
+    out
+}
+
 /// Push the mutants of `c`; return how many changes of its ranges were not made.
 fn component_mutants(registry: &Registry, c: &Arc<Component>, out: &mut Vec<Mutant>) -> usize {
     let mut unmade = 0;
     let entry = (c.kind.category(), c.name.clone());
-    let mut seen: HashSet<Place> = HashSet::new();
     let mut push = |operator, text: String, origin: &Origin, replaced| {
         out.push(Mutant {
             operator,
@@ -132,58 +152,36 @@ fn component_mutants(registry: &Registry, c: &Arc<Component>, out: &mut Vec<Muta
             replaced,
         });
     };
-    for v in &c.versions {
-        for imp in &v.implies {
-            let place = imp.origin.place();
-            if !seen.insert(place.clone()) {
-                continue;
-            }
-            let owner = owner(c, |v| v.implies.iter().any(|i| i.origin.place() == place));
-            let text = format!("{owner} {}: dropped", words::implication(imp));
-            let replaced = changed(c, |v| v.implies.retain(|i| i.origin.place() != place));
-            push(Operator::DropImplies, text, &imp.origin, replaced);
+    for (imp, place, owner) in distinct(c, |v| v.implies.as_slice(), |i| &i.origin) {
+        let text = format!("{owner} {}: dropped", words::implication(imp));
+        let replaced = changed(c, |v| v.implies.retain(|i| i.origin.place() != place));
+        push(Operator::DropImplies, text, &imp.origin, replaced);
+    }
+    for (r, place, owner) in distinct(c, |v| v.conflicts.as_slice(), |r| &r.origin) {
+        let target = words::reference(&r.target);
+        let text = format!("{owner} conflicts with {target}: dropped");
+        let replaced = changed(c, |v| v.conflicts.retain(|x| x.origin.place() != place));
+        push(Operator::DropConflicts, text, &r.origin, replaced);
+    }
+    for (r, place, owner) in distinct(c, |v| v.requires.as_slice(), |r| &r.origin) {
+        let changes = ranges(registry, r);
+        if let Some(changes) = &changes {
+            unmade += 2 - changes.len();
         }
-        for r in &v.conflicts {
-            let place = r.origin.place();
-            if !seen.insert(place.clone()) {
-                continue;
-            }
-            let owner = owner(c, |v| v.conflicts.iter().any(|x| x.origin.place() == place));
-            let text = format!(
-                "{owner} conflicts with {}: dropped",
-                words::reference(&r.target)
-            );
-            let replaced = changed(c, |v| v.conflicts.retain(|x| x.origin.place() != place));
-            push(Operator::DropConflicts, text, &r.origin, replaced);
-        }
-        for r in &v.requires {
-            let place = r.origin.place();
-            if !seen.insert(place.clone()) {
-                continue;
-            }
-            let owner = owner(c, |v| v.requires.iter().any(|x| x.origin.place() == place));
-            let changes = ranges(registry, r);
-            if let Some(changes) = &changes {
-                unmade += 2 - changes.len();
-            }
-            for (operator, req) in changes.unwrap_or_default() {
-                let how = match operator {
-                    Operator::WidenRequires => "widened",
-                    _ => "narrowed",
-                };
-                let text = format!(
-                    "{owner} requires {} {}: {how} to {req}",
-                    words::reference(&r.target),
-                    r.text
-                );
-                let replaced = changed(c, |v| {
-                    for x in v.requires.iter_mut().filter(|x| x.origin.place() == place) {
-                        x.req = req.clone();
-                        x.text = req.to_string();
-                    }
-                });
-                push(operator, text, &r.origin, replaced);
-            }
+        for (operator, req) in changes.unwrap_or_default() {
+            let how = match operator {
+                Operator::WidenRequires => "widened",
+                _ => "narrowed",
+            };
+            let target = words::reference(&r.target);
+            let text = format!("{owner} requires {target} {}: {how} to {req}", r.text);
+            let replaced = changed(c, |v| {
+                for x in v.requires.iter_mut().filter(|x| x.origin.place() == place) {
+                    x.req = req.clone();
+                    x.text = req.to_string();
+                }
+            });
+            push(operator, text, &r.origin, replaced);
         }
     }
     unmade

@@ -1012,3 +1012,48 @@ fn usage_and_input_errors() {
     assert_snapshot!("usage_messages", out);
     assert!(!t.exists("reg/libraries/x.yaml"));
 }
+
+#[test]
+fn list_reads_what_it_shows_and_lint_reads_the_rest() {
+    // A bad rule does not hide a component from the listing (lint reports it); what the
+    // listing shows does: a bad version, a name that is not the file's.
+    let t = Test::new()
+        .file(
+            "reg/libraries/rule.yaml",
+            "name: rule\nversion: 1.0.0\nrequires: {x: \"not a range\"}\n",
+        )
+        .file("reg/libraries/badver.yaml", "name: badver\nversion: one\n")
+        .file(
+            "reg/libraries/renamed.yaml",
+            "name: other\nversion: 1.0.0\n",
+        )
+        .file(
+            "reg/services/multi.yaml",
+            "name: multi\nversion: 1.0.0\nversions: [{version: 2.1.0}, {version: 1.5.0}]\n",
+        );
+    let out = t.hsm(&["-r", "reg", "registry", "list"]);
+    out.success();
+    hsm_snapshot!(out, @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    registry reg
+    ├── libraries (3)
+    │   ├── badver (does not load: `hsm registry lint` says why)
+    │   ├── renamed (does not load: `hsm registry lint` says why)
+    │   └── rule 1.0.0
+    ├── services (1)
+    │   └── multi 2.1.0
+    ├── library groups (0)
+    └── service groups (0)
+
+    ----- stderr -----
+    ");
+    let lint = t.hsm(&["-r", "reg", "registry", "lint"]);
+    lint.failure();
+    assert!(
+        lint.stdout.contains("reg/libraries/rule.yaml"),
+        "{}",
+        lint.stdout
+    );
+}

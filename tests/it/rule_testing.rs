@@ -79,6 +79,34 @@ fn coverage_lists_exactly_the_rules_no_case_made_matter() {
         .args(["registry", "test", "suites", "--min-coverage", "50"])
         .run();
     out.failure();
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    PASS  suites/weak.yaml:3  the app client is selected
+    1 passed, 0 failed
+
+    rule coverage of reg: 7 of 15 rules (46.7 %)
+      group options           1 of 2    (50.0 %)
+      component versions      2 of 6    (33.3 %)
+      implies                 1 of 2    (50.0 %)
+      requires                1 of 1    (100.0 %)
+      conflicts               1 of 1    (100.0 %)
+      group defaults          0 of 1    (0.0 %)
+      deployment profiles     1 of 2    (50.0 %)
+    uncovered rules (no case made them matter):
+      reg/libraries/other.yaml:2  version 1.0.0 of library `other`
+      reg/libraries/plugin.yaml:2  version 2.0.0 of library `plugin`
+      reg/libraries/plugin.yaml:4  library `plugin` implies library group `client` (its default option)
+      reg/libraries/unused.yaml:2  version 0.1.0 of library `unused`
+      reg/library_groups/client.yaml:4  default `app` of library group `client`
+      reg/library_groups/client.yaml:7  option `other` of library group `client`
+      reg/services/db.yaml:3  version 1.0.0 of service `db`
+      reg/services/db.yaml:9  deployment profile `external` of service `db`
+    error: rule coverage 46.7 % is below --min-coverage 50
+
+    ----- stderr -----
+    ");
     assert!(
         out.stdout
             .contains("error: rule coverage 46.7 % is below --min-coverage 50"),
@@ -418,4 +446,46 @@ fn a_registry_layered_over_the_built_in_one_is_tested_alone() {
     assert_eq!(tested["coverage"]["total"], 15, "{}", out.stdout);
     assert_eq!(tested["mutation"]["mutants"], 8, "{}", out.stdout);
     assert_eq!(tested["coverage"]["unread_defaults"], serde_json::json!([]));
+}
+
+#[test]
+fn each_version_of_a_component_is_a_case() {
+    let suite = "\
+registry: ../reg
+cases:
+  - name: db alone at each version
+    each: {versions: db}
+    manifest:
+      services: {standalone: [db]}
+      constraints: {db: \"={version}\"}
+    expect:
+      versions: {db: \"{version}\"}
+  - name: a component without versions has no case
+    each: {versions: plain}
+    manifest: {}
+";
+    let t = planted()
+        .file("reg/libraries/plain.yaml", "name: plain\n")
+        .file("suites/v.yaml", suite)
+        .args(["registry", "test", "suites"]);
+    let out = t.run();
+    out.failure();
+    hsm_snapshot!(out, @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+    PASS  suites/v.yaml:3  db alone at each version [1.0.0]
+    PASS  suites/v.yaml:3  db alone at each version [2.0.0]
+    2 passed, 1 failed
+
+    ----- stderr -----
+    error: `plain` declares no version, so `each: {versions: plain}` has no case
+        ╭─[suites/v.yaml:11:5]
+     10 │   - name: a component without versions has no case
+     11 │     each: {versions: plain}
+        ·     ────
+     12 │     manifest: {}
+        ╰────
+      help: add versions to the component, or list the values with `each: {values: [...]}`
+    ");
 }
