@@ -50,6 +50,7 @@ pub mod internals {
     pub use crate::registry::edit as registry_edit;
     pub use crate::registry::model as registry_model;
     pub use crate::registry::rules::Definition;
+    pub use crate::registry::scan_agrees as registry_head_scan_agrees;
     pub use crate::render::{env, lock, pyproject};
     pub use crate::scenario::{Case, Equivalent, coverage, mutate};
     pub use crate::source::{KeyPath, Origin, SourceFile, parse_yaml, read_text};

@@ -7,6 +7,11 @@ pub fn load(category: Category, data: &[u8]) {
     let text = crate::text(data);
     let name = crate::declared_name(&text);
     let rel = format!("{}/{name}.yaml", category.dir());
+    // What `hsm registry list` reads without the parser must be what the parser reads.
+    let group = matches!(category, Category::LibraryGroups | Category::ServiceGroups);
+    if let Err(e) = hsm::internals::registry_head_scan_agrees(&text, group) {
+        panic!("the head scanner disagrees with the parser: {e}");
+    }
     let registry = Registry::new(Store::memory([(rel.clone(), text.clone())]));
     let loaded = match category {
         Category::Libraries => registry

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 pub use crate::vocab::Kind;
 
-pub use head::Head;
+pub use head::{GroupHead, Head, scan_agrees};
 pub use rules::{Component, Group, Implication, ImplyTarget, Ref};
 pub use store::{BUILTIN_PREFIX, Category, Store};
 
@@ -289,6 +289,15 @@ impl Registry {
             Kind::Service => "registry service",
         };
         head::head(file, name, what).map(Some)
+    }
+
+    /// The head of the group `name` of `kind` (what a listing shows, see [`GroupHead`]),
+    /// read without the cache and without its rules.
+    pub fn read_group_head(&self, kind: Kind, name: &str) -> Result<Option<GroupHead>, Error> {
+        let Some(file) = self.store.read(kind.group_category(), name)? else {
+            return Ok(None);
+        };
+        head::group_head(file, name).map(Some)
     }
 
     /// [`Registry::group`] without the cache (see [`Registry::read_component`]).

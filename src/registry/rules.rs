@@ -163,6 +163,9 @@ pub(super) fn check_file_name(
     expected: &str,
     actual: &str,
 ) -> Result<(), Error> {
+    if actual == expected && crate::vocab::is_valid_name(actual) {
+        return Ok(());
+    }
     let origin = Origin::at_path(file, KeyPath::root().key("name"));
     check_name(actual, &origin)?;
     if actual != expected {
@@ -424,24 +427,30 @@ fn versions(file: &Arc<SourceFile>, keys: RuleKeys<'_>) -> Result<Vec<ComponentV
 /// Parse a component version. Two- and one-part versions (`1.10`, `3`) and a leading `v`
 /// are accepted, since image tags and Python releases often look like that.
 pub fn parse_version(text: &Text, origin: &Origin) -> Result<Version, Error> {
+    parse_version_at(text, || origin.clone())
+}
+
+/// [`parse_version`] with the place made only for an error (a listing parses a version
+/// per file, and a place is a path of keys).
+pub fn parse_version_at(text: &Text, origin: impl FnOnce() -> Origin) -> Result<Version, Error> {
     let raw = text.0.trim();
     let s = raw.strip_prefix('v').unwrap_or(raw);
     let (core, rest) = match s.find(['-', '+']) {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, ""),
     };
-    let core = match core.matches('.').count() {
-        0 => format!("{core}.0.0"),
-        1 => format!("{core}.0"),
-        _ => core.to_string(),
+    // Padded only when it needs to be: a listing parses a version per file.
+    let parsed = match core.matches('.').count() {
+        0 => Version::parse(&format!("{core}.0.0{rest}")),
+        1 => Version::parse(&format!("{core}.0{rest}")),
+        _ => Version::parse(s),
     };
-    let padded = format!("{core}{rest}");
-    Version::parse(&padded).map_err(|e| {
+    parsed.map_err(|e| {
         Error::new(
             ErrorKind::InvalidVersion,
             format!("`{raw}` is not a valid version: {e}"),
         )
-        .at(origin.clone())
+        .at(origin())
         .with_label("invalid version")
         .with_help("write a semantic version such as `1.12.0`")
     })

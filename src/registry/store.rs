@@ -11,6 +11,8 @@ use std::sync::Arc;
 use include_dir::{Dir, include_dir};
 
 use crate::error::{Error, ErrorKind};
+#[cfg(unix)]
+use crate::source::{ReadAt, read_text_at};
 use crate::source::{SourceFile, read_text};
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/registry");
@@ -66,12 +68,14 @@ pub enum Store {
         root: PathBuf,
         /// How `root` is shown in messages (relative to the working directory when possible).
         display: String,
+        folders: Arc<Folders>,
     },
     /// A checkout of a git registry in hsm's cache: read-only.
     Git {
         checkout: Arc<super::git::Checkout>,
         /// [`super::git::digest`] of its files.
         digest: String,
+        folders: Arc<Folders>,
     },
     /// Several registries searched in order (hsm.yaml's `registries:`, the built-in one
     /// last): the first that has an entry gives it.
@@ -89,7 +93,11 @@ impl Store {
     }
 
     pub fn dir(root: PathBuf, display: String) -> Self {
-        Store::Dir { root, display }
+        Store::Dir {
+            root,
+            display,
+            folders: Arc::default(),
+        }
     }
 
     /// A git registry's checkout.
@@ -98,6 +106,7 @@ impl Store {
         Store::Git {
             checkout: Arc::new(checkout),
             digest,
+            folders: Arc::default(),
         }
     }
 
@@ -143,7 +152,9 @@ impl Store {
     /// The git registries among the layers: `(spec, commit, digest)`, for hsm.lock.
     pub fn git_pins(&self) -> Vec<(String, String, String)> {
         match self {
-            Store::Git { checkout, digest } => vec![(
+            Store::Git {
+                checkout, digest, ..
+            } => vec![(
                 checkout.spec.text.clone(),
                 checkout.commit.clone(),
                 digest.clone(),
@@ -171,7 +182,12 @@ impl Store {
         name: &str,
         ext: &str,
     ) -> Result<Option<Arc<SourceFile>>, Error> {
-        let rel = format!("{}/{name}.{ext}", category.dir());
+        // Built by hand, not with `format!`: this runs once per file a listing reads.
+        let dir = category.dir();
+        let mut rel = String::with_capacity(dir.len() + name.len() + ext.len() + 2);
+        for part in [dir, "/", name, ".", ext] {
+            rel.push_str(part);
+        }
         match self {
             Store::Layered(layers) => {
                 for layer in layers {
@@ -180,11 +196,12 @@ impl Store {
                     }
                 }
             }
-            Store::Git { checkout, .. } => {
-                let path = checkout.dir.join(&rel);
+            Store::Git {
+                checkout, folders, ..
+            } => {
                 let display = join_display(&checkout.spec.text, &rel);
-                if let Some(text) = read_text(&path, &display)? {
-                    return Ok(Some(SourceFile::new(display, Some(path), text)));
+                if let Some(file) = folders.read(&checkout.dir, category, &rel, display)? {
+                    return Ok(Some(file));
                 }
             }
             Store::Builtin => {
@@ -211,11 +228,14 @@ impl Store {
                     )));
                 }
             }
-            Store::Dir { root, display } => {
-                let path = root.join(&rel);
+            Store::Dir {
+                root,
+                display,
+                folders,
+            } => {
                 let display = join_display(display, &rel);
-                if let Some(text) = read_text(&path, &display)? {
-                    return Ok(Some(SourceFile::new(display, Some(path), text)));
+                if let Some(file) = folders.read(root, category, &rel, display)? {
+                    return Ok(Some(file));
                 }
             }
         }
@@ -249,7 +269,9 @@ impl Store {
                 }
                 all
             }
-            Store::Git { checkout, .. } => dir_entries(&checkout.dir, category),
+            Store::Git {
+                checkout, folders, ..
+            } => dir_entries(&checkout.dir, category, folders),
             Store::Builtin => BUILTIN
                 .get_dir(category.dir())
                 .map(|d| d.files().filter_map(|f| yaml_entry(f.path())).collect())
@@ -262,7 +284,7 @@ impl Store {
                     .filter_map(|rest| yaml_entry(Path::new(rest)))
                     .collect()
             }
-            Store::Dir { root, .. } => dir_entries(root, category),
+            Store::Dir { root, folders, .. } => dir_entries(root, category, folders),
         };
         // `yaml` sorts before `yml`: the file that is read comes first.
         entries.sort();
@@ -291,14 +313,86 @@ impl Store {
     }
 }
 
-fn dir_entries(root: &Path, category: Category) -> Vec<(String, String)> {
-    std::fs::read_dir(root.join(category.dir()))
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter_map(|e| yaml_entry(&e.path()))
-                .collect()
+/// A directory registry's four folders, each opened once, when first read from, and
+/// kept open for the store's life: a file is then opened by its name in the open folder
+/// (see [`ReadAt::In`]). A folder that is missing is not remembered, so one made later (by
+/// an editing command) is found.
+#[derive(Debug, Default)]
+pub struct Folders {
+    #[cfg(unix)]
+    open: [std::sync::OnceLock<std::os::fd::OwnedFd>; 4],
+    /// The files a folder's listing said are regular files (see [`ReadAt::In`]).
+    regular: [std::sync::OnceLock<std::collections::HashSet<Box<str>>>; 4],
+}
+
+impl Folders {
+    /// Read `rel` (`<category>/<file name>`) under `root`, named `display` in messages.
+    fn read(
+        &self,
+        root: &Path,
+        category: Category,
+        rel: &str,
+        display: String,
+    ) -> Result<Option<Arc<SourceFile>>, Error> {
+        let path = root.join(rel);
+        #[cfg(unix)]
+        if let Some(dir) = self.folder(root, category) {
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            let listed_regular = self.regular[category as usize]
+                .get()
+                .is_some_and(|set| set.contains(name));
+            let at = ReadAt::In {
+                dir,
+                name,
+                path: &path,
+                listed_regular,
+            };
+            return Ok(read_text_at(at, &display)?
+                .map(|text| SourceFile::new(display, Some(path.clone()), text)));
+        }
+        Ok(read_text(&path, &display)?.map(|text| SourceFile::new(display, Some(path), text)))
+    }
+
+    /// Remember which files of `category` its listing said are regular files.
+    fn listed(&self, category: Category, regular: Vec<Box<str>>) {
+        let _ = self.regular[category as usize].set(regular.into_iter().collect());
+    }
+
+    /// The open folder of `category`, opened now if it was not yet; `None` if it cannot
+    /// be (missing, or not a directory): the caller then reads by path, which reports why.
+    #[cfg(unix)]
+    fn folder(&self, root: &Path, category: Category) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use rustix::fs::{Mode, OFlags, open};
+        use std::os::fd::AsFd;
+        let slot = &self.open[category as usize];
+        if slot.get().is_none() {
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+            let fd = open(root.join(category.dir()), flags, Mode::empty()).ok()?;
+            // Another thread may have opened it first: either descriptor will do.
+            let _ = slot.set(fd);
+        }
+        slot.get().map(|fd| fd.as_fd())
+    }
+}
+
+fn dir_entries(root: &Path, category: Category, folders: &Folders) -> Vec<(String, String)> {
+    let Ok(rd) = std::fs::read_dir(root.join(category.dir())) else {
+        return Vec::new();
+    };
+    let mut regular = Vec::new();
+    let entries = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let entry = yaml_entry(Path::new(&e.file_name()))?;
+            // The type the listing gives (no `stat` on most file systems).
+            if e.file_type().is_ok_and(|t| t.is_file()) {
+                regular.push(Box::from(e.file_name().to_str()?));
+            }
+            Some(entry)
         })
-        .unwrap_or_default()
+        .collect();
+    folders.listed(category, regular);
+    entries
 }
 
 fn yaml_entry(path: &Path) -> Option<(String, String)> {
@@ -313,7 +407,12 @@ fn join_display(root: &str, rel: &str) -> String {
     if root.is_empty() || root == "." {
         rel.to_string()
     } else {
-        format!("{}/{rel}", root.trim_end_matches('/'))
+        let root = root.trim_end_matches('/');
+        let mut joined = String::with_capacity(root.len() + rel.len() + 1);
+        for part in [root, "/", rel] {
+            joined.push_str(part);
+        }
+        joined
     }
 }
 

@@ -26,7 +26,9 @@ pub(crate) use de::check_limits;
 pub use de::{null_as_default, parse_yaml};
 
 pub use locate::{KeyPath, Seg};
-pub use read::{MAX_FILE_BYTES, read_bytes, read_regular, read_text, read_text_within};
+pub use read::{
+    MAX_FILE_BYTES, ReadAt, read_bytes, read_regular, read_text, read_text_at, read_text_within,
+};
 pub use suggest::{did_you_mean, did_you_mean_hint};
 
 /// `s` as a double-quoted YAML scalar, escaping quotes, backslashes and control characters.

@@ -1,0 +1,351 @@
+//! The head of a library or service file: what `hsm registry list` and `search` show of it
+//! (name, description, newest version), read without its rules.
+//!
+//! Browsing reads every file of the registry, and building a component's rules (sources,
+//! requirements, implications, each with its place in the file) is most of what loading
+//! one costs. A head reads only the keys it shows and ignores the others, so a file whose
+//! only problem is a rule lists normally; `hsm registry lint` is what reads every rule.
+//! Most files are not even given to the YAML parser: [`scan`] reads their head keys from
+//! the lines that start in column 0.
+
+mod scan;
+
+use std::sync::Arc;
+
+use semver::Version;
+use serde::Deserialize;
+
+use super::model::Text;
+use super::rules::{check_file_name, parse_version_at};
+use crate::error::Error;
+use crate::source::{KeyPath, Origin, SourceFile, null_as_default, parse_yaml};
+use crate::vocab::Strategy;
+
+/// What a listing shows of a library or service.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub name: String,
+    pub description: Option<String>,
+    /// The newest version the file declares, if any.
+    pub newest: Option<Version>,
+    pub file: Arc<SourceFile>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct HeadFile {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    version: Option<Text>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    versions: Vec<VersionHead>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct VersionHead {
+    version: Text,
+}
+
+/// What a listing shows of a choice group (and what `search` looks through).
+#[derive(Debug, Clone)]
+pub struct GroupHead {
+    pub name: String,
+    pub strategy: Strategy,
+    pub description: Option<String>,
+    pub comment: Option<String>,
+    pub options: Vec<OptionHead>,
+    pub file: Arc<SourceFile>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct GroupHeadFile {
+    name: String,
+    strategy: Strategy,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    options: Vec<OptionHead>,
+}
+
+/// A group option as a listing reads it: a name, or a mapping with `name` and maybe
+/// `description` (its `implies` are not read).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionHead {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for OptionHead {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Map {
+            name: String,
+            #[serde(default)]
+            description: Option<String>,
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OptionHead;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an option name or a mapping with `name`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OptionHead, E> {
+                Ok(OptionHead {
+                    name: v.to_string(),
+                    description: None,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<OptionHead, A::Error> {
+                let m = Map::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(OptionHead {
+                    name: m.name,
+                    description: m.description,
+                })
+            }
+        }
+        // As the group loader reads an option (`model::GroupOption`).
+        d.deserialize_any(V)
+    }
+}
+
+/// Read the head of the group file `file`, of the group `expected`.
+pub(super) fn group_head(file: Arc<SourceFile>, expected: &str) -> Result<GroupHead, Error> {
+    let raw: GroupHeadFile = match scan::scan_group(file.text()) {
+        Some(raw) => raw,
+        None => parse_yaml(&file, "registry group")?,
+    };
+    check_file_name(&file, expected, &raw.name)?;
+    Ok(GroupHead {
+        name: raw.name,
+        strategy: raw.strategy,
+        description: raw.description,
+        comment: raw.comment,
+        options: raw.options,
+        file,
+    })
+}
+
+/// Read the head of `file`, the file of the component `expected`.
+pub(super) fn head(file: Arc<SourceFile>, expected: &str, what: &str) -> Result<Head, Error> {
+    let raw: HeadFile = match scan::scan(file.text()) {
+        Some(raw) => raw,
+        None => parse_yaml(&file, what)?,
+    };
+    check_file_name(&file, expected, &raw.name)?;
+    let root = KeyPath::root();
+    let mut newest: Option<Version> = match &raw.version {
+        Some(t) => Some(parse_version_at(t, || {
+            Origin::at_path(&file, root.key("version"))
+        })?),
+        None => None,
+    };
+    for (i, v) in raw.versions.iter().enumerate() {
+        let at = || Origin::at_path(&file, root.key("versions").index(i).key("version"));
+        let version = parse_version_at(&v.version, at)?;
+        if newest.as_ref().is_none_or(|n| version > *n) {
+            newest = Some(version);
+        }
+    }
+    Ok(Head {
+        name: raw.name,
+        description: raw.description,
+        newest,
+        file,
+    })
+}
+
+/// Whether the head scanner agrees with the YAML parser on `text`, a component file (or a
+/// group file when `group`), for the fuzz targets: `Err` with both answers when the
+/// scanner answered and the parser read another head, or failed on a head key (a type, a
+/// missing or repeated field). A syntax error elsewhere is one the scanner does not look
+/// for (see [`scan`]).
+pub fn scan_agrees(text: &str, group: bool) -> Result<(), String> {
+    if group {
+        agrees(scan::scan_group(text), text)
+    } else {
+        agrees(scan::scan(text), text)
+    }
+}
+
+fn agrees<T>(scanned: Option<T>, text: &str) -> Result<(), String>
+where
+    T: std::fmt::Debug + PartialEq + serde::de::DeserializeOwned,
+{
+    let Some(scanned) = scanned else {
+        return Ok(());
+    };
+    match serde_yaml::from_str::<T>(text) {
+        Ok(parsed) if parsed == scanned => Ok(()),
+        Ok(parsed) => Err(format!("scanned {scanned:?}, parsed {parsed:?}")),
+        Err(e) => {
+            let message = e.to_string();
+            let about_the_head = [
+                "invalid type",
+                "invalid value",
+                "invalid length",
+                "duplicate field",
+                "missing field",
+                "unknown variant",
+            ]
+            .iter()
+            .any(|m| message.contains(m));
+            if about_the_head {
+                Err(format!("scanned {scanned:?}, the parser failed: {message}"))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every library and service file hsm ships or fuzzes from, and each of them changed
+    /// where YAML is easiest to get wrong: a line dropped, repeated, indented or moved to
+    /// column 0, and indicators put at its start, after its colon and at its end.
+    fn texts(dirs: &[&str]) -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                    files.push(text);
+                }
+            }
+        }
+        assert!(files.len() > 15, "found {} files", files.len());
+        let inserts = [
+            "{",
+            "}",
+            "[",
+            "]",
+            "'",
+            "\"",
+            "# ",
+            ": ",
+            "&a ",
+            "*a",
+            "!!str ",
+            "|",
+            "- ",
+            "? ",
+            "\"a\\\"b\" ",
+            "'it''s' ",
+            "1.10",
+            "true",
+            "~",
+            "null",
+        ];
+        // Each file also with its first line (usually `name:`) moved to the end, after the
+        // indented lines the scanner skips.
+        let rotated: Vec<String> = files
+            .iter()
+            .map(|f| {
+                let mut lines: Vec<&str> = f.lines().collect();
+                if !lines.is_empty() {
+                    lines.rotate_left(1);
+                }
+                lines.join("\n")
+            })
+            .collect();
+        files.extend(rotated);
+        let mut texts = Vec::new();
+        for file in &files {
+            let lines: Vec<&str> = file.lines().collect();
+            texts.push(file.clone());
+            for i in 0..lines.len() {
+                let with = |line: &str| {
+                    let mut changed = lines.clone();
+                    changed[i] = line;
+                    changed.join("\n")
+                };
+                let mut dropped = lines.clone();
+                dropped.remove(i);
+                texts.push(dropped.join("\n"));
+                let mut twice = lines.clone();
+                twice.insert(i, lines[i]);
+                texts.push(twice.join("\n"));
+                texts.push(with(&format!("  {}", lines[i])));
+                texts.push(with(lines[i].trim_start()));
+                for insert in inserts {
+                    texts.push(with(&format!("{insert}{}", lines[i])));
+                    texts.push(with(&format!("{}{insert}", lines[i])));
+                    if let Some(colon) = lines[i].find(": ") {
+                        let (key, value) = lines[i].split_at(colon + 2);
+                        texts.push(with(&format!("{key}{insert}{value}")));
+                        texts.push(with(&format!("{key}{insert}")));
+                    }
+                    let item = lines[i].trim_start();
+                    if item.starts_with("- ") {
+                        let dash = lines[i].len() - item.len();
+                        texts.push(with(&format!("{}- {insert}", &lines[i][..dash])));
+                    }
+                }
+                // A flow collection or quoted scalar opened on this line and closed on
+                // the next, which may be a head key.
+                if let (Some(colon), Some(next)) = (lines[i].find(": "), lines.get(i + 1)) {
+                    let key = &lines[i][..colon + 2];
+                    for (open, close) in [("{z: 1,", "}"), ("[z,", "]"), ("\"z", "\""), ("'z", "'")]
+                    {
+                        let mut joined = lines.clone();
+                        let opened = format!("{key}{open}");
+                        let closed = format!("{next}{close}");
+                        joined[i] = &opened;
+                        joined[i + 1] = &closed;
+                        texts.push(joined.join("\n"));
+                    }
+                }
+            }
+        }
+        texts
+    }
+
+    fn check(texts: &[String], group: bool) {
+        let mut scanned = 0;
+        for text in texts {
+            if let Err(e) = scan_agrees(text, group) {
+                panic!("{e}\n--- on ---\n{text}");
+            }
+            scanned += usize::from(if group {
+                scan::scan_group(text).is_some()
+            } else {
+                scan::scan(text).is_some()
+            });
+        }
+        // The scanner must answer for most of them, or it saves nothing.
+        assert!(scanned * 3 > texts.len(), "{scanned} of {}", texts.len());
+    }
+
+    #[test]
+    fn the_scanner_agrees_with_the_parser_on_components() {
+        let texts = texts(&[
+            "registry/libraries",
+            "registry/services",
+            "fuzz/corpus/registry_library",
+            "fuzz/corpus/registry_service",
+        ]);
+        check(&texts, false);
+    }
+
+    #[test]
+    fn the_scanner_agrees_with_the_parser_on_groups() {
+        let texts = texts(&[
+            "registry/library_groups",
+            "registry/service_groups",
+            "fuzz/corpus/registry_library_group",
+            "fuzz/corpus/registry_service_group",
+        ]);
+        check(&texts, true);
+    }
+}
