@@ -322,7 +322,7 @@ pub struct Folders {
     #[cfg(unix)]
     open: [std::sync::OnceLock<std::os::fd::OwnedFd>; 4],
     /// The files a folder's listing said are regular files (see [`ReadAt::In`]).
-    regular: [std::sync::OnceLock<std::collections::HashSet<Box<str>>>; 4],
+    regular: [std::sync::OnceLock<rustc_hash::FxHashSet<Box<str>>>; 4],
 }
 
 impl Folders {
