@@ -441,4 +441,42 @@ mod tests {
                 .is_none()
         );
     }
+
+    /// A file the folder's listing called regular, replaced since by a symlink to a FIFO
+    /// or by a FIFO: it is refused, at once, as a FIFO; a file removed since is absent.
+    #[cfg(unix)]
+    #[test]
+    fn a_listed_file_replaced_since_is_looked_at_again() {
+        use rustix::fs::{CWD, FileType, Mode, mknodat};
+        let dir = tempfile::tempdir().unwrap();
+        let libs = dir.path().join("libraries");
+        std::fs::create_dir(&libs).unwrap();
+        for name in ["a", "b", "c"] {
+            std::fs::write(libs.join(format!("{name}.yaml")), format!("name: {name}\n")).unwrap();
+        }
+        let store = Store::dir(dir.path().to_path_buf(), "reg".to_string());
+        assert_eq!(store.list(Category::Libraries), ["a", "b", "c"]);
+        let fifo = dir.path().join("fifo");
+        mknodat(CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
+        std::fs::remove_file(libs.join("a.yaml")).unwrap();
+        std::os::unix::fs::symlink(&fifo, libs.join("a.yaml")).unwrap();
+        std::fs::remove_file(libs.join("b.yaml")).unwrap();
+        mknodat(
+            CWD,
+            libs.join("b.yaml"),
+            FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        std::fs::remove_file(libs.join("c.yaml")).unwrap();
+        for name in ["a", "b"] {
+            let err = store.read(Category::Libraries, name).unwrap_err();
+            assert!(
+                err.to_string().contains("is a FIFO (named pipe)"),
+                "{name}: {err}"
+            );
+        }
+        assert!(store.read(Category::Libraries, "c").unwrap().is_none());
+    }
 }

@@ -1030,6 +1030,16 @@ fn list_reads_what_it_shows_and_lint_reads_the_rest() {
         .file(
             "reg/services/multi.yaml",
             "name: multi\nversion: 1.0.0\nversions: [{version: 2.1.0}, {version: 1.5.0}]\n",
+        )
+        // A syntax error in a key the listing does not read, and a group whose `type` is
+        // not its folder's: both list (lint reports them).
+        .file(
+            "reg/libraries/syntax.yaml",
+            "name: syntax\nversion: 2.0.0\nconflicts: [rule] trailing\n",
+        )
+        .file(
+            "reg/library_groups/pick.yaml",
+            "name: pick\ntype: service_group\nstrategy: 1-of-N\noptions:\n  - rule\n  - name: syntax\n",
         );
     let out = t.hsm(&["-r", "reg", "registry", "list"]);
     out.success();
@@ -1038,21 +1048,30 @@ fn list_reads_what_it_shows_and_lint_reads_the_rest() {
     exit_code: 0
     ----- stdout -----
     registry reg
-    ├── libraries (3)
+    ├── libraries (4)
     │   ├── badver (does not load: `hsm registry lint` says why)
     │   ├── renamed (does not load: `hsm registry lint` says why)
-    │   └── rule 1.0.0
+    │   ├── rule 1.0.0
+    │   └── syntax 2.0.0
     ├── services (1)
     │   └── multi 2.1.0
-    ├── library groups (0)
+    ├── library groups (1)
+    │   └── pick (1-of-N): rule, syntax
     └── service groups (0)
 
     ----- stderr -----
     ");
     let lint = t.hsm(&["-r", "reg", "registry", "lint"]);
     lint.failure();
+    for file in ["rule", "syntax"] {
+        assert!(
+            lint.stdout.contains(&format!("reg/libraries/{file}.yaml")),
+            "{}",
+            lint.stdout
+        );
+    }
     assert!(
-        lint.stdout.contains("reg/libraries/rule.yaml"),
+        lint.stdout.contains("reg/library_groups/pick.yaml"),
         "{}",
         lint.stdout
     );
