@@ -126,9 +126,11 @@ pub fn list(ws: &Workspace, format: Format) -> Result<ExitCode, Error> {
     // One write for the whole tree: a registry of 100k entries would otherwise cost 100k
     // writes (stdout flushes every line).
     use std::fmt::Write as _;
-    let mut text = String::new();
-    let _ = writeln!(text, "{}", title(&listing.registry));
     let sections = &listing.sections;
+    // Sized up front: growing a string of megabytes copies it each time.
+    let entries: usize = sections.iter().map(|(_, e)| e.len()).sum();
+    let mut text = String::with_capacity(entries * 64 + 256);
+    let _ = writeln!(text, "{}", title(&listing.registry));
     for (i, (cat, entries)) in sections.iter().enumerate() {
         let last = i + 1 == sections.len();
         let _ = writeln!(
@@ -139,13 +141,19 @@ pub fn list(ws: &Workspace, format: Format) -> Result<ExitCode, Error> {
             entries.len()
         );
         let pad = if last { "    " } else { "│   " };
-        for (j, e) in entries.iter().enumerate() {
+        // Each line is made on a core of its own (100k lines were a tenth of the main
+        // thread), then written in order.
+        use rayon::prelude::*;
+        let lines: Vec<String> = entries.par_iter().map(line).collect();
+        for (j, l) in lines.iter().enumerate() {
             let branch = if j + 1 == entries.len() {
                 "└──"
             } else {
                 "├──"
             };
-            let _ = writeln!(text, "{pad}{branch} {}", line(e));
+            for part in [pad, branch, " ", l, "\n"] {
+                text.push_str(part);
+            }
         }
     }
     out!("{text}");

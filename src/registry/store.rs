@@ -286,8 +286,9 @@ impl Store {
             }
             Store::Dir { root, folders, .. } => dir_entries(root, category, folders),
         };
-        // `yaml` sorts before `yml`: the file that is read comes first.
-        entries.sort();
+        // `yaml` sorts before `yml`: the file that is read comes first. (No two entries
+        // are equal, so an unstable sort gives the same order, without a buffer.)
+        entries.sort_unstable();
         entries
     }
 
@@ -383,10 +384,11 @@ fn dir_entries(root: &Path, category: Category, folders: &Folders) -> Vec<(Strin
     let entries = rd
         .filter_map(|e| e.ok())
         .filter_map(|e| {
-            let entry = yaml_entry(Path::new(&e.file_name()))?;
+            let file_name = e.file_name();
+            let entry = yaml_entry(Path::new(&file_name))?;
             // The type the listing gives (no `stat` on most file systems).
             if e.file_type().is_ok_and(|t| t.is_file()) {
-                regular.push(Box::from(e.file_name().to_str()?));
+                regular.push(Box::from(file_name.to_str()?));
             }
             Some(entry)
         })
