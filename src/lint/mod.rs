@@ -35,21 +35,21 @@
 //!
 //! Lint reads the whole registry, so it is built to scale with it: the checks of one entry
 //! (load, references, compile, solve alone, sources) run together, entries run on every
-//! core (rayon), and the registry's cache is emptied between two batches of [`BATCH`]
-//! entries once it holds [`KEEP`] files, so memory is bounded by that and the findings,
-//! not by the registry. The cycle check keeps only
+//! core (rayon), in an order that uses each loaded file while it is cached (`schedule.rs`),
+//! and the registry's cache is emptied between two batches of [`BATCH`] entries once it
+//! holds [`KEEP`] files (but for what the next batch needs), so memory is bounded by that
+//! and the findings, not by the registry. The cycle check keeps only
 //! which node brings which (no rule text, no file); the few entries on a cycle are read
 //! again to put the cycle into words. Each finding carries its place in the order the checks
 //! would run one after the other ([`Order`]): of a problem found twice the first is kept,
 //! then findings are sorted, so the report does not depend on which core ran what.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind};
 use crate::manifest::{Manifest, Mode, Question};
@@ -62,6 +62,7 @@ use crate::solve::{Clash, Conflict, Feasible, Picked, Reason};
 use crate::source::{KeyPath, Origin};
 
 mod finding;
+mod schedule;
 
 pub use finding::{Finding, LintKind, Report, Severity};
 
@@ -130,29 +131,16 @@ pub fn lint(registry: &Registry, root: &Path) -> Report {
         .unwrap_or(entries.len());
     let mut brings = Brings::default();
 
-    // Components first: an option is dead when its component is, which solving the
-    // component finds out.
-    let mut dead: HashSet<(Kind, String)> = HashSet::new();
-    // What every check found joins the report; a component's check also says if it is dead.
-    let mut take = |c: Checked| {
-        found.extend(c.found);
-        brings.add(c.brings);
-        c.dead
-    };
-    check_batches(
+    // What every check found joins the report (see `schedule` for the order they run in).
+    schedule::run(
         registry,
-        &entries[..split],
-        0,
-        |i, entry| ctx.component(i, entry),
-        |c| dead.extend(take(c)),
-    );
-    check_batches(
-        registry,
-        &entries[split..],
+        &entries,
         split,
-        |i, entry| ctx.group(i, entry, &dead),
+        |i, entry| ctx.component(i, entry),
+        |i, entry, dead| ctx.group(i, entry, dead),
         |c| {
-            take(c);
+            found.extend(c.found);
+            brings.add(c.brings);
         },
     );
     for (i, f) in duplicate_names(registry).into_iter().enumerate() {
@@ -164,7 +152,7 @@ pub fn lint(registry: &Registry, root: &Path) -> Report {
 
     // Of a problem found twice, the one found first in the sequential order.
     found.sort_by_key(|(order, _)| *order);
-    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut seen: HashSet<(String, String)> = HashSet::default();
     let mut findings: Vec<Finding> = found
         .into_iter()
         .map(|(_, f)| f)
@@ -175,33 +163,6 @@ pub fn lint(registry: &Registry, root: &Path) -> Report {
         registry: registry.store().display().to_string(),
         files,
         findings,
-    }
-}
-
-/// Check `entries` (the first at index `offset` of all entries) in batches of [`BATCH`],
-/// each batch on every core; hand each result to `take` in order, and empty the registry's
-/// cache between batches once it holds more than [`KEEP`] files.
-fn check_batches(
-    registry: &Registry,
-    entries: &[Entry],
-    offset: usize,
-    check: impl Fn(usize, &Entry) -> Checked + Sync,
-    mut take: impl FnMut(Checked),
-) {
-    for (b, batch) in entries.chunks(BATCH).enumerate() {
-        let start = offset + b * BATCH;
-        let checked: Vec<Checked> = batch
-            .par_iter()
-            .enumerate()
-            .map(|(i, entry)| check(start + i, entry))
-            .collect();
-        checked.into_iter().for_each(&mut take);
-        if registry.cached() > KEEP {
-            // Freed on the pool while the next batch runs, not on this thread, which the
-            // workers would wait for.
-            let forgotten = registry.forget();
-            rayon::spawn(move || drop(forgotten));
-        }
     }
 }
 

@@ -7,7 +7,7 @@
 //!
 //! A `Registry` is `Sync`: the registry-wide commands (lint, list, search, the
 //! registry-wide graph) load and check files on every core, sharing one cache. They can
-//! also [`Registry::forget`] what they loaded, so that memory follows the files in use
+//! also [`Registry::forget_except`] what they loaded, so that memory follows the files in use
 //! rather than the registry's size, and, since they change no file, have directory
 //! listings read once ([`Registry::unchanging`]) instead of once per did-you-mean.
 
@@ -74,7 +74,7 @@ impl Kind {
 #[derive(Debug)]
 struct Cache<T>(Mutex<Loaded<T>>);
 
-/// Files taken out of a registry's cache by [`Registry::forget`], freed when dropped.
+/// Files taken out of a registry's cache by [`Registry::forget_except`], freed when dropped.
 #[derive(Debug)]
 pub struct Forgotten {
     _components: Loaded<Component>,
@@ -236,14 +236,27 @@ impl Registry {
         self.components.map().len() + self.groups.map().len()
     }
 
-    /// Take every loaded file out of the cache (the `Arc`s handed out stay valid): a
-    /// registry-wide command that works through the registry in batches keeps memory to
-    /// what one batch uses. The files are freed when the returned value is dropped, which
-    /// the caller may leave to another thread (freeing 40,000 files takes a while).
+    /// Take the loaded files out of the cache (the `Arc`s handed out stay valid), but the
+    /// components for which `keep` says yes (groups are all taken): a registry-wide command
+    /// that works through the registry in batches keeps memory to what a batch uses and
+    /// keeps what the next batch is known to need. The files are freed when the returned
+    /// value is dropped, which the caller may leave to another thread (freeing 40,000
+    /// files takes a while).
     #[must_use = "the files are freed when this is dropped"]
-    pub fn forget(&self) -> Forgotten {
+    pub fn forget_except(&self, keep: impl Fn(Kind, &str) -> bool) -> Forgotten {
+        let mut forgotten = Loaded::default();
+        {
+            let mut map = self.components.map();
+            for kind in [Kind::Library, Kind::Service] {
+                let (kept, gone) = std::mem::take(map.of_mut(kind))
+                    .into_iter()
+                    .partition(|(name, _)| keep(kind, name));
+                *map.of_mut(kind) = kept;
+                *forgotten.of_mut(kind) = gone;
+            }
+        }
         Forgotten {
-            _components: std::mem::take(&mut *self.components.map()),
+            _components: forgotten,
             _groups: std::mem::take(&mut *self.groups.map()),
         }
     }

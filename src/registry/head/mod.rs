@@ -164,7 +164,7 @@ pub(super) fn head(file: Arc<SourceFile>, expected: &str, what: &str) -> Result<
 /// group file when `group`), for the fuzz targets: `Err` with both answers when the
 /// scanner answered and the parser read another head, or failed on a head key (a type, a
 /// missing or repeated field). A syntax error elsewhere is one the scanner does not look
-/// for (see [`scan`]).
+/// for (see `head/scan.rs`).
 pub fn scan_agrees(text: &str, group: bool) -> Result<(), String> {
     if group {
         agrees(scan::scan_group(text), text)

@@ -1,0 +1,158 @@
+//! The order lint checks a registry's entries in: one that uses each loaded file while it
+//! is still in the cache.
+//!
+//! Lint's memory is bounded by emptying the registry's cache between batches once it holds
+//! [`KEEP`] files (see the module above). In the files' own order (libraries, then
+//! services, then groups, each by name) that made a 100k registry load 360,000 files for
+//! its 160,000: a library's check loads the service it implies, which was checked (and
+//! loaded again) far later; a group's check loads its options, checked long before. Here
+//! the order follows the rules instead:
+//!
+//! - the components a check brought into the cache (what its rules imply or require) are
+//!   checked in the next batch;
+//! - the options of a group are checked together, group after group, and each group as
+//!   soon as all its options have been, which is also when its check may run: an option is
+//!   dead when its component is, which the component's check finds out.
+//!
+//! Only the order of the work changes. Each finding keeps its place in the files' order
+//! ([`super::Order`]) and the report is sorted, so it is the same byte for byte.
+
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use rayon::prelude::*;
+
+use super::{BATCH, Checked, Entry, KEEP};
+use crate::registry::{Kind, Registry};
+use crate::solve::graph::Node;
+
+/// Check `entries` (components before `split`, groups from it) on every core, in batches
+/// of [`BATCH`], handing each result to `take`; `component` and `group` check one entry
+/// given its index, `group` also given the components found dead so far (all of the
+/// group's options are among those checked by then).
+pub(super) fn run(
+    registry: &Registry,
+    entries: &[Entry],
+    split: usize,
+    component: impl Fn(usize, &Entry) -> Checked + Sync,
+    group: impl Fn(usize, &Entry, &HashSet<(Kind, String)>) -> Checked + Sync,
+    mut take: impl FnMut(Checked),
+) {
+    let index: HashMap<(Kind, &str), usize> = entries[..split]
+        .iter()
+        .enumerate()
+        .map(|(i, (category, name))| ((category.kind(), name.as_str()), i))
+        .collect();
+    // Each group's options that are components of the registry, read from the groups'
+    // heads (a group that does not load has none: its check reports why).
+    let options: Vec<Vec<usize>> = entries[split..]
+        .par_iter()
+        .map(|(category, name)| {
+            let kind = category.kind();
+            let Ok(Some(head)) = registry.read_group_head(kind, name) else {
+                return Vec::new();
+            };
+            let mut found: Vec<usize> = head
+                .options
+                .iter()
+                .filter_map(|o| index.get(&(kind, o.name.as_str())).copied())
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            found
+        })
+        .collect();
+    let mut groups_of: Vec<Vec<usize>> = vec![Vec::new(); split];
+    let mut waiting: Vec<usize> = Vec::with_capacity(options.len());
+    let mut ready: VecDeque<usize> = VecDeque::new();
+    for (g, opts) in options.iter().enumerate() {
+        for &c in opts {
+            groups_of[c].push(split + g);
+        }
+        waiting.push(opts.len());
+        if opts.is_empty() {
+            ready.push_back(split + g);
+        }
+    }
+    // The components in the order they are taken when nothing was brought: each group's
+    // options together, then the rest by name.
+    let order: Vec<usize> = options.iter().flatten().copied().chain(0..split).collect();
+    drop(options);
+
+    let mut scheduled = vec![false; split];
+    let mut brought: VecDeque<usize> = VecDeque::new();
+    let mut next = 0;
+    let mut dead: HashSet<(Kind, String)> = HashSet::default();
+    loop {
+        let mut batch: Vec<usize> = Vec::with_capacity(BATCH);
+        while batch.len() < BATCH
+            && let Some(g) = ready.pop_front()
+        {
+            batch.push(g);
+        }
+        let mut take_component = |c: usize, batch: &mut Vec<usize>| {
+            if !scheduled[c] {
+                scheduled[c] = true;
+                batch.push(c);
+            }
+        };
+        while batch.len() < BATCH
+            && let Some(c) = brought.pop_front()
+        {
+            take_component(c, &mut batch);
+        }
+        while batch.len() < BATCH && next < order.len() {
+            take_component(order[next], &mut batch);
+            next += 1;
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let checked: Vec<(usize, Checked)> = batch
+            .par_iter()
+            .map(|&i| {
+                let entry = &entries[i];
+                let c = if i < split {
+                    component(i, entry)
+                } else {
+                    group(i, entry, &dead)
+                };
+                (i, c)
+            })
+            .collect();
+        for (i, c) in checked {
+            for (_, to) in &c.brings {
+                if let Node::Component(kind, name) = to
+                    && let Some(&t) = index.get(&(*kind, name.as_str()))
+                    && !scheduled[t]
+                {
+                    brought.push_back(t);
+                }
+            }
+            if i < split {
+                dead.extend(c.dead.clone());
+                for &g in &groups_of[i] {
+                    waiting[g - split] -= 1;
+                    if waiting[g - split] == 0 {
+                        ready.push_back(g);
+                    }
+                }
+            }
+            take(c);
+        }
+        if registry.cached() > KEEP {
+            // Kept: what the next batches start with. The components this batch checked
+            // (the options of the groups now ready among them) and those it brought in.
+            let mut keep: HashSet<(Kind, &str)> = HashSet::default();
+            for &i in batch.iter().filter(|&&i| i < split).chain(&brought) {
+                let (category, name) = &entries[i];
+                keep.insert((category.kind(), name.as_str()));
+            }
+            // The rest is freed on the pool while the next batch runs, not on this
+            // thread, which the workers would wait for.
+            let forgotten = registry.forget_except(|kind, name| keep.contains(&(kind, name)));
+            rayon::spawn(move || drop(forgotten));
+        }
+    }
+}
