@@ -77,7 +77,7 @@ struct Cache<T>(Mutex<Loaded<T>>);
 /// Files taken out of a registry's cache by [`Registry::forget_except`], freed when dropped.
 #[derive(Debug)]
 pub struct Forgotten {
-    _components: Loaded<Component>,
+    _components: Vec<Arc<Component>>,
     _groups: Loaded<Group>,
 }
 
@@ -244,15 +244,13 @@ impl Registry {
     /// files takes a while).
     #[must_use = "the files are freed when this is dropped"]
     pub fn forget_except(&self, keep: impl Fn(Kind, &str) -> bool) -> Forgotten {
-        let mut forgotten = Loaded::default();
+        let mut forgotten = Vec::new();
         {
+            // Taken out in place: the lock is held meanwhile, so no map is rebuilt.
             let mut map = self.components.map();
             for kind in [Kind::Library, Kind::Service] {
-                let (kept, gone) = std::mem::take(map.of_mut(kind))
-                    .into_iter()
-                    .partition(|(name, _)| keep(kind, name));
-                *map.of_mut(kind) = kept;
-                *forgotten.of_mut(kind) = gone;
+                let gone = map.of_mut(kind).extract_if(|name, _| !keep(kind, name));
+                forgotten.extend(gone.filter_map(|(_, c)| c));
             }
         }
         Forgotten {
