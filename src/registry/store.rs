@@ -348,8 +348,8 @@ impl Folders {
                 path: &path,
                 listed_regular,
             };
-            return Ok(read_text_at(at, &display)?
-                .map(|text| SourceFile::new(display, Some(path.clone()), text)));
+            let text = read_text_at(at, &display)?;
+            return Ok(text.map(|text| SourceFile::new(display, Some(path), text)));
         }
         Ok(read_text(&path, &display)?.map(|text| SourceFile::new(display, Some(path), text)))
     }
