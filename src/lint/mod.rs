@@ -129,7 +129,7 @@ pub fn lint(registry: &Registry, root: &Path) -> Report {
     };
     let split = entries
         .iter()
-        .position(|(c, _)| matches!(c, Category::LibraryGroups | Category::ServiceGroups))
+        .position(|(c, _)| c.holds_groups())
         .unwrap_or(entries.len());
     let mut brings: Vec<(Node, Node)> = Vec::new();
 
@@ -369,9 +369,9 @@ struct Brings {
 }
 
 impl Brings {
-    /// Number the nodes of `pairs` on every core: sorted, each once, an edge's ends found by
-    /// binary search. (Numbered one pair at a time as results came in, this was most of
-    /// the main thread's work at 100k, which the workers waited for between batches.)
+    /// Number the nodes of `pairs` on every core, once all checks are done: sorted, each
+    /// once, an edge's ends found by binary search (not pair by pair on the main thread
+    /// between batches, while the workers wait).
     fn of(pairs: &[(Node, Node)]) -> Brings {
         let mut refs: Vec<&Node> = pairs.par_iter().flat_map_iter(|(a, b)| [a, b]).collect();
         refs.par_sort_unstable();

@@ -445,7 +445,8 @@ mod tests {
     }
 
     /// A file the folder's listing called regular, replaced since by a symlink to a FIFO
-    /// or by a FIFO: it is refused, at once, as a FIFO; a file removed since is absent.
+    /// or by a FIFO: it is refused, at once, as a FIFO; a file removed since is absent; a
+    /// symlink to a regular file is read through.
     #[cfg(unix)]
     #[test]
     fn a_listed_file_replaced_since_is_looked_at_again() {
@@ -456,8 +457,13 @@ mod tests {
         for name in ["a", "b", "c"] {
             std::fs::write(libs.join(format!("{name}.yaml")), format!("name: {name}\n")).unwrap();
         }
+        // A symlink to a regular file is listed as a symlink, and read through it.
+        std::fs::write(dir.path().join("real.yaml"), "name: d\n").unwrap();
+        std::os::unix::fs::symlink("../real.yaml", libs.join("d.yaml")).unwrap();
         let store = Store::dir(dir.path().to_path_buf(), "reg".to_string());
-        assert_eq!(store.list(Category::Libraries), ["a", "b", "c"]);
+        assert_eq!(store.list(Category::Libraries), ["a", "b", "c", "d"]);
+        let d = store.read(Category::Libraries, "d").unwrap().unwrap();
+        assert_eq!(&**d.text(), "name: d\n");
         let fifo = dir.path().join("fifo");
         mknodat(CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
         std::fs::remove_file(libs.join("a.yaml")).unwrap();

@@ -19,7 +19,7 @@
 //!   byte, and UTF-16 (what some Windows editors save) is recognised and named.
 
 use std::fmt;
-use std::fs::{File, FileType};
+use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -166,22 +166,15 @@ impl ReadAt<'_> {
     fn stat(&self) -> std::io::Result<Option<&'static str>> {
         match self {
             ReadAt::Path(path) => {
-                let ft = std::fs::metadata(path)?.file_type();
-                Ok((!ft.is_file()).then(|| kind_of(ft)))
+                let meta = std::fs::metadata(path)?;
+                Ok((!meta.is_file()).then(|| kind_of(&meta)))
             }
             #[cfg(unix)]
             ReadAt::In { dir, name, .. } => {
-                use rustix::fs::{AtFlags, FileType as Kind, statat};
+                use rustix::fs::{AtFlags, FileType, statat};
                 let st = statat(*dir, *name, AtFlags::empty())?;
-                Ok(match Kind::from_raw_mode(st.st_mode) {
-                    Kind::RegularFile => None,
-                    Kind::Fifo => Some("a FIFO (named pipe)"),
-                    Kind::Socket => Some("a socket"),
-                    Kind::CharacterDevice => Some("a character device"),
-                    Kind::BlockDevice => Some("a block device"),
-                    Kind::Directory => Some("a directory"),
-                    _ => Some("not a file"),
-                })
+                let regular = FileType::from_raw_mode(st.st_mode) == FileType::RegularFile;
+                Ok((!regular).then(|| kind_of_mode(st.st_mode)))
             }
         }
     }
@@ -235,7 +228,7 @@ pub fn read_regular_at(at: ReadAt<'_>, limit: usize) -> Result<Option<Vec<u8>>, 
     // The open file is what is read: check it, not the path (it may have been replaced).
     let meta = file.metadata().map_err(Refused::Io)?;
     if !meta.is_file() {
-        return Err(Refused::NotRegular(kind_of(meta.file_type())));
+        return Err(Refused::NotRegular(kind_of(&meta)));
     }
     let expected = usize::try_from(meta.len()).unwrap_or(usize::MAX);
     let bytes = read_to_end(&mut file, expected, limit).map_err(Refused::Io)?;
@@ -296,27 +289,31 @@ fn open_nonblocking(path: &Path) -> std::io::Result<File> {
 }
 
 /// What a file that is not a regular file is, in words.
-fn kind_of(ft: FileType) -> &'static str {
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if ft.is_socket() {
-            return "a socket";
-        }
-        if ft.is_char_device() {
-            return "a character device";
-        }
-        if ft.is_block_device() {
-            return "a block device";
-        }
+        use std::os::unix::fs::MetadataExt;
+        kind_of_mode(meta.mode())
     }
-    if ft.is_dir() {
+    #[cfg(not(unix))]
+    if meta.is_dir() {
         "a directory"
     } else {
         "not a file"
+    }
+}
+
+/// [`kind_of`] from a `stat` mode.
+#[cfg(unix)]
+fn kind_of_mode(mode: u32) -> &'static str {
+    use rustix::fs::FileType;
+    match FileType::from_raw_mode(mode) {
+        FileType::Fifo => "a FIFO (named pipe)",
+        FileType::Socket => "a socket",
+        FileType::CharacterDevice => "a character device",
+        FileType::BlockDevice => "a block device",
+        FileType::Directory => "a directory",
+        _ => "not a file",
     }
 }
 

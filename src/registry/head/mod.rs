@@ -348,4 +348,29 @@ mod tests {
         ]);
         check(&texts, true);
     }
+
+    /// Shapes the mutations above do not make, each read by the scanner (it must answer)
+    /// and by the parser, which must agree.
+    #[test]
+    fn quoted_and_null_values_agree() {
+        let groups = [
+            "name: g\nstrategy: '1-of-N'\noptions:\n  - a\n",
+            "name: g\nstrategy: \"M-of-N\"\noptions:\n  - 'a'\n  - name: \"b\"\n    description: ~\n",
+            "name: 'g'\nstrategy: 1-of-N\ndescription: null\ncomment: ''\noptions:\n- a\n- b\n",
+            "name: g\nstrategy: 1-of-N\noptions:\n",
+        ];
+        for text in groups {
+            assert!(scan::scan_group(text).is_some(), "{text:?}");
+            assert_eq!(scan_agrees(text, true), Ok(()), "{text:?}");
+        }
+        let components = [
+            "name: \"x\"\nversion: '1.10'\ndescription: 'null'\n",
+            "name: x\ndescription: Null\nversions:\n- version: \"2.0\"\n  description: y\n",
+            "name: x # the name\nversion: 1.0.0   # pinned\nversions: ~\n",
+        ];
+        for text in components {
+            assert!(scan::scan(text).is_some(), "{text:?}");
+            assert_eq!(scan_agrees(text, false), Ok(()), "{text:?}");
+        }
+    }
 }

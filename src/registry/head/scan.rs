@@ -1,10 +1,12 @@
 //! A line scanner that reads the head keys of a registry file without the YAML parser.
 //!
 //! At 100k files, YAML's event parser was a third of `hsm registry list`'s time: it runs
-//! over every key of every file, and a listing shows four. Registry files are written in
+//! over every key of every file, and a listing shows a few. Registry files are written in
 //! plain block style, where the top-level keys are the lines that start in column 0, so
-//! this scanner reads `name`, `description`, `version` and each `versions[].version`
-//! straight from those lines and skips the rest.
+//! this scanner reads the keys a listing shows straight from those lines and skips the
+//! rest: a component's `name`, `description`, `version` and each `versions[].version`; a
+//! group's `name`, `strategy`, `description`, `comment` and its options' names and
+//! descriptions.
 //!
 //! It answers only where its answer is certainly the parser's. At the first thing it does
 //! not handle exactly it says `None`, and the caller asks the parser: a tab, a carriage
@@ -16,8 +18,8 @@
 //! would then not be a key). What it does not see is a syntax error in a key it skips: a
 //! listing does not read those keys (see `docs/decisions.md`), `hsm registry lint` does.
 //!
-//! The `registry_library` and `registry_service` fuzz targets and the tests below check
-//! that wherever it answers, the parser gives the same head.
+//! The four registry fuzz targets and the tests in `head/mod.rs` check that wherever it
+//! answers, the parser gives the same head.
 
 use super::{GroupHeadFile, HeadFile, OptionHead, VersionHead};
 use crate::registry::model::Text;
@@ -30,19 +32,16 @@ pub(super) fn scan(text: &str) -> Option<HeadFile> {
         &["name", "description", "version"],
         ("versions", &["version"]),
     )?;
+    let mut name = None;
     let mut head = HeadFile {
         name: String::new(),
         description: None,
         version: None,
         versions: Vec::new(),
     };
-    let mut named = false;
     for (key, value) in keys {
         match (key, value) {
-            ("name", Value::Scalar(s)) => {
-                head.name = s.text;
-                named = true;
-            }
+            ("name", Value::Scalar(s)) => name = Some(s.text),
             ("description", Value::Scalar(s)) => head.description = optional(s),
             ("version", Value::Scalar(s)) => head.version = Some(text_of(s)?),
             ("versions", Value::List(items)) => {
@@ -60,7 +59,8 @@ pub(super) fn scan(text: &str) -> Option<HeadFile> {
             _ => return None,
         }
     }
-    named.then_some(head)
+    head.name = name?;
+    Some(head)
 }
 
 /// The head of a group file, or `None` when only the YAML parser can tell.
