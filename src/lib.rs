@@ -47,12 +47,14 @@ pub use vocab::{Kind, Mode, Runtime, Strategy, is_valid_name};
 #[doc(hidden)]
 pub mod internals {
     pub use crate::manifest::edit::Editor;
+    pub use crate::manifest::model as manifest_model;
     pub use crate::registry::edit as registry_edit;
     pub use crate::registry::model as registry_model;
     pub use crate::registry::rules::Definition;
     pub use crate::registry::scan_agrees as registry_head_scan_agrees;
     pub use crate::render::{env, lock, pyproject};
     pub use crate::scenario::{Case, Equivalent, coverage, mutate};
+    pub use crate::source::simple::agrees as simple_yaml_agrees;
     pub use crate::source::{KeyPath, Origin, SourceFile, parse_yaml, read_text};
     pub use crate::sync::journal;
 }

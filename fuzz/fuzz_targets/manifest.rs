@@ -12,6 +12,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = hsm_fuzz::text(data);
+    // Wherever the simple YAML subset reads the file, it must read what serde_yaml reads.
+    use hsm::internals::manifest_model::ManifestFile;
+    if let Err(e) = hsm::internals::simple_yaml_agrees::<ManifestFile>(&text) {
+        panic!("the simple YAML subset disagrees with serde_yaml: {e}");
+    }
     let manifest = match Manifest::from_text("hsm.yaml", Path::new("/project"), text.as_str()) {
         Ok(m) => m,
         Err(e) => return hsm_fuzz::render(&e),

@@ -8,6 +8,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = hsm_fuzz::text(data);
+    // Wherever the simple YAML subset reads the file, it must read what serde_yaml reads.
+    if let Err(e) = hsm::internals::simple_yaml_agrees::<serde_yaml::Value>(&text) {
+        panic!("the simple YAML subset disagrees with serde_yaml: {e}");
+    }
     let dir = hsm_fuzz::scratch_dir();
     let path = dir.join("cases.yaml");
     std::fs::write(&path, &text).expect("write the scenario file");

@@ -12,6 +12,18 @@ pub fn load(category: Category, data: &[u8]) {
     if let Err(e) = hsm::internals::registry_head_scan_agrees(&text, group) {
         panic!("the head scanner disagrees with the parser: {e}");
     }
+    // Wherever the simple subset reads the file, it must read what serde_yaml reads.
+    use hsm::internals::registry_model::{GroupFile, LibraryFile, ServiceFile};
+    let simple = match category {
+        Category::Libraries => hsm::internals::simple_yaml_agrees::<LibraryFile>(&text),
+        Category::Services => hsm::internals::simple_yaml_agrees::<ServiceFile>(&text),
+        Category::LibraryGroups | Category::ServiceGroups => {
+            hsm::internals::simple_yaml_agrees::<GroupFile>(&text)
+        }
+    };
+    if let Err(e) = simple {
+        panic!("the simple YAML subset disagrees with serde_yaml: {e}");
+    }
     let registry = Registry::new(Store::memory([(rel.clone(), text.clone())]));
     let loaded = match category {
         Category::Libraries => registry

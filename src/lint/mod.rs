@@ -98,28 +98,38 @@ enum Check {
 type Order = (Check, usize, usize);
 
 /// One file of the registry, by category and name.
-type Entry = (Category, String);
+type Entry<'a> = (Category, &'a str);
 
 /// Lint every file of `registry`. `root` is the project directory the solves pretend to run
 /// in (it only matters for paths in messages).
 pub fn lint(registry: &Registry, root: &Path) -> Report {
     let mut found: Vec<(Order, Finding)> = Vec::new();
-    let mut files = 0;
-    let mut entries: Vec<Entry> = Vec::new();
-    for category in Category::ALL {
-        let listed = registry.store().entries(category);
-        files += listed.len();
+    // The four folders are listed at once, one per core, and each listing is kept as the
+    // registry's (what the did-you-means and the duplicate check read), not listed again.
+    let listed: Vec<Vec<(String, String)>> = Category::ALL
+        .par_iter()
+        .map(|&category| registry.store().entries(category))
+        .collect();
+    let files = listed.iter().map(Vec::len).sum();
+    let mut lists = Vec::with_capacity(listed.len());
+    let mut first = 0;
+    for (category, listed) in Category::ALL.into_iter().zip(listed) {
         for pair in listed.windows(2) {
             if pair[0].0 == pair[1].0
                 && let Some(f) = twin_files(registry, category, &pair[0].0)
             {
-                found.push(((Check::Load, entries.len(), found.len()), f));
+                found.push(((Check::Load, first, found.len()), f));
             }
         }
         let mut names: Vec<String> = listed.into_iter().map(|(n, _)| n).collect();
         names.dedup();
-        entries.extend(names.into_iter().map(|n| (category, n)));
+        first += names.len();
+        lists.push((category, registry.listed(category, names)));
     }
+    let entries: Vec<Entry> = lists
+        .iter()
+        .flat_map(|(category, names)| names.iter().map(|n| (*category, n.as_str())))
+        .collect();
     let empty =
         Manifest::from_text(LINT_MANIFEST, root, "project: {name: lint}\n".to_string()).ok();
     let ctx = Ctx {

@@ -42,7 +42,7 @@ pub(super) fn run(
     let index: HashMap<(Kind, &str), usize> = entries[..split]
         .iter()
         .enumerate()
-        .map(|(i, (category, name))| ((category.kind(), name.as_str()), i))
+        .map(|(i, (category, name))| ((category.kind(), *name), i))
         .collect();
     // Each group's options that are components of the registry, read from the groups'
     // heads (a group that does not load has none: its check reports why).
@@ -147,7 +147,7 @@ pub(super) fn run(
             let mut keep: HashSet<(Kind, &str)> = HashSet::default();
             for &i in batch.iter().filter(|&&i| i < split).chain(&brought) {
                 let (category, name) = &entries[i];
-                keep.insert((category.kind(), name.as_str()));
+                keep.insert((category.kind(), *name));
             }
             // The rest is freed on the pool while the next batch runs, not on this
             // thread, which the workers would wait for.

@@ -202,16 +202,27 @@ impl Registry {
 
     /// The names of a category's entries, sorted (see [`Store::list`]).
     pub fn names(&self, category: Category) -> std::borrow::Cow<'_, [String]> {
-        match &self.listings {
-            Some(lists) => {
-                let slot = &lists[Category::ALL
-                    .iter()
-                    .position(|c| *c == category)
-                    .unwrap_or_default()];
+        match self.listing(category) {
+            Some(slot) => {
                 std::borrow::Cow::Borrowed(slot.get_or_init(|| self.store.list(category)))
             }
             None => std::borrow::Cow::Owned(self.store.list(category)),
         }
+    }
+
+    /// [`Registry::names`], given the names of a category its caller has just listed
+    /// (sorted, each once): kept as the category's listing when this registry keeps
+    /// listings, so that nothing lists the folder again.
+    pub fn listed(&self, category: Category, names: Vec<String>) -> std::borrow::Cow<'_, [String]> {
+        match self.listing(category) {
+            Some(slot) => std::borrow::Cow::Borrowed(slot.get_or_init(|| names)),
+            None => std::borrow::Cow::Owned(names),
+        }
+    }
+
+    fn listing(&self, category: Category) -> Option<&OnceLock<Vec<String>>> {
+        let lists = self.listings.as_ref()?;
+        lists.get(Category::ALL.iter().position(|c| *c == category)?)
     }
 
     /// Load every file of the registry into the cache, on every core (errors are left for

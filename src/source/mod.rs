@@ -15,6 +15,7 @@ mod de;
 mod limits;
 mod locate;
 mod read;
+pub(crate) mod simple;
 mod suggest;
 pub mod watch;
 

@@ -208,23 +208,10 @@ where
 mod tests {
     use super::*;
 
-    /// Every library and service file hsm ships or fuzzes from, and each of them changed
-    /// where YAML is easiest to get wrong: a line dropped, repeated, indented or moved to
-    /// column 0, and indicators put at its start, after its colon and at its end.
+    /// Every file of `dirs`, and each of them changed where YAML is easiest to get wrong
+    /// (see `source::simple::tests::mutated`).
     fn texts(dirs: &[&str]) -> Vec<String> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in dirs {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                if let Ok(text) = std::fs::read_to_string(entry.path()) {
-                    files.push(text);
-                }
-            }
-        }
-        assert!(files.len() > 15, "found {} files", files.len());
+        use crate::source::simple::tests::{files, mutated};
         let inserts = [
             "{",
             "}",
@@ -247,68 +234,7 @@ mod tests {
             "~",
             "null",
         ];
-        // Each file also with its first line (usually `name:`) moved to the end, after the
-        // indented lines the scanner skips.
-        let rotated: Vec<String> = files
-            .iter()
-            .map(|f| {
-                let mut lines: Vec<&str> = f.lines().collect();
-                if !lines.is_empty() {
-                    lines.rotate_left(1);
-                }
-                lines.join("\n")
-            })
-            .collect();
-        files.extend(rotated);
-        let mut texts = Vec::new();
-        for file in &files {
-            let lines: Vec<&str> = file.lines().collect();
-            texts.push(file.clone());
-            for i in 0..lines.len() {
-                let with = |line: &str| {
-                    let mut changed = lines.clone();
-                    changed[i] = line;
-                    changed.join("\n")
-                };
-                let mut dropped = lines.clone();
-                dropped.remove(i);
-                texts.push(dropped.join("\n"));
-                let mut twice = lines.clone();
-                twice.insert(i, lines[i]);
-                texts.push(twice.join("\n"));
-                texts.push(with(&format!("  {}", lines[i])));
-                texts.push(with(lines[i].trim_start()));
-                for insert in inserts {
-                    texts.push(with(&format!("{insert}{}", lines[i])));
-                    texts.push(with(&format!("{}{insert}", lines[i])));
-                    if let Some(colon) = lines[i].find(": ") {
-                        let (key, value) = lines[i].split_at(colon + 2);
-                        texts.push(with(&format!("{key}{insert}{value}")));
-                        texts.push(with(&format!("{key}{insert}")));
-                    }
-                    let item = lines[i].trim_start();
-                    if item.starts_with("- ") {
-                        let dash = lines[i].len() - item.len();
-                        texts.push(with(&format!("{}- {insert}", &lines[i][..dash])));
-                    }
-                }
-                // A flow collection or quoted scalar opened on this line and closed on
-                // the next, which may be a head key.
-                if let (Some(colon), Some(next)) = (lines[i].find(": "), lines.get(i + 1)) {
-                    let key = &lines[i][..colon + 2];
-                    for (open, close) in [("{z: 1,", "}"), ("[z,", "]"), ("\"z", "\""), ("'z", "'")]
-                    {
-                        let mut joined = lines.clone();
-                        let opened = format!("{key}{open}");
-                        let closed = format!("{next}{close}");
-                        joined[i] = &opened;
-                        joined[i + 1] = &closed;
-                        texts.push(joined.join("\n"));
-                    }
-                }
-            }
-        }
-        texts
+        mutated(&files(dirs), &inserts)
     }
 
     fn check(texts: &[String], group: bool) {
