@@ -17,6 +17,7 @@
 //! Only the order of the work changes. Each finding keeps its place in the files' order
 //! ([`super::Order`]) and the report is sorted, so it is the same byte for byte.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -24,8 +25,21 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use rayon::prelude::*;
 
 use super::{BATCH, Checked, Entry, KEEP};
-use crate::registry::{Kind, Registry};
+use crate::registry::{Component, Kind, Registry};
 use crate::solve::graph::Node;
+
+/// How much memory the services kept in the cache may take. A service is what libraries
+/// and options imply, and those may be checked far apart: in the 100k benchmark registry
+/// each service is implied by two libraries 50,000 files apart, and emptying the cache of
+/// services made lint read 50,000 of them twice. So services stay when the cache is
+/// emptied, up to this bound; the rest are read again when needed.
+const SERVICE_BYTES: usize = if cfg!(test) { 16 << 10 } else { 192 << 20 };
+
+/// About how much memory a loaded service takes: its parsed file and rules, and its text
+/// (3.7 KiB for the benchmark's 240-byte services, measured as peak memory at 100k).
+fn service_bytes(c: &Component) -> usize {
+    3 * 1024 + 3 * c.file.text().len()
+}
 
 /// Check `entries` (components before `split`, groups from it) on every core, in batches
 /// of [`BATCH`], handing each result to `take`; `component` and `group` check one entry
@@ -84,6 +98,8 @@ pub(super) fn run(
     let mut brought: VecDeque<usize> = VecDeque::new();
     let mut next = 0;
     let mut dead: HashSet<(Kind, String)> = HashSet::default();
+    // How many services the last emptying of the cache kept.
+    let mut services = 0;
     loop {
         let mut batch: Vec<usize> = Vec::with_capacity(BATCH);
         while batch.len() < BATCH
@@ -141,7 +157,7 @@ pub(super) fn run(
             }
             take(c);
         }
-        if registry.cached() > KEEP {
+        if registry.cached() > KEEP + services {
             // Kept: what the next batches start with. The components this batch checked
             // (the options of the groups now ready among them) and those it brought in.
             let mut keep: HashSet<(Kind, &str)> = HashSet::default();
@@ -149,9 +165,22 @@ pub(super) fn run(
                 let (category, name) = &entries[i];
                 keep.insert((category.kind(), *name));
             }
+            // And the services, up to a bound (see `SERVICE_BYTES`).
+            let (kept, bytes) = (Cell::new(0), Cell::new(0));
+            let forgotten = registry.forget_except(|kind, name, c| {
+                if keep.contains(&(kind, name)) {
+                    return true;
+                }
+                let Some(c) = c.filter(|_| kind == Kind::Service) else {
+                    return false;
+                };
+                bytes.set(bytes.get() + service_bytes(c));
+                kept.set(kept.get() + 1);
+                bytes.get() <= SERVICE_BYTES
+            });
+            services = kept.get();
             // The rest is freed on the pool while the next batch runs, not on this
             // thread, which the workers would wait for.
-            let forgotten = registry.forget_except(|kind, name| keep.contains(&(kind, name)));
             rayon::spawn(move || drop(forgotten));
         }
     }

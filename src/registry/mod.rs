@@ -248,19 +248,25 @@ impl Registry {
     }
 
     /// Take the loaded files out of the cache (the `Arc`s handed out stay valid), but the
-    /// components for which `keep` says yes (groups are all taken): a registry-wide command
+    /// components for which `keep` says yes, given the kind, the name and the component
+    /// (`None` for a name found missing; groups are all taken): a registry-wide command
     /// that works through the registry in batches keeps memory to what a batch uses and
     /// keeps what the next batch is known to need. The files are freed when the returned
     /// value is dropped, which the caller may leave to another thread (freeing 40,000
     /// files takes a while).
     #[must_use = "the files are freed when this is dropped"]
-    pub fn forget_except(&self, keep: impl Fn(Kind, &str) -> bool) -> Forgotten {
+    pub fn forget_except(
+        &self,
+        keep: impl Fn(Kind, &str, Option<&Component>) -> bool,
+    ) -> Forgotten {
         let mut forgotten = Vec::new();
         {
             // Taken out in place: the lock is held meanwhile, so no map is rebuilt.
             let mut map = self.components.map();
             for kind in [Kind::Library, Kind::Service] {
-                let gone = map.of_mut(kind).extract_if(|name, _| !keep(kind, name));
+                let gone = map
+                    .of_mut(kind)
+                    .extract_if(|name, c| !keep(kind, name, c.as_deref()));
                 forgotten.extend(gone.filter_map(|(_, c)| c));
             }
         }

@@ -371,17 +371,22 @@ fn utf16(bytes: &[u8]) -> Option<ByteOrder> {
         [0xFE, 0xFF, ..] => return Some(ByteOrder::Big),
         _ => {}
     }
-    let pairs: Vec<&[u8]> = bytes.chunks_exact(2).take(256).collect();
-    if pairs.len() < 2 {
+    let head = &bytes[..bytes.len().min(512)];
+    // Without a NUL it is not UTF-16 text, and nearly every file is ruled out here.
+    if !head.contains(&0) {
         return None;
     }
-    let count = |f: fn(&[u8]) -> bool| pairs.iter().filter(|p| f(p)).count();
-    let little = count(|p| p[0] != 0 && p[1] == 0);
-    let big = count(|p| p[0] == 0 && p[1] != 0);
+    let pairs = || head.chunks_exact(2);
+    let total = pairs().count();
+    if total < 2 {
+        return None;
+    }
+    let little = pairs().filter(|p| p[0] != 0 && p[1] == 0).count();
+    let big = pairs().filter(|p| p[0] == 0 && p[1] != 0).count();
     // Three in four pairs: ASCII-heavy text, as YAML and env files are.
-    if little * 4 >= pairs.len() * 3 {
+    if little * 4 >= total * 3 {
         Some(ByteOrder::Little)
-    } else if big * 4 >= pairs.len() * 3 {
+    } else if big * 4 >= total * 3 {
         Some(ByteOrder::Big)
     } else {
         None

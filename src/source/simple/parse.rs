@@ -46,16 +46,14 @@ pub(crate) fn document(text: &str) -> Option<Node<'_>> {
     if !text.chars().all(plain_char) {
         return None;
     }
-    let lines: Vec<Line> = text
-        .split('\n')
-        .map(|l| {
-            let content = l.trim_start_matches(' ');
-            Line {
-                indent: l.len() - content.len(),
-                content,
-            }
-        })
-        .collect();
+    let mut lines: Vec<Line> = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+    lines.extend(text.split('\n').map(|l| {
+        let content = l.trim_start_matches(' ');
+        Line {
+            indent: l.len() - content.len(),
+            content,
+        }
+    }));
     let mut p = Parser { lines, at: 0 };
     p.skip_blank();
     let first = p.lines.get(p.at)?;
