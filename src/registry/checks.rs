@@ -423,7 +423,7 @@ fn check_command(file: &Arc<SourceFile>, at: &KeyPath, c: &serde_yaml::Value) ->
         _ => "neither a string nor a list",
     };
     let key = match at.segs().last() {
-        Some(crate::source::Seg::Key(k)) => k.clone(),
+        Some(crate::source::Seg::Key(k)) => k.to_string(),
         _ => "command".into(),
     };
     Err(Error::new(

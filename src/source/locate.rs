@@ -5,6 +5,7 @@
 //! sequence item under its path. A path that cannot be found (flow style the CST does not
 //! split, anchors) falls back to its nearest ancestor in [`super::Origin::span`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -13,8 +14,97 @@ use super::Span;
 /// One step of a [`KeyPath`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
-    Key(String),
+    /// A key: one of the words hsm's files use as keys is not copied ([`KNOWN_KEYS`]).
+    Key(Cow<'static, str>),
     Index(usize),
+}
+
+/// The keys of hsm's files, sorted. Every rule read keeps the path to it, and at 100k
+/// registry files copying these words into each path was a large share of the
+/// allocations of `hsm registry lint`.
+const KNOWN_KEYS: &[&str] = &[
+    "branch",
+    "build",
+    "cases",
+    "class",
+    "command",
+    "comment",
+    "conflicts",
+    "constraints",
+    "container_engine",
+    "container_name",
+    "default",
+    "dependencies",
+    "deployment_profiles",
+    "description",
+    "dev",
+    "dockerfile",
+    "each",
+    "editable",
+    "entrypoints",
+    "env",
+    "env_file",
+    "expect",
+    "external",
+    "files",
+    "git_ref",
+    "groups",
+    "healthcheck",
+    "image",
+    "implies",
+    "kind",
+    "kubernetes",
+    "libraries",
+    "library_groups",
+    "limits",
+    "manager",
+    "mode",
+    "modes",
+    "name",
+    "network_aliases",
+    "options",
+    "package",
+    "package_manager",
+    "params",
+    "path",
+    "ports",
+    "prod",
+    "profile",
+    "project",
+    "ref",
+    "registries",
+    "registry",
+    "replicas",
+    "repository",
+    "requests",
+    "requires",
+    "resources",
+    "rev",
+    "runtime",
+    "selection",
+    "service_type",
+    "services",
+    "size",
+    "sources",
+    "standalone",
+    "storage",
+    "strategy",
+    "subdirectory",
+    "tag",
+    "type",
+    "url",
+    "version",
+    "versions",
+    "volumes",
+    "working_dir",
+];
+
+/// `key` as a path step: borrowed when it is a known key, copied otherwise.
+fn key_seg(key: &str) -> Seg {
+    Seg::Key(match KNOWN_KEYS.binary_search(&key) {
+        Ok(i) => Cow::Borrowed(KNOWN_KEYS[i]),
+        Err(_) => Cow::Owned(key.to_owned()),
+    })
 }
 
 /// A path from the document root to a key or item, e.g. `options[2].implies."service:qdrant"`.
@@ -27,16 +117,20 @@ impl KeyPath {
     }
 
     #[must_use]
-    pub fn key(&self, key: impl Into<String>) -> Self {
-        let mut segs = self.0.clone();
-        segs.push(Seg::Key(key.into()));
-        KeyPath(segs)
+    pub fn key(&self, key: impl AsRef<str>) -> Self {
+        self.then(key_seg(key.as_ref()))
     }
 
     #[must_use]
     pub fn index(&self, index: usize) -> Self {
-        let mut segs = self.0.clone();
-        segs.push(Seg::Index(index));
+        self.then(Seg::Index(index))
+    }
+
+    /// This path and one more step, in one allocation.
+    fn then(&self, seg: Seg) -> Self {
+        let mut segs = Vec::with_capacity(self.0.len() + 1);
+        segs.extend_from_slice(&self.0);
+        segs.push(seg);
         KeyPath(segs)
     }
 
@@ -150,6 +244,11 @@ impl FromStr for KeyPath {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_known_keys_are_sorted() {
+        assert!(super::KNOWN_KEYS.is_sorted());
+    }
+
     use super::*;
 
     fn line_of(text: &str, path: &KeyPath) -> Option<usize> {

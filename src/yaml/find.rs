@@ -168,7 +168,7 @@ impl Document {
                     match entries.into_iter().find(|e| e.key == k) {
                         Some(e) => {
                             let mut path = slot.path;
-                            path.push(Step::Key(k.to_string()));
+                            path.push(Step::Key(k.to_string().into()));
                             slot = Slot {
                                 value: e.value,
                                 ctx: Ctx::Entry {

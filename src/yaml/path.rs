@@ -22,7 +22,7 @@ pub(crate) enum Seg<'a> {
 pub(super) fn steps(path: &[Seg]) -> Vec<Step> {
     path.iter()
         .map(|s| match s {
-            Seg::Key(k) => Step::Key((*k).to_string()),
+            Seg::Key(k) => Step::Key((*k).to_string().into()),
             Seg::Index(i) => Step::Index(*i),
         })
         .collect()

@@ -114,8 +114,8 @@ fn child<'v>(v: &'v mut Value, step: &Step, create: bool) -> Option<&'v mut Valu
             let key = match find_key(m, k) {
                 Some(key) => key,
                 None if create => {
-                    m.insert(Value::String(k.clone()), Value::Null);
-                    Value::String(k.clone())
+                    m.insert(Value::String(k.to_string()), Value::Null);
+                    Value::String(k.to_string())
                 }
                 None => return None,
             };
