@@ -111,9 +111,15 @@ pub enum Feasible {
 pub fn solve_versions(manifest: &Manifest, registry: &Registry) -> Result<Feasible, Error> {
     let compiler = Compiler::new(manifest, registry);
     compiler.deps(&Pkg::Root, Ver::ONE)?;
-    let provider = Provider {
-        compiler: &compiler,
-    };
+    if let Some(picked) = single_answer(&compiler) {
+        return Ok(Feasible::Solved(picked));
+    }
+    with_pubgrub(&compiler)
+}
+
+/// [`solve_versions`] by pubgrub, for a compiler whose root is compiled.
+fn with_pubgrub(compiler: &Compiler) -> Result<Feasible, Error> {
+    let provider = Provider { compiler };
     match pubgrub::resolve(&provider, Pkg::Root, Ver::ONE) {
         Ok(solution) => Ok(Feasible::Solved(
             solution
@@ -129,12 +135,52 @@ pub fn solve_versions(manifest: &Manifest, registry: &Registry) -> Result<Feasib
                 .collect(),
         )),
         Err(PubGrubError::NoSolution(tree)) => Ok(Feasible::Conflict(Box::new(report::explain(
-            &tree, &compiler,
+            &tree, compiler,
         )))),
         Err(PubGrubError::ErrorRetrievingDependencies { source, .. }) => Err(source),
         Err(PubGrubError::ErrorChoosingVersion { source, .. }) => Err(source),
         Err(PubGrubError::ErrorInShouldCancel(e)) => Err(e),
     }
+}
+
+/// The answer of a problem that has only one, found without pubgrub: every package the
+/// root reaches is a component with one version, no rule excludes it, and every
+/// dependency on it asks for it to be present in any version (no conflicts, no ranges, no
+/// groups). pubgrub would pick exactly the packages reached, each at its one version, and
+/// nothing else (a package nothing asks for is left out); its bookkeeping is most of the
+/// time of such a solve, which is what `hsm registry lint` runs for each component of a
+/// registry. `None` at the first thing that is not so, and pubgrub decides.
+fn single_answer(compiler: &Compiler) -> Option<Vec<Picked>> {
+    let mut seen: rustc_hash::FxHashSet<Pkg> = rustc_hash::FxHashSet::default();
+    let mut picked = Vec::new();
+    let mut next = vec![(Pkg::Root, Ver::ONE)];
+    while let Some((pkg, ver)) = next.pop() {
+        let deps = compiler.deps(&pkg, ver).ok()?;
+        if compiler.unusable(&pkg, ver).is_some() {
+            return None;
+        }
+        for (dep, d) in deps.iter() {
+            let Pkg::Component(kind, name) = dep else {
+                return None;
+            };
+            let only = Ver::from_index(0);
+            if d.range.contains(&Ver::ABSENT)
+                || !d.range.contains(&only)
+                || compiler.version_count(dep).ok()? != 1
+            {
+                return None;
+            }
+            if seen.insert(dep.clone()) {
+                picked.push(Picked {
+                    kind: *kind,
+                    name: name.clone(),
+                    version_index: 0,
+                });
+                next.push((dep.clone(), only));
+            }
+        }
+    }
+    Some(picked)
 }
 
 /// Every rule that asks for a component named `name`, each with its chain of reasons from
@@ -239,5 +285,103 @@ impl Outcome {
             Outcome::Solved(s) => Some(s),
             Outcome::Conflict(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::manifest::Question;
+    use crate::registry::{Category, Kind, Store};
+
+    /// The components `picked` names, with their versions, in one order.
+    fn sorted(picked: Vec<Picked>) -> Vec<(Kind, String, usize)> {
+        let mut out: Vec<_> = picked
+            .into_iter()
+            .map(|p| (p.kind, p.name.to_string(), p.version_index))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Wherever the shortcut answers, pubgrub gives the same stack: each component of
+    /// `registry` asked for alone.
+    fn agree(registry: &Registry) -> Vec<String> {
+        let mut answered = Vec::new();
+        for kind in [Kind::Library, Kind::Service] {
+            for name in registry.names(kind.category()).iter() {
+                let manifest = Manifest::question(
+                    "<t>/hsm.yaml",
+                    Path::new("/t"),
+                    &Question::Alone(kind, name),
+                );
+                let compiler = Compiler::new(&manifest, registry);
+                if compiler.deps(&Pkg::Root, Ver::ONE).is_err() {
+                    continue;
+                }
+                let Some(short) = single_answer(&compiler) else {
+                    continue;
+                };
+                answered.push(name.clone());
+                match with_pubgrub(&compiler) {
+                    Ok(Feasible::Solved(full)) => {
+                        assert_eq!(sorted(short), sorted(full), "{kind} {name}");
+                    }
+                    other => panic!("{kind} {name}: the shortcut solved, pubgrub: {other:?}"),
+                }
+            }
+        }
+        answered
+    }
+
+    #[test]
+    fn the_shortcut_agrees_with_pubgrub_on_the_builtin_registry() {
+        assert!(agree(&Registry::builtin()).len() > 10);
+    }
+
+    /// Chains, a cycle, shared targets, and the shapes the shortcut must leave to pubgrub
+    /// (two versions, a conflict, a range, a group) next to them.
+    #[test]
+    fn the_shortcut_agrees_with_pubgrub_on_chains_and_cycles() {
+        let lib = |name: &str, body: &str| {
+            (
+                format!("{}/{name}.yaml", Category::Libraries.dir()),
+                format!("name: {name}\n{body}"),
+            )
+        };
+        let svc = |name: &str, body: &str| {
+            (
+                format!("{}/{name}.yaml", Category::Services.dir()),
+                format!("name: {name}\n{body}"),
+            )
+        };
+        let files = vec![
+            lib("a", "implies: {library:b: {}, service:s: {}}\n"),
+            lib("b", "implies: {library:c: {}}\n"),
+            lib("c", "implies: {library:a: {}}\n"),
+            lib("d", "implies: {service:s: {params: {x: y}}}\n"),
+            lib(
+                "two",
+                "versions:\n  - {version: 1.0.0}\n  - {version: 2.0.0}\n",
+            ),
+            lib("uses-two", "implies: {library:two: {}}\n"),
+            lib(
+                "clash",
+                "implies: {service:s: {}}\nconflicts: [service:s]\n",
+            ),
+            lib("ranged", "version: 1.0.0\nrequires: {service:v: '>=1'}\n"),
+            lib("grouped", "implies: {library_group:g: {}}\n"),
+            svc("s", "version: 1.0.0\n"),
+            svc("v", "version: 1.0.0\n"),
+            (
+                format!("{}/g.yaml", Category::LibraryGroups.dir()),
+                "name: g\nstrategy: 1-of-N\noptions: [a, d]\n".to_string(),
+            ),
+        ];
+        let registry = Registry::new(Store::memory(files));
+        // Not `two` (two versions), `uses-two`, `clash` (a conflict) or `grouped` (a group).
+        assert_eq!(agree(&registry), ["a", "b", "c", "d", "ranged", "s", "v"]);
     }
 }
