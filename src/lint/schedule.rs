@@ -98,8 +98,9 @@ pub(super) fn run(
     let mut brought: VecDeque<usize> = VecDeque::new();
     let mut next = 0;
     let mut dead: HashSet<(Kind, String)> = HashSet::default();
-    // How many services the last emptying of the cache kept.
-    let mut services = 0;
+    // How many services fit in `SERVICE_BYTES`, as last measured (nothing measured yet:
+    // none, so that the first emptying of the cache looks through them).
+    let mut room = 0;
     loop {
         let mut batch: Vec<usize> = Vec::with_capacity(BATCH);
         while batch.len() < BATCH
@@ -157,7 +158,7 @@ pub(super) fn run(
             }
             take(c);
         }
-        if registry.cached() > KEEP + services {
+        if registry.cached() > KEEP + registry.cached_of(Kind::Service).min(room) {
             // Kept: what the next batches start with. The components this batch checked
             // (the options of the groups now ready among them) and those it brought in.
             let mut keep: HashSet<(Kind, &str)> = HashSet::default();
@@ -165,20 +166,37 @@ pub(super) fn run(
                 let (category, name) = &entries[i];
                 keep.insert((category.kind(), *name));
             }
-            // And the services, up to a bound (see `SERVICE_BYTES`).
+            // And the services, up to a bound (see `SERVICE_BYTES`). Looking through them
+            // all took a third of this thread's time at 100k, so they are looked through
+            // only when there may be more than fit.
+            let kinds: &[Kind] = if registry.cached_of(Kind::Service) > room {
+                &[Kind::Library, Kind::Service]
+            } else {
+                &[Kind::Library]
+            };
             let (kept, bytes) = (Cell::new(0), Cell::new(0));
-            let forgotten = registry.forget_except(|kind, name, c| {
+            let forgotten = registry.forget_except(kinds, |kind, name, c| {
                 if keep.contains(&(kind, name)) {
                     return true;
                 }
                 let Some(c) = c.filter(|_| kind == Kind::Service) else {
                     return false;
                 };
-                bytes.set(bytes.get() + service_bytes(c));
+                let more = bytes.get() + service_bytes(c);
+                if more > SERVICE_BYTES {
+                    return false;
+                }
+                bytes.set(more);
                 kept.set(kept.get() + 1);
-                bytes.get() <= SERVICE_BYTES
+                true
             });
-            services = kept.get();
+            if kinds.contains(&Kind::Service) {
+                // How many services fit, at the size of those kept (none kept: look
+                // through them again next time).
+                room = (kept.get() * SERVICE_BYTES)
+                    .checked_div(bytes.get())
+                    .unwrap_or(0);
+            }
             // The rest is freed on the pool while the next batch runs, not on this
             // thread, which the workers would wait for.
             rayon::spawn(move || drop(forgotten));

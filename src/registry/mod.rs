@@ -247,9 +247,14 @@ impl Registry {
         self.components.map().len() + self.groups.map().len()
     }
 
-    /// Take the loaded files out of the cache (the `Arc`s handed out stay valid), but the
-    /// components for which `keep` says yes, given the kind, the name and the component
-    /// (`None` for a name found missing; groups are all taken): a registry-wide command
+    /// How many components of `kind` the cache holds (loaded, or found missing).
+    pub fn cached_of(&self, kind: Kind) -> usize {
+        self.components.map().of(kind).len()
+    }
+
+    /// Take the loaded files out of the cache (the `Arc`s handed out stay valid): the
+    /// components of `kinds` but those for which `keep` says yes, given the kind, the name
+    /// and the component (`None` for a name found missing); and all groups: a registry-wide command
     /// that works through the registry in batches keeps memory to what a batch uses and
     /// keeps what the next batch is known to need. The files are freed when the returned
     /// value is dropped, which the caller may leave to another thread (freeing 40,000
@@ -257,13 +262,14 @@ impl Registry {
     #[must_use = "the files are freed when this is dropped"]
     pub fn forget_except(
         &self,
+        kinds: &[Kind],
         keep: impl Fn(Kind, &str, Option<&Component>) -> bool,
     ) -> Forgotten {
         let mut forgotten = Vec::new();
         {
             // Taken out in place: the lock is held meanwhile, so no map is rebuilt.
             let mut map = self.components.map();
-            for kind in [Kind::Library, Kind::Service] {
+            for &kind in kinds {
                 let gone = map
                     .of_mut(kind)
                     .extract_if(|name, c| !keep(kind, name, c.as_deref()));

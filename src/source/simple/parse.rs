@@ -38,8 +38,9 @@ const MAX_DEPTH: usize = 32;
 /// Longer keys are left to the parser (YAML bounds implicit keys at 1024 characters).
 const MAX_KEY: usize = 512;
 
-/// Larger mappings are left to the parser: repeated keys are looked for pair by pair.
-const MAX_ENTRIES: usize = 256;
+/// Up to this many entries, a mapping's keys are compared one by one to find a repeated
+/// key; beyond, they are hashed.
+const FEW_KEYS: usize = 16;
 
 /// The document `text` holds, when it is a block mapping written in the simple subset.
 pub(crate) fn document(text: &str) -> Option<Node<'_>> {
@@ -118,12 +119,13 @@ impl<'a> Parser<'a> {
             return None;
         }
         let mut entries: Vec<(Node<'a>, Node<'a>)> = Vec::new();
+        let mut keys = Keys::default();
         let mut start = col - self.lines[self.at].indent;
         loop {
             let line = &self.lines[self.at];
             let content = &line.content[start..];
             let (key, rest) = block_key(content)?;
-            if entries.len() == MAX_ENTRIES || has_key(&entries, &key) {
+            if keys.repeated(&entries, &key) {
                 return None;
             }
             self.at += 1;
@@ -209,11 +211,28 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Whether `entries` has `key` already (YAML forbids it; serde would take one of them).
-fn has_key(entries: &[(Node, Node)], key: &Scalar) -> bool {
-    entries
-        .iter()
-        .any(|(k, _)| matches!(k, Node::Scalar(k) if k.text == key.text))
+/// The keys of a mapping being read, to find a repeated one (YAML forbids it; serde
+/// would take one of them): compared one by one while they are few, hashed beyond.
+#[derive(Default)]
+struct Keys<'a>(rustc_hash::FxHashSet<Cow<'a, str>>);
+
+impl<'a> Keys<'a> {
+    /// Whether `key` is among the keys of `entries`, the mapping's entries so far.
+    fn repeated(&mut self, entries: &[(Node<'a>, Node<'a>)], key: &Scalar<'a>) -> bool {
+        if entries.len() < FEW_KEYS {
+            return entries
+                .iter()
+                .any(|(k, _)| matches!(k, Node::Scalar(k) if k.text == key.text));
+        }
+        if self.0.is_empty() {
+            for (k, _) in entries {
+                if let Node::Scalar(k) = k {
+                    self.0.insert(k.text.clone());
+                }
+            }
+        }
+        !self.0.insert(key.text.clone())
+    }
 }
 
 /// A block mapping's key at the start of `content` and what follows its `: `.
@@ -349,6 +368,7 @@ fn flow(s: &str, depth: usize) -> Option<(Node<'_>, &str)> {
     let close = if map { '}' } else { ']' };
     let mut rest = s[1..].trim_start_matches(' ');
     let mut entries = Vec::new();
+    let mut keys = Keys::default();
     let mut items = Vec::new();
     if let Some(after) = rest.strip_prefix(close) {
         let node = if map {
@@ -362,7 +382,7 @@ fn flow(s: &str, depth: usize) -> Option<(Node<'_>, &str)> {
         if map {
             let (key, after) = key(rest)?;
             let after = after.strip_prefix(": ")?.trim_start_matches(' ');
-            if entries.len() == MAX_ENTRIES || has_key(&entries, &key) {
+            if keys.repeated(&entries, &key) {
                 return None;
             }
             let (value, after) = flow_item(after, depth)?;

@@ -280,3 +280,21 @@ fn tricky_texts_are_left_to_the_parser() {
         );
     }
 }
+
+/// A mapping with many keys is read (the manifests of large stacks have thousands of
+/// groups), and a key repeated far down it is still found.
+#[test]
+fn large_mappings_are_read_and_their_repeated_keys_found() {
+    let many: String = (0..300).map(|i| format!("k{i}: {{a: v{i}}}\n")).collect();
+    assert_eq!(agrees::<serde_yaml::Value>(&many), Ok(true));
+    for flow in [false, true] {
+        let mut keys: Vec<String> = (0..40).map(|i| format!("k{i}: v")).collect();
+        keys.push("k3: w".to_string());
+        let text = if flow {
+            format!("a: {{{}}}\n", keys.join(", "))
+        } else {
+            keys.join("\n") + "\n"
+        };
+        assert_eq!(from_str::<serde_yaml::Value>(&text), None, "{text}");
+    }
+}
