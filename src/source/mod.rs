@@ -1,8 +1,9 @@
 //! Input files and positions inside them.
 //!
 //! Every rule hsm reads keeps an [`Origin`]: the file it came from and where in that file.
-//! Positions are resolved lazily. A file's YAML is parsed for *data* by serde (`serde_yaml`),
-//! which keeps no positions; the first time someone asks for the line of a rule, the file
+//! Positions are resolved lazily. A file's YAML is parsed for *data* by serde, through
+//! [`simple`] when the file is in the simple subset nearly every file is written in and
+//! `serde_yaml` otherwise (and for every error); neither keeps positions; the first time someone asks for the line of a rule, the file
 //! is parsed once more by the lossless `yaml-edit` parser and every key path is indexed
 //! (see [`locate`]). Successful solves never pay for that second parse unless they print
 //! an explanation.
