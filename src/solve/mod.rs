@@ -144,14 +144,17 @@ fn with_pubgrub(compiler: &Compiler) -> Result<Feasible, Error> {
 }
 
 /// The answer of a problem that has only one, found without pubgrub: every package the
-/// root reaches is a component with one version, no rule excludes it, and every
-/// dependency on it asks for it to be present in any version (no conflicts, no ranges, no
-/// groups). pubgrub would pick exactly the packages reached, each at its one version, and
-/// nothing else (a package nothing asks for is left out); its bookkeeping is most of the
-/// time of such a solve, which is what `hsm registry lint` runs for each component of a
-/// registry. `None` at the first thing that is not so, and pubgrub decides.
+/// root reaches allows exactly one version, and is present. That is, every dependency
+/// asks for a component with one version, or an option, to be present in any version, or
+/// for a 1-of-N group to hold one named option (the same wherever it is asked); and no
+/// rule excludes a version reached. pubgrub would pick exactly the packages reached, each
+/// at its one allowed version, and nothing else (a package nothing asks for is left out);
+/// its bookkeeping is most of the time of such a solve, which is what `hsm registry lint`
+/// runs for each component and option of a registry, and what a stack without conflicts,
+/// ranges, several versions or unnamed options asks. `None` at the first thing that is
+/// not so, and pubgrub decides.
 fn single_answer(compiler: &Compiler) -> Option<Vec<Picked>> {
-    let mut seen: rustc_hash::FxHashSet<Pkg> = rustc_hash::FxHashSet::default();
+    let mut seen: rustc_hash::FxHashMap<Pkg, Ver> = rustc_hash::FxHashMap::default();
     let mut picked = Vec::new();
     let mut next = vec![(Pkg::Root, Ver::ONE)];
     while let Some((pkg, ver)) = next.pop() {
@@ -160,24 +163,41 @@ fn single_answer(compiler: &Compiler) -> Option<Vec<Picked>> {
             return None;
         }
         for (dep, d) in deps.iter() {
-            let Pkg::Component(kind, name) = dep else {
-                return None;
-            };
-            let only = Ver::from_index(0);
-            if d.range.contains(&Ver::ABSENT)
-                || !d.range.contains(&only)
-                || compiler.version_count(dep).ok()? != 1
-            {
+            if d.range.contains(&Ver::ABSENT) {
                 return None;
             }
-            if seen.insert(dep.clone()) {
+            let count = compiler.version_count(dep).ok()?;
+            let only = match dep {
+                Pkg::Component(..) | Pkg::Option(..) if count == 1 => Ver::from_index(0),
+                Pkg::Group(..) => {
+                    let mut allowed = (0..count)
+                        .map(Ver::from_index)
+                        .filter(|v| d.range.contains(v));
+                    let only = allowed.next()?;
+                    if allowed.next().is_some() {
+                        return None;
+                    }
+                    only
+                }
+                _ => return None,
+            };
+            if !d.range.contains(&only) {
+                return None;
+            }
+            match seen.get(dep) {
+                Some(v) if *v == only => continue,
+                Some(_) => return None,
+                None => {}
+            }
+            seen.insert(dep.clone(), only);
+            if let Pkg::Component(kind, name) = dep {
                 picked.push(Picked {
                     kind: *kind,
                     name: name.clone(),
                     version_index: 0,
                 });
-                next.push((dep.clone(), only));
             }
+            next.push((dep.clone(), only));
         }
     }
     Some(picked)
@@ -307,29 +327,40 @@ mod tests {
     }
 
     /// Wherever the shortcut answers, pubgrub gives the same stack: each component of
-    /// `registry` asked for alone.
+    /// `registry` asked for alone, and each option of each group. The names answered for.
     fn agree(registry: &Registry) -> Vec<String> {
         let mut answered = Vec::new();
+        let mut ask = |what: String, question: &Question| {
+            let manifest = Manifest::question("<t>/hsm.yaml", Path::new("/t"), question);
+            let compiler = Compiler::new(&manifest, registry);
+            if compiler.deps(&Pkg::Root, Ver::ONE).is_err() {
+                return;
+            }
+            let Some(short) = single_answer(&compiler) else {
+                return;
+            };
+            match with_pubgrub(&compiler) {
+                Ok(Feasible::Solved(full)) => assert_eq!(sorted(short), sorted(full), "{what}"),
+                other => panic!("{what}: the shortcut solved, pubgrub: {other:?}"),
+            }
+            answered.push(what);
+        };
         for kind in [Kind::Library, Kind::Service] {
             for name in registry.names(kind.category()).iter() {
-                let manifest = Manifest::question(
-                    "<t>/hsm.yaml",
-                    Path::new("/t"),
-                    &Question::Alone(kind, name),
-                );
-                let compiler = Compiler::new(&manifest, registry);
-                if compiler.deps(&Pkg::Root, Ver::ONE).is_err() {
-                    continue;
-                }
-                let Some(short) = single_answer(&compiler) else {
+                ask(name.clone(), &Question::Alone(kind, name));
+            }
+            for group in registry.names(kind.group_category()).iter() {
+                let Ok(Some(g)) = registry.group(kind, group) else {
                     continue;
                 };
-                answered.push(name.clone());
-                match with_pubgrub(&compiler) {
-                    Ok(Feasible::Solved(full)) => {
-                        assert_eq!(sorted(short), sorted(full), "{kind} {name}");
-                    }
-                    other => panic!("{kind} {name}: the shortcut solved, pubgrub: {other:?}"),
+                for option in g.option_names() {
+                    let question = Question::Option {
+                        kind,
+                        group,
+                        option,
+                        strategy: g.strategy,
+                    };
+                    ask(format!("{group}/{option}"), &question);
                 }
             }
         }
@@ -373,15 +404,29 @@ mod tests {
             ),
             lib("ranged", "version: 1.0.0\nrequires: {service:v: '>=1'}\n"),
             lib("grouped", "implies: {library_group:g: {}}\n"),
+            lib("picks", "implies: {library_group:g: [d]}\n"),
+            lib("picks-other", "implies: {library_group:g: [a], library:picks: {}}\n"),
             svc("s", "version: 1.0.0\n"),
             svc("v", "version: 1.0.0\n"),
             (
                 format!("{}/g.yaml", Category::LibraryGroups.dir()),
-                "name: g\nstrategy: 1-of-N\noptions: [a, d]\n".to_string(),
+                "name: g\ntype: library_group\nstrategy: 1-of-N\noptions: [a, d, {name: two, implies: {service:s: {}}}]\n"
+                    .to_string(),
+            ),
+            (
+                format!("{}/m.yaml", Category::LibraryGroups.dir()),
+                "name: m\ntype: library_group\nstrategy: M-of-N\noptions: [b, clash]\n".to_string(),
             ),
         ];
         let registry = Registry::new(Store::memory(files));
-        // Not `two` (two versions), `uses-two`, `clash` (a conflict) or `grouped` (a group).
-        assert_eq!(agree(&registry), ["a", "b", "c", "d", "ranged", "s", "v"]);
+        // Not `two` (two versions), `uses-two`, `clash` (a conflict), `grouped` (a group
+        // without a named option), `picks-other` (two options of a 1-of-N group), nor the
+        // options `g/two` and `m/clash` that are those.
+        assert_eq!(
+            agree(&registry),
+            [
+                "a", "b", "c", "d", "picks", "ranged", "g/a", "g/d", "m/b", "s", "v"
+            ]
+        );
     }
 }
