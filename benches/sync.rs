@@ -215,22 +215,27 @@ impl Fixture {
         assert!(out.contains("up to date"), "sync_up_to_date is not: {out}");
         let out = run_checked(&self.quick, &["resolve"]);
         assert!(out.contains("qdrant-adapter"), "unexpected resolve: {out}");
-        // The swap project's hsm.yaml selects milvus; its files are still qdrant's.
+        // The swap project's hsm.yaml selects milvus; its files are still qdrant's. Each
+        // swap rewrites the stack's files, and the compose file runs the chosen server
+        // only. (It once looked for `.env.<service>` files: hsm writes those only for
+        // values from env files, and neither server has any; docs/decisions.md, "Every
+        // env value is written once".)
         for (yaml, present, absent) in [
-            (&self.milvus_yaml, ".env.milvus", ".env.qdrant"),
-            (&self.qdrant_yaml, ".env.qdrant", ".env.milvus"),
+            (&self.milvus_yaml, "milvus", "qdrant"),
+            (&self.qdrant_yaml, "qdrant", "milvus"),
         ] {
             fs::write(self.swap.join("hsm.yaml"), yaml).expect("write hsm.yaml");
             let out = run_checked(&self.swap, &["sync", "--no-install"]);
-            for file in [
-                "pyproject.toml",
-                "docker-compose.hsm.yml",
-                "hsm.lock",
-                present,
-            ] {
+            for file in ["pyproject.toml", "docker-compose.hsm.yml", "hsm.lock"] {
                 assert!(out.contains(file), "the swap did not write {file}: {out}");
             }
-            assert!(self.swap.join(present).exists() && !self.swap.join(absent).exists());
+            let compose = fs::read_to_string(self.swap.join("docker-compose.hsm.yml"))
+                .expect("read the compose file");
+            assert!(
+                compose.contains(&format!("  {present}:"))
+                    && !compose.contains(&format!("  {absent}:")),
+                "the compose file does not run {present} alone:\n{compose}"
+            );
         }
         // Left as after the last timed run would leave it: files for qdrant.
     }
