@@ -275,6 +275,24 @@ mod tests {
         check(&texts, true);
     }
 
+    /// YAML 1.1 also breaks lines at NEL, U+2028 and U+2029: the parser trims one at the
+    /// end of a value and starts a new line after one in the middle (found by fuzzing).
+    #[test]
+    fn other_line_breaks_are_left_to_the_parser() {
+        for br in ['\u{85}', '\u{2028}', '\u{2029}'] {
+            for text in [
+                format!("name: flask\ndescription: 3.1.{br}\n"),
+                format!("name: flask\ndescription: a{br}version: 1.0.0\n"),
+                format!("name: flask\nsources: {{}}{br}description: b\n"),
+            ] {
+                assert_eq!(scan::scan(&text), None, "{text:?}");
+                assert_eq!(scan_agrees(&text, false), Ok(()), "{text:?}");
+            }
+            let group = format!("name: g\nstrategy: 1-of-N\noptions: [a]{br}comment: c\n");
+            assert_eq!(scan::scan_group(&group), None, "{group:?}");
+        }
+    }
+
     /// Shapes the mutations above do not make, each read by the scanner (it must answer)
     /// and by the parser, which must agree.
     #[test]

@@ -152,7 +152,8 @@ fn top_level(
     scalars: &[&'static str],
     list: (&'static str, &[&'static str]),
 ) -> Option<Vec<(&'static str, Value)>> {
-    if text.bytes().any(|b| b == b'\t' || b == b'\r') {
+    // YAML 1.1, which the parser reads, also breaks lines at NEL, U+2028 and U+2029.
+    if text.contains(['\t', '\r', '\u{85}', '\u{2028}', '\u{2029}']) {
         return None;
     }
     let mut lines: Vec<&str> = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
@@ -311,9 +312,10 @@ fn scalar(rest: &str) -> Option<Scalar> {
     Some(Scalar { text, plain })
 }
 
-/// A character YAML allows in a scalar as it is (tabs and line breaks were refused before).
+/// A character YAML allows in a scalar as it is (tabs and line breaks, NEL among them,
+/// were refused before).
 fn printable(c: char) -> bool {
-    matches!(c, ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+    matches!(c, ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
         && c != '\u{feff}'
 }
 
