@@ -14,8 +14,8 @@
 //! scalar, a repeated key, a plain scalar YAML may read as a number (where a string is
 //! not asked for), and any value the type refuses.
 //!
-//! The unit tests below and the `simple_yaml` fuzz target check that wherever it answers,
-//! `serde_yaml` gives the same value.
+//! The unit tests below and the registry, manifest and scenario fuzz targets (through
+//! [`agrees`]) check that wherever it answers, `serde_yaml` gives the same value.
 
 mod de;
 mod parse;
@@ -30,8 +30,9 @@ pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
     T::deserialize(de::De(&node)).ok()
 }
 
-/// Whether the subset answered for `text` as a `T`, for the tests and fuzz targets (`Err` with both answers when it
-/// answered and `serde_yaml` read another value or failed).
+/// Whether the subset answered for `text` as a `T`, for the tests and fuzz targets
+/// (`Err` with both answers when it answered and `serde_yaml` read another value or
+/// failed).
 pub fn agrees<T: DeserializeOwned + Debug>(text: &str) -> Result<bool, String> {
     let Some(fast) = from_str::<T>(text) else {
         return Ok(false);
