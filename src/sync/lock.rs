@@ -55,47 +55,15 @@ impl ProjectLock {
     }
 
     /// Take the lock, waiting at most `timeout`. `waiting` is told once what the wait is
-    /// for (and again if that changes); `between` runs before every retry (recovery uses it
-    /// to stop the tools of a killed sync, which hold the lock).
+    /// for (and again only if another process is then waited for); `between` runs before
+    /// every retry (recovery uses it to stop the tools of a killed sync, which hold the lock).
     pub fn acquire(
         root: &Path,
         timeout: Duration,
         waiting: &mut dyn FnMut(Waiting),
         between: &mut dyn FnMut() -> Option<Waiting>,
     ) -> Result<ProjectLock, Error> {
-        let started = Instant::now();
-        let mut told: Option<Waiting> = None;
-        let mut pause = Duration::from_millis(5);
-        loop {
-            if let Some(lock) = ProjectLock::try_acquire(root)? {
-                return Ok(lock);
-            }
-            let now = between().unwrap_or_else(|| Waiting::Hsm(holder(root)));
-            if told != Some(now) {
-                waiting(now);
-                told = Some(now);
-            }
-            if started.elapsed() >= timeout {
-                let who = match now {
-                    Waiting::Hsm(Some(pid)) => format!("another hsm (pid {pid})"),
-                    Waiting::Hsm(None) => "another hsm".to_string(),
-                    Waiting::Orphan(p) => format!("a tool left by a killed sync (pid {})", p.pid),
-                };
-                return Err(Error::new(
-                    ErrorKind::Io,
-                    format!(
-                        "gave up after {} s: {who} holds the lock of {}",
-                        timeout.as_secs(),
-                        root.display()
-                    ),
-                )
-                .with_help(
-                    "wait for it to finish and run the command again, or wait longer with `--lock-timeout SECS`",
-                ));
-            }
-            std::thread::sleep(pause.min(timeout.saturating_sub(started.elapsed())));
-            pause = (pause * 2).min(Duration::from_millis(100));
-        }
+        wait_for(root, timeout, waiting, between, &mut || holder(root))
     }
 
     pub fn root(&self) -> &Path {
@@ -112,6 +80,84 @@ impl ProjectLock {
             flags | FdFlags::CLOEXEC
         };
         fcntl_setfd(&self.file, flags).map_err(|e| lock_error(&self.root, &e.into()))
+    }
+}
+
+/// How often the holder's pid is looked up before the first notice goes out without it.
+const HOLDER_LOOKS: usize = 3;
+
+/// [`ProjectLock::acquire`] with the lookup of the holder's pid given, so that tests can
+/// make it fail.
+fn wait_for(
+    root: &Path,
+    timeout: Duration,
+    waiting: &mut dyn FnMut(Waiting),
+    between: &mut dyn FnMut() -> Option<Waiting>,
+    holder: &mut dyn FnMut() -> Option<u32>,
+) -> Result<ProjectLock, Error> {
+    let started = Instant::now();
+    let mut told: Option<Waiting> = None;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        if let Some(lock) = ProjectLock::try_acquire(root)? {
+            return Ok(lock);
+        }
+        let now = match between() {
+            Some(now) => now,
+            // The pid is missing when the holder is on another host (NFS) or when the
+            // look fell between two changes of the kernel's lock list; look again before
+            // saying "another hsm" without it.
+            None if told.is_none() => Waiting::Hsm((0..HOLDER_LOOKS).find_map(|_| holder())),
+            None => Waiting::Hsm(holder()),
+        };
+        let now = match told {
+            Some(before) if before.same_wait(now) => before.or(now),
+            _ => {
+                waiting(now);
+                now
+            }
+        };
+        told = Some(now);
+        if started.elapsed() >= timeout {
+            let who = match now {
+                Waiting::Hsm(Some(pid)) => format!("another hsm (pid {pid})"),
+                Waiting::Hsm(None) => "another hsm".to_string(),
+                Waiting::Orphan(p) => format!("a tool left by a killed sync (pid {})", p.pid),
+            };
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "gave up after {} s: {who} holds the lock of {}",
+                    timeout.as_secs(),
+                    root.display()
+                ),
+            )
+            .with_help(
+                "wait for it to finish and run the command again, or wait longer with `--lock-timeout SECS`",
+            ));
+        }
+        std::thread::sleep(pause.min(timeout.saturating_sub(started.elapsed())));
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+impl Waiting {
+    /// Whether `self` and `other` are the same wait, so that it is said once. A pid that
+    /// could not be read this time is not another holder.
+    fn same_wait(self, other: Waiting) -> bool {
+        match (self, other) {
+            (Waiting::Hsm(Some(a)), Waiting::Hsm(Some(b))) => a == b,
+            (Waiting::Hsm(_), Waiting::Hsm(_)) => true,
+            (a, b) => a == b,
+        }
+    }
+
+    /// The one of two same waits that says more.
+    fn or(self, other: Waiting) -> Waiting {
+        match (self, other) {
+            (Waiting::Hsm(None), other) => other,
+            (this, _) => this,
+        }
     }
 }
 
@@ -184,5 +230,52 @@ mod tests {
         );
         drop(held);
         assert!(ProjectLock::try_acquire(dir.path()).unwrap().is_some());
+    }
+
+    /// The holder's pid is read from a list the kernel changes while it is read, so a look
+    /// may miss it: the waiter still says once what it waits for, with the pid when any
+    /// look found it, and gives up naming it.
+    #[test]
+    fn a_pid_missed_by_a_look_is_not_another_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = ProjectLock::try_acquire(dir.path()).unwrap().unwrap();
+        // The pids each look finds, what the waiter says, and who it names when it gives up.
+        type Case<'a> = (&'a [Option<u32>], &'a [Waiting], &'a str);
+        let cases: [Case; 4] = [
+            // Missed at first, then found, lost and found again.
+            (
+                &[None, Some(7), None, Some(7), None],
+                &[Waiting::Hsm(Some(7))],
+                "another hsm (pid 7)",
+            ),
+            // Never found: said once without it.
+            (&[None], &[Waiting::Hsm(None)], "another hsm holds"),
+            // Found only after the first notice: not said again, but named at the end.
+            (
+                &[None, None, None, None, Some(7), None],
+                &[Waiting::Hsm(None)],
+                "another hsm (pid 7)",
+            ),
+            // Another hsm took the lock in between: that is another wait.
+            (
+                &[Some(7), None, Some(8), None],
+                &[Waiting::Hsm(Some(7)), Waiting::Hsm(Some(8))],
+                "another hsm (pid 8)",
+            ),
+        ];
+        for (looks, want, named) in cases {
+            let mut looks = looks.iter().copied().chain(std::iter::repeat(None));
+            let mut told = Vec::new();
+            let err = wait_for(
+                dir.path(),
+                Duration::from_millis(300),
+                &mut |w| told.push(w),
+                &mut || None,
+                &mut || looks.next().flatten(),
+            )
+            .unwrap_err();
+            assert_eq!(told, want);
+            assert!(err.message.contains(named), "{}", err.message);
+        }
     }
 }
