@@ -61,7 +61,8 @@ pub enum ImplyTarget {
 pub struct Implication {
     pub target: ImplyTarget,
     /// `params` passed to an implied service (merged per key across all active implications).
-    pub params: IndexMap<String, String>,
+    /// Shared: every solve that compiles the implication hands them on.
+    pub params: Arc<IndexMap<String, String>>,
     pub origin: Origin,
 }
 
@@ -581,7 +582,7 @@ pub(super) fn implications(
         };
         out.push(Implication {
             target,
-            params,
+            params: Arc::new(params),
             origin,
         });
     }

@@ -417,7 +417,7 @@ impl<'a> Compiler<'a> {
                     Pkg::Component(*kind, name.as_str().into()),
                     present(),
                     Because::Implies {
-                        params: Arc::new(imp.params.clone()),
+                        params: Arc::clone(&imp.params),
                         origin: imp.origin.clone(),
                     },
                 );
