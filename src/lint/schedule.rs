@@ -24,9 +24,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rayon::prelude::*;
 
-use super::{BATCH, Checked, Entry, KEEP};
+use super::{BATCH, Checked, Entry, KEEP, entry_of};
 use crate::registry::{Component, Kind, Registry};
-use crate::solve::graph::Node;
 
 /// How much memory the services kept in the cache may take. A service is what libraries
 /// and options imply, and those may be checked far apart: in the 100k benchmark registry
@@ -139,9 +138,9 @@ pub(super) fn run(
             })
             .collect();
         for (i, c) in checked {
-            for (_, to) in &c.brings {
-                if let Node::Component(kind, name) = to
-                    && let Some(&t) = index.get(&(*kind, name.as_str()))
+            for &(_, to) in &c.brings {
+                if let (t, 0) = entry_of(to)
+                    && t < split
                     && !scheduled[t]
                 {
                     brought.push_back(t);
