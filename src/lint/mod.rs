@@ -441,6 +441,10 @@ impl Sink for BringsOf<'_> {
 
     // Errors are found and reported by the other checks.
     fn error(&mut self, _error: Error) {}
+
+    fn wants_detail(&self) -> bool {
+        false
+    }
 }
 
 /// Which node brings which, over the whole registry: nodes numbered densely, no rule kept.
@@ -787,12 +791,12 @@ impl Checker<'_> {
                         return;
                     }
                     for (path, sources) in source_sets(c, &def.sources, &def.versions) {
-                        self.service_sources(c, &path, &sources);
+                        self.service_sources(c, &path, sources);
                     }
                 }
                 Definition::Library(def) => {
                     for (path, sources) in source_sets(c, &def.sources, &def.versions) {
-                        self.library_sources(c, &path, &sources);
+                        self.library_sources(c, &path, sources);
                     }
                 }
             }
@@ -980,8 +984,12 @@ fn effective(
 }
 
 /// The distinct source sets a component's versions use, each with where it is written.
-fn source_sets(c: &Component, top: &Sources, entries: &[VersionEntry]) -> Vec<(KeyPath, Sources)> {
-    let mut out: Vec<(KeyPath, Sources)> = Vec::new();
+fn source_sets<'c>(
+    c: &'c Component,
+    top: &Sources,
+    entries: &[VersionEntry],
+) -> Vec<(KeyPath, &'c Sources)> {
+    let mut out: Vec<(KeyPath, &Sources)> = Vec::new();
     for v in &c.versions {
         let path = if v.sources == *top {
             KeyPath::root().key("sources")
@@ -995,7 +1003,7 @@ fn source_sets(c: &Component, top: &Sources, entries: &[VersionEntry]) -> Vec<(K
             }
         };
         if !out.iter().any(|(p, _)| *p == path) {
-            out.push((path, v.sources.clone()));
+            out.push((path, &v.sources));
         }
     }
     out

@@ -265,6 +265,11 @@ pub trait Sink {
     fn edge(&mut self, from: &Node, to: &Node, rule: Rule, detail: String, origin: &Origin);
     /// A rule that points at nothing, or a file that does not load.
     fn error(&mut self, error: Error);
+    /// Whether [`Sink::edge`]'s `detail` is read (lint's cycle check, which follows every
+    /// rule of the registry, does not: it is then left empty instead of formatted).
+    fn wants_detail(&self) -> bool {
+        true
+    }
 }
 
 impl Sink for ImplicationGraph {
@@ -292,13 +297,20 @@ pub fn component_edges(registry: &Registry, c: &Component, sink: &mut impl Sink)
         }
         for r in &v.requires {
             match registry.resolve_ref(&r.target, &r.origin) {
-                Ok(t) => sink.edge(
-                    &from,
-                    &Node::Component(t.kind, t.name.clone()),
-                    Rule::Requires,
-                    r.text.clone(),
-                    &r.origin,
-                ),
+                Ok(t) => {
+                    let range = if sink.wants_detail() {
+                        r.text.clone()
+                    } else {
+                        String::new()
+                    };
+                    sink.edge(
+                        &from,
+                        &Node::Component(t.kind, t.name.clone()),
+                        Rule::Requires,
+                        range,
+                        &r.origin,
+                    );
+                }
                 Err(e) => sink.error(e),
             }
         }
@@ -347,8 +359,12 @@ pub fn group_edges(registry: &Registry, group: &Group, sink: &mut impl Sink) {
 }
 
 fn implication_edges(registry: &Registry, from: &Node, imp: &Implication, sink: &mut impl Sink) {
-    let params: Vec<String> = imp.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let text = params.join(", ");
+    let text = if sink.wants_detail() {
+        let params: Vec<String> = imp.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        params.join(", ")
+    } else {
+        String::new()
+    };
     match &imp.target {
         ImplyTarget::Component(kind, name) => match registry.component(*kind, name) {
             Ok(Some(_)) => sink.edge(

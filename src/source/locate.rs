@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use super::Span;
 
@@ -108,12 +109,14 @@ fn key_seg(key: &str) -> Seg {
 }
 
 /// A path from the document root to a key or item, e.g. `options[2].implies."service:qdrant"`.
+/// Shared: every rule keeps the path of the text it came from, and every solve that
+/// compiles the rule hands it on (the root is no allocation at all).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct KeyPath(Vec<Seg>);
+pub struct KeyPath(Option<Arc<[Seg]>>);
 
 impl KeyPath {
     pub fn root() -> Self {
-        KeyPath(Vec::new())
+        KeyPath(None)
     }
 
     #[must_use]
@@ -128,18 +131,26 @@ impl KeyPath {
 
     /// This path and one more step, in one allocation.
     fn then(&self, seg: Seg) -> Self {
-        let mut segs = Vec::with_capacity(self.0.len() + 1);
-        segs.extend_from_slice(&self.0);
-        segs.push(seg);
-        KeyPath(segs)
+        let segs: Arc<[Seg]> = self
+            .segs()
+            .iter()
+            .cloned()
+            .chain(std::iter::once(seg))
+            .collect();
+        KeyPath(Some(segs))
     }
 
     pub fn pop(&mut self) -> bool {
-        self.0.pop().is_some()
+        let segs = self.segs();
+        let Some((_, parent)) = segs.split_last() else {
+            return false;
+        };
+        self.0 = (!parent.is_empty()).then(|| Arc::from(parent));
+        true
     }
 
     pub fn segs(&self) -> &[Seg] {
-        &self.0
+        self.0.as_deref().unwrap_or(&[])
     }
 
     /// Build from a dotted serde path such as `libraries.groups.x.selection` or `options[1].name`.
