@@ -60,7 +60,7 @@ use crate::registry::{Category, Component, Group, Implication, ImplyTarget, Kind
 
 use crate::solve::graph::{self, ImplicationGraph, Node, Rule, Sink};
 use crate::solve::{Clash, Conflict, Feasible, Picked, Reason};
-use crate::source::{KeyPath, Origin};
+use crate::source::{KeyPath, Origin, SourceFile};
 
 mod finding;
 mod schedule;
@@ -155,7 +155,7 @@ pub fn lint(registry: &Registry, root: &Path) -> Report {
         &entries,
         split,
         |i, entry| ctx.component(i, entry),
-        |i, entry, dead| ctx.group(i, entry, dead),
+        |i, entry, dead, file| ctx.group(i, entry, dead, file),
         |c| {
             found.extend(c.found);
             brings.extend(c.brings);
@@ -212,9 +212,9 @@ type Ids<'a> = rustc_hash::FxHashMap<Entry<'a>, usize>;
 
 /// A node of the brings graph, numbered by entry: a component is its entry's index, an
 /// option its group's entry index with a number for the option (never 0) in the low 32
-/// bits. Numbers, not names: the workers number the nodes as they find the
-/// edges, where copying 440,000 pairs of names and numbering them on one thread at 100k
-/// took a tenth of lint's time.
+/// bits. Numbers, not names: the workers number the nodes as they find the edges. At 100k
+/// the workers copied 440,000 pairs of names, and the main thread hashed them all, while
+/// the workers waited.
 pub(super) type NodeId = u64;
 
 /// The entry of `id`, and the option's number in its group (0 for a component).
@@ -295,16 +295,22 @@ impl<'a> Ctx<'a> {
         l.out
     }
 
-    /// Every check of a group file; `dead`: the components no stack can hold.
+    /// Every check of a group file; `dead`: the components no stack can hold; `file`: the
+    /// group's file, when it was read already.
     fn group(
         &self,
         entry: usize,
         (category, name): &Entry,
         dead: &HashSet<(Kind, String)>,
+        file: Option<Arc<SourceFile>>,
     ) -> Checked {
         let kind = category.kind();
         let mut l = self.checker(entry);
-        match self.registry.group(kind, name) {
+        let loaded = match file {
+            Some(file) => self.registry.group_in(kind, name, file),
+            None => self.registry.group(kind, name),
+        };
+        match loaded {
             Ok(Some(g)) => {
                 l.group_references(&g);
                 l.compile(&[], std::slice::from_ref(&g));

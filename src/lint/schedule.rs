@@ -19,6 +19,7 @@
 
 use std::cell::Cell;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -26,6 +27,7 @@ use rayon::prelude::*;
 
 use super::{BATCH, Checked, Entry, KEEP, entry_of};
 use crate::registry::{Component, Kind, Registry};
+use crate::source::SourceFile;
 
 /// How much memory the services kept in the cache may take. A service is what libraries
 /// and options imply, and those may be checked far apart: in the 100k benchmark registry
@@ -43,13 +45,14 @@ fn service_bytes(c: &Component) -> usize {
 /// Check `entries` (components before `split`, groups from it) on every core, in batches
 /// of [`BATCH`], handing each result to `take`; `component` and `group` check one entry
 /// given its index, `group` also given the components found dead so far (all of the
-/// group's options are among those checked by then).
+/// group's options are among those checked by then) and the group's file as its head was
+/// read (`None` if it did not read: the check reads it again and reports why).
 pub(super) fn run(
     registry: &Registry,
     entries: &[Entry],
     split: usize,
     component: impl Fn(usize, &Entry) -> Checked + Sync,
-    group: impl Fn(usize, &Entry, &HashSet<(Kind, String)>) -> Checked + Sync,
+    group: impl Fn(usize, &Entry, &HashSet<(Kind, String)>, Option<Arc<SourceFile>>) -> Checked + Sync,
     mut take: impl FnMut(Checked),
 ) {
     let index: HashMap<(Kind, &str), usize> = entries[..split]
@@ -58,13 +61,14 @@ pub(super) fn run(
         .map(|(i, (category, name))| ((category.kind(), *name), i))
         .collect();
     // Each group's options that are components of the registry, read from the groups'
-    // heads (a group that does not load has none: its check reports why).
-    let options: Vec<Vec<usize>> = entries[split..]
+    // heads (a group that does not load has none: its check reports why). The files are
+    // kept for the groups' checks, which would read them again: 20,000 files at 100k.
+    let (options, mut files): (Vec<Vec<usize>>, Vec<Option<Arc<SourceFile>>>) = entries[split..]
         .par_iter()
         .map(|(category, name)| {
             let kind = category.kind();
             let Ok(Some(head)) = registry.read_group_head(kind, name) else {
-                return Vec::new();
+                return (Vec::new(), None);
             };
             let mut found: Vec<usize> = head
                 .options
@@ -73,9 +77,9 @@ pub(super) fn run(
                 .collect();
             found.sort_unstable();
             found.dedup();
-            found
+            (found, Some(head.file))
         })
-        .collect();
+        .unzip();
     let mut groups_of: Vec<Vec<usize>> = vec![Vec::new(); split];
     let mut waiting: Vec<usize> = Vec::with_capacity(options.len());
     let mut ready: VecDeque<usize> = VecDeque::new();
@@ -125,14 +129,19 @@ pub(super) fn run(
         if batch.is_empty() {
             break;
         }
-        let checked: Vec<(usize, Checked)> = batch
-            .par_iter()
-            .map(|&i| {
+        // Each group's file is handed to its check, and let go of with it.
+        let work: Vec<(usize, Option<Arc<SourceFile>>)> = batch
+            .iter()
+            .map(|&i| (i, i.checked_sub(split).and_then(|g| files[g].take())))
+            .collect();
+        let checked: Vec<(usize, Checked)> = work
+            .into_par_iter()
+            .map(|(i, file)| {
                 let entry = &entries[i];
                 let c = if i < split {
                     component(i, entry)
                 } else {
-                    group(i, entry, &dead)
+                    group(i, entry, &dead, file)
                 };
                 (i, c)
             })

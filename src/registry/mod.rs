@@ -34,7 +34,7 @@ pub use rules::{Component, Group, Implication, ImplyTarget, Ref};
 pub use store::{BUILTIN_PREFIX, Category, Store};
 
 use crate::error::{Error, ErrorKind};
-use crate::source::{Origin, did_you_mean_hint, parse_yaml};
+use crate::source::{Origin, SourceFile, did_you_mean_hint, parse_yaml};
 
 /// "known libraries: a, b, c" (at most 30 names), for help lines.
 pub fn known(what: &str, names: &[String]) -> String {
@@ -393,6 +393,22 @@ impl Registry {
         }
         let loaded = self.read_group(kind, name)?.map(Arc::new);
         Ok(self.groups.insert(kind, name, loaded))
+    }
+
+    /// [`Registry::group`], from `file` when the group is not in the cache: its text, read
+    /// already (lint reads every group's head first, and keeps the text for the check).
+    pub fn group_in(
+        &self,
+        kind: Kind,
+        name: &str,
+        file: Arc<SourceFile>,
+    ) -> Result<Option<Arc<Group>>, Error> {
+        if let Some(hit) = self.groups.get(kind, name) {
+            return Ok(hit);
+        }
+        let data = parse_yaml(&file, "registry group")?;
+        let loaded = Arc::new(rules::group(file.clone(), kind, name, data)?);
+        Ok(self.groups.insert(kind, name, Some(loaded)))
     }
 
     /// Every registry file loaded so far, in a stable order (for the lock's fingerprint).

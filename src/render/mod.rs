@@ -13,6 +13,7 @@ pub mod service;
 pub mod service_project;
 pub mod variables;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::registry::location::normalize;
@@ -298,14 +299,17 @@ pub fn plan(
     }
     // Files the services declare (`files:`): hsm's while the service is in the stack, and
     // removed with it unless someone changed them since.
+    // Looked up by path, not scanned per file: a stack of many services, each with its
+    // files, would be quadratic.
     let mut generated: Vec<(String, String)> = Vec::new();
-    let recorded = |path: &str| {
-        old_lock
-            .iter()
-            .flat_map(|l| l.generated_files.iter())
-            .find(|g| g.path == path)
-            .map(|g| g.digest.clone())
-    };
+    let mut taken: HashSet<String> = HashSet::new();
+    let old_digests: HashMap<&str, &String> = old_lock
+        .iter()
+        .flat_map(|l| l.generated_files.iter())
+        .rev()
+        .map(|g| (g.path.as_str(), &g.digest))
+        .collect();
+    let recorded = |path: &str| old_digests.get(path).map(|d| (*d).clone());
     for s in selection
         .components
         .iter()
@@ -343,7 +347,7 @@ pub fn plan(
                 .with_label("this file")
                 .with_help(format!("move {rel} out of the way (hsm writes it from the registry and keeps it while `{}` is in the stack)", s.name)));
             }
-            if generated.iter().any(|(p, _)| *p == rel) {
+            if !taken.insert(rel.clone()) {
                 continue;
             }
             generated.push((rel.clone(), lock::digest(text.as_bytes())));
@@ -355,7 +359,7 @@ pub fn plan(
         }
     }
     for g in old_lock.iter().flat_map(|l| l.generated_files.iter()) {
-        if generated.iter().any(|(p, _)| *p == g.path) || generated_path(&g.path).is_err() {
+        if taken.contains(&g.path) || generated_path(&g.path).is_err() {
             continue;
         }
         let old = read(&g.path)?;
