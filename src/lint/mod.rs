@@ -153,6 +153,7 @@ pub fn lint(registry: &Registry, root: &Path) -> Report {
     schedule::run(
         registry,
         &entries,
+        &ids,
         split,
         |i, entry| ctx.component(i, entry),
         |i, entry, dead, file| ctx.group(i, entry, dead, file),

@@ -21,11 +21,11 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 
 use rayon::prelude::*;
 
-use super::{BATCH, Checked, Entry, KEEP, entry_of};
+use super::{BATCH, Checked, Entry, Ids, KEEP, entry_of};
 use crate::registry::{Component, Kind, Registry};
 use crate::source::SourceFile;
 
@@ -42,7 +42,8 @@ fn service_bytes(c: &Component) -> usize {
     3 * 1024 + 3 * c.file.text().len()
 }
 
-/// Check `entries` (components before `split`, groups from it) on every core, in batches
+/// Check `entries` (components before `split`, groups from it; `ids` gives each one's
+/// index) on every core, in batches
 /// of [`BATCH`], handing each result to `take`; `component` and `group` check one entry
 /// given its index, `group` also given the components found dead so far (all of the
 /// group's options are among those checked by then) and the group's file as its head was
@@ -50,19 +51,15 @@ fn service_bytes(c: &Component) -> usize {
 pub(super) fn run(
     registry: &Registry,
     entries: &[Entry],
+    ids: &Ids,
     split: usize,
     component: impl Fn(usize, &Entry) -> Checked + Sync,
     group: impl Fn(usize, &Entry, &HashSet<(Kind, String)>, Option<Arc<SourceFile>>) -> Checked + Sync,
     mut take: impl FnMut(Checked),
 ) {
-    let index: HashMap<(Kind, &str), usize> = entries[..split]
-        .iter()
-        .enumerate()
-        .map(|(i, (category, name))| ((category.kind(), *name), i))
-        .collect();
     // Each group's options that are components of the registry, read from the groups'
     // heads (a group that does not load has none: its check reports why). The files are
-    // kept for the groups' checks, which would read them again: 20,000 files at 100k.
+    // kept for the groups' checks, which would read them again: 10,000 files at 100k.
     let (options, mut files): (Vec<Vec<usize>>, Vec<Option<Arc<SourceFile>>>) = entries[split..]
         .par_iter()
         .map(|(category, name)| {
@@ -73,7 +70,7 @@ pub(super) fn run(
             let mut found: Vec<usize> = head
                 .options
                 .iter()
-                .filter_map(|o| index.get(&(kind, o.name.as_str())).copied())
+                .filter_map(|o| ids.get(&(kind.category(), o.name.as_str())).copied())
                 .collect();
             found.sort_unstable();
             found.dedup();

@@ -36,6 +36,12 @@ pub use store::{BUILTIN_PREFIX, Category, Store};
 use crate::error::{Error, ErrorKind};
 use crate::source::{Origin, SourceFile, did_you_mean_hint, parse_yaml};
 
+/// The group `name` of `kind` from its file.
+fn parse_group(file: Arc<SourceFile>, kind: Kind, name: &str) -> Result<Group, Error> {
+    let data = parse_yaml(&file, "registry group")?;
+    rules::group(file, kind, name, data)
+}
+
 /// "known libraries: a, b, c" (at most 30 names), for help lines.
 pub fn known(what: &str, names: &[String]) -> String {
     const MAX: usize = 30;
@@ -382,8 +388,7 @@ impl Registry {
         let Some(file) = self.store.read(kind.group_category(), name)? else {
             return Ok(None);
         };
-        let data = parse_yaml(&file, "registry group")?;
-        Ok(Some(rules::group(file.clone(), kind, name, data)?))
+        parse_group(file, kind, name).map(Some)
     }
 
     /// The group `name` of `kind` (library or service group).
@@ -406,8 +411,7 @@ impl Registry {
         if let Some(hit) = self.groups.get(kind, name) {
             return Ok(hit);
         }
-        let data = parse_yaml(&file, "registry group")?;
-        let loaded = Arc::new(rules::group(file.clone(), kind, name, data)?);
+        let loaded = Arc::new(parse_group(file, kind, name)?);
         Ok(self.groups.insert(kind, name, Some(loaded)))
     }
 
