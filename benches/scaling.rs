@@ -84,7 +84,7 @@ fn measure(sizes: &[usize]) -> Vec<Row> {
         })
         .collect();
     for &n in sizes {
-        let runs = if n >= 100_000 { 3 } else { 7 };
+        let runs = if n >= 100_000 { 5 } else { 7 };
         eprintln!("n = {n}: generating (once) …");
         let project = scale_project(n);
         let chain = chain_project(n);

@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -203,14 +204,15 @@ pub enum SourceType {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "sources", extend("type" = ["object", "null"]))]
 pub struct Sources {
-    // Boxed: a `Source` is some 500 bytes of mostly empty fields, and every version of
-    // every loaded component holds a `Sources` (lint keeps tens of thousands in memory).
+    // Shared, not boxed: a `Source` is some 500 bytes of mostly empty fields, and every
+    // version of every loaded component holds a `Sources`, a copy of the file's (lint
+    // keeps tens of thousands in memory; a 100,000-link chain holds them all).
     #[serde(default)]
     #[schemars(with = "Source")]
-    pub prod: Option<Box<Source>>,
+    pub prod: Option<Arc<Source>>,
     #[serde(default)]
     #[schemars(with = "Source")]
-    pub dev: Option<Box<Source>>,
+    pub dev: Option<Arc<Source>>,
 }
 
 /// One entry of `versions:`; each key present overrides the component's top-level one.

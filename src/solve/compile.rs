@@ -15,6 +15,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use semver::VersionReq;
 
 use super::package::{Because, Deps, Pkg, Range, Ver, absent, add_dep, indices, present};
@@ -29,9 +31,9 @@ use crate::source::{KeyPath, Origin, did_you_mean_hint};
 pub struct Compiler<'a> {
     pub manifest: &'a Manifest,
     pub registry: &'a Registry,
-    cache: RefCell<HashMap<(Pkg, Ver), Arc<Deps>>>,
+    cache: RefCell<FxHashMap<(Pkg, Ver), Arc<Deps>>>,
     /// Versions made unusable by a rule about themselves, with the rules.
-    unusable: RefCell<HashMap<(Pkg, Ver), Vec<Because>>>,
+    unusable: RefCell<FxHashMap<(Pkg, Ver), Vec<Because>>>,
     /// [`Manifest::modes`] and [`Manifest::profiles`], built on first use.
     modes: std::cell::OnceCell<HashMap<&'a str, crate::manifest::Mode>>,
     profiles: std::cell::OnceCell<HashMap<&'a str, (&'a str, crate::source::Origin)>>,
@@ -103,7 +105,20 @@ impl<'a> Compiler<'a> {
 
     /// The rules that make `pkg` at `ver` unusable, if any (after [`Compiler::deps`]).
     pub fn unusable(&self, pkg: &Pkg, ver: Ver) -> Option<Vec<Because>> {
-        self.unusable.borrow().get(&(pkg.clone(), ver)).cloned()
+        let unusable = self.unusable.borrow();
+        // Asked once per package version the solve visits, and nearly always empty: the
+        // key's copy would touch the name's reference count, a cache miss at 100k.
+        if unusable.is_empty() {
+            return None;
+        }
+        unusable.get(&(pkg.clone(), ver)).cloned()
+    }
+
+    /// Every dependency compiled so far, taken out of the cache (which starts again
+    /// empty): for building the selection once the solve is over, which moves the rules
+    /// into its graph instead of copying each and freeing the compiler's copy.
+    pub fn take_compiled(&self) -> FxHashMap<(Pkg, Ver), Arc<Deps>> {
+        self.cache.take()
     }
 
     /// Dependencies compiled so far (for explanations).

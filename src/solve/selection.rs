@@ -26,6 +26,7 @@ use std::sync::Arc;
 use indexmap::{IndexMap, IndexSet};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
+use rustc_hash::FxHashMap;
 use semver::Version;
 use serde::Serialize;
 
@@ -146,7 +147,7 @@ pub struct Selection {
     pub components: Vec<Selected>,
     pub groups: Vec<GroupChoice>,
     graph: Graph,
-    nodes: HashMap<Pkg, NodeIndex>,
+    nodes: FxHashMap<Pkg, NodeIndex>,
     /// Breadth-first tree from hsm.yaml: for each node, the edge it was first reached by.
     tree: Vec<Option<EdgeIndex>>,
     /// For each node, how many rules its chain prints.
@@ -180,23 +181,36 @@ impl Selection {
             .into_iter()
             .filter(|(_, v)| *v != Ver::ABSENT)
             .collect();
-        present.sort();
-        let mut graph: Graph = DiGraph::new();
-        let mut nodes = HashMap::new();
+        // Packages are unique: an unstable sort gives the same order.
+        present.sort_unstable();
+        let mut graph: Graph = DiGraph::with_capacity(present.len(), present.len());
+        let mut nodes = FxHashMap::default();
+        nodes.reserve(present.len());
         for (pkg, _) in &present {
             nodes.insert(pkg.clone(), graph.add_node(pkg.clone()));
         }
+        // The solve is over: its rules move into the graph rather than being copied, and
+        // the compiler frees only those of versions the solve tried and dropped.
+        let mut compiled = compiler.take_compiled();
         for (pkg, ver) in &present {
-            let deps = compiler.deps(pkg, *ver)?;
-            for (to, dep) in deps.iter() {
-                let (Some(&from_ix), Some(&to_ix)) = (nodes.get(pkg), nodes.get(to)) else {
+            let deps = match compiled.remove(&(pkg.clone(), *ver)) {
+                Some(deps) => deps,
+                None => compiler.deps(pkg, *ver)?,
+            };
+            let deps = Arc::try_unwrap(deps).unwrap_or_else(|shared| (*shared).clone());
+            let Some(&from_ix) = nodes.get(pkg) else {
+                continue;
+            };
+            for (to, dep) in deps {
+                let Some(&to_ix) = nodes.get(&to) else {
                     continue;
                 };
-                for because in dep.because.iter().filter(|b| b.brings()) {
-                    graph.add_edge(from_ix, to_ix, (Some(*ver), because.clone()));
+                for because in dep.because.into_iter().filter(Because::brings) {
+                    graph.add_edge(from_ix, to_ix, (Some(*ver), because));
                 }
             }
         }
+        drop(compiled);
 
         let (tree, depth) = bfs_tree(&graph, nodes.get(&Pkg::Root).copied());
         let node_count = graph.node_count();
@@ -213,7 +227,7 @@ impl Selection {
         };
         // Where each group's choice is in `groups`: an M-of-N group is one entry however
         // many of its options are packages.
-        let mut group_at: HashMap<(Kind, Arc<str>), usize> = HashMap::new();
+        let mut group_at: FxHashMap<(Kind, Arc<str>), usize> = FxHashMap::default();
         for (pkg, ver) in &present {
             match pkg {
                 Pkg::Component(kind, name) => {
