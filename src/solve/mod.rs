@@ -111,29 +111,32 @@ pub enum Feasible {
 pub fn solve_versions(manifest: &Manifest, registry: &Registry) -> Result<Feasible, Error> {
     let compiler = Compiler::new(manifest, registry);
     compiler.deps(&Pkg::Root, Ver::ONE)?;
-    if let Some(picked) = single_answer(&compiler) {
-        return Ok(Feasible::Solved(picked));
+    if let Some(solution) = single_answer(&compiler) {
+        return Ok(Feasible::Solved(picked(solution)));
     }
     with_pubgrub(&compiler)
+}
+
+/// The components of a solution, with their versions, in its order.
+fn picked(solution: impl IntoIterator<Item = (Pkg, Ver)>) -> Vec<Picked> {
+    solution
+        .into_iter()
+        .filter_map(|(pkg, ver)| match (pkg, ver.index()) {
+            (Pkg::Component(kind, name), Some(version_index)) => Some(Picked {
+                kind,
+                name,
+                version_index,
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// [`solve_versions`] by pubgrub, for a compiler whose root is compiled.
 fn with_pubgrub(compiler: &Compiler) -> Result<Feasible, Error> {
     let provider = Provider { compiler };
     match pubgrub::resolve(&provider, Pkg::Root, Ver::ONE) {
-        Ok(solution) => Ok(Feasible::Solved(
-            solution
-                .into_iter()
-                .filter_map(|(pkg, ver)| match (pkg, ver.index()) {
-                    (Pkg::Component(kind, name), Some(version_index)) => Some(Picked {
-                        kind,
-                        name,
-                        version_index,
-                    }),
-                    _ => None,
-                })
-                .collect(),
-        )),
+        Ok(solution) => Ok(Feasible::Solved(picked(solution))),
         Err(PubGrubError::NoSolution(tree)) => Ok(Feasible::Conflict(Box::new(report::explain(
             &tree, compiler,
         )))),
@@ -151,11 +154,14 @@ fn with_pubgrub(compiler: &Compiler) -> Result<Feasible, Error> {
 /// at its one allowed version, and nothing else (a package nothing asks for is left out);
 /// its bookkeeping is most of the time of such a solve, which is what `hsm registry lint`
 /// runs for each component and option of a registry, and what a stack without conflicts,
-/// ranges, several versions or unnamed options asks. `None` at the first thing that is
-/// not so, and pubgrub decides.
-fn single_answer(compiler: &Compiler) -> Option<Vec<Picked>> {
+/// ranges, several versions or unnamed options asks (a sync or resolve of such a stack
+/// takes it too). `None` at the first thing that is not so, and pubgrub decides.
+///
+/// The answer is the solution pubgrub would return: the root and every package reached,
+/// each at its version, in the order reached.
+fn single_answer(compiler: &Compiler) -> Option<Vec<(Pkg, Ver)>> {
     let mut seen: rustc_hash::FxHashMap<Pkg, Ver> = rustc_hash::FxHashMap::default();
-    let mut picked = Vec::new();
+    let mut solution = vec![(Pkg::Root, Ver::ONE)];
     let mut next = vec![(Pkg::Root, Ver::ONE)];
     while let Some((pkg, ver)) = next.pop() {
         let deps = compiler.deps(&pkg, ver).ok()?;
@@ -190,17 +196,11 @@ fn single_answer(compiler: &Compiler) -> Option<Vec<Picked>> {
                 None => {}
             }
             seen.insert(dep.clone(), only);
-            if let Pkg::Component(kind, name) = dep {
-                picked.push(Picked {
-                    kind: *kind,
-                    name: name.clone(),
-                    version_index: 0,
-                });
-            }
+            solution.push((dep.clone(), only));
             next.push((dep.clone(), only));
         }
     }
-    Some(picked)
+    Some(solution)
 }
 
 /// Every rule that asks for a component named `name`, each with its chain of reasons from
@@ -285,6 +285,11 @@ pub fn compile_all(
 fn solve_with(compiler: &Compiler<'_>) -> Result<Outcome, Error> {
     // Compile hsm.yaml first so its mistakes are reported before any search.
     compiler.deps(&Pkg::Root, Ver::ONE)?;
+    if let Some(solution) = single_answer(compiler) {
+        return Ok(Outcome::Solved(Selection::from_solution(
+            solution, compiler,
+        )?));
+    }
     let provider = Provider { compiler };
     match pubgrub::resolve(&provider, Pkg::Root, Ver::ONE) {
         Ok(solution) => Ok(Outcome::Solved(Selection::from_solution(
@@ -326,8 +331,10 @@ mod tests {
         out
     }
 
-    /// Wherever the shortcut answers, pubgrub gives the same stack: each component of
-    /// `registry` asked for alone, and each option of each group. The names answered for.
+    /// Wherever the shortcut answers, pubgrub gives the same solution, package for
+    /// package and version for version (groups and options too, which a sync's selection
+    /// is built from): each component of `registry` asked for alone, and each option of
+    /// each group. The names answered for.
     fn agree(registry: &Registry) -> Vec<String> {
         let mut answered = Vec::new();
         let mut ask = |what: String, question: &Question| {
@@ -336,13 +343,24 @@ mod tests {
             if compiler.deps(&Pkg::Root, Ver::ONE).is_err() {
                 return;
             }
-            let Some(short) = single_answer(&compiler) else {
+            let Some(mut short) = single_answer(&compiler) else {
                 return;
             };
+            let picked_short = sorted(picked(short.clone()));
             match with_pubgrub(&compiler) {
-                Ok(Feasible::Solved(full)) => assert_eq!(sorted(short), sorted(full), "{what}"),
+                Ok(Feasible::Solved(full)) => assert_eq!(picked_short, sorted(full), "{what}"),
                 other => panic!("{what}: the shortcut solved, pubgrub: {other:?}"),
             }
+            let provider = Provider {
+                compiler: &compiler,
+            };
+            let Ok(full) = pubgrub::resolve(&provider, Pkg::Root, Ver::ONE) else {
+                panic!("{what}: the shortcut solved, pubgrub did not");
+            };
+            let mut full: Vec<(Pkg, Ver)> = full.into_iter().collect();
+            short.sort();
+            full.sort();
+            assert_eq!(short, full, "{what}");
             answered.push(what);
         };
         for kind in [Kind::Library, Kind::Service] {
