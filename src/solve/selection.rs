@@ -156,7 +156,8 @@ pub struct Selection {
     component_at: Vec<Option<usize>>,
     /// The definitions of the groups in the stack, for putting reasons into words.
     group_defs: HashMap<(Kind, String), Arc<Group>>,
-    /// Every registry file the solve read (hsm.lock's fingerprint covers them).
+    /// Every registry file the solve read (hsm.lock's fingerprint covers them), in no
+    /// particular order.
     pub inputs: Vec<Arc<crate::source::SourceFile>>,
 }
 
