@@ -93,6 +93,11 @@ pub struct Component {
     pub file: Arc<SourceFile>,
     pub description: Option<String>,
     pub versions: Vec<ComponentVersion>,
+    /// The file as parsed, without its rule keys: `requires`, `conflicts` and `implies` are
+    /// empty here, read into `versions` instead (which is where every rule is used). Kept
+    /// raw as well, they were YAML values allocated and freed one by one: lint, which
+    /// loads and frees every component of a registry, took 5 % less CPU and 16 MiB less
+    /// memory at 100k without them.
     pub definition: Definition,
 }
 
@@ -201,14 +206,25 @@ macro_rules! rule_keys {
     };
 }
 
+/// Empty the rule keys of a library or service file once [`versions`] has read them (see
+/// [`Component::definition`]).
+macro_rules! shed_rule_keys {
+    ($raw:expr) => {
+        $raw.requires = IndexMap::new();
+        $raw.conflicts = Vec::new();
+        $raw.implies = IndexMap::new();
+    };
+}
+
 pub(super) fn library(
     file: Arc<SourceFile>,
     expected: &str,
-    raw: LibraryFile,
+    mut raw: LibraryFile,
 ) -> Result<Component, Error> {
     check_file_name(&file, expected, &raw.name)?;
     checks::check_library(&file, &raw)?;
     let versions = versions(&file, rule_keys!(raw))?;
+    shed_rule_keys!(raw);
     Ok(Component {
         kind: Kind::Library,
         name: raw.name.clone(),
@@ -222,11 +238,12 @@ pub(super) fn library(
 pub(super) fn service(
     file: Arc<SourceFile>,
     expected: &str,
-    raw: ServiceFile,
+    mut raw: ServiceFile,
 ) -> Result<Component, Error> {
     check_file_name(&file, expected, &raw.name)?;
     checks::check_service(&file, &raw)?;
     let versions = versions(&file, rule_keys!(raw))?;
+    shed_rule_keys!(raw);
     Ok(Component {
         kind: Kind::Service,
         name: raw.name.clone(),
