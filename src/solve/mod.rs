@@ -281,7 +281,9 @@ pub fn compile_all(
     errors
 }
 
-/// Solve with a compiler the caller keeps (to explain the selection afterwards).
+/// Solve with `compiler`: by the shortcut when the stack has one possible answer, else by
+/// pubgrub. A conflict is explained from the compiler's rules; a selection takes them
+/// (the compiler is spent either way).
 fn solve_with(compiler: &Compiler<'_>) -> Result<Outcome, Error> {
     // Compile hsm.yaml first so its mistakes are reported before any search.
     compiler.deps(&Pkg::Root, Ver::ONE)?;
