@@ -205,8 +205,8 @@ pub enum SourceType {
 #[schemars(rename = "sources", extend("type" = ["object", "null"]))]
 pub struct Sources {
     // Shared, not boxed: a `Source` is some 500 bytes of mostly empty fields, and every
-    // version of every loaded component holds a `Sources`, a copy of the file's (lint
-    // keeps tens of thousands in memory; a 100,000-link chain holds them all).
+    // version of every loaded component holds its file's `Sources`, once a deep copy
+    // (lint keeps tens of thousands in memory; a 100,000-link chain holds them all).
     #[serde(default)]
     #[schemars(with = "Source")]
     pub prod: Option<Arc<Source>>,
