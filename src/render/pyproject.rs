@@ -464,7 +464,22 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
             }
         }
     }
-    Ok(Some(doc.to_string()))
+    Ok(Some(with_line_breaks_of(text, doc.to_string())))
+}
+
+/// `out` with the line breaks of `original`: toml_edit writes every line break as `\n`,
+/// and a pyproject.toml written with `\r\n` (on Windows, or by git's `autocrlf`) would
+/// otherwise come back with every line changed. The first line break decides, as editors
+/// do; a file with none (or a new one) gets `\n`.
+fn with_line_breaks_of(original: &str, out: String) -> String {
+    let crlf = original
+        .find('\n')
+        .is_some_and(|nl| original[..nl].ends_with('\r'));
+    if crlf {
+        out.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        out
+    }
 }
 
 /// Where the user's dependency entry for `wanted` is in the original text.
@@ -922,11 +937,36 @@ mod tests {
             "[project]\ndependencies = [\n\n]\n",
         ] {
             let with = settled(user, &two);
-            assert!(with.contains("\"my-lib\",\n]"), "one per line:\n{with}");
+            let nl = if user.contains('\r') { "\r\n" } else { "\n" };
+            assert!(
+                with.contains(&format!("\"my-lib\",{nl}]")),
+                "one per line:\n{with}"
+            );
             let back = update(&with, &[], "pyproject.toml").unwrap().unwrap();
-            // toml_edit writes \r\n line breaks as \n.
-            assert!(back.starts_with(&user.replace("\r\n", "\n")), "{back:?}");
+            assert!(back.starts_with(user), "{back:?}");
         }
+    }
+
+    #[test]
+    fn a_file_with_crlf_line_breaks_keeps_them() {
+        let user = "[project]\r\nname = \"app\"\r\ndependencies = [\"fastapi\"]\r\n";
+        let deps = [dep("my-lib", "my-lib", None)];
+        let with = settled(user, &deps);
+        assert!(with.contains("\"my-lib\""), "{with}");
+        assert!(
+            !with.replace("\r\n", "").contains('\n'),
+            "a bare \\n in:\n{with:?}"
+        );
+        assert!(
+            with.starts_with("[project]\r\nname = \"app\"\r\n"),
+            "{with:?}"
+        );
+        // Removed again, the file is as it was, byte for byte.
+        let back = update(&with, &[], "pyproject.toml").unwrap().unwrap();
+        assert_eq!(back, user);
+        // A file with \n keeps \n.
+        let lf = settled(&user.replace("\r\n", "\n"), &deps);
+        assert!(!lf.contains('\r'), "{lf:?}");
     }
 
     #[test]
@@ -1104,6 +1144,10 @@ mod tests {
                         continue;
                     };
                     prop_assert!(out.parse::<DocumentMut>().is_ok(), "invalid TOML:\n{}", out);
+                    // Every line break is the file's own kind.
+                    let bare_lf = out.replace("\r\n", "").contains('\n');
+                    let crlf = out.contains("\r\n");
+                    prop_assert!(if l.crlf { !bare_lf } else { !crlf }, "line breaks of\n{:?}", out);
                     let mut expected = users.clone();
                     expected.extend(deps.iter().map(|d| d.requirement.clone()));
                     prop_assert_eq!(entries(&out), expected, "{}", out);
