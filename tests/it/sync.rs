@@ -117,34 +117,31 @@ fn quick_start_swap_qdrant_for_milvus() {
 #[test]
 fn a_pyproject_with_crlf_line_breaks_keeps_them() {
     let user = USER_PYPROJECT.replace('\n', "\r\n");
-    let t = Test::new()
-        .pyproject(&user)
-        .manifest(&quick_start("qdrant-adapter"));
-    t.hsm(&["sync", "--no-install"]).success();
-    let py = t.read("pyproject.toml");
-    assert!(py.contains("\"qdrant-client>=1.12,<1.13\",\r\n"), "{py:?}");
-    assert!(
-        !py.replace("\r\n", "").contains('\n'),
-        "a bare \\n in {py:?}"
-    );
-    assert_eq!(
-        without_hsm(&py.replace("\r\n", "\n"), "qdrant-client"),
-        USER_PYPROJECT
-    );
-    assert_valid_pyproject(&t.path().join("pyproject.toml"));
-
-    std::fs::write(t.path().join("hsm.yaml"), quick_start("milvus-adapter")).unwrap();
-    t.hsm(&["sync", "--no-install"]).success();
-    let py = t.read("pyproject.toml");
-    assert!(py.contains("\"pymilvus>=2.5,<2.6\",\r\n"), "{py:?}");
-    assert!(
-        !py.replace("\r\n", "").contains('\n'),
-        "a bare \\n in {py:?}"
-    );
-    assert!(
-        py.starts_with(&user[..user.find("    \"httpx").unwrap()]),
-        "{py:?}"
-    );
+    let t = Test::new().pyproject(&user);
+    for (option, requirement, package) in [
+        (
+            "qdrant-adapter",
+            "qdrant-client>=1.12,<1.13",
+            "qdrant-client",
+        ),
+        ("milvus-adapter", "pymilvus>=2.5,<2.6", "pymilvus"),
+    ] {
+        std::fs::write(t.path().join("hsm.yaml"), quick_start(option)).unwrap();
+        t.hsm(&["sync", "--no-install"]).success();
+        let py = t.read("pyproject.toml");
+        assert!(py.contains(&format!("\"{requirement}\",\r\n")), "{py:?}");
+        // Every line break is a \r\n, and the rest is the user's file.
+        assert_eq!(
+            py.matches("\r\n").count(),
+            py.matches('\n').count(),
+            "{py:?}"
+        );
+        assert_eq!(
+            without_hsm(&py.replace("\r\n", "\n"), package),
+            USER_PYPROJECT
+        );
+        assert_valid_pyproject(&t.path().join("pyproject.toml"));
+    }
 }
 
 #[test]
