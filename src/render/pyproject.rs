@@ -471,15 +471,46 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
 /// and a pyproject.toml written with `\r\n` (on Windows, or by git's `autocrlf`) would
 /// otherwise come back with every line changed. The first line break decides, as editors
 /// do; a file with none (or a new one) gets `\n`.
+///
+/// The line breaks inside a multi-line string are part of its value, which toml_edit keeps
+/// as written: those stay as they are, in a file whose strings mix the two kinds too.
 fn with_line_breaks_of(original: &str, out: String) -> String {
     let crlf = original
         .find('\n')
         .is_some_and(|nl| original[..nl].ends_with('\r'));
-    if crlf {
-        out.replace("\r\n", "\n").replace('\n', "\r\n")
-    } else {
-        out
+    if !crlf {
+        return out;
     }
+    // Where the strings are in `out` (which toml_edit just wrote, so it parses).
+    let Ok(doc) = toml_edit::Document::parse(out.as_str()) else {
+        return out;
+    };
+    struct Strings(Vec<std::ops::Range<usize>>);
+    impl<'doc> toml_edit::visit::Visit<'doc> for Strings {
+        fn visit_string(&mut self, node: &'doc toml_edit::Formatted<String>) {
+            self.0.extend(node.span());
+        }
+    }
+    let mut strings = Strings(Vec::new());
+    toml_edit::visit::Visit::visit_table(&mut strings, doc.as_table());
+    // In the text's order, walked along with the line breaks (a stack of thousands of
+    // libraries has thousands of each).
+    let mut strings = strings.0;
+    strings.sort_unstable_by_key(|r| r.start);
+    let mut strings = strings.into_iter().peekable();
+    let mut with = String::with_capacity(out.len() + out.len() / 16);
+    let mut last = 0;
+    for (at, _) in out.match_indices('\n') {
+        while strings.next_if(|r| r.end <= at).is_some() {}
+        let inside = strings.peek().is_some_and(|r| r.start <= at);
+        with.push_str(&out[last..at]);
+        if !with.ends_with('\r') && !inside {
+            with.push('\r');
+        }
+        last = at;
+    }
+    with.push_str(&out[last..]);
+    with
 }
 
 /// Where the user's dependency entry for `wanted` is in the original text.
@@ -967,6 +998,25 @@ mod tests {
         // A file with \n keeps \n.
         let lf = settled(&user.replace("\r\n", "\n"), &deps);
         assert!(!lf.contains('\r'), "{lf:?}");
+        // A multi-line string keeps its own line breaks, whichever they are: they are
+        // part of its value.
+        let strings = "[project]\r\nname = \"app\"\r\ndescription = \"\"\"one\ntwo\r\nthree\"\"\"\r\n\
+                       license = '''a\nb'''\r\ndependencies = []\r\n";
+        let with = settled(strings, &deps);
+        for kept in ["\"\"\"one\ntwo\r\nthree\"\"\"\r\n", "'''a\nb'''\r\n"] {
+            assert!(with.contains(kept), "{kept:?} in {with:?}");
+        }
+        let value = |text: &str, key: &str| {
+            let doc: DocumentMut = text.parse().unwrap();
+            doc["project"][key].as_str().map(str::to_string)
+        };
+        for key in ["description", "license"] {
+            assert_eq!(value(&with, key), value(strings, key), "{key}");
+        }
+        assert_eq!(
+            update(&with, &[], "pyproject.toml").unwrap().unwrap(),
+            strings
+        );
     }
 
     #[test]
