@@ -288,6 +288,10 @@ pub fn minimal(manifest: &Manifest) -> String {
 /// Rewrite hsm's entries of `text` for `deps`. Returns `None` when the file needs no hsm
 /// section at all (no libraries now, none before).
 pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<String>, Error> {
+    // A byte order mark is no part of the document: positions count from after it (as the
+    // file's `SourceFile` does), and the rewritten file starts with it again.
+    let bom = text.starts_with(crate::source::BOM);
+    let text = text.strip_prefix(crate::source::BOM).unwrap_or(text);
     let file = crate::source::SourceFile::new(file_display, None, text);
     let at = |span: Option<std::ops::Range<usize>>| {
         let span = span.unwrap_or(0..0);
@@ -464,7 +468,12 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
             }
         }
     }
-    Ok(Some(with_line_breaks_of(text, doc.to_string())))
+    let out = with_line_breaks_of(text, doc.to_string());
+    Ok(Some(if bom {
+        format!("{}{out}", crate::source::BOM)
+    } else {
+        out
+    }))
 }
 
 /// `out` with the line breaks of `original`: toml_edit writes every line break as `\n`,
@@ -1236,6 +1245,25 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_kept_and_counts_for_no_column() {
+        let bom = format!("{}{USER}", crate::source::BOM);
+        let deps = [dep("my-lib", "my-lib", None)];
+        let with = settled(&bom, &deps);
+        assert!(
+            with.starts_with(&bom[..bom.find("dependencies").unwrap()]),
+            "{with:?}"
+        );
+        assert_eq!(update(&with, &[], "pyproject.toml").unwrap().unwrap(), bom);
+        // An error points at the same line and column with a BOM as without one.
+        let position = |text: &str| {
+            let err = update(text, &[dep("httpx", "httpx", None)], "pyproject.toml").unwrap_err();
+            err.origin.map(|o| o.position())
+        };
+        assert!(position(USER).is_some());
+        assert_eq!(position(&bom), position(USER));
     }
 
     #[test]

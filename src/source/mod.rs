@@ -26,6 +26,7 @@ use std::sync::{Arc, OnceLock};
 
 pub(crate) use de::check_limits;
 pub use de::{null_as_default, parse_yaml};
+pub(crate) use read::BOM;
 
 pub use locate::{KeyPath, Seg};
 pub use read::{

@@ -982,6 +982,30 @@ fn pyproject_shapes_hsm_cannot_write_into() {
     "#);
 }
 
+/// A pyproject.toml that starts with a byte order mark: an error says what it says without
+/// one, at the same line and column, and a sync keeps the mark.
+#[test]
+fn a_pyproject_with_a_byte_order_mark() {
+    let user = "[project]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = []\n\n[tool.uv.sources]\nclient = { path = \"../client\" }\n";
+    let without = sync_refused(&with_pyproject(user));
+    assert!(
+        without.stderr.contains("pyproject.toml:7:1"),
+        "{}",
+        without.stderr
+    );
+    let with = sync_refused(&with_pyproject(&format!("\u{feff}{user}")));
+    assert_eq!(with.stderr, without.stderr);
+
+    let t = with_pyproject(&format!(
+        "\u{feff}{}",
+        user.replace("client = { path = \"../client\" }\n", "")
+    ));
+    ok(&t, &["sync", "--no-install"]);
+    let py = t.read("pyproject.toml");
+    assert!(py.starts_with("\u{feff}[project]\n"), "{py:?}");
+    assert!(py.contains("dependencies = [\"client\"]"), "{py}");
+}
+
 /// uv itself refuses the file hsm used to write for a project with dynamic dependencies.
 #[test]
 fn uv_refuses_static_dependencies_that_are_declared_dynamic() {
