@@ -450,7 +450,14 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_listed_file_replaced_since_is_looked_at_again() {
-        use rustix::fs::{CWD, FileType, Mode, mknodat};
+        // `mkfifo`, the tool: rustix has no `mknodat` on macOS.
+        let mkfifo = |path: &Path| {
+            let made = std::process::Command::new("mkfifo")
+                .arg(path)
+                .status()
+                .unwrap();
+            assert!(made.success(), "mkfifo {}", path.display());
+        };
         let dir = tempfile::tempdir().unwrap();
         let libs = dir.path().join("libraries");
         std::fs::create_dir(&libs).unwrap();
@@ -465,18 +472,11 @@ mod tests {
         let d = store.read(Category::Libraries, "d").unwrap().unwrap();
         assert_eq!(&**d.text(), "name: d\n");
         let fifo = dir.path().join("fifo");
-        mknodat(CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
+        mkfifo(&fifo);
         std::fs::remove_file(libs.join("a.yaml")).unwrap();
         std::os::unix::fs::symlink(&fifo, libs.join("a.yaml")).unwrap();
         std::fs::remove_file(libs.join("b.yaml")).unwrap();
-        mknodat(
-            CWD,
-            libs.join("b.yaml"),
-            FileType::Fifo,
-            Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
+        mkfifo(&libs.join("b.yaml"));
         std::fs::remove_file(libs.join("c.yaml")).unwrap();
         for name in ["a", "b"] {
             let err = store.read(Category::Libraries, name).unwrap_err();

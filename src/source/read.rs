@@ -173,8 +173,8 @@ impl ReadAt<'_> {
             ReadAt::In { dir, name, .. } => {
                 use rustix::fs::{AtFlags, FileType, statat};
                 let st = statat(*dir, *name, AtFlags::empty())?;
-                let regular = FileType::from_raw_mode(st.st_mode) == FileType::RegularFile;
-                Ok((!regular).then(|| kind_of_mode(st.st_mode)))
+                let kind = FileType::from_raw_mode(st.st_mode);
+                Ok((kind != FileType::RegularFile).then(|| kind_in_words(kind)))
             }
         }
     }
@@ -292,8 +292,22 @@ fn open_nonblocking(path: &Path) -> std::io::Result<File> {
 fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::MetadataExt;
-        kind_of_mode(meta.mode())
+        use rustix::fs::FileType;
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        kind_in_words(if t.is_fifo() {
+            FileType::Fifo
+        } else if t.is_socket() {
+            FileType::Socket
+        } else if t.is_char_device() {
+            FileType::CharacterDevice
+        } else if t.is_block_device() {
+            FileType::BlockDevice
+        } else if t.is_dir() {
+            FileType::Directory
+        } else {
+            FileType::Unknown
+        })
     }
     #[cfg(not(unix))]
     if meta.is_dir() {
@@ -303,11 +317,12 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
-/// [`kind_of`] from a `stat` mode.
+/// What a file of this type is, in words. A type, not a `stat` mode: a mode is 32 bits on
+/// Linux and 16 on macOS.
 #[cfg(unix)]
-fn kind_of_mode(mode: u32) -> &'static str {
+fn kind_in_words(kind: rustix::fs::FileType) -> &'static str {
     use rustix::fs::FileType;
-    match FileType::from_raw_mode(mode) {
+    match kind {
         FileType::Fifo => "a FIFO (named pipe)",
         FileType::Socket => "a socket",
         FileType::CharacterDevice => "a character device",
