@@ -4,8 +4,8 @@
 /// glibc sorts freed blocks back into shared bins under a lock); with mimalloc it takes
 /// about 4.8 s instead of 7.2 s. Its v3 line, and v2 with huge pages, cost about 1 ms at
 /// every start, in faulting in and zeroing a 2 MiB page; this build's start-up cost is
-/// within this machine's noise (docs/decisions.md, "Speed at scale"). Only the binary chooses it: a program that
-/// links the library keeps its own allocator.
+/// within this machine's noise (docs/decisions.md, "Speed at scale"). Only the binary
+/// chooses it: a program that links the library keeps its own allocator.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -142,6 +142,21 @@ impl<T> Cache<T> {
         self.map().of(kind).get(name).cloned()
     }
 
+    /// The cached value of `name`, else what `load` gives (cached, found or not; an error
+    /// is not). Two threads may both load a name: the first to insert wins, and both get it.
+    fn get_or_load(
+        &self,
+        kind: Kind,
+        name: &str,
+        load: impl FnOnce() -> Result<Option<T>, Error>,
+    ) -> Result<Option<Arc<T>>, Error> {
+        if let Some(hit) = self.get(kind, name) {
+            return Ok(hit);
+        }
+        let loaded = load()?.map(Arc::new);
+        Ok(self.insert(kind, name, loaded))
+    }
+
     fn insert(&self, kind: Kind, name: &str, loaded: Option<Arc<T>>) -> Option<Arc<T>> {
         self.map()
             .of_mut(kind)
@@ -338,11 +353,8 @@ impl Registry {
     /// The component `name` of `kind`, or `None` if the registry has no such file.
     /// `name` must be a valid name (checked by whoever read it from a file).
     pub fn component(&self, kind: Kind, name: &str) -> Result<Option<Arc<Component>>, Error> {
-        if let Some(hit) = self.components.get(kind, name) {
-            return Ok(hit);
-        }
-        let loaded = self.read_component(kind, name)?.map(Arc::new);
-        Ok(self.components.insert(kind, name, loaded))
+        self.components
+            .get_or_load(kind, name, || self.read_component(kind, name))
     }
 
     /// [`Registry::component`], read and checked without the cache: for commands that visit
@@ -394,11 +406,8 @@ impl Registry {
 
     /// The group `name` of `kind` (library or service group).
     pub fn group(&self, kind: Kind, name: &str) -> Result<Option<Arc<Group>>, Error> {
-        if let Some(hit) = self.groups.get(kind, name) {
-            return Ok(hit);
-        }
-        let loaded = self.read_group(kind, name)?.map(Arc::new);
-        Ok(self.groups.insert(kind, name, loaded))
+        self.groups
+            .get_or_load(kind, name, || self.read_group(kind, name))
     }
 
     /// [`Registry::group`], from `file` when the group is not in the cache: its text, read
@@ -409,11 +418,8 @@ impl Registry {
         name: &str,
         file: Arc<SourceFile>,
     ) -> Result<Option<Arc<Group>>, Error> {
-        if let Some(hit) = self.groups.get(kind, name) {
-            return Ok(hit);
-        }
-        let loaded = Arc::new(parse_group(file, kind, name)?);
-        Ok(self.groups.insert(kind, name, Some(loaded)))
+        self.groups
+            .get_or_load(kind, name, || parse_group(file, kind, name).map(Some))
     }
 
     /// Every registry file loaded so far, in no particular order (hsm.lock's fingerprint

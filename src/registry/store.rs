@@ -450,14 +450,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_listed_file_replaced_since_is_looked_at_again() {
-        // `mkfifo`, the tool: rustix has no `mknodat` on macOS.
-        let mkfifo = |path: &Path| {
-            let made = std::process::Command::new("mkfifo")
-                .arg(path)
-                .status()
-                .unwrap();
-            assert!(made.success(), "mkfifo {}", path.display());
-        };
+        use crate::source::mkfifo;
         let dir = tempfile::tempdir().unwrap();
         let libs = dir.path().join("libraries");
         std::fs::create_dir(&libs).unwrap();

@@ -291,7 +291,7 @@ pub fn update(text: &str, deps: &[PyDep], file_display: &str) -> Result<Option<S
     // A byte order mark is no part of the document: positions count from after it (as the
     // file's `SourceFile` does), and the rewritten file starts with it again.
     let bom = text.starts_with(crate::source::BOM);
-    let text = text.strip_prefix(crate::source::BOM).unwrap_or(text);
+    let text = without_bom(text);
     let file = crate::source::SourceFile::new(file_display, None, text);
     let at = |span: Option<std::ops::Range<usize>>| {
         let span = span.unwrap_or(0..0);
@@ -522,10 +522,16 @@ fn with_line_breaks_of(original: &str, out: String) -> String {
     with
 }
 
+/// `text` without the byte order mark it may start with. Positions in a pyproject.toml
+/// count from after the mark, as its `SourceFile` does, wherever they are taken.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix(crate::source::BOM).unwrap_or(text)
+}
+
 /// Where the user's dependency entry for `wanted` is in the original text.
 fn user_entry_span(text: &str, wanted: &str) -> Option<std::ops::Range<usize>> {
     // `DocumentMut` drops positions; the read-only document keeps them.
-    let doc = toml_edit::Document::parse(text).ok()?;
+    let doc = toml_edit::Document::parse(without_bom(text)).ok()?;
     let deps = doc.get("project")?.get("dependencies")?.as_array()?;
     deps.iter()
         .find(|v| v.as_str().is_some_and(|r| requirement_name(r) == wanted))?
@@ -829,7 +835,7 @@ pub(crate) fn key_span(
     path: &[&str],
     entry: Option<&str>,
 ) -> Option<std::ops::Range<usize>> {
-    let doc = toml_edit::Document::parse(text).ok()?;
+    let doc = toml_edit::Document::parse(without_bom(text)).ok()?;
     let mut table: &dyn toml_edit::TableLike = doc.as_table();
     let mut span = None;
     for (i, key) in path.iter().enumerate() {

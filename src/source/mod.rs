@@ -27,6 +27,8 @@ use std::sync::{Arc, OnceLock};
 pub(crate) use de::check_limits;
 pub use de::{null_as_default, parse_yaml};
 pub(crate) use read::BOM;
+#[cfg(all(test, unix))]
+pub(crate) use read::tests::mkfifo;
 
 pub use locate::{KeyPath, Seg};
 pub use read::{

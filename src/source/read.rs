@@ -472,8 +472,18 @@ fn invalid_utf8(display: &str, path: &Path, bytes: &[u8], bad: usize) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Make a FIFO at `path` (`mkfifo`, the tool: rustix has no `mknodat` on macOS).
+    #[cfg(unix)]
+    pub(crate) fn mkfifo(path: &Path) {
+        let made = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo {}", path.display());
+    }
 
     fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
         let p = dir.join(name);
@@ -518,11 +528,7 @@ mod tests {
                 "/dev/zero is a character device, not a regular file"
             );
             let fifo = dir.path().join("fifo");
-            let ok = std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .unwrap();
-            assert!(ok.success());
+            mkfifo(&fifo);
             let err = read_text(&fifo, "fifo").unwrap_err();
             assert_eq!(
                 err.message,

@@ -1114,6 +1114,12 @@ fn dev_sources_without_a_checkout() {
        ╰────
       help: add "packages/lib" to `exclude` in [tool.uv.workspace] (or take it out of `members`): hsm writes the library as a path source; uv refuses a workspace member that is one
     "#);
+    // With a byte order mark, the same error at the same place.
+    let t = t.pyproject("\u{feff}[project]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[tool.uv.workspace]\nmembers = [\"packages/*\"]\n");
+    assert_eq!(
+        common::refused(&t, &["sync", "--no-install"]).stderr,
+        out.stderr
+    );
 }
 
 /// Files a service declares (`files:`): written by sync into the project (directories
